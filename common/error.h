@@ -1,0 +1,41 @@
+/*
+ * error.h: error codes and the thread-local "last error" message.
+ *
+ * Every hf_ function that can fail returns 0 on success or a negative hf_error_code, and leaves a
+ * human-readable message (naming the file, the server's answer and the fix where known) retrievable
+ * with hf_error_last_message() on the same thread. Messages never contain tokens.
+ * Thread-safety: all functions here are thread-safe (state is _Thread_local).
+ */
+#ifndef HF_ERROR_H
+#define HF_ERROR_H
+
+typedef enum hf_error_code {
+    HF_OK = 0,
+    HF_ERROR = -1,        /* generic failure */
+    HF_ENOMEM = -2,       /* out of memory */
+    HF_EINVAL = -3,       /* bad argument or malformed input (JSON, pointer, protocol line) */
+    HF_EIO = -4,          /* local file system error (errno text in the message) */
+    HF_EHTTP = -5,        /* the server answered with an error status (hf_error_last_http_status()) */
+    HF_ENET = -6,         /* transport: connect, reset, timeout */
+    HF_EAUTH = -7,        /* 401/403 or no credentials */
+    HF_ENOTFOUND = -8,    /* repository, object or path not found */
+    HF_EEXISTS = -9,      /* already exists */
+    HF_ENOCHANGES = -10,  /* nothing to commit */
+    HF_ECANCELLED = -11,  /* stopped by a callback */
+    HF_EEXPIRED = -12,    /* a presigned URL or action has expired */
+} hf_error_code;
+
+/* Records code and a printf-style message for this thread; returns code so callers can `return hf_error_set(...)`. */
+int hf_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Like hf_error_set, also remembering the HTTP status that caused it. */
+int hf_error_set_http(int code, long http_status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Prefixes the current message with more context ("uploading model.bin: " + old message). Returns the code. */
+int hf_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+const char *hf_error_last_message(void); /* "" when none; valid until the next hf_ call on this thread */
+int hf_error_last_code(void);
+long hf_error_last_http_status(void);    /* 0 when the last error was not an HTTP status */
+void hf_error_clear(void);
+const char *hf_error_code_name(int code); /* "HF_EINVAL", ... */
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * http.h: one HTTP client for everything (libcurl easy handles), with one retry policy.
+ *
+ * A request body comes from memory or from a slice of a file read with pread (constant memory, offsets past
+ * 4 GiB fine); Content-Length is always exact and chunked encoding is never used. A response body goes to
+ * memory (capped) or into a file slice with pwrite. Progress callbacks report bytes actually moved.
+ *
+ * Retry policy (hf_http_send_retry): transport errors, 5xx, 408 and 429 are retried with exponential backoff
+ * and full jitter, honouring Retry-After (seconds or HTTP date), bounded by max_attempts and max_total_ms.
+ * Other statuses are final. Timeouts never kill a slow-but-moving transfer: only a connect timeout and a
+ * "less than low_speed_bytes per low_speed_secs" stall limit apply.
+ *
+ * Errors carry the method, the URL without its query string (presigned signatures and tokens stay out of
+ * messages), the status and a short excerpt of the server's message. The bearer token is never logged.
+ * HFGIT_TRACE=1 logs each request and response line to stderr (see trace.h).
+ *
+ * Thread-safety: hf_http_global_init() once (hf_init does it); then any number of threads may each use their
+ * own hf_http_client. A client is not shared between threads.
+ */
+#ifndef HF_HTTP_H
+#define HF_HTTP_H
+
+#include "buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct hf_http_client hf_http_client;
+
+typedef struct hf_retry_policy {
+    int max_attempts;           /* total tries including the first; 1 = no retry */
+    unsigned base_delay_ms;     /* first backoff; doubles each time */
+    unsigned max_delay_ms;      /* cap on one backoff (Retry-After is capped by max_total_ms only) */
+    unsigned max_total_ms;      /* give up when the next wait would pass this since the first try */
+} hf_retry_policy;
+
+#define HF_RETRY_POLICY_INIT {6, 500, 20000, 600000}
+
+/* Called as body bytes move, with the number of new bytes; return non-zero to abort the request. */
+typedef int (*hf_http_progress_cb)(void *ud, uint64_t new_bytes);
+
+typedef struct hf_http_request {
+    const char *method;              /* "GET", "PUT", "POST", ... */
+    const char *url;
+    const char *const *headers;      /* NULL-terminated "Name: value" strings, or NULL */
+    const char *bearer_token;        /* adds "Authorization: Bearer ..."; never traced or put in messages */
+    /* body: memory, or a file slice when body_fd >= 0 */
+    const void *body;
+    size_t body_len;
+    int body_fd;                     /* -1 for none */
+    uint64_t body_offset, body_size;
+    /* response body: into resp->body (up to max_response_bytes), or into a file slice when out_fd >= 0 */
+    int out_fd;                      /* -1 for none */
+    uint64_t out_offset;
+    size_t max_response_bytes;       /* 0 = 1 MiB default; the rest is drained and dropped */
+    hf_http_progress_cb progress;    /* upload progress for bodies, download progress for out_fd */
+    void *progress_ud;
+} hf_http_request;
+
+#define HF_HTTP_REQUEST_INIT {NULL, NULL, NULL, NULL, NULL, 0, -1, 0, 0, -1, 0, 0, NULL, NULL}
+
+typedef struct hf_http_response {
+    long status;                     /* 0 when no response arrived */
+    hf_buf body;
+    char *etag;                      /* ETag header verbatim (quotes kept), or NULL */
+    char *content_type;              /* or NULL */
+    char *location;                  /* or NULL */
+    long retry_after_ms;             /* parsed Retry-After, -1 when absent */
+    int attempts;                    /* tries made by hf_http_send_retry */
+} hf_http_response;
+
+#define HF_HTTP_RESPONSE_INIT {0, HF_BUF_INIT, NULL, NULL, NULL, -1, 0}
+
+int hf_http_global_init(void);       /* curl_global_init; idempotent, call before threads start */
+
+int hf_http_client_new(hf_http_client **out);
+void hf_http_client_free(hf_http_client *c);
+
+/* One try. Returns 0 when a response arrived (any status; check resp->status), HF_ENET on transport failure. */
+int hf_http_send(hf_http_client *c, const hf_http_request *req, hf_http_response *resp);
+/* Tries under the policy. Returns 0 only for a 2xx; otherwise HF_EHTTP/HF_EAUTH/HF_ENOTFOUND/HF_ENET with a
+ * message (method, URL without query, status, server message excerpt, attempts). resp holds the last answer.
+ * A file-slice body is re-read from its offset on each try; progress never counts a byte twice. */
+int hf_http_send_retry(hf_http_client *c, const hf_http_request *req, const hf_retry_policy *policy,
+                       hf_http_response *resp);
+void hf_http_response_reset(hf_http_response *resp); /* frees fields, back to HF_HTTP_RESPONSE_INIT */
+
+/* ---- pure helpers (unit-tested) ---- */
+/* 1 when status/transport result should be retried (transport error is status 0). */
+int hf_http_status_retriable(long status);
+/* Backoff before try number `attempt` (1 = the first retry): min(max_delay, base*2^(attempt-1)) with full
+ * jitter from rnd (0..UINT32_MAX), never below base/2. */
+unsigned hf_http_backoff_ms(const hf_retry_policy *p, int attempt, uint32_t rnd);
+/* Parses a Retry-After value (delta seconds or IMF-fixdate) relative to now_epoch; -1 when unparsable. */
+long hf_http_parse_retry_after(const char *value, long now_epoch);
+/* Writes url without its query string and fragment into out (for messages and traces). */
+void hf_http_redact_url(const char *url, hf_buf *out);
+/* A one-line excerpt of a server error body: JSON "message"/"error" field if present, else the text, cut to
+ * max bytes, control characters replaced. */
+void hf_http_error_excerpt(const char *body, size_t len, size_t max, hf_buf *out);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * transfer.h: the LFS transfer engine shared by the git-lfs agent (agent/) and the library (repo/).
+ *
+ * hf_multipart_upload  Hugging Face-style multipart upload: PUT each part of a file to its presigned URL,
+ *                      several parts at once, then POST the completion {"oid", "parts":[{partNumber, etag}]}.
+ * hf_single_put        one PUT of a whole file to an action href (basic transfer, or a multipart action that
+ *                      came without chunk_size).
+ *
+ * Bodies are streamed from the file with pread (through http.h file-slice bodies): memory stays constant
+ * whatever the file or part size, and offsets past 4 GiB are fine. Every request goes through
+ * hf_http_send_retry, so transport errors, 5xx, 408 and 429 are retried under the caller's policy; the bytes
+ * of a retried part are never reported twice.
+ *
+ * Progress: the callback receives the number of new bytes and the running total. Over a successful call the
+ * new bytes sum to exactly `size`, and the last call has total == size. It is called from worker threads, but
+ * never concurrently (the engine holds its lock), so the callback needs no locking of its own.
+ *
+ * Errors name the object, the part (number, byte range), the HTTP status and the server's message; a 403 on a
+ * presigned URL says that the URL has probably expired. No token is ever sent to a presigned URL (part PUTs and
+ * the completion POST carry no Authorization header).
+ *
+ * Thread-safety: each call is independent and may run on any thread; hf_http_global_init() must have run.
+ */
+#ifndef HF_TRANSFER_H
+#define HF_TRANSFER_H
+
+#include "http.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* new_bytes: bytes moved since the previous call; total: bytes moved so far (never above the size).
+ * Return non-zero to cancel the transfer (the call then fails with HF_ECANCELLED). */
+typedef int (*hf_transfer_progress_cb)(void *ud, uint64_t new_bytes, uint64_t total);
+
+/* S3 limits: parts are at most 5 GiB and at most 10,000 per object. */
+#define HF_MULTIPART_MAX_PARTS 10000
+#define HF_MULTIPART_DEFAULT_PARALLEL 8
+#define HF_MULTIPART_MAX_PARALLEL 64
+
+typedef struct hf_multipart_options {
+    const char *path;                  /* the file to upload (opened read-only) ... */
+    int fd;                            /* ... or an already open descriptor when >= 0 (path then only names it) */
+    const char *oid;                   /* sha256 hex, sent in the completion body and named in messages */
+    uint64_t size;                     /* object size; the file must be exactly this long */
+    uint64_t chunk_size;               /* part i covers [i*chunk_size, min((i+1)*chunk_size, size)) */
+    const char *const *part_urls;      /* presigned PUT URLs in part order (part_urls[0] is part 1) */
+    size_t part_count;                 /* must equal ceil(size / chunk_size) */
+    const char *complete_url;          /* completion href */
+    const char *const *complete_headers; /* extra "Name: value" lines for the completion POST, or NULL */
+    int parallel;                      /* parts in flight at once; <= 0 means HF_MULTIPART_DEFAULT_PARALLEL */
+    hf_retry_policy retry;
+    hf_transfer_progress_cb progress;  /* or NULL */
+    void *progress_ud;
+    const atomic_int *cancel;          /* or NULL; set non-zero from any thread to stop (HF_ECANCELLED) */
+} hf_multipart_options;
+
+#define HF_MULTIPART_OPTIONS_INIT                                                                            \
+    {NULL, -1, NULL, 0, 0, NULL, 0, NULL, NULL, 0, HF_RETRY_POLICY_INIT, NULL, NULL, NULL}
+
+/* Uploads every part (in parallel), then POSTs the completion. 0 on success, or a negative hf_error_code
+ * with a message; hf_error_last_http_status() gives the status that ended it, when there was one. */
+int hf_multipart_upload(const hf_multipart_options *opts);
+
+typedef struct hf_single_put_options {
+    const char *path;                  /* the file to upload ... */
+    int fd;                            /* ... or an open descriptor when >= 0 */
+    const char *oid;                   /* for messages */
+    uint64_t size;                     /* the file must be exactly this long */
+    const char *href;
+    const char *const *headers;        /* "Name: value" lines from the action, or NULL */
+    const char *bearer_token;          /* only for the library's own endpoints; NULL for presigned hrefs */
+    hf_retry_policy retry;
+    hf_transfer_progress_cb progress;
+    void *progress_ud;
+    const atomic_int *cancel;
+} hf_single_put_options;
+
+#define HF_SINGLE_PUT_OPTIONS_INIT {NULL, -1, NULL, 0, NULL, NULL, NULL, HF_RETRY_POLICY_INIT, NULL, NULL, NULL}
+
+/* PUTs the whole file to href with the given headers. 0 or a negative hf_error_code with a message. */
+int hf_single_put(const hf_single_put_options *opts);
+
+/* ---- pure helpers (unit-testable) ---- */
+
+/* Number of parts for size bytes in chunks of chunk_size (ceil); 0 when chunk_size is 0. */
+uint64_t hf_multipart_part_count(uint64_t size, uint64_t chunk_size);
+
+/* Appends the completion body {"oid":"…","parts":[{"partNumber":1,"etag":"…"},…]} to out. */
+int hf_multipart_completion_body(hf_buf *out, const char *oid, const char *const *etags, size_t count);
+
+#endif

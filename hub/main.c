@@ -1,0 +1,225 @@
+/*
+ * main.c: hfgit-hub command line: parse flags, prepare the root, listen, serve until SIGTERM/SIGINT.
+ */
+#include "hub.h"
+
+#include "../common/digest.h"
+#include "../common/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_THRESHOLD (5ull * 1000 * 1000 * 1000) /* the Hub's: 5 GB */
+#define DEFAULT_CHUNK (512ull << 20)
+
+static void usage(FILE *f)
+{
+    fputs("usage: hfgit-hub --root DIR [--listen 127.0.0.1:PORT] [--token T] [options]\n"
+          "\n"
+          "A local Hugging Face Hub-compatible server: git smart HTTP, the LFS batch API with Hub-style\n"
+          "multipart uploads, the Hub's push rules, and fault knobs for testing.\n"
+          "\n"
+          "  --root DIR                 where repositories, LFS objects and uploads live (created if missing)\n"
+          "  --listen ADDR:PORT         default 127.0.0.1:8080; port 0 picks a free port\n"
+          "  --token T                  token required for push and LFS upload (default: $HFGIT_HUB_TOKEN;\n"
+          "                             without one, writes are open to anyone who can connect)\n"
+          "  --multipart-threshold N    objects of N bytes or more use multipart (default 5000000000)\n"
+          "  --chunk-size N             multipart part size (default 536870912)\n"
+          "  --hooks-dir DIR            hooks installed into created repos (default: git-hooks next to the binary)\n"
+          "fault knobs (also settable at run time: POST /__knobs with the token):\n"
+          "  --bandwidth-cap BYTES/S    cap each connection's body transfer rate\n"
+          "  --fail-part N:K            answer 500 to part N, K times\n"
+          "  --fail-complete K          answer 500 to the next K completions\n"
+          "  --drop-part N:K            drop the connection halfway through part N, K times\n"
+          "  --url-lifetime SECS        lifetime of signed URLs (default 3600)\n"
+          "  --help, --version\n"
+          "\n"
+          "Prints \"hfgit-hub: listening on URL\" when ready; GET /__stats returns counters as JSON.\n",
+          f);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_pair(const char *s, int *a, int *b)
+{
+    return sscanf(s, "%d:%d", a, b) == 2 && *a > 0 && *b >= 0 ? 0 : -1;
+}
+
+static int listen_on(const char *spec, int *out_fd, unsigned *out_port)
+{
+    char host[64];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || (size_t)(colon - spec) >= sizeof(host))
+        return -1;
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = '\0';
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)atoi(colon + 1));
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        return -1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    socklen_t len = sizeof(sa);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128) ||
+        getsockname(fd, (struct sockaddr *)&sa, &len)) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *out_fd = fd;
+    *out_port = ntohs(sa.sin_port);
+    return 0;
+}
+
+static char *default_hooks_dir(void)
+{
+    char exe[PATH_MAX], cand[PATH_MAX + 64];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *dir = dirname(exe);
+    static const char *const rel[] = {"/../git-hooks", "/../share/hfgit/git-hooks"};
+    for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+        snprintf(cand, sizeof(cand), "%s%s/pre-receive", dir, rel[i]);
+        if (access(cand, X_OK) == 0) {
+            snprintf(cand, sizeof(cand), "%s%s", dir, rel[i]);
+            return realpath(cand, NULL);
+        }
+    }
+    return NULL;
+}
+
+static int mkdirs(const char *root)
+{
+    static const char *const sub[] = {"", "/repos", "/uploads", "/tmp"};
+    char p[PATH_MAX];
+    for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", root, sub[i]);
+        if (mkdir(p, 0777) && errno != EEXIST)
+            return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"root", required_argument, 0, 'r'},          {"listen", required_argument, 0, 'l'},
+        {"token", required_argument, 0, 't'},         {"multipart-threshold", required_argument, 0, 'm'},
+        {"chunk-size", required_argument, 0, 'c'},    {"hooks-dir", required_argument, 0, 'k'},
+        {"bandwidth-cap", required_argument, 0, 'b'}, {"fail-part", required_argument, 0, 'f'},
+        {"fail-complete", required_argument, 0, 'F'}, {"drop-part", required_argument, 0, 'd'},
+        {"url-lifetime", required_argument, 0, 'u'},  {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},             {0, 0, 0, 0}};
+    static hub h; /* lives for the whole process; static keeps it off the stack of the signal wait */
+    const char *root = NULL, *listen_spec = "127.0.0.1:8080", *hooks = NULL;
+    h.token = getenv("HFGIT_HUB_TOKEN");
+    h.multipart_threshold = DEFAULT_THRESHOLD;
+    h.chunk_size = DEFAULT_CHUNK;
+    h.knobs.url_lifetime_secs = 3600;
+    int c;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'r': root = optarg; break;
+        case 'l': listen_spec = optarg; break;
+        case 't': h.token = optarg; break;
+        case 'm': bad = parse_u64(optarg, &h.multipart_threshold) || h.multipart_threshold == 0; break;
+        case 'c': bad = parse_u64(optarg, &h.chunk_size) || h.chunk_size == 0; break;
+        case 'k': hooks = optarg; break;
+        case 'b': bad = parse_u64(optarg, &h.knobs.bandwidth_cap); break;
+        case 'f': bad = parse_pair(optarg, &h.knobs.fail_part_number, &h.knobs.fail_part_times); break;
+        case 'F': bad = parse_u64(optarg, &v) || v > 1000000; h.knobs.fail_complete_times = (int)v; break;
+        case 'd': bad = parse_pair(optarg, &h.knobs.drop_part_number, &h.knobs.drop_part_times); break;
+        case 'u': bad = parse_u64(optarg, &v) || v > 10u * 365 * 86400; h.knobs.url_lifetime_secs = (long)v; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("hfgit-hub %s\n", HFGIT_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+        if (bad) {
+            fprintf(stderr, "hfgit-hub: bad value '%s' for %s (see --help)\n", optarg, argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (!root) {
+        fputs("hfgit-hub: --root DIR is required (see --help)\n", stderr);
+        return 2;
+    }
+    if (h.token && !*h.token)
+        h.token = NULL;
+    if (mkdirs(root) || !(h.root = realpath(root, NULL))) {
+        fprintf(stderr, "hfgit-hub: cannot create or use root %s: %s\n", root, strerror(errno));
+        return 1;
+    }
+    h.hooks_dir = hooks ? realpath(hooks, NULL) : default_hooks_dir();
+    if (!h.hooks_dir)
+        fputs("hfgit-hub: warning: no git-hooks/pre-receive found; pushes will not be checked (--hooks-dir)\n",
+              stderr);
+    if (!h.token)
+        fputs("hfgit-hub: warning: no --token: anyone who can connect may push\n", stderr);
+    hf_random_bytes(h.hmac_key, sizeof(h.hmac_key));
+    pthread_mutex_init(&h.knobs_lock, NULL);
+    hf_http_global_init();
+
+    int fd;
+    unsigned port;
+    if (listen_on(listen_spec, &fd, &port)) {
+        fprintf(stderr, "hfgit-hub: cannot listen on %s: %s\n", listen_spec, strerror(errno));
+        return 1;
+    }
+    char host[64];
+    snprintf(host, sizeof(host), "%.*s", (int)(strrchr(listen_spec, ':') - listen_spec), listen_spec);
+    hf_buf url = HF_BUF_INIT;
+    hf_buf_printf(&url, "http://%s:%u", host, port);
+    h.base_url = hf_buf_detach(&url);
+
+    /* Block the stop signals before MHD starts its threads so only sigwait() below sees them;
+     * CGI children get their own default mask back (git_backend.c). */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (hub_server_start(&h, fd)) {
+        fprintf(stderr, "hfgit-hub: cannot start the HTTP server\n");
+        return 1;
+    }
+    printf("hfgit-hub: listening on %s (root %s)\n", h.base_url, h.root);
+    fflush(stdout);
+    int sig;
+    sigwait(&stop, &sig);
+    fprintf(stderr, "hfgit-hub: %s, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    hub_server_stop(&h);
+    close(fd);
+    free(h.root);
+    free(h.hooks_dir);
+    free(h.base_url);
+    return 0;
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# tests/lib.sh: sourced by integration tests. TAP output, a scratch dir, and a hub on a free loopback port.
+#
+#   source "$(dirname "$0")/../lib.sh"
+#   hub_start [hub flags...]        # sets HUB_URL, HUB_TOKEN, HUB_ROOT, HUB_PID; stopped at exit
+#   hub_create_repo ns/name [json]  # POST /api/repos/create
+#   ok "name" / not_ok "name" "why" / check "name" cmd... / skip "name" "why loudly"
+#   done_testing                    # last line of every test script
+set -u
+HFGIT_ROOT=${HFGIT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) BUILD_DIR=$BUILD ;; *) BUILD_DIR=$HFGIT_ROOT/$BUILD ;; esac
+export PATH="$BUILD_DIR:$PATH"
+TEST_N=0
+TEST_FAILED=0
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hfgit-it.XXXXXX")
+export HOME="$WORK/home" # isolated git config; no user settings leak in
+mkdir -p "$HOME"
+git config --global user.name "hfgit tests"
+git config --global user.email "tests@hfgit.invalid"
+git config --global init.defaultBranch main
+git config --global advice.detachedHead false
+git lfs install --skip-repo >/dev/null 2>&1 || true
+
+ok() { TEST_N=$((TEST_N + 1)); echo "ok $TEST_N - $1"; }
+not_ok() {
+    TEST_N=$((TEST_N + 1)); TEST_FAILED=$((TEST_FAILED + 1))
+    echo "not ok $TEST_N - $1"
+    [ $# -ge 2 ] && printf '%s\n' "$2" | sed 's/^/#   /'
+    return 0
+}
+# check NAME CMD...: passes when CMD exits 0; on failure shows its output.
+check() {
+    local name=$1; shift
+    local out
+    if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "command: $*"$'\n'"$out"; fi
+}
+# check_fails NAME CMD...: passes when CMD exits non-zero.
+check_fails() {
+    local name=$1; shift
+    local out
+    if out=$("$@" 2>&1); then not_ok "$name" "expected failure, got success: $*"$'\n'"$out"; else ok "$name"; fi
+}
+# check_contains NAME HAYSTACK NEEDLE
+check_contains() {
+    if [[ "$2" == *"$3"* ]]; then ok "$1"; else not_ok "$1" "expected to find: $3"$'\n'"in: $2"; fi
+}
+check_not_contains() {
+    if [[ "$2" == *"$3"* ]]; then not_ok "$1" "must not contain: $3"$'\n'"in: $2"; else ok "$1"; fi
+}
+check_eq() { # NAME GOT WANT
+    if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "got: $2"$'\n'"want: $3"; fi
+}
+skip() { TEST_N=$((TEST_N + 1)); echo "ok $TEST_N - $1 # SKIP $2"; echo "SKIPPED: $1: $2" >&2; }
+done_testing() {
+    echo "1..$TEST_N"
+    [ "$TEST_FAILED" -eq 0 ]
+}
+
+HUB_PID=""
+cleanup() {
+    if [ -n "$HUB_PID" ]; then kill "$HUB_PID" 2>/dev/null; wait "$HUB_PID" 2>/dev/null; fi
+    if [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; else echo "# kept $WORK" >&2; fi
+}
+trap cleanup EXIT
+
+# hub_start [extra flags]: starts hfgit-hub on 127.0.0.1 with a kernel-chosen port and waits for its URL.
+hub_start() {
+    HUB_ROOT="$WORK/hub"
+    HUB_TOKEN=${HUB_TOKEN:-hf_test_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+    mkdir -p "$HUB_ROOT"
+    "$BUILD_DIR/hfgit-hub" --root "$HUB_ROOT" --listen 127.0.0.1:0 --token "$HUB_TOKEN" "$@" \
+        >"$WORK/hub.out" 2>"$WORK/hub.err" &
+    HUB_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        HUB_URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$WORK/hub.out" | head -n 1)
+        [ -n "$HUB_URL" ] && break
+        if ! kill -0 "$HUB_PID" 2>/dev/null; then break; fi
+        sleep 0.05
+    done
+    if [ -z "${HUB_URL:-}" ]; then
+        echo "hub did not start:" >&2; cat "$WORK/hub.err" >&2
+        return 1
+    fi
+    export HUB_URL HUB_TOKEN HUB_ROOT
+}
+hub_stop() { if [ -n "$HUB_PID" ]; then kill "$HUB_PID"; wait "$HUB_PID" 2>/dev/null; HUB_PID=""; fi; }
+
+# hub_create_repo ID [extra json members, e.g. '"lfsmultipartthresh":1048576']: ID is ns/name,
+# datasets/ns/name or spaces/ns/name.
+hub_create_repo() {
+    local id=$1 extra=${2:-} type=model
+    case "$id" in datasets/*) type=dataset; id=${id#datasets/} ;; spaces/*) type=space; id=${id#spaces/} ;; esac
+    local body="{\"name\":\"${id#*/}\",\"organization\":\"${id%%/*}\",\"type\":\"$type\"${extra:+,$extra}}"
+    curl -sS -f -X POST -H "Authorization: Bearer $HUB_TOKEN" -H 'Content-Type: application/json' \
+        --data "$body" "$HUB_URL/api/repos/create"
+}
+hub_stats() { curl -sS -f "$HUB_URL/__stats"; }
+# hub_knobs '{"fail_part_number":2,...}'
+hub_knobs() { curl -sS -f -X POST -H "Authorization: Bearer $HUB_TOKEN" --data "$1" "$HUB_URL/__knobs"; }
+# json_get FILE_OR_- KEY: a top-level integer from a flat JSON object (stats) without jq.
+json_num() { sed -n "s/.*\"$2\":\([0-9-]*\).*/\1/p" <<<"$1"; }
+
+# A git credential helper that answers with the hub token, so no token lands in a URL or .git/config.
+git_auth() { # usage: git_auth git ARGS... (runs git with a one-shot credential helper)
+    git -c credential.helper= -c "credential.helper=!f() { echo username=hf; echo password=$HUB_TOKEN; }; f" "$@"
+}
+sha() { sha256sum "$1" | cut -d' ' -f1; }

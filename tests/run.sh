@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs every test and prints "N passed, N failed[, N skipped]" last; exits non-zero on any failure.
+#
+# Unit tests: $BUILD/tests/test_* (cmocka, TAP output). Integration tests: tests/integration/t_*.sh (TAP lines
+# from tests/lib.sh). A program that exits non-zero without reporting a failure counts as one failure, so a
+# crash is never silent. TESTS=glob limits the run (e.g. TESTS='t_hub*').
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD HFGIT_ROOT="$PWD"
+pattern=${TESTS:-*}
+pass=0 fail=0 skip=0
+failed_names=()
+logdir=$(mktemp -d "${TMPDIR:-/tmp}/hfgit-tests.XXXXXX")
+
+run_one() { # name, command...
+    local name=$1; shift
+    local log="$logdir/$name.log" start=$SECONDS rc
+    "$@" >"$log" 2>&1
+    rc=$?
+    local p f s
+    p=$(grep -cE '^ok [0-9]+' "$log" | tr -d ' ')
+    s=$(grep -cE '^ok [0-9]+.*# (SKIP|skip)' "$log" | tr -d ' ')
+    f=$(grep -cE '^not ok [0-9]+' "$log" | tr -d ' ')
+    p=$((p - s))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+        echo "not ok - $name exited with status $rc without reporting a failure" >>"$log"
+    fi
+    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+    printf '%-40s %3d passed %3d failed %3d skipped  (%ds)\n' "$name" "$p" "$f" "$s" $((SECONDS - start))
+    if [ "$s" -gt 0 ]; then grep -E '^ok [0-9]+.*# (SKIP|skip)' "$log" | sed 's/^/    SKIPPED: /'; fi
+    if [ "$f" -gt 0 ]; then
+        failed_names+=("$name")
+        echo "----- $name (last 60 lines of $log) -----"
+        tail -n 60 "$log"
+        echo "-----"
+    fi
+}
+
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    n=$(basename "$t")
+    # shellcheck disable=SC2053
+    [[ $n == $pattern ]] || continue
+    run_one "$n" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
+done
+for t in tests/integration/t_*.sh; do
+    [ -f "$t" ] || continue
+    n=$(basename "$t" .sh)
+    # shellcheck disable=SC2053
+    [[ $n == $pattern ]] || continue
+    run_one "$n" timeout --kill-after=10 "${TEST_TIMEOUT:-900}" bash "$t"
+done
+
+if [ ${#failed_names[@]} -gt 0 ]; then echo "failed: ${failed_names[*]} (logs in $logdir)"; fi
+if [ $((pass + fail)) -eq 0 ]; then echo "no tests ran"; fail=1; fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
