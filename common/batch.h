@@ -105,6 +105,14 @@ int hf_lfs_action_expired(const hf_lfs_action *action, time_t now, int margin_se
 char **hf_lfs_action_header_list(const hf_lfs_action *action, const char *const *extra);
 void hf_lfs_headers_free(char **list);
 
+/* Hugging Face multipart: the upload action's header holds "chunk_size" (decimal string) and one presigned URL
+ * per part under numeric keys ("00001", "1", …). Fills *urls (part order, pointing into the action; free only
+ * the array), *count and *chunk_size after checking that the keys are 1..N without gaps and that
+ * N == ceil(size / chunk_size). Returns 1 when the action is multipart, 0 when it has no chunk_size (a plain
+ * PUT to href), or HF_EINVAL naming what is wrong. */
+int hf_lfs_action_parts(const hf_lfs_action *action, int64_t size, const char ***urls, size_t *count,
+                        uint64_t *chunk_size);
+
 /* Sends the batch request (retrying transport errors, 5xx, 408, 429 under the http.h policy) and decodes the
  * answer. A 401/403 becomes HF_EAUTH ("check the token ..."), 404 HF_ENOTFOUND; the message names the URL
  * (without query) and the server's own message. */

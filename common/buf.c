@@ -2,15 +2,17 @@
 #include "buf.h"
 #include "error.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int hf_buf_grow(hf_buf *b, size_t extra)
 {
+    /* No object can exceed PTRDIFF_MAX; checking before adding also keeps len + extra + 1 from wrapping. */
+    if (extra > (size_t)PTRDIFF_MAX - 1 - b->len)
+        return hf_error_set(HF_ENOMEM, "buffer size overflow (%zu + %zu bytes)", b->len, extra);
     size_t need = b->len + extra + 1;
-    if (need < b->len) /* size_t overflow: caller asked for the impossible */
-        return hf_error_set(HF_ENOMEM, "buffer size overflow");
     if (need <= b->cap)
         return 0;
     size_t cap = b->cap ? b->cap : 64;

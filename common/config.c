@@ -77,9 +77,9 @@ static int read_small_file(const char *path, hf_buf *out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT || errno == ENOTDIR ? HF_ENOTFOUND
-                                                   : hf_error_set(HF_EIO, "cannot open token file %s: %s", path,
-                                                                  strerror(errno));
+        return errno == ENOENT || errno == ENOTDIR
+                   ? HF_ENOTFOUND
+                   : hf_error_set(HF_EIO, "cannot open token file %s: %s", path, strerror(errno));
     int rc = 0;
     char chunk[4096];
     for (;;) {
@@ -112,8 +112,13 @@ int hf_config_token(hf_buf *out)
         int rc = put_trimmed(out, env, strlen(env));
         if (rc)
             return rc;
-        if (out->len) /* an empty HF_TOKEN means "unset", as in huggingface_hub */
-            return token_check(out, "HF_TOKEN");
+        if (out->len) { /* an empty HF_TOKEN means "unset", as in huggingface_hub */
+            if ((rc = token_check(out, "HF_TOKEN")) != 0) {
+                explicit_bzero(out->ptr, out->cap);
+                hf_buf_clear(out);
+            }
+            return rc;
+        }
     }
 
     hf_buf path = HF_BUF_INIT, raw = HF_BUF_INIT;
@@ -168,8 +173,8 @@ int hf_config_endpoint(hf_buf *out)
 
 static int id_char_ok(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-           c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
 }
 
 static int id_part_check(const char *id, const char *part, size_t n, const char *what)
@@ -182,8 +187,8 @@ static int id_part_check(const char *id, const char *part, size_t n, const char 
     for (size_t i = 0; i < n; i++) {
         if (!id_char_ok(part[i]))
             return hf_error_set(HF_EINVAL,
-                                "invalid repo id '%s': %s may only contain letters, digits, '_', '-' and '.'", id,
-                                what);
+                                "invalid repo id '%s': %s may only contain letters, digits, '_', '-' and '.'",
+                                id, what);
         if (i + 1 < n && (part[i] == '-' || part[i] == '.') && part[i + 1] == part[i])
             return hf_error_set(HF_EINVAL, "invalid repo id '%s': '--' and '..' are not allowed", id);
     }
@@ -252,8 +257,8 @@ int hf_url_strip_credentials(hf_buf *out, const char *url)
     return rc ? rc : hf_buf_puts(out, at + 1);
 }
 
-/* git-lfs maps SSH remotes to HTTPS on the same host: "git@host:path" and "ssh://[user@]host[:port]/path" both
- * become "https://host/path" (the port is an SSH port, so it is dropped). */
+/* git-lfs maps SSH remotes to HTTPS on the same host: "git@host:path" and "ssh://[user@]host[:port]/path"
+ * both become "https://host/path" (the port is an SSH port, so it is dropped). */
 static int ssh_to_https(hf_buf *out, const char *url)
 {
     const char *host, *path;
@@ -269,9 +274,9 @@ static int ssh_to_https(hf_buf *out, const char *url)
         host_len = strcspn(host, ":/");
         path = slash + 1;
     } else {
-        const char *colon = strchr(url, ':');
-        if (!colon || strchr(url, '/') < colon)
-            return HF_EINVAL; /* "a/b:c" is a local path, not scp syntax */
+        const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
+        if (!colon || (slash && slash < colon) || !strncmp(colon, "://", 3))
+            return HF_EINVAL; /* "a/b:c" is a local path and "file://..." another scheme, not scp syntax */
         host = url;
         const char *at = memchr(url, '@', (size_t)(colon - url));
         if (at)
@@ -293,8 +298,9 @@ int hf_lfs_batch_url(hf_buf *out, const char *repo_url)
     if (repo_url && has_http_scheme(repo_url))
         rc = hf_url_strip_credentials(out, repo_url);
     else if (!repo_url || (rc = ssh_to_https(out, repo_url)) == HF_EINVAL)
-        return hf_error_set(HF_EINVAL, "cannot derive the LFS endpoint of '%s': expected an http://, https:// "
-                                       "or SSH remote URL",
+        return hf_error_set(HF_EINVAL,
+                            "cannot derive the LFS endpoint of '%s': expected an http://, https:// "
+                            "or SSH remote URL",
                             repo_url ? repo_url : "(null)");
     if (rc)
         return rc;

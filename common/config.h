@@ -27,13 +27,14 @@ int hf_config_token(hf_buf *out);
  * does not start with http:// or https://. */
 int hf_config_endpoint(hf_buf *out);
 
-/* "<endpoint>/<ns>/<name>" for repo_type NULL, "" or "model"; "<endpoint>/datasets/<ns>/<name>" for "dataset";
+/* "<endpoint>/<ns>/<name>" for repo_type NULL, "" or "model"; "<endpoint>/datasets/<ns>/<name>" for
+ * "dataset";
  * "<endpoint>/spaces/<ns>/<name>" for "space". HF_EINVAL for any other type or an invalid repo id. A trailing
  * '/' on endpoint is ignored. */
 int hf_repo_url(hf_buf *out, const char *endpoint, const char *repo_type, const char *repo_id);
 
-/* Checks a repo id the way the Hub does: "ns/name", each part 1..96 characters of [A-Za-z0-9_.-], not starting
- * or ending with '-' or '.', no "--" or "..". 0 or HF_EINVAL with a message saying what is wrong. */
+/* Checks a repo id the way the Hub does: "ns/name", each part 1..96 characters of [A-Za-z0-9_.-], not
+ * starting or ending with '-' or '.', no "--" or "..". 0 or HF_EINVAL with a message saying what is wrong. */
 int hf_repo_id_validate(const char *repo_id);
 
 /* The LFS batch URL for a repository URL (git-lfs §7.1): strip one trailing '/', then append "/info/lfs" when

@@ -12,9 +12,13 @@ static _Thread_local char last_message[HF_ERROR_MAX];
 static _Thread_local int last_code;
 static _Thread_local long last_http_status;
 
+/* Formats into a copy first: callers often pass hf_error_last_message() itself as an argument
+ * ("part 3: %s"), and vsnprintf must not write the buffer it is reading. */
 static void set_message(const char *fmt, va_list ap)
 {
-    vsnprintf(last_message, sizeof(last_message), fmt, ap);
+    char tmp[HF_ERROR_MAX];
+    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    memcpy(last_message, tmp, sizeof(tmp));
 }
 
 int hf_error_set(int code, const char *fmt, ...)
@@ -41,13 +45,16 @@ int hf_error_set_http(int code, long http_status, const char *fmt, ...)
 
 int hf_error_prefix(const char *fmt, ...)
 {
-    char prefix[HF_ERROR_MAX], old[HF_ERROR_MAX];
+    char msg[HF_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    memcpy(old, last_message, sizeof(old));
-    snprintf(last_message, sizeof(last_message), "%s%s", prefix, old);
+    size_t used = n < 0 ? 0 : (size_t)n >= sizeof(msg) ? sizeof(msg) - 1 : (size_t)n;
+    size_t keep = strnlen(last_message, sizeof(msg) - 1 - used); /* the old text, cut to what fits */
+    memcpy(msg + used, last_message, keep);
+    msg[used + keep] = '\0';
+    memcpy(last_message, msg, sizeof(msg));
     return last_code;
 }
 

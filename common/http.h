@@ -14,6 +14,16 @@
  * messages), the status and a short excerpt of the server's message. The bearer token is never logged.
  * HFGIT_TRACE=1 logs each request and response line to stderr (see trace.h).
  *
+ * Transport: one curl easy handle per client, reused so connections stay alive; HTTP/1.1; no "Expect:
+ * 100-continue" (it costs a round trip per part); GET/HEAD follow up to 3 redirects (curl drops Authorization
+ * when the host changes), other methods return the 3xx. Connect timeout 30 s; a transfer slower than 1 KiB/s
+ * for 60 s is a stall (transport error). No overall timeout.
+ *
+ * Environment (read once, for tests and diagnosis):
+ *   HFGIT_HTTP_STALL_SECS  seconds below 1 KiB/s that count as a stall (default 60)
+ *   HFGIT_RETRY_BASE_MS    replaces policy->base_delay_ms in hf_http_send_retry (tests use 1-10 ms)
+ *   HFGIT_TRACE            see trace.h
+ *
  * Thread-safety: hf_http_global_init() once (hf_init does it); then any number of threads may each use their
  * own hf_http_client. A client is not shared between threads.
  */
@@ -31,7 +41,7 @@ typedef struct hf_retry_policy {
     int max_attempts;           /* total tries including the first; 1 = no retry */
     unsigned base_delay_ms;     /* first backoff; doubles each time */
     unsigned max_delay_ms;      /* cap on one backoff (Retry-After is capped by max_total_ms only) */
-    unsigned max_total_ms;      /* give up when the next wait would pass this since the first try */
+    unsigned max_total_ms;      /* give up when the next wait would pass this since the first try; 0 = none */
 } hf_retry_policy;
 
 #define HF_RETRY_POLICY_INIT {6, 500, 20000, 600000}
@@ -55,9 +65,11 @@ typedef struct hf_http_request {
     size_t max_response_bytes;       /* 0 = 1 MiB default; the rest is drained and dropped */
     hf_http_progress_cb progress;    /* upload progress for bodies, download progress for out_fd */
     void *progress_ud;
+    uint64_t out_max; /* out_fd only: 0 = no limit; a longer 2xx body fails the try (HF_EINVAL),
+                       * so a server that ignores Range cannot overwrite a neighbouring slice */
 } hf_http_request;
 
-#define HF_HTTP_REQUEST_INIT {NULL, NULL, NULL, NULL, NULL, 0, -1, 0, 0, -1, 0, 0, NULL, NULL}
+#define HF_HTTP_REQUEST_INIT {NULL, NULL, NULL, NULL, NULL, 0, -1, 0, 0, -1, 0, 0, NULL, NULL, 0}
 
 typedef struct hf_http_response {
     long status;                     /* 0 when no response arrived */
@@ -71,16 +83,25 @@ typedef struct hf_http_response {
 
 #define HF_HTTP_RESPONSE_INIT {0, HF_BUF_INIT, NULL, NULL, NULL, -1, 0}
 
-int hf_http_global_init(void);       /* curl_global_init; idempotent, call before threads start */
+int hf_http_global_init(void); /* curl_global_init + env; idempotent and thread-safe (pthread_once); also
+                                * called by hf_http_client_new */
 
 int hf_http_client_new(hf_http_client **out);
 void hf_http_client_free(hf_http_client *c);
 
-/* One try. Returns 0 when a response arrived (any status; check resp->status), HF_ENET on transport failure. */
+/* One try. Returns 0 when a response arrived (any status; check resp->status), HF_ENET on transport failure
+ * (resp->status 0), HF_EIO when the body file or out_fd failed (or the file is shorter than the slice),
+ * HF_ECANCELLED when the progress callback stopped it, HF_EINVAL for a bad request (no URL, a token with a
+ * line break). A 4xx/5xx that arrives while the body is still being sent counts as a response. resp is reset
+ * first. out_fd receives the body only for a 2xx; other bodies go to resp->body for the error message. */
 int hf_http_send(hf_http_client *c, const hf_http_request *req, hf_http_response *resp);
 /* Tries under the policy. Returns 0 only for a 2xx; otherwise HF_EHTTP/HF_EAUTH/HF_ENOTFOUND/HF_ENET with a
- * message (method, URL without query, status, server message excerpt, attempts). resp holds the last answer.
- * A file-slice body is re-read from its offset on each try; progress never counts a byte twice. */
+ * message (method, URL without query, status, server message excerpt, attempts), e.g.
+ *   PUT http://127.0.0.1:5000/__part/abc/2: HTTP 500 "injected failure" after 6 attempts
+ * and hf_error_last_http_status() set. A 403 on a URL with a query string and no bearer token adds a hint
+ * that the presigned URL probably expired. Local failures (HF_EIO, HF_ECANCELLED, HF_EINVAL) return at once.
+ * resp holds the last answer and resp->attempts the tries made. A file-slice body is re-read from its offset
+ * on each try; progress never counts a byte twice and sums to the body size on success. */
 int hf_http_send_retry(hf_http_client *c, const hf_http_request *req, const hf_retry_policy *policy,
                        hf_http_response *resp);
 void hf_http_response_reset(hf_http_response *resp); /* frees fields, back to HF_HTTP_RESPONSE_INIT */
@@ -88,15 +109,20 @@ void hf_http_response_reset(hf_http_response *resp); /* frees fields, back to HF
 /* ---- pure helpers (unit-tested) ---- */
 /* 1 when status/transport result should be retried (transport error is status 0). */
 int hf_http_status_retriable(long status);
+/* The error code for a final status: 401/403 HF_EAUTH, 404 HF_ENOTFOUND, 0 HF_ENET, other HF_EHTTP. */
+int hf_http_status_error(long status);
 /* Backoff before try number `attempt` (1 = the first retry): min(max_delay, base*2^(attempt-1)) with full
  * jitter from rnd (0..UINT32_MAX), never below base/2. */
 unsigned hf_http_backoff_ms(const hf_retry_policy *p, int attempt, uint32_t rnd);
-/* Parses a Retry-After value (delta seconds or IMF-fixdate) relative to now_epoch; -1 when unparsable. */
+/* Parses a Retry-After value (delta seconds or an HTTP date: IMF-fixdate, RFC 850 or asctime form) relative
+ * to now_epoch, in MILLISECONDS (a past date gives 0); -1 when unparsable. */
 long hf_http_parse_retry_after(const char *value, long now_epoch);
-/* Writes url without its query string and fragment into out (for messages and traces). */
+/* Replaces out with url without its query string, fragment and "user:password@" (for messages and traces). */
 void hf_http_redact_url(const char *url, hf_buf *out);
-/* A one-line excerpt of a server error body: JSON "message"/"error" field if present, else the text, cut to
- * max bytes, control characters replaced. */
+/* Replaces out with a one-line excerpt of a server error body: the JSON "message" or "error" string (or
+ * "error":{"message"}) if present, else the text; control characters and whitespace runs become one space;
+ * cut to at most max bytes ending in "..." (never inside a UTF-8 character). May overwrite the thread's last
+ * error message (JSON parse), so call it before hf_error_set. */
 void hf_http_error_excerpt(const char *body, size_t len, size_t max, hf_buf *out);
 
 #endif

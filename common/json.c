@@ -1,5 +1,5 @@
 /*
- * json.c: JSON reader on jsmn plus a small writer (see json.h).
+ * json.c: the JSON reader, on jsmn (see json.h).
  *
  * jsmn, even in strict mode, accepts things that are not JSON (missing commas, "[1 2]", "01", two top-level
  * values, stray colons) and stops at a NUL byte. So every input first goes through validate(): one pass over
@@ -8,7 +8,7 @@
  *
  * Choices: "\u0000" is refused (a NUL would silently cut C strings used as paths and URLs); a lone or
  * mismatched UTF-16 surrogate is refused rather than replaced with U+FFFD; invalid UTF-8 inside strings is
- * refused. On output, hf_json_escape writes invalid UTF-8 as \ufffd (as Go does) so what we write we can read.
+ * refused. The writer is in json_write.c.
  */
 #define JSMN_STATIC
 #define JSMN_STRICT
@@ -18,9 +18,7 @@
 #include "json.h"
 #include "error.h"
 
-#include <inttypes.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,16 +33,14 @@ struct hf_json {
     int *kid0; /* kids[kid0[t]] is the first child of container t */
 };
 
-/* ---- UTF-8 helpers shared by the reader and the writer ---- */
+/* ---- UTF-8 ---- */
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 if it is invalid (overlong, surrogate,
- * above U+10FFFF, truncated). */
-static size_t utf8_seq(const unsigned char *p, size_t n)
+size_t hf_utf8_seq_len(const void *s, size_t n)
 {
+    const unsigned char *p = s;
     unsigned c = p[0], cp, min;
     size_t len;
-    if (c < 0x80)
-        return 1;
+    if (c < 0x80) return 1;
     if (c >= 0xC2 && c <= 0xDF)
         len = 2, cp = c & 0x1F, min = 0x80;
     else if ((c & 0xF0) == 0xE0)
@@ -53,15 +49,12 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
         len = 4, cp = c & 0x07, min = 0x10000;
     else
         return 0;
-    if (len > n)
-        return 0;
+    if (len > n) return 0;
     for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
+        if ((p[i] & 0xC0) != 0x80) return 0;
         cp = (cp << 6) | (p[i] & 0x3F);
     }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
     return len;
 }
 
@@ -95,10 +88,11 @@ static long hex4(const char *p)
     long v = 0;
     for (int i = 0; i < 4; i++) {
         char c = p[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0)
-            return -1;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0) return -1;
         v = v * 16 + d;
     }
     return v;
@@ -131,14 +125,10 @@ static size_t check_u_escape(scan *sc)
     const char *p = sc->s + sc->pos;
     size_t left = sc->n - sc->pos;
     long cp = left >= 6 ? hex4(p + 2) : -1;
-    if (cp < 0)
-        return fail(sc, "\\u escape needs 4 hex digits"), 0;
-    if (cp == 0)
-        return fail(sc, "\\u0000 (NUL) is not allowed in strings"), 0;
-    if (cp >= 0xDC00 && cp <= 0xDFFF)
-        return fail(sc, "lone UTF-16 low surrogate"), 0;
-    if (cp < 0xD800 || cp > 0xDBFF)
-        return 6;
+    if (cp < 0) return fail(sc, "\\u escape needs 4 hex digits"), 0;
+    if (cp == 0) return fail(sc, "\\u0000 (NUL) is not allowed in strings"), 0;
+    if (cp >= 0xDC00 && cp <= 0xDFFF) return fail(sc, "lone UTF-16 low surrogate"), 0;
+    if (cp < 0xD800 || cp > 0xDBFF) return 6;
     long lo = left >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
     if (lo < 0xDC00 || lo > 0xDFFF)
         return fail(sc, "UTF-16 high surrogate not followed by a low surrogate"), 0;
@@ -156,8 +146,7 @@ static int scan_string(scan *sc)
             sc->count++;
             return 0;
         }
-        if (c < 0x20)
-            return fail(sc, c ? "raw control character in string" : "NUL byte in string");
+        if (c < 0x20) return fail(sc, c ? "raw control character in string" : "NUL byte in string");
         if (c == '\\') {
             char e = sc->pos + 1 < sc->n ? sc->s[sc->pos + 1] : 0;
             if (e == 'u')
@@ -166,9 +155,8 @@ static int scan_string(scan *sc)
                 k = 2;
             else
                 return fail(sc, "invalid escape in string");
-            if (!k)
-                return HF_EINVAL;
-        } else if (c >= 0x80 && !(k = utf8_seq((const unsigned char *)sc->s + sc->pos, sc->n - sc->pos))) {
+            if (!k) return HF_EINVAL;
+        } else if (c >= 0x80 && !(k = hf_utf8_seq_len(sc->s + sc->pos, sc->n - sc->pos))) {
             return fail(sc, "invalid UTF-8 in string");
         }
         sc->pos += k;
@@ -184,26 +172,21 @@ static int is_digit(const scan *sc)
 /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
 static int scan_number(scan *sc)
 {
-    if (sc->s[sc->pos] == '-')
-        sc->pos++;
-    if (!is_digit(sc))
-        return fail(sc, "invalid number");
+    if (sc->s[sc->pos] == '-') sc->pos++;
+    if (!is_digit(sc)) return fail(sc, "invalid number");
     if (sc->s[sc->pos++] != '0')
         while (is_digit(sc))
             sc->pos++;
     if (sc->pos < sc->n && sc->s[sc->pos] == '.') {
         sc->pos++;
-        if (!is_digit(sc))
-            return fail(sc, "invalid number (digit expected after '.')");
+        if (!is_digit(sc)) return fail(sc, "invalid number (digit expected after '.')");
         while (is_digit(sc))
             sc->pos++;
     }
     if (sc->pos < sc->n && (sc->s[sc->pos] == 'e' || sc->s[sc->pos] == 'E')) {
         sc->pos++;
-        if (sc->pos < sc->n && (sc->s[sc->pos] == '+' || sc->s[sc->pos] == '-'))
-            sc->pos++;
-        if (!is_digit(sc))
-            return fail(sc, "invalid number (digit expected in exponent)");
+        if (sc->pos < sc->n && (sc->s[sc->pos] == '+' || sc->s[sc->pos] == '-')) sc->pos++;
+        if (!is_digit(sc)) return fail(sc, "invalid number (digit expected in exponent)");
         while (is_digit(sc))
             sc->pos++;
     }
@@ -215,10 +198,8 @@ static int scan_scalar(scan *sc)
 {
     static const char *const words[] = {"true", "false", "null"};
     char c = sc->s[sc->pos];
-    if (c == '"')
-        return scan_string(sc);
-    if (c == '-' || (c >= '0' && c <= '9'))
-        return scan_number(sc);
+    if (c == '"') return scan_string(sc);
+    if (c == '-' || (c >= '0' && c <= '9')) return scan_number(sc);
     for (int i = 0; i < 3; i++) {
         size_t wl = strlen(words[i]);
         if (sc->n - sc->pos >= wl && !memcmp(sc->s + sc->pos, words[i], wl)) {
@@ -234,14 +215,11 @@ static int scan_scalar(scan *sc)
 static int scan_key(scan *sc)
 {
     skip_ws(sc);
-    if (sc->pos >= sc->n || sc->s[sc->pos] != '"')
-        return fail(sc, "object key (a string) expected");
+    if (sc->pos >= sc->n || sc->s[sc->pos] != '"') return fail(sc, "object key (a string) expected");
     int rc = scan_string(sc);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     skip_ws(sc);
-    if (sc->pos >= sc->n || sc->s[sc->pos] != ':')
-        return fail(sc, "':' expected after object key");
+    if (sc->pos >= sc->n || sc->s[sc->pos] != ':') return fail(sc, "':' expected after object key");
     sc->pos++;
     return 0;
 }
@@ -257,8 +235,7 @@ static int validate(scan *sc)
                 return fail(sc, depth || sc->count ? "unexpected end of input" : "empty input");
             char c = sc->s[sc->pos];
             if (c == '{' || c == '[') {
-                if (depth == HF_JSON_MAX_DEPTH)
-                    return fail(sc, "nesting deeper than 512 levels");
+                if (depth == HF_JSON_MAX_DEPTH) return fail(sc, "nesting deeper than 512 levels");
                 stack[depth++] = c;
                 sc->count++;
                 sc->pos++;
@@ -272,20 +249,16 @@ static int validate(scan *sc)
                 }
                 continue;
             }
-            if ((rc = scan_scalar(sc)))
-                return rc;
+            if ((rc = scan_scalar(sc))) return rc;
             want_value = 0;
             continue;
         }
-        if (depth == 0)
-            return sc->pos == sc->n ? 0 : fail(sc, "trailing data after the JSON value");
-        if (sc->pos >= sc->n)
-            return fail(sc, "unexpected end of input");
+        if (depth == 0) return sc->pos == sc->n ? 0 : fail(sc, "trailing data after the JSON value");
+        if (sc->pos >= sc->n) return fail(sc, "unexpected end of input");
         char top = stack[depth - 1], c = sc->s[sc->pos];
         if (c == ',') {
             sc->pos++;
-            if (top == '{' && (rc = scan_key(sc)))
-                return rc;
+            if (top == '{' && (rc = scan_key(sc))) return rc;
             want_value = 1;
         } else if (c == (top == '{' ? '}' : ']')) {
             sc->pos++;
@@ -300,8 +273,7 @@ static int validate(scan *sc)
 
 void hf_json_free(hf_json *doc)
 {
-    if (!doc)
-        return;
+    if (!doc) return;
     free(doc->text);
     free(doc->tok);
     free(doc->kids);
@@ -324,21 +296,18 @@ static int index_children(hf_json *doc)
         return hf_error_set(HF_ENOMEM, "out of memory indexing a JSON document of %d tokens", n);
     for (int t = 0; t < n; t++) {
         doc->kid0[t] = next;
-        if (is_container(&doc->tok[t]))
-            next += doc->tok[t].size;
+        if (is_container(&doc->tok[t])) next += doc->tok[t].size;
     }
     /* kid0 doubles as the fill cursor; children come in document order, so lists come out ordered. */
     for (int j = 1; j < n; j++) {
         int p = doc->tok[j].parent;
         if (p < 0 || p >= j || !is_container(&doc->tok[p]))
             continue; /* the value of a key: its parent is the key */
-        if (doc->kid0[p] >= next)
-            return hf_error_set(HF_EINVAL, "invalid JSON: inconsistent token tree");
+        if (doc->kid0[p] >= next) return hf_error_set(HF_EINVAL, "invalid JSON: inconsistent token tree");
         doc->kids[doc->kid0[p]++] = j;
     }
     for (int t = 0; t < n; t++)
-        if (is_container(&doc->tok[t]))
-            doc->kid0[t] -= doc->tok[t].size;
+        if (is_container(&doc->tok[t])) doc->kid0[t] -= doc->tok[t].size;
     return 0;
 }
 
@@ -349,16 +318,14 @@ int hf_json_parse(hf_json **out, const char *text, size_t len)
         return hf_error_set(HF_EINVAL, "invalid JSON: document of %zu bytes is over the 2 GiB limit", len);
     scan sc = {text, len, 0, 0};
     int rc = validate(&sc);
-    if (rc)
-        return rc;
+    if (rc) return rc;
 
     hf_json *doc = calloc(1, sizeof(*doc));
     if (!doc || !(doc->text = malloc(len + 2))) {
         free(doc);
         return hf_error_set(HF_ENOMEM, "out of memory copying a JSON document of %zu bytes", len);
     }
-    if (len)
-        memcpy(doc->text, text, len);
+    if (len) memcpy(doc->text, text, len);
     doc->text[len] = '\n';
     doc->text[len + 1] = '\0';
 
@@ -367,7 +334,8 @@ int hf_json_parse(hf_json **out, const char *text, size_t len)
     int n = jsmn_parse(&p, doc->text, len + 1, NULL, 0);
     if (n != sc.count) {
         hf_json_free(doc);
-        return hf_error_set(HF_EINVAL, "invalid JSON: tokenizer counted %d tokens, validator %d", n, sc.count);
+        return hf_error_set(HF_EINVAL, "invalid JSON: tokenizer counted %d tokens, validator %d", n,
+                            sc.count);
     }
     doc->tok = malloc((size_t)n * sizeof(jsmntok_t));
     if (!doc->tok) {
@@ -376,9 +344,10 @@ int hf_json_parse(hf_json **out, const char *text, size_t len)
     }
     jsmn_init(&p); /* a second pass needs a fresh parser (jsmn #113) */
     doc->ntok = jsmn_parse(&p, doc->text, len + 1, doc->tok, (unsigned)n);
-    if (doc->ntok != n) {
+    if (doc->ntok != n) { /* cannot happen on validated text; never trust it blindly */
+        int got = doc->ntok;
         hf_json_free(doc);
-        return hf_error_set(HF_EINVAL, "invalid JSON: tokenizer failed (%d)", n);
+        return hf_error_set(HF_EINVAL, "invalid JSON: tokenizer returned %d for %d tokens", got, n);
     }
     if ((rc = index_children(doc))) {
         hf_json_free(doc);
@@ -396,20 +365,27 @@ static const jsmntok_t *token(const hf_json *doc, int tok)
 hf_json_type hf_json_type_of(const hf_json *doc, int tok)
 {
     const jsmntok_t *t = token(doc, tok);
-    if (!t)
-        return HF_JSON_INVALID;
+    if (!t) return HF_JSON_INVALID;
     switch (t->type) {
-    case JSMN_OBJECT: return HF_JSON_OBJECT;
-    case JSMN_ARRAY: return HF_JSON_ARRAY;
-    case JSMN_STRING: return HF_JSON_STRING;
+    case JSMN_OBJECT:
+        return HF_JSON_OBJECT;
+    case JSMN_ARRAY:
+        return HF_JSON_ARRAY;
+    case JSMN_STRING:
+        return HF_JSON_STRING;
     case JSMN_PRIMITIVE:
         switch (doc->text[t->start]) {
-        case 't': return HF_JSON_TRUE;
-        case 'f': return HF_JSON_FALSE;
-        case 'n': return HF_JSON_NULL;
-        default: return HF_JSON_NUMBER;
+        case 't':
+            return HF_JSON_TRUE;
+        case 'f':
+            return HF_JSON_FALSE;
+        case 'n':
+            return HF_JSON_NULL;
+        default:
+            return HF_JSON_NUMBER;
         }
-    default: return HF_JSON_INVALID;
+    default:
+        return HF_JSON_INVALID;
     }
 }
 
@@ -428,16 +404,13 @@ static size_t decode_char(const char **pp, char out[4])
         *pp = p + 1;
         return 1;
     }
+    static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
     char e = p[1];
     *pp = p + 2;
-    switch (e) {
-    case 'b': out[0] = '\b'; return 1;
-    case 'f': out[0] = '\f'; return 1;
-    case 'n': out[0] = '\n'; return 1;
-    case 'r': out[0] = '\r'; return 1;
-    case 't': out[0] = '\t'; return 1;
-    case 'u': break;
-    default: out[0] = e; return 1; /* " \ / */
+    if (e != 'u') {
+        const char *m = strchr(from, e); /* e is never NUL here: the text was validated */
+        out[0] = m ? to[m - from] : e;   /* \" \\ \/ stand for themselves */
+        return 1;
     }
     unsigned cp = (unsigned)hex4(p + 2);
     *pp = p + 6;
@@ -462,14 +435,12 @@ static size_t unescape(const hf_json *doc, const jsmntok_t *t, char *dst)
 static int str_eq(const hf_json *doc, const jsmntok_t *t, const char *s, size_t slen)
 {
     const char *p = doc->text + t->start, *end = doc->text + t->end;
-    if (!memchr(p, '\\', (size_t)(end - p)))
-        return (size_t)(end - p) == slen && !memcmp(p, s, slen);
+    if (!memchr(p, '\\', (size_t)(end - p))) return (size_t)(end - p) == slen && !memcmp(p, s, slen);
     size_t off = 0;
     char ch[4];
     while (p < end) {
         size_t k = decode_char(&p, ch);
-        if (off + k > slen || memcmp(s + off, ch, k))
-            return 0;
+        if (off + k > slen || memcmp(s + off, ch, k)) return 0;
         off += k;
     }
     return off == slen;
@@ -478,13 +449,11 @@ static int str_eq(const hf_json *doc, const jsmntok_t *t, const char *s, size_t 
 int hf_json_get(const hf_json *doc, int obj, const char *key)
 {
     const jsmntok_t *t = token(doc, obj);
-    if (!t || t->type != JSMN_OBJECT || !key)
-        return -1;
+    if (!t || t->type != JSMN_OBJECT || !key) return -1;
     size_t klen = strlen(key);
     for (int i = 0; i < t->size; i++) {
         int k = doc->kids[doc->kid0[obj] + i];
-        if (str_eq(doc, &doc->tok[k], key, klen))
-            return k + 1; /* first match wins on duplicate keys */
+        if (str_eq(doc, &doc->tok[k], key, klen)) return k + 1; /* first match wins on duplicate keys */
     }
     return -1;
 }
@@ -492,39 +461,32 @@ int hf_json_get(const hf_json *doc, int obj, const char *key)
 int hf_json_at(const hf_json *doc, int arr, int i)
 {
     const jsmntok_t *t = token(doc, arr);
-    if (!t || t->type != JSMN_ARRAY || i < 0 || i >= t->size)
-        return -1;
+    if (!t || t->type != JSMN_ARRAY || i < 0 || i >= t->size) return -1;
     return doc->kids[doc->kid0[arr] + i];
 }
 
 int hf_json_member(const hf_json *doc, int obj, int i, int *key_tok)
 {
     const jsmntok_t *t = token(doc, obj);
-    if (key_tok)
-        *key_tok = -1;
-    if (!t || t->type != JSMN_OBJECT || i < 0 || i >= t->size)
-        return -1;
+    if (key_tok) *key_tok = -1;
+    if (!t || t->type != JSMN_OBJECT || i < 0 || i >= t->size) return -1;
     int k = doc->kids[doc->kid0[obj] + i];
-    if (key_tok)
-        *key_tok = k;
+    if (key_tok) *key_tok = k;
     return k + 1;
 }
 
 static int not_a(const hf_json *doc, int tok, const char *what)
 {
     const jsmntok_t *t = token(doc, tok);
-    if (!t)
-        return hf_error_set(HF_EINVAL, "JSON: %s expected, but token %d does not exist", what, tok);
+    if (!t) return hf_error_set(HF_EINVAL, "JSON: %s expected, but token %d does not exist", what, tok);
     return hf_error_set(HF_EINVAL, "JSON: %s expected at byte %d", what, t->start);
 }
 
 int hf_json_str(const hf_json *doc, int tok, hf_buf *out)
 {
     const jsmntok_t *t = token(doc, tok);
-    if (!t || t->type != JSMN_STRING)
-        return not_a(doc, tok, "a string");
-    if (hf_buf_grow(out, (size_t)(t->end - t->start)))
-        return HF_ENOMEM;
+    if (!t || t->type != JSMN_STRING) return not_a(doc, tok, "a string");
+    if (hf_buf_grow(out, (size_t)(t->end - t->start))) return HF_ENOMEM;
     out->len += unescape(doc, t, out->ptr + out->len);
     return 0;
 }
@@ -532,11 +494,9 @@ int hf_json_str(const hf_json *doc, int tok, hf_buf *out)
 char *hf_json_strdup(const hf_json *doc, int tok)
 {
     const jsmntok_t *t = token(doc, tok);
-    if (!t || t->type != JSMN_STRING)
-        return NULL;
+    if (!t || t->type != JSMN_STRING) return NULL;
     char *s = malloc((size_t)(t->end - t->start) + 1);
-    if (s)
-        unescape(doc, t, s);
+    if (s) unescape(doc, t, s);
     return s;
 }
 
@@ -554,12 +514,10 @@ int hf_json_int64(const hf_json *doc, int tok, int64_t *out)
     const char *p = doc->text + t->start, *end = doc->text + t->end;
     int neg = t->type == JSMN_PRIMITIVE && p < end && *p == '-'; /* strings: digits only */
     p += neg;
-    if (p == end)
-        return not_a(doc, tok, "an integer");
+    if (p == end) return not_a(doc, tok, "an integer");
     uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, v = 0;
     for (; p < end; p++) {
-        if (*p < '0' || *p > '9')
-            return not_a(doc, tok, "an integer (no sign, fraction or exponent)");
+        if (*p < '0' || *p > '9') return not_a(doc, tok, "an integer (no sign, fraction or exponent)");
         unsigned d = (unsigned)(*p - '0');
         if (v > (limit - d) / 10)
             return hf_error_set(HF_EINVAL, "JSON: integer out of 64-bit range at byte %d", t->start);
@@ -572,8 +530,7 @@ int hf_json_int64(const hf_json *doc, int tok, int64_t *out)
 int hf_json_bool(const hf_json *doc, int tok, int *out)
 {
     hf_json_type ty = hf_json_type_of(doc, tok);
-    if (ty != HF_JSON_TRUE && ty != HF_JSON_FALSE)
-        return not_a(doc, tok, "true or false");
+    if (ty != HF_JSON_TRUE && ty != HF_JSON_FALSE) return not_a(doc, tok, "true or false");
     *out = ty == HF_JSON_TRUE;
     return 0;
 }
@@ -581,165 +538,12 @@ int hf_json_bool(const hf_json *doc, int tok, int *out)
 int hf_json_get_int64(const hf_json *doc, int obj, const char *key, int64_t *out)
 {
     int tok = hf_json_get(doc, obj, key);
-    if (tok < 0)
-        return hf_error_set(HF_ENOTFOUND, "JSON: key \"%s\" missing", key);
-    if (hf_json_int64(doc, tok, out))
-        return hf_error_prefix("key \"%s\": ", key);
+    if (tok < 0) return hf_error_set(HF_ENOTFOUND, "JSON: key \"%s\" missing", key);
+    if (hf_json_int64(doc, tok, out)) return hf_error_prefix("key \"%s\": ", key);
     return 0;
 }
 
 char *hf_json_get_strdup(const hf_json *doc, int obj, const char *key)
 {
     return hf_json_strdup(doc, hf_json_get(doc, obj, key));
-}
-
-/* ---- writer ---- */
-
-int hf_json_escape(hf_buf *out, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *u = (const unsigned char *)s;
-    size_t run = 0, i = 0; /* u[run..i) is copied verbatim */
-    if (hf_buf_grow(out, n + 2) || hf_buf_putc(out, '"'))
-        return HF_ENOMEM;
-    while (i < n) {
-        unsigned char c = u[i];
-        size_t k = c >= 0x80 ? utf8_seq(u + i, n - i) : (c >= 0x20 && c != '"' && c != '\\');
-        if (k) {
-            i += k;
-            continue;
-        }
-        char esc[8] = {'\\', 0};
-        const char *e = esc;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            if (c < 0x20)
-                snprintf(esc, sizeof(esc), "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-            else
-                e = "\\ufffd"; /* invalid UTF-8 byte, as Go's encoder does */
-        }
-        if (hf_buf_put(out, s + run, i - run) || hf_buf_puts(out, e))
-            return HF_ENOMEM;
-        run = ++i;
-    }
-    if (hf_buf_put(out, s + run, n - run) || hf_buf_putc(out, '"'))
-        return HF_ENOMEM;
-    return 0;
-}
-
-void hf_jw_init(hf_jw *w, hf_buf *out)
-{
-    w->out = out;
-    w->error = 0;
-    w->start = out->len;
-}
-
-static void jw_raw(hf_jw *w, const char *s, size_t n)
-{
-    if (!w->error && hf_buf_put(w->out, s, n))
-        w->error = HF_ENOMEM;
-}
-
-/* A comma before every key or value, except first in a container, right after a key, or first of all. */
-static void jw_sep(hf_jw *w)
-{
-    if (w->error || w->out->len <= w->start)
-        return;
-    char last = w->out->ptr[w->out->len - 1];
-    if (last != '{' && last != '[' && last != ':')
-        jw_raw(w, ",", 1);
-}
-
-void hf_jw_obj_begin(hf_jw *w)
-{
-    jw_sep(w);
-    jw_raw(w, "{", 1);
-}
-
-void hf_jw_obj_end(hf_jw *w)
-{
-    jw_raw(w, "}", 1);
-}
-
-void hf_jw_arr_begin(hf_jw *w)
-{
-    jw_sep(w);
-    jw_raw(w, "[", 1);
-}
-
-void hf_jw_arr_end(hf_jw *w)
-{
-    jw_raw(w, "]", 1);
-}
-
-void hf_jw_strn(hf_jw *w, const char *s, size_t n)
-{
-    jw_sep(w);
-    if (!w->error && hf_json_escape(w->out, s, n))
-        w->error = HF_ENOMEM;
-}
-
-void hf_jw_str(hf_jw *w, const char *s)
-{
-    if (s)
-        hf_jw_strn(w, s, strlen(s));
-    else
-        hf_jw_null(w);
-}
-
-void hf_jw_key(hf_jw *w, const char *key)
-{
-    hf_jw_strn(w, key, strlen(key));
-    jw_raw(w, ":", 1);
-}
-
-void hf_jw_int(hf_jw *w, int64_t v)
-{
-    char tmp[32];
-    jw_sep(w);
-    jw_raw(w, tmp, (size_t)snprintf(tmp, sizeof(tmp), "%" PRId64, v));
-}
-
-void hf_jw_uint(hf_jw *w, uint64_t v)
-{
-    char tmp[32];
-    jw_sep(w);
-    jw_raw(w, tmp, (size_t)snprintf(tmp, sizeof(tmp), "%" PRIu64, v));
-}
-
-void hf_jw_bool(hf_jw *w, int v)
-{
-    jw_sep(w);
-    jw_raw(w, v ? "true" : "false", v ? 4 : 5);
-}
-
-void hf_jw_null(hf_jw *w)
-{
-    jw_sep(w);
-    jw_raw(w, "null", 4);
-}
-
-void hf_jw_kstr(hf_jw *w, const char *key, const char *s)
-{
-    hf_jw_key(w, key);
-    hf_jw_str(w, s);
-}
-
-void hf_jw_kint(hf_jw *w, const char *key, int64_t v)
-{
-    hf_jw_key(w, key);
-    hf_jw_int(w, v);
-}
-
-void hf_jw_kbool(hf_jw *w, const char *key, int v)
-{
-    hf_jw_key(w, key);
-    hf_jw_bool(w, v);
 }

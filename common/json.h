@@ -36,19 +36,21 @@ typedef enum hf_json_type {
     HF_JSON_NULL,
 } hf_json_type;
 
-/* Parses len bytes of text (need not be NUL-terminated). Exactly one top-level value, optionally surrounded by
- * whitespace; anything else is HF_EINVAL. *out is NULL on failure. */
+/* Parses len bytes of text (need not be NUL-terminated). Exactly one top-level value, optionally surrounded
+ * by whitespace; anything else is HF_EINVAL. *out is NULL on failure. */
 int hf_json_parse(hf_json **out, const char *text, size_t len);
 void hf_json_free(hf_json *doc);
 
 hf_json_type hf_json_type_of(const hf_json *doc, int tok);
 /* Members of an object or elements of an array; 0 for scalars and invalid tokens. */
 int hf_json_count(const hf_json *doc, int tok);
-/* The value token for key in object obj, or -1 (absent, or obj is not an object). Keys are compared unescaped. */
+/* The value token for key in object obj, or -1 (absent, or obj is not an object). Keys are compared
+ * unescaped. */
 int hf_json_get(const hf_json *doc, int obj, const char *key);
 /* The i-th element of an array, or -1. */
 int hf_json_at(const hf_json *doc, int arr, int i);
-/* The i-th member of an object: its key token (a string) in *key_tok and its value token as the return, or -1. */
+/* The i-th member of an object: its key token (a string) in *key_tok and its value token as the return, or
+ * -1. */
 int hf_json_member(const hf_json *doc, int obj, int i, int *key_tok);
 
 /* String value, unescaped, appended to out. HF_EINVAL when tok is not a string. */
@@ -57,8 +59,8 @@ int hf_json_str(const hf_json *doc, int tok, hf_buf *out);
 char *hf_json_strdup(const hf_json *doc, int tok);
 /* 1 when tok is a string equal to s (after unescaping), else 0. */
 int hf_json_str_eq(const hf_json *doc, int tok, const char *s);
-/* Integer from a number without fraction/exponent (optional '-'), or from a string made only of decimal digits
- * (leading zeros allowed, no sign, no escapes); range-checked (HF_EINVAL on overflow). */
+/* Integer from a number without fraction/exponent (optional '-'), or from a string made only of decimal
+ * digits (leading zeros allowed, no sign, no escapes); range-checked (HF_EINVAL on overflow). */
 int hf_json_int64(const hf_json *doc, int tok, int64_t *out);
 int hf_json_bool(const hf_json *doc, int tok, int *out);
 
@@ -81,7 +83,7 @@ void hf_jw_obj_end(hf_jw *w);
 void hf_jw_arr_begin(hf_jw *w);
 void hf_jw_arr_end(hf_jw *w);
 void hf_jw_key(hf_jw *w, const char *key);
-void hf_jw_str(hf_jw *w, const char *s);             /* NULL writes null */
+void hf_jw_str(hf_jw *w, const char *s); /* NULL writes null */
 void hf_jw_strn(hf_jw *w, const char *s, size_t n);
 void hf_jw_int(hf_jw *w, int64_t v);
 void hf_jw_uint(hf_jw *w, uint64_t v);
@@ -91,9 +93,14 @@ void hf_jw_null(hf_jw *w);
 void hf_jw_kstr(hf_jw *w, const char *key, const char *s);
 void hf_jw_kint(hf_jw *w, const char *key, int64_t v);
 void hf_jw_kbool(hf_jw *w, const char *key, int v);
+/* Length of the well-formed UTF-8 sequence at p (n > 0 bytes readable), or 0 when there is none there
+ * (overlong, surrogate, above U+10FFFF, truncated, stray continuation byte). */
+size_t hf_utf8_seq_len(const void *p, size_t n);
+
 /* Appends s (n bytes) as a JSON string literal (with quotes) to out: '"', '\\' and control characters are
  * escaped (\n \r \t \b \f, others \u00XX), valid UTF-8 is copied as is, each invalid UTF-8 byte becomes
- * \ufffd (as Go does). A NUL byte becomes \u0000, which hf_json_parse refuses to read back. 0 or HF_ENOMEM. */
+ * \ufffd (as Go does). A NUL byte becomes \u0000, which hf_json_parse refuses to read back. 0 or HF_ENOMEM.
+ */
 int hf_json_escape(hf_buf *out, const char *s, size_t n);
 
 #endif

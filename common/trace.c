@@ -40,8 +40,8 @@ void hf_trace(const char *fmt, ...)
     gettimeofday(&tv, NULL);
     time_t secs = tv.tv_sec;
     localtime_r(&secs, &tm);
-    int n = snprintf(line, sizeof(line), "hfgit[%ld:%ld] %02d:%02d:%02d.%06ld: ", (long)getpid(), (long)gettid(),
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, (long)tv.tv_usec);
+    int n = snprintf(line, sizeof(line), "hfgit[%ld:%ld] %02d:%02d:%02d.%06ld: ", (long)getpid(),
+                     (long)gettid(), tm.tm_hour, tm.tm_min, tm.tm_sec, (long)tv.tv_usec);
     if (n < 0)
         return;
 
@@ -56,7 +56,8 @@ void hf_trace(const char *fmt, ...)
         len = sizeof(line) - 2; /* cut: vsnprintf wrote a NUL at the end of the room it had */
     line[len++] = '\n';
 
-    /* One write so that concurrent lines stay whole; a short write to a pipe of < PIPE_BUF is atomic anyway. */
+    /* One write so that concurrent lines stay whole; a short write to a pipe of < PIPE_BUF is atomic anyway.
+     */
     size_t off = 0;
     while (off < len) {
         ssize_t w = write(STDERR_FILENO, line + off, len - off);

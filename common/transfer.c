@@ -54,15 +54,12 @@ static int meter_stopped(xfer_meter *m)
 static void slice_add(xfer_slice *s, uint64_t n)
 {
     xfer_meter *m = s->m;
-    if (n > s->len - s->reported)
-        n = s->len - s->reported;
-    if (n == 0)
-        return;
+    if (n > s->len - s->reported) n = s->len - s->reported;
+    if (n == 0) return;
     s->reported += n;
     pthread_mutex_lock(&m->lock);
     m->done += n;
-    if (m->cb && m->cb(m->ud, n, m->done) != 0)
-        atomic_store(&m->stop, 2);
+    if (m->cb && m->cb(m->ud, n, m->done) != 0) atomic_store(&m->stop, 2);
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -90,8 +87,7 @@ static void meter_init(xfer_meter *m, uint64_t size, hf_transfer_progress_cb cb,
 
 uint64_t hf_multipart_part_count(uint64_t size, uint64_t chunk_size)
 {
-    if (chunk_size == 0)
-        return 0;
+    if (chunk_size == 0) return 0;
     return size / chunk_size + (size % chunk_size != 0);
 }
 
@@ -121,8 +117,7 @@ static int open_source(const char *path, int fd, const char *oid, uint64_t size,
     const char *name = path ? path : "(descriptor)";
     *owned = 0;
     if (fd < 0) {
-        if (!path)
-            return hf_error_set(HF_EINVAL, "uploading %s: no file given", oid);
+        if (!path) return hf_error_set(HF_EINVAL, "uploading %s: no file given", oid);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return hf_error_set(errno == ENOENT ? HF_ENOTFOUND : HF_EIO, "uploading %s: cannot open %s: %s",
@@ -131,16 +126,14 @@ static int open_source(const char *path, int fd, const char *oid, uint64_t size,
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         int e = errno;
-        if (*owned)
-            close(fd);
+        if (*owned) close(fd);
         return hf_error_set(HF_EIO, "uploading %s: %s is not a readable regular file%s%s", oid, name,
                             e ? ": " : "", e ? strerror(e) : "");
     }
     if ((uint64_t)st.st_size != size) {
-        if (*owned)
-            close(fd);
-        return hf_error_set(HF_EINVAL, "uploading %s: %s is %llu bytes but the transfer is for %llu bytes", oid,
-                            name, (unsigned long long)st.st_size, (unsigned long long)size);
+        if (*owned) close(fd);
+        return hf_error_set(HF_EINVAL, "uploading %s: %s is %llu bytes but the transfer is for %llu bytes",
+                            oid, name, (unsigned long long)st.st_size, (unsigned long long)size);
     }
     *out_fd = fd;
     return 0;
@@ -154,7 +147,7 @@ typedef struct mp_state {
     xfer_meter meter;
     pthread_mutex_t lock; /* next_part and the first error */
     size_t next_part;
-    char **etags;         /* part_count slots */
+    char **etags; /* part_count slots */
     int err_code;
     long err_status;
     char *err_msg;
@@ -180,15 +173,12 @@ static void mp_put_part(mp_state *s, hf_http_client *client, size_t i)
     uint64_t off = (uint64_t)i * o->chunk_size;
     uint64_t len = o->size - off < o->chunk_size ? o->size - off : o->chunk_size;
     xfer_slice slice = {&s->meter, len, 0};
-    /* An empty Expect: stops libcurl waiting for "100 Continue" before each part body. */
-    static const char *const part_headers[] = {"Expect:", NULL};
     hf_http_request req = HF_HTTP_REQUEST_INIT;
     hf_http_response resp = HF_HTTP_RESPONSE_INIT;
     hf_buf msg = HF_BUF_INIT;
 
     req.method = "PUT";
     req.url = o->part_urls[i];
-    req.headers = part_headers;
     req.body_fd = s->fd;
     req.body_offset = off;
     req.body_size = len;
@@ -199,8 +189,10 @@ static void mp_put_part(mp_state *s, hf_http_client *client, size_t i)
 
     int rc = hf_http_send_retry(client, &req, &o->retry, &resp);
     if (rc == 0 && (!resp.etag || !resp.etag[0])) {
-        hf_buf_printf(&msg, "uploading %s: part %zu of %zu: the server answered HTTP %ld without an ETag, so "
-                      "the upload cannot be completed", o->oid, i + 1, o->part_count, resp.status);
+        hf_buf_printf(&msg,
+                      "uploading %s: part %zu of %zu: the server answered HTTP %ld without an ETag, so "
+                      "the upload cannot be completed",
+                      o->oid, i + 1, o->part_count, resp.status);
         mp_fail(s, HF_EHTTP, resp.status, hf_buf_cstr(&msg));
     } else if (rc == 0) {
         slice_add(&slice, len); /* top up: the part is in, all of its bytes count */
@@ -211,8 +203,9 @@ static void mp_put_part(mp_state *s, hf_http_client *client, size_t i)
         hf_buf_printf(&msg, "uploading %s: part %zu of %zu (bytes %llu-%llu) failed: %s", o->oid, i + 1,
                       o->part_count, (unsigned long long)off, (unsigned long long)(off + len - 1),
                       hf_error_last_message());
-        if (status == 403)
-            hf_buf_puts(&msg, " (the presigned upload URL has probably expired; push again to get fresh URLs)");
+        if (status == 403 && !strstr(hf_error_last_message(), "expired"))
+            hf_buf_puts(&msg,
+                        " (the presigned upload URL has probably expired; push again to get fresh URLs)");
         mp_fail(s, rc, status, hf_buf_cstr(&msg));
     }
     hf_buf_free(&msg);
@@ -229,13 +222,11 @@ static void *mp_worker(void *arg)
     }
     for (;;) {
         size_t i;
-        if (meter_stopped(&s->meter))
-            break;
+        if (meter_stopped(&s->meter)) break;
         pthread_mutex_lock(&s->lock);
         i = s->next_part < s->o->part_count ? s->next_part++ : SIZE_MAX;
         pthread_mutex_unlock(&s->lock);
-        if (i == SIZE_MAX)
-            break;
+        if (i == SIZE_MAX) break;
         mp_put_part(s, client, i);
     }
     hf_http_client_free(client);
@@ -247,12 +238,9 @@ static void mp_run_parts(mp_state *s)
 {
     const hf_multipart_options *o = s->o;
     size_t n = (size_t)(o->parallel > 0 ? o->parallel : HF_MULTIPART_DEFAULT_PARALLEL);
-    if (n > HF_MULTIPART_MAX_PARALLEL)
-        n = HF_MULTIPART_MAX_PARALLEL;
-    if (n > o->part_count)
-        n = o->part_count;
-    if (n == 0)
-        return;
+    if (n > HF_MULTIPART_MAX_PARALLEL) n = HF_MULTIPART_MAX_PARALLEL;
+    if (n > o->part_count) n = o->part_count;
+    if (n == 0) return;
     pthread_t tids[HF_MULTIPART_MAX_PARALLEL];
     pthread_attr_t attr;
     size_t started = 0;
@@ -260,11 +248,9 @@ static void mp_run_parts(mp_state *s)
     /* Workers only run libcurl and pread: a small stack keeps many of them cheap. */
     pthread_attr_setstacksize(&attr, 512 * 1024);
     for (; started < n; started++)
-        if (pthread_create(&tids[started], &attr, mp_worker, s) != 0)
-            break;
+        if (pthread_create(&tids[started], &attr, mp_worker, s) != 0) break;
     pthread_attr_destroy(&attr);
-    if (started == 0)
-        mp_worker(s); /* no thread could start: do the parts here, one at a time */
+    if (started == 0) mp_worker(s); /* no thread could start: do the parts here, one at a time */
     for (size_t i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
 }
@@ -282,7 +268,8 @@ static int mp_complete(mp_state *s)
     while (o->complete_headers && o->complete_headers[nextra])
         nextra++;
     headers = calloc(nextra + 3, sizeof(*headers));
-    if (!headers || hf_multipart_completion_body(&body, o->oid, (const char *const *)s->etags, o->part_count)) {
+    if (!headers ||
+        hf_multipart_completion_body(&body, o->oid, (const char *const *)s->etags, o->part_count)) {
         rc = hf_error_set(HF_ENOMEM, "uploading %s: out of memory building the completion request", o->oid);
         goto out;
     }
@@ -290,8 +277,7 @@ static int mp_complete(mp_state *s)
     headers[1] = "Accept: application/json";
     for (size_t i = 0; i < nextra; i++)
         headers[2 + i] = o->complete_headers[i];
-    if ((rc = hf_http_client_new(&client)) != 0)
-        goto out;
+    if ((rc = hf_http_client_new(&client)) != 0) goto out;
 
     hf_http_request req = HF_HTTP_REQUEST_INIT;
     req.method = "POST";
@@ -304,9 +290,12 @@ static int mp_complete(mp_state *s)
     if (rc != 0) {
         long status = resp.status ? resp.status : hf_error_last_http_status();
         hf_buf msg = HF_BUF_INIT;
-        hf_buf_printf(&msg, "uploading %s: all %zu parts are in but completing the multipart upload failed: %s%s",
+        hf_buf_printf(&msg,
+                      "uploading %s: all %zu parts are in but completing the multipart upload failed: %s%s",
                       o->oid, o->part_count, hf_error_last_message(),
-                      status == 403 ? " (the completion URL has probably expired; push again)" : "");
+                      status == 403 && !strstr(hf_error_last_message(), "expired")
+                          ? " (the completion URL has probably expired; push again)"
+                          : "");
         hf_error_set_http(rc, status, "%s", hf_buf_cstr(&msg));
         hf_buf_free(&msg);
     }
@@ -328,7 +317,8 @@ int hf_multipart_upload(const hf_multipart_options *o)
     if (o->chunk_size == 0 || o->part_count != hf_multipart_part_count(o->size, o->chunk_size))
         return hf_error_set(HF_EINVAL,
                             "uploading %s: the server sent %zu part URLs but %llu bytes in chunks of %llu "
-                            "bytes need %llu", o->oid, o->part_count, (unsigned long long)o->size,
+                            "bytes need %llu",
+                            o->oid, o->part_count, (unsigned long long)o->size,
                             (unsigned long long)o->chunk_size,
                             (unsigned long long)hf_multipart_part_count(o->size, o->chunk_size));
     for (size_t i = 0; i < o->part_count; i++)
@@ -337,12 +327,10 @@ int hf_multipart_upload(const hf_multipart_options *o)
 
     memset(&s, 0, sizeof(s));
     s.o = o;
-    if ((rc = open_source(o->path, o->fd, o->oid, o->size, &s.fd, &owned)) != 0)
-        return rc;
+    if ((rc = open_source(o->path, o->fd, o->oid, o->size, &s.fd, &owned)) != 0) return rc;
     s.etags = calloc(o->part_count ? o->part_count : 1, sizeof(char *));
     if (!s.etags) {
-        if (owned)
-            close(s.fd);
+        if (owned) close(s.fd);
         return hf_error_set(HF_ENOMEM, "uploading %s: out of memory", o->oid);
     }
     pthread_mutex_init(&s.lock, NULL);
@@ -364,8 +352,7 @@ int hf_multipart_upload(const hf_multipart_options *o)
     free(s.err_msg);
     pthread_mutex_destroy(&s.lock);
     pthread_mutex_destroy(&s.meter.lock);
-    if (owned)
-        close(s.fd);
+    if (owned) close(s.fd);
     return rc;
 }
 
@@ -380,22 +367,18 @@ int hf_single_put(const hf_single_put_options *o)
     const char **headers = NULL;
     size_t n = 0;
 
-    if (!o || !o->oid || !o->href)
-        return hf_error_set(HF_EINVAL, "single PUT: missing oid or href");
-    if ((rc = open_source(o->path, o->fd, o->oid, o->size, &fd, &owned)) != 0)
-        return rc;
+    if (!o || !o->oid || !o->href) return hf_error_set(HF_EINVAL, "single PUT: missing oid or href");
+    if ((rc = open_source(o->path, o->fd, o->oid, o->size, &fd, &owned)) != 0) return rc;
     while (o->headers && o->headers[n])
         n++;
-    headers = calloc(n + 2, sizeof(*headers));
+    headers = calloc(n + 1, sizeof(*headers));
     if (!headers) {
         rc = hf_error_set(HF_ENOMEM, "uploading %s: out of memory", o->oid);
         goto out;
     }
     for (size_t i = 0; i < n; i++)
         headers[i] = o->headers[i];
-    headers[n] = "Expect:";
-    if ((rc = hf_http_client_new(&client)) != 0)
-        goto out;
+    if ((rc = hf_http_client_new(&client)) != 0) goto out;
 
     meter_init(&meter, o->size, o->progress, o->progress_ud, o->cancel);
     xfer_slice slice = {&meter, o->size, 0};
@@ -420,7 +403,9 @@ int hf_single_put(const hf_single_put_options *o)
         hf_buf msg = HF_BUF_INIT;
         hf_buf_printf(&msg, "uploading %s (%llu bytes, single PUT) failed: %s%s", o->oid,
                       (unsigned long long)o->size, hf_error_last_message(),
-                      status == 403 ? " (the upload URL has probably expired; push again to get a fresh one)" : "");
+                      status == 403 && !strstr(hf_error_last_message(), "expired")
+                          ? " (the upload URL has probably expired; push again to get a fresh one)"
+                          : "");
         hf_error_set_http(rc, status, "%s", hf_buf_cstr(&msg));
         hf_buf_free(&msg);
     }
@@ -429,7 +414,6 @@ out:
     hf_http_response_reset(&resp);
     hf_http_client_free(client);
     free(headers);
-    if (owned)
-        close(fd);
+    if (owned) close(fd);
     return rc;
 }

@@ -16,8 +16,8 @@
  * never concurrently (the engine holds its lock), so the callback needs no locking of its own.
  *
  * Errors name the object, the part (number, byte range), the HTTP status and the server's message; a 403 on a
- * presigned URL says that the URL has probably expired. No token is ever sent to a presigned URL (part PUTs and
- * the completion POST carry no Authorization header).
+ * presigned URL says that the URL has probably expired. No token is ever sent to a presigned URL (part PUTs
+ * and the completion POST carry no Authorization header).
  *
  * Thread-safety: each call is independent and may run on any thread; hf_http_global_init() must have run.
  */
@@ -40,47 +40,90 @@ typedef int (*hf_transfer_progress_cb)(void *ud, uint64_t new_bytes, uint64_t to
 #define HF_MULTIPART_MAX_PARALLEL 64
 
 typedef struct hf_multipart_options {
-    const char *path;                  /* the file to upload (opened read-only) ... */
-    int fd;                            /* ... or an already open descriptor when >= 0 (path then only names it) */
-    const char *oid;                   /* sha256 hex, sent in the completion body and named in messages */
-    uint64_t size;                     /* object size; the file must be exactly this long */
-    uint64_t chunk_size;               /* part i covers [i*chunk_size, min((i+1)*chunk_size, size)) */
-    const char *const *part_urls;      /* presigned PUT URLs in part order (part_urls[0] is part 1) */
-    size_t part_count;                 /* must equal ceil(size / chunk_size) */
-    const char *complete_url;          /* completion href */
+    const char *path;             /* the file to upload (opened read-only) ... */
+    int fd;                       /* ... or an already open descriptor when >= 0 (path then only names it) */
+    const char *oid;              /* sha256 hex, sent in the completion body and named in messages */
+    uint64_t size;                /* object size; the file must be exactly this long */
+    uint64_t chunk_size;          /* part i covers [i*chunk_size, min((i+1)*chunk_size, size)) */
+    const char *const *part_urls; /* presigned PUT URLs in part order (part_urls[0] is part 1) */
+    size_t part_count;            /* must equal ceil(size / chunk_size) */
+    const char *complete_url;     /* completion href */
     const char *const *complete_headers; /* extra "Name: value" lines for the completion POST, or NULL */
-    int parallel;                      /* parts in flight at once; <= 0 means HF_MULTIPART_DEFAULT_PARALLEL */
+    int parallel; /* parts in flight at once; <= 0 means HF_MULTIPART_DEFAULT_PARALLEL */
     hf_retry_policy retry;
-    hf_transfer_progress_cb progress;  /* or NULL */
+    hf_transfer_progress_cb progress; /* or NULL */
     void *progress_ud;
-    const atomic_int *cancel;          /* or NULL; set non-zero from any thread to stop (HF_ECANCELLED) */
+    const atomic_int *cancel; /* or NULL; set non-zero from any thread to stop (HF_ECANCELLED) */
 } hf_multipart_options;
 
 #define HF_MULTIPART_OPTIONS_INIT                                                                            \
-    {NULL, -1, NULL, 0, 0, NULL, 0, NULL, NULL, 0, HF_RETRY_POLICY_INIT, NULL, NULL, NULL}
+    {                                                                                                        \
+        NULL, -1, NULL, 0, 0, NULL, 0, NULL, NULL, 0, HF_RETRY_POLICY_INIT, NULL, NULL, NULL                 \
+    }
 
 /* Uploads every part (in parallel), then POSTs the completion. 0 on success, or a negative hf_error_code
  * with a message; hf_error_last_http_status() gives the status that ended it, when there was one. */
 int hf_multipart_upload(const hf_multipart_options *opts);
 
 typedef struct hf_single_put_options {
-    const char *path;                  /* the file to upload ... */
-    int fd;                            /* ... or an open descriptor when >= 0 */
-    const char *oid;                   /* for messages */
-    uint64_t size;                     /* the file must be exactly this long */
+    const char *path; /* the file to upload ... */
+    int fd;           /* ... or an open descriptor when >= 0 */
+    const char *oid;  /* for messages */
+    uint64_t size;    /* the file must be exactly this long */
     const char *href;
-    const char *const *headers;        /* "Name: value" lines from the action, or NULL */
-    const char *bearer_token;          /* only for the library's own endpoints; NULL for presigned hrefs */
+    const char *const *headers; /* "Name: value" lines from the action, or NULL */
+    const char *bearer_token;   /* only for the library's own endpoints; NULL for presigned hrefs */
     hf_retry_policy retry;
     hf_transfer_progress_cb progress;
     void *progress_ud;
     const atomic_int *cancel;
 } hf_single_put_options;
 
-#define HF_SINGLE_PUT_OPTIONS_INIT {NULL, -1, NULL, 0, NULL, NULL, NULL, HF_RETRY_POLICY_INIT, NULL, NULL, NULL}
+#define HF_SINGLE_PUT_OPTIONS_INIT                                                                           \
+    {                                                                                                        \
+        NULL, -1, NULL, 0, NULL, NULL, NULL, HF_RETRY_POLICY_INIT, NULL, NULL, NULL                          \
+    }
 
 /* PUTs the whole file to href with the given headers. 0 or a negative hf_error_code with a message. */
 int hf_single_put(const hf_single_put_options *opts);
+
+/* ---- the part plan: what an upload action's header map means (transfer_plan.c) ----
+ *
+ * A Hub multipart action carries its part URLs in `header`: all-digit keys ("00001", "2", ...) are part
+ * numbers (sorted numerically, whatever order they arrive in), "chunk_size" is the part size (a decimal
+ * string, or a number). With no chunk_size the action is a plain single PUT and every entry is an HTTP
+ * header.
+ */
+typedef struct hf_multipart_plan {
+    int multipart; /* 1 when chunk_size was present */
+    uint64_t chunk_size;
+    char **part_urls; /* sorted by part number after hf_multipart_plan_finish */
+    size_t part_count;
+    char **headers; /* the other entries as "Name: value", NULL-terminated */
+    size_t header_count;
+    /* private */
+    uint64_t *part_numbers;
+    size_t part_cap, header_cap;
+} hf_multipart_plan;
+
+#define HF_MULTIPART_PLAN_INIT                                                                               \
+    {                                                                                                        \
+        0, 0, NULL, 0, NULL, 0, NULL, 0, 0                                                                   \
+    }
+
+/* Classifies one header entry. HF_EINVAL for a bad chunk_size, a part number of 0 or too many digits, or a
+ * name/value that cannot be an HTTP header (CR, LF, ':' in the name). */
+int hf_multipart_plan_add(hf_multipart_plan *plan, const char *name, const char *value);
+/* chunk_size given as a JSON number instead of a string. */
+int hf_multipart_plan_set_chunk_size(hf_multipart_plan *plan, uint64_t chunk_size);
+/* Sorts the parts and checks them against the object: count == ceil(size / chunk_size), no duplicate part
+ * numbers, no part keys without chunk_size, at most HF_MULTIPART_MAX_PARTS. Messages name oid. */
+int hf_multipart_plan_finish(hf_multipart_plan *plan, const char *oid, uint64_t size);
+void hf_multipart_plan_free(hf_multipart_plan *plan);
+
+/* Retry policy from the environment on top of *p: HFGIT_RETRY_MAX_ATTEMPTS, HFGIT_RETRY_BASE_MS,
+ * HFGIT_RETRY_MAX_DELAY_MS, HFGIT_RETRY_MAX_TOTAL_MS (non-negative integers; bad values are ignored). */
+void hf_retry_policy_from_env(hf_retry_policy *p);
 
 /* ---- pure helpers (unit-testable) ---- */
 

@@ -124,9 +124,14 @@ int hf_repo_add(hf_repo *repo, const char *pathspec, int auto_lfs_track);
 
 /* Commits the index on the current branch (creating it on an unborn HEAD). Returns HF_ENOCHANGES, with a
  * message, when the index equals HEAD's tree. The author is git_user/git_email, else user.name/user.email
- * from the git configuration. out_id (41 bytes) may be NULL; it receives the commit's hex id. */
+ * from the git configuration. */
 int hf_repo_commit(hf_repo *repo, const char *message);
+/* The same, writing the new commit's hex id (40 characters and a NUL) to out_id on success. */
 int hf_repo_commit_id(hf_repo *repo, const char *message, char out_id[41]);
+
+/* 1 when the working tree and the index match HEAD (untracked files count as changes), 0 when not, or a
+ * negative error code. Files staged by hf_repo_add or written by a checkout are not re-read. */
+int hf_repo_is_clean(hf_repo *repo);
 
 /* Progress of an LFS transfer: bytes moved so far and in total for the whole operation. Return non-zero to
  * cancel (the call then fails with HF_ECANCELLED). Called from the calling thread or a transfer thread. */

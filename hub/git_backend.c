@@ -1,0 +1,472 @@
+/*
+ * git_backend.c: git smart HTTP (and the dumb read paths) through `git http-backend` as a CGI.
+ *
+ * Nothing is held in memory: a request body is spooled to an unlinked temp file under <root>/tmp as it
+ * arrives, and that file becomes the CGI's stdin once the body is complete (no pipe to keep fed while the
+ * CGI's own output blocks: no deadlock). The CGI's stdout is a pipe; its header block is parsed here and the
+ * rest is streamed to the client by MHD's content reader, 64 KiB at a time. The child is reaped when MHD frees
+ * the response (killed first, with its whole process group, if the client went away mid-stream).
+ *
+ * Auth: reads are anonymous; the receive-pack service (advertisement and POST) needs the hub token.
+ */
+#include "hub.h"
+#include "proc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CGI_HEADER_MAX (64u * 1024)
+#define CGI_BLOCK (64u * 1024)
+
+typedef struct git_req {
+    hub_repo repo;
+    int body_fd; /* spooled request body; -1 when the request has none */
+    uint64_t body_len;
+    int spool_errno; /* first write error: answered with 500 once the body is in */
+    int authed;      /* the request carried the hub token */
+    int refused;     /* 404 or 401, answered once the body is in */
+} git_req;
+
+/* The running CGI, owned by the MHD response (freed in its free callback). */
+typedef struct cgi_out {
+    int fd;
+    pid_t pid;
+    char *pending; /* body bytes that arrived with the header block */
+    size_t pending_len, pending_off;
+    int eof;
+    hub *h;           /* set for receive-pack POSTs: their report is watched for a declined hook */
+    int counted;
+    char tail[32];    /* the end of the previous block, for a phrase split across reads */
+} cgi_out;
+
+#define DECLINED "hook declined"
+
+/* Counts a push refused by pre-receive (the hook cannot reach the stats): receive-pack reports
+ * "ng <ref> pre-receive hook declined" in its answer. */
+static void watch_declined(cgi_out *c, const char *data, size_t n)
+{
+    if (!c->h || c->counted)
+        return;
+    char joined[2 * sizeof(c->tail)];
+    size_t tl = strlen(c->tail), k = n < sizeof(c->tail) - 1 ? n : sizeof(c->tail) - 1;
+    memcpy(joined, c->tail, tl);
+    memcpy(joined + tl, data, k); /* the phrase split across the boundary */
+    if (memmem(joined, tl + k, DECLINED, strlen(DECLINED)) || memmem(data, n, DECLINED, strlen(DECLINED))) {
+        c->counted = 1;
+        atomic_fetch_add(&c->h->stats.pushes_rejected, 1);
+        return;
+    }
+    size_t keep = strlen(DECLINED) - 1;
+    if (n >= keep) {
+        memcpy(c->tail, data + n - keep, keep);
+        c->tail[keep] = '\0';
+    } else {
+        size_t total = tl + n, from = total > keep ? total - keep : 0;
+        memmove(joined, joined + from, total - from); /* joined holds tail + all of data here */
+        memcpy(c->tail, joined, total - from);
+        c->tail[total - from] = '\0';
+    }
+}
+
+static int is_git_path(const char *rest)
+{
+    return strcmp(rest, "/info/refs") == 0 || strcmp(rest, "/git-upload-pack") == 0 ||
+           strcmp(rest, "/git-receive-pack") == 0 || strcmp(rest, "/HEAD") == 0 ||
+           strncmp(rest, "/objects/", 9) == 0;
+}
+
+static void git_req_free(hub_req *r)
+{
+    git_req *g = r->state;
+    if (!g)
+        return;
+    if (g->body_fd >= 0)
+        close(g->body_fd);
+    hub_repo_clear(&g->repo);
+    free(g);
+    r->state = NULL;
+}
+
+static int spool(hub_req *r, const char *data, size_t len)
+{
+    git_req *g = r->state;
+    while (len > 0 && !g->spool_errno) {
+        ssize_t n = write(g->body_fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            g->spool_errno = errno; /* keep reading and discarding; on_done answers 500 */
+            break;
+        }
+        data += n;
+        len -= (size_t)n;
+        g->body_len += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* ---- the CGI's output ---- */
+
+static ssize_t cgi_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    cgi_out *c = cls;
+    if (c->pending_off < c->pending_len) {
+        size_t n = c->pending_len - c->pending_off;
+        if (n > max)
+            n = max;
+        memcpy(buf, c->pending + c->pending_off, n);
+        c->pending_off += n;
+        watch_declined(c, buf, n);
+        return (ssize_t)n;
+    }
+    for (;;) {
+        ssize_t n = read(c->fd, buf, max);
+        if (n > 0) {
+            watch_declined(c, buf, (size_t)n);
+            return n;
+        }
+        if (n == 0) {
+            c->eof = 1;
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        }
+        if (errno != EINTR)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+}
+
+static int reap(pid_t pid, int kill_first)
+{
+    int status = 0;
+    if (kill_first)
+        kill(-pid, SIGTERM); /* the whole group: http-backend, upload-pack, pack-objects */
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return status;
+}
+
+static void cgi_free(void *cls)
+{
+    cgi_out *c = cls;
+    close(c->fd);
+    int status = reap(c->pid, !c->eof);
+    if (c->eof && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+        fprintf(stderr, "hfgit-hub: git http-backend exited with status %d\n",
+                WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    free(c->pending);
+    free(c);
+}
+
+/* Reads the CGI header block (up to a blank line) into *hdr; what follows it stays in c->pending. */
+static int read_header_block(cgi_out *c, hf_buf *hdr)
+{
+    char chunk[8192];
+    for (;;) {
+        char *end = hdr->ptr ? strstr(hdr->ptr, "\r\n\r\n") : NULL;
+        size_t skip = 4;
+        char *lf = hdr->ptr ? strstr(hdr->ptr, "\n\n") : NULL;
+        if (lf && (!end || lf < end)) {
+            end = lf;
+            skip = 2;
+        }
+        if (end) {
+            size_t body_at = (size_t)(end - hdr->ptr) + skip;
+            c->pending_len = hdr->len - body_at;
+            if (c->pending_len) {
+                if (!(c->pending = malloc(c->pending_len)))
+                    return -1;
+                memcpy(c->pending, hdr->ptr + body_at, c->pending_len);
+            }
+            hdr->len = (size_t)(end - hdr->ptr) + skip / 2; /* keep the last header's line end */
+            hdr->ptr[hdr->len] = '\0';
+            return 0;
+        }
+        if (hdr->len >= CGI_HEADER_MAX)
+            return -1;
+        ssize_t n = read(c->fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        /* A NUL in a header block is garbage; strstr would stop at it, so refuse it outright. */
+        if (memchr(chunk, '\0', (size_t)n) || hf_buf_put(hdr, chunk, (size_t)n))
+            return -1;
+    }
+}
+
+static int header_is(const char *line, size_t n, const char *name)
+{
+    size_t k = strlen(name);
+    return n > k && strncasecmp(line, name, k) == 0 && line[k] == ':';
+}
+
+/* Builds the response from the header block: Status and Content-Length are MHD's business, the rest is copied. */
+static enum MHD_Result queue_cgi_response(hub_req *r, cgi_out *c, const hf_buf *hdr)
+{
+    unsigned status = MHD_HTTP_OK;
+    uint64_t size = MHD_SIZE_UNKNOWN;
+    struct MHD_Response *resp = NULL;
+    char *copy = strdup(hf_buf_cstr(hdr));
+    if (!copy)
+        goto fail;
+    /* Content-Length first: it must be known when the response is created. */
+    for (char *line = copy; *line;) {
+        size_t n = strcspn(line, "\r\n");
+        if (header_is(line, n, "Content-Length"))
+            size = strtoull(line + 15, NULL, 10);
+        line += n;
+        line += strspn(line, "\r\n");
+    }
+    resp = MHD_create_response_from_callback(size, CGI_BLOCK, cgi_read, c, cgi_free);
+    if (!resp)
+        goto fail;
+    c = NULL; /* owned by resp now */
+    for (char *line = copy; *line;) {
+        size_t n = strcspn(line, "\r\n");
+        char *next = line + n + strspn(line + n, "\r\n");
+        line[n] = '\0';
+        char *colon = strchr(line, ':');
+        if (colon) {
+            *colon = '\0';
+            char *value = colon + 1 + strspn(colon + 1, " \t");
+            if (strcasecmp(line, "Status") == 0) {
+                unsigned s = (unsigned)strtoul(value, NULL, 10);
+                if (s >= 100 && s < 600)
+                    status = s;
+            } else if (strcasecmp(line, "Content-Length") && strcasecmp(line, "Transfer-Encoding") &&
+                       strcasecmp(line, "Connection")) {
+                MHD_add_response_header(resp, line, value);
+            }
+        }
+        line = next;
+    }
+    free(copy);
+    enum MHD_Result rc = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp); /* frees the cgi_out now if queueing failed, else when the response is done */
+    r->responded = 1;
+    return rc;
+fail:
+    free(copy);
+    if (c)
+        cgi_free(c);
+    return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+}
+
+/* ---- running the CGI ---- */
+
+static void remote_addr(hub_req *r, char *out, size_t n)
+{
+    snprintf(out, n, "127.0.0.1");
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return;
+    if (ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out, (socklen_t)n);
+    else if (ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out, (socklen_t)n);
+}
+
+/* The CGI's variables, each a "NAME=value" string of its own. */
+typedef struct cgi_vars {
+    char *v[16];
+    size_t n;
+    int err;
+} cgi_vars;
+
+static void var_add(cgi_vars *cv, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void var_add(cgi_vars *cv, const char *name, const char *fmt, ...)
+{
+    hf_buf b = HF_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    int err = hf_buf_printf(&b, "%s=", name) || hf_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (err || cv->n + 1 >= sizeof(cv->v) / sizeof(cv->v[0])) {
+        cv->err = 1;
+        hf_buf_free(&b);
+        return;
+    }
+    cv->v[cv->n++] = hf_buf_detach(&b);
+}
+
+static void var_opt(cgi_vars *cv, const char *name, const char *value)
+{
+    if (value)
+        var_add(cv, name, "%s", value);
+}
+
+static char **cgi_env(hub_req *r, git_req *g)
+{
+    cgi_vars cv = {{0}, 0, 0};
+    char addr[64];
+    const char *service = hub_query(r, "service");
+    remote_addr(r, addr, sizeof(addr));
+
+    var_add(&cv, "GIT_PROJECT_ROOT", "%s/repos/%s/%s", r->h->root, g->repo.type, g->repo.ns);
+    var_add(&cv, "PATH_INFO", "/%s.git%s", g->repo.name, g->repo.rest);
+    /* Only the service argument matters to http-backend; anything odd in it is dropped, not passed on. */
+    if (service && service[0] && strspn(service, "abcdefghijklmnopqrstuvwxyz-") == strlen(service))
+        var_add(&cv, "QUERY_STRING", "service=%s", service);
+    else
+        var_add(&cv, "QUERY_STRING", "%s", "");
+    var_add(&cv, "GIT_HTTP_EXPORT_ALL", "1");
+    var_add(&cv, "GATEWAY_INTERFACE", "CGI/1.1");
+    var_add(&cv, "REQUEST_METHOD", "%s", r->method);
+    var_add(&cv, "REMOTE_ADDR", "%s", addr);
+    if (g->body_fd >= 0)
+        var_add(&cv, "CONTENT_LENGTH", "%llu", (unsigned long long)g->body_len);
+    var_opt(&cv, "CONTENT_TYPE", hub_header(r, "Content-Type"));
+    var_opt(&cv, "HTTP_CONTENT_ENCODING", hub_header(r, "Content-Encoding"));
+    var_opt(&cv, "GIT_PROTOCOL", hub_header(r, "Git-Protocol"));
+    if (g->authed)
+        var_add(&cv, "REMOTE_USER", "hf");
+    char **env = cv.err ? NULL : hub_env_build((const char *const *)cv.v);
+    for (size_t i = 0; i < cv.n; i++)
+        free(cv.v[i]);
+    return env;
+}
+
+static enum MHD_Result run_cgi(hub_req *r)
+{
+    git_req *g = r->state;
+    if (g->spool_errno)
+        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the request body in %s/tmp: %s",
+                                 r->h->root, strerror(g->spool_errno));
+    if (g->body_fd >= 0 && lseek(g->body_fd, 0, SEEK_SET) < 0)
+        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot rewind the request body");
+    char **env = cgi_env(r, g);
+    int p[2];
+    if (!env || pipe2(p, O_CLOEXEC)) {
+        hub_env_free(env);
+        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot start git http-backend: %s",
+                                 strerror(errno));
+    }
+    char *argv[] = {"git", "http-backend", NULL};
+    pid_t pid;
+    int rc = hub_spawn(&pid, argv, env, g->body_fd, p[1]);
+    int spawn_errno = errno;
+    hub_env_free(env);
+    close(p[1]);
+    if (rc) {
+        close(p[0]);
+        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot run git http-backend: %s",
+                                 strerror(spawn_errno));
+    }
+    cgi_out *c = calloc(1, sizeof(*c));
+    if (!c) {
+        close(p[0]);
+        reap(pid, 1);
+        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    c->fd = p[0];
+    c->pid = pid;
+    if (strcmp(g->repo.rest, "/git-receive-pack") == 0)
+        c->h = r->h;
+    hf_buf hdr = HF_BUF_INIT;
+    if (read_header_block(c, &hdr)) {
+        hf_buf_free(&hdr);
+        close(c->fd);
+        int status = reap(c->pid, 1);
+        free(c->pending);
+        free(c);
+        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                 "git http-backend failed for %s/%s (exit status %d); see the hub's log",
+                                 g->repo.ns, g->repo.name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    enum MHD_Result res = queue_cgi_response(r, c, &hdr);
+    hf_buf_free(&hdr);
+    return res;
+}
+
+/* ---- route ---- */
+
+static const char *repo_prefix(const hub_repo *repo)
+{
+    return strcmp(repo->type, "models") == 0 ? "" : strcmp(repo->type, "datasets") == 0 ? "datasets/" : "spaces/";
+}
+
+static enum MHD_Result refuse(hub_req *r, const hub_repo *repo, int status)
+{
+    if (status == MHD_HTTP_UNAUTHORIZED)
+        return hub_respond_unauthorized(r, "Invalid credentials: pushing needs the hub token (Bearer, or Basic "
+                                           "with the token as password)");
+    return hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Repository not found: %s%s/%s", repo_prefix(repo), repo->ns,
+                             repo->name);
+}
+
+static int discard(hub_req *r, const char *data, size_t len)
+{
+    return 0;
+}
+
+/* A refused POST is answered once its body has been read: an answer queued before that makes MHD close the
+ * socket with unread data, which the client may see as a reset instead of the answer. */
+static enum MHD_Result refuse_later(hub_req *r)
+{
+    git_req *g = r->state;
+    return refuse(r, &g->repo, g->refused);
+}
+
+int hub_route_git(hub_req *r)
+{
+    hub_repo repo;
+    if (hub_repo_parse(r->h, r->path, &repo))
+        return 0;
+    if (!is_git_path(repo.rest)) {
+        hub_repo_clear(&repo);
+        return 0;
+    }
+    atomic_fetch_add(&r->h->stats.requests_git, 1);
+    const char *service = hub_query(r, "service");
+    int post = strcmp(r->method, "POST") == 0;
+    int push = strcmp(repo.rest, "/git-receive-pack") == 0 ||
+               (strcmp(repo.rest, "/info/refs") == 0 && service && strcmp(service, "git-receive-pack") == 0);
+    int refused = !hub_repo_exists(&repo)          ? MHD_HTTP_NOT_FOUND
+                  : push && !hub_authorized(r) ? MHD_HTTP_UNAUTHORIZED
+                                               : 0;
+    if (refused && !post) {
+        refuse(r, &repo, refused);
+        hub_repo_clear(&repo);
+        return 1;
+    }
+    git_req *g = calloc(1, sizeof(*g));
+    if (!g) {
+        hub_repo_clear(&repo);
+        hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return 1;
+    }
+    g->repo = repo;
+    g->body_fd = -1;
+    g->authed = r->h->token && hub_authorized(r);
+    g->refused = refused;
+    r->state = g;
+    r->on_free = git_req_free;
+    if (refused) {
+        r->on_data = discard;
+        r->on_done = refuse_later;
+        return 1;
+    }
+    r->on_done = run_cgi;
+    if (post) {
+        hf_buf tmpl = HF_BUF_INIT;
+        if (hf_buf_printf(&tmpl, "%s/tmp/git-body-XXXXXX", r->h->root) ||
+            (g->body_fd = mkostemp(tmpl.ptr, O_CLOEXEC)) < 0) {
+            g->spool_errno = errno ? errno : ENOMEM; /* answered by run_cgi once the body is in */
+            r->on_data = discard;
+        } else {
+            unlink(tmpl.ptr); /* gone when the descriptor closes, whatever happens */
+            r->on_data = spool;
+        }
+        hf_buf_free(&tmpl);
+    }
+    return 1;
+}

@@ -1,0 +1,103 @@
+/*
+ * lfs.h: the LFS side of hfgit-hub, shared between lfs.c (routing, refusals, paths), lfs_sink.c (request
+ * bodies streamed to files), lfs_batch.c, lfs_object.c (basic object PUT/GET, verify) and lfs_multipart.c
+ * (upload meta, part PUT, completion). Not installed.
+ *
+ * URLs the hub hands out (all signed, see sign.c; <repo> is "ns/name", "datasets/ns/name" or "spaces/ns/name"):
+ *   PUT  /__object/<repo>/<oid>         basic upload          (S3-like: Authorization refused)
+ *   GET  /__object/<repo>/<oid>         download, one Range   (S3-like)
+ *   POST /__verify/<repo>               verify {oid,size}     (a Hub endpoint: Authorization tolerated)
+ *   PUT  /__part/<upload id>/<n>        multipart part n      (S3-like; ETag = quoted MD5)
+ *   POST /__complete/<repo>/<upload id> completion            (S3-like; the repo in the path keeps a retried
+ *                                                              completion idempotent once the upload dir is gone)
+ * Signed URLs live outside the repo's LFS URL so git-lfs's per-URL access mode (lfs.<url>.access, a prefix
+ * match) never attaches credentials to them.
+ *
+ * Thread-safety: every function works on its own request; shared state is the hub's (knobs under knobs_lock,
+ * stats atomics) and the file system, where objects and parts appear by rename() only.
+ */
+#ifndef HF_HUB_LFS_H
+#define HF_HUB_LFS_H
+
+#include "hub.h"
+
+#include "../common/digest.h"
+
+#include <stdint.h>
+
+#define LFS_MEDIA_TYPE "application/vnd.git-lfs+json"
+#define LFS_MAX_OBJECT_SIZE 50000000000ull /* the Hub's 50 GB per file */
+#define LFS_MAX_PARTS 10000
+#define LFS_MAX_PART_SIZE (5ull << 30)     /* S3: 5 GiB per part */
+#define LFS_UPLOAD_ID_LEN 32               /* hex characters */
+
+/* ---- lfs.c: helpers ---- */
+
+/* Answers the request with status and a {"message","error"} body once its body has been read and discarded
+ * (an early answer makes MHD close the socket with unread data, which a client may see as a reset instead of
+ * the answer). For routes: always returns 1. */
+int lfs_refuse(hub_req *r, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Checks a signed, S3-like URL: Authorization header (400, counted), signature (403), expiry (403). Returns 0
+ * when the request may go on, else 1 having refused it (lfs_refuse). allow_auth: 1 for Hub endpoints. */
+int lfs_check_signed(hub_req *r, int allow_auth);
+/* <git_dir>/lfs/objects/aa/bb/<oid> */
+int lfs_object_path(const char *git_dir, const char *oid, hf_buf *out);
+/* mkdir -p of the directory part of path. 0 or -1 (errno). */
+int lfs_mkdirs_for(const char *path);
+/* 1 when oid is 64 lowercase hex digits. */
+int lfs_oid_ok(const char *oid);
+/* The repo's multipart threshold: <git_dir>/hfgit-hub-threshold, else the hub's default. */
+uint64_t lfs_repo_threshold(const hub *h, const char *git_dir);
+/* Content-Length as a number: 0, or -1 when absent or malformed. */
+int lfs_content_length(hub_req *r, uint64_t *out);
+/* Atomically updates a peak counter. */
+void lfs_stat_peak(atomic_long *peak, long value);
+
+/* ---- lfs_sink.c: a request body streamed into a temp file, hashed on the way ---- */
+typedef struct lfs_sink {
+    int fd;
+    char *tmp_path;        /* NULL once renamed or removed */
+    hf_digest *digest;
+    uint64_t expected;     /* bytes announced by Content-Length */
+    uint64_t received;
+    uint64_t throttle_t0, throttle_bytes;
+    int overflow;          /* more bytes than announced */
+    int io_error;          /* errno of a failed write */
+} lfs_sink;
+
+/* Opens a temp file in dir (same file system as the destination). type: HF_DIGEST_SHA256 or HF_DIGEST_MD5. */
+int lfs_sink_open(lfs_sink *s, const char *dir, int digest_type, uint64_t expected);
+/* Throttles (bandwidth cap), hashes, writes and counts stats.bytes_received. A write error or more bytes
+ * than announced only set io_error / overflow (the caller answers once the body is in). Returns 0. */
+int lfs_sink_write(hub *h, lfs_sink *s, const char *data, size_t len);
+/* fsync-free close, digest into hex (65 bytes), rename into dest. 0 or -1 (errno). */
+int lfs_sink_finish(lfs_sink *s, char *hex);
+int lfs_sink_commit(lfs_sink *s, const char *dest);
+/* Removes the temp file if still there; frees everything. */
+void lfs_sink_discard(lfs_sink *s);
+
+/* ---- routes (each: 0 = not mine, 1 = handled) ---- */
+int lfs_route_batch(hub_req *r, hub_repo *repo);    /* takes ownership of repo */
+int lfs_route_object(hub_req *r, const char *tail); /* tail: "<repo>/<oid>" */
+int lfs_route_verify(hub_req *r, const char *tail); /* tail: "<repo>" */
+int lfs_route_part(hub_req *r, const char *tail);   /* tail: "<id>/<n>" */
+int lfs_route_complete(hub_req *r, const char *tail); /* tail: "<repo>/<id>" */
+
+/* ---- lfs_multipart.c: what the batch needs ---- */
+typedef struct lfs_upload_meta {
+    char *git_dir;
+    char oid[65];
+    uint64_t size, chunk, parts;
+} lfs_upload_meta;
+
+/* The part size for an object: the hub's chunk size, capped at 5 GiB and grown so that there are at most
+ * 10,000 parts. */
+uint64_t lfs_part_size(const hub *h, uint64_t size);
+/* Creates uploads/<id>/meta for a new upload; id gets LFS_UPLOAD_ID_LEN + 1 bytes. */
+int lfs_upload_create(hub *h, const lfs_upload_meta *m, char *id);
+int lfs_upload_read(hub *h, const char *id, lfs_upload_meta *m);
+void lfs_upload_meta_clear(lfs_upload_meta *m);
+/* Expected size of part n (1-based). */
+uint64_t lfs_upload_part_size(const lfs_upload_meta *m, uint64_t n);
+
+#endif

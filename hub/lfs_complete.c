@@ -1,0 +1,330 @@
+/*
+ * lfs_complete.c: POST /__complete/<repo>/<upload id>?exp&sig, the Hub's multipart completion.
+ *
+ * Body: {"oid":"<sha256>","parts":[{"partNumber":1,"etag":"\"<md5>\""},...]} (application/json from the
+ * reference agent, the git-lfs type from huggingface_hub's HTTP path). Before the object appears: the oid is
+ * the upload's, part numbers are 1..N exactly once and in order, each ETag is the one the part PUT answered
+ * (quotes included), every part is there with its exact size, and the SHA-256 of the concatenation is the oid.
+ * The parts are concatenated into <root>/tmp while hashing and renamed into the object path only on a match,
+ * so a refused completion leaves no object. A completion for an object the repo already has answers 200
+ * (a retry after a lost answer finds the upload dir gone but the object there).
+ */
+#include "lfs.h"
+
+#include "../common/error.h"
+#include "../common/json.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define COMPLETE_BODY_LIMIT (4u << 20) /* 10,000 parts of ~80 bytes, with room */
+#define COPY_BLOCK (4u << 20)
+
+typedef struct complete_req {
+    hub_repo repo;
+    char id[LFS_UPLOAD_ID_LEN + 1];
+} complete_req;
+
+static void remove_upload(hub *h, const char *id)
+{
+    hf_buf dir = HF_BUF_INIT, f = HF_BUF_INIT;
+    if (hf_buf_printf(&dir, "%s/uploads/%s", h->root, id))
+        return;
+    DIR *d = opendir(dir.ptr);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        hf_buf_clear(&f);
+        if (hf_buf_printf(&f, "%s/%s", dir.ptr, e->d_name) == 0)
+            unlink(f.ptr);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir.ptr);
+    hf_buf_free(&dir);
+    hf_buf_free(&f);
+}
+
+/* size: UINT64_MAX for any size */
+static int object_stored(const char *git_dir, const char *oid, uint64_t size)
+{
+    hf_buf p = HF_BUF_INIT;
+    struct stat st;
+    int ok = lfs_object_path(git_dir, oid, &p) == 0 && stat(p.ptr, &st) == 0 &&
+             (size == UINT64_MAX || (uint64_t)st.st_size == size);
+    hf_buf_free(&p);
+    return ok;
+}
+
+/* Reads the ETag stored for part n ("" when there is none). */
+static void stored_etag(hub *h, const char *id, int n, char *out, size_t osz)
+{
+    hf_buf path = HF_BUF_INIT;
+    FILE *f = hf_buf_printf(&path, "%s/uploads/%s/%d.etag", h->root, id, n) ? NULL : fopen(path.ptr, "r");
+    out[0] = '\0';
+    if (f) {
+        if (!fgets(out, (int)osz, f))
+            out[0] = '\0';
+        fclose(f);
+    }
+    hf_buf_free(&path);
+}
+
+/* Checks parts[i] (which must be part i + 1); 0, or an HTTP status with msg filled. */
+static unsigned check_part(hub *h, const char *id, const lfs_upload_meta *m, const hf_json *doc, int el, int i,
+                           char *msg, size_t msz)
+{
+    int64_t num = 0;
+    int n = i + 1;
+    int etag_tok = hf_json_get(doc, el, "etag");
+    if (hf_json_get_int64(doc, el, "partNumber", &num) || hf_json_type_of(doc, etag_tok) != HF_JSON_STRING) {
+        snprintf(msg, msz, "parts[%d] needs an integer \"partNumber\" and a string \"etag\"", i);
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    if (num > n && (uint64_t)n <= m->parts) {
+        snprintf(msg, msz, "part %d missing from the completion (parts[%d] is part %" PRId64 ")", n, i, num);
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    if (num != n) {
+        snprintf(msg, msz, "part numbers must be 1..%" PRIu64 ", each once and in order: parts[%d] is %" PRId64,
+                 m->parts, i, num);
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    hf_buf path = HF_BUF_INIT;
+    struct stat st;
+    int present = hf_buf_printf(&path, "%s/uploads/%s/%d", h->root, id, n) == 0 && stat(path.ptr, &st) == 0;
+    hf_buf_free(&path);
+    if (!present) {
+        snprintf(msg, msz, "part %d missing: it was never uploaded", n);
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    uint64_t want = lfs_upload_part_size(m, (uint64_t)n);
+    if ((uint64_t)st.st_size != want) {
+        snprintf(msg, msz, "part %d has %lld bytes, expected %" PRIu64, n, (long long)st.st_size, want);
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    char stored[128];
+    stored_etag(h, id, n, stored, sizeof(stored));
+    if (!stored[0] || !hf_json_str_eq(doc, etag_tok, stored)) {
+        char *given = hf_json_strdup(doc, etag_tok);
+        snprintf(msg, msz, "ETag for part %d does not match: got %.80s, the part was stored with %s", n,
+                 given ? given : "?", stored[0] ? stored : "(none)");
+        free(given);
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    return 0;
+}
+
+/* Checks the part list against the upload; 0, or an HTTP status with msg filled. */
+static unsigned check_parts(hub *h, const char *id, const lfs_upload_meta *m, const hf_json *doc, int parts,
+                            char *msg, size_t msz)
+{
+    int count = hf_json_count(doc, parts);
+    for (int i = 0; i < count; i++) {
+        unsigned status = check_part(h, id, m, doc, hf_json_at(doc, parts, i), i, msg, msz);
+        if (status)
+            return status;
+    }
+    if ((uint64_t)count < m->parts) {
+        snprintf(msg, msz, "part %d missing from the completion (%d of %" PRIu64 " parts listed)", count + 1, count,
+                 m->parts);
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    if ((uint64_t)count > m->parts) {
+        snprintf(msg, msz, "%d parts listed, the upload has %" PRIu64, count, m->parts);
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    return 0;
+}
+
+/* Concatenates the parts into a temp file, hashing; publishes it when the hash is the oid. */
+static unsigned assemble(hub *h, const char *id, const lfs_upload_meta *m, char *msg, size_t msz)
+{
+    lfs_sink s;
+    hf_buf tmpdir = HF_BUF_INIT, path = HF_BUF_INIT;
+    char *block = malloc(COPY_BLOCK);
+    unsigned status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    char hex[HF_SHA256_HEX_LEN + 1];
+    s.fd = -1;
+    s.tmp_path = NULL;
+    s.digest = NULL;
+    if (!block || hf_buf_printf(&tmpdir, "%s/tmp", h->root) ||
+        lfs_sink_open(&s, tmpdir.ptr, HF_DIGEST_SHA256, m->size)) {
+        snprintf(msg, msz, "cannot create a temp file: %s", strerror(errno));
+        goto out;
+    }
+    for (uint64_t n = 1; n <= m->parts; n++) {
+        hf_buf_clear(&path);
+        int fd = hf_buf_printf(&path, "%s/uploads/%s/%" PRIu64, h->root, id, n) ? -1
+                                                                              : open(path.ptr, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            snprintf(msg, msz, "part %" PRIu64 " missing: %s", n, strerror(errno));
+            status = MHD_HTTP_BAD_REQUEST;
+            goto out;
+        }
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        ssize_t got;
+        while ((got = read(fd, block, COPY_BLOCK)) > 0) {
+            hf_digest_update(s.digest, block, (size_t)got);
+            for (ssize_t off = 0; off < got && !s.io_error;) {
+                ssize_t w = write(s.fd, block + off, (size_t)(got - off));
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0)
+                    s.io_error = w < 0 ? errno : EIO;
+                else
+                    off += w;
+            }
+            s.received += (uint64_t)got;
+        }
+        close(fd);
+        if (got < 0 || s.io_error) {
+            snprintf(msg, msz, "assembling part %" PRIu64 ": %s", n, strerror(s.io_error ? s.io_error : errno));
+            goto out;
+        }
+    }
+    if (lfs_sink_finish(&s, hex)) {
+        snprintf(msg, msz, "assembling the object: %s", strerror(errno));
+        goto out;
+    }
+    if (s.received != m->size) {
+        snprintf(msg, msz, "assembled %" PRIu64 " bytes, expected %" PRIu64, s.received, m->size);
+        status = MHD_HTTP_BAD_REQUEST;
+        goto out;
+    }
+    if (strcmp(hex, m->oid) != 0) {
+        snprintf(msg, msz, "SHA-256 mismatch: got %s expected %s", hex, m->oid);
+        status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+        goto out;
+    }
+    hf_buf_clear(&path);
+    if (lfs_object_path(m->git_dir, m->oid, &path) || lfs_sink_commit(&s, path.ptr)) {
+        snprintf(msg, msz, "storing the object: %s", strerror(errno));
+        goto out;
+    }
+    status = 0;
+out:
+    lfs_sink_discard(&s);
+    free(block);
+    hf_buf_free(&tmpdir);
+    hf_buf_free(&path);
+    return status;
+}
+
+static enum MHD_Result complete_done(hub_req *r)
+{
+    complete_req *c = r->state;
+    hub *h = r->h;
+    char msg[512] = "";
+    unsigned status = 0;
+    lfs_upload_meta m = {0};
+    hf_json *doc = NULL;
+    char *oid = NULL;
+    int parts = -1;
+    if (hf_json_parse(&doc, hf_buf_cstr(&r->body), r->body.len)) {
+        snprintf(msg, sizeof(msg), "completion body is not JSON: %s", hf_error_last_message());
+        status = MHD_HTTP_BAD_REQUEST;
+    } else if (!lfs_oid_ok(oid = hf_json_get_strdup(doc, 0, "oid")) ||
+               hf_json_type_of(doc, parts = hf_json_get(doc, 0, "parts")) != HF_JSON_ARRAY) {
+        snprintf(msg, sizeof(msg), "completion body must be {\"oid\":<sha256>,\"parts\":[{\"partNumber\",\"etag\"}]}");
+        status = MHD_HTTP_BAD_REQUEST;
+    } else if (lfs_upload_read(h, c->id, &m)) {
+        /* Gone: completed already (answer as before), or never existed. */
+        if (!object_stored(c->repo.git_dir, oid, UINT64_MAX)) {
+            snprintf(msg, sizeof(msg), "NoSuchUpload: upload %s does not exist", c->id);
+            status = MHD_HTTP_NOT_FOUND;
+        }
+    } else if (strcmp(m.git_dir, c->repo.git_dir) != 0) {
+        snprintf(msg, sizeof(msg), "NoSuchUpload: upload %s belongs to another repository", c->id);
+        status = MHD_HTTP_NOT_FOUND;
+    } else if (strcmp(oid, m.oid) != 0) {
+        snprintf(msg, sizeof(msg), "oid %s is not this upload's (%s)", oid, m.oid);
+        status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+    } else if (object_stored(m.git_dir, m.oid, m.size)) {
+        remove_upload(h, c->id); /* idempotent */
+    } else if (!(status = check_parts(h, c->id, &m, doc, parts, msg, sizeof(msg)))) {
+        status = assemble(h, c->id, &m, msg, sizeof(msg));
+        if (!status)
+            remove_upload(h, c->id);
+    }
+    enum MHD_Result res;
+    if (status) {
+        atomic_fetch_add(&h->stats.completions_refused, 1);
+        res = hub_respond_error(r, status, "%s", msg);
+    } else {
+        atomic_fetch_add(&h->stats.completions_ok, 1);
+        hf_buf out = HF_BUF_INIT;
+        hf_buf_printf(&out, "{\"oid\":\"%s\"}", oid);
+        res = hub_respond_json(r, MHD_HTTP_OK, &out);
+        hf_buf_free(&out);
+    }
+    free(oid);
+    hf_json_free(doc);
+    lfs_upload_meta_clear(&m);
+    return res;
+}
+
+static void complete_free(hub_req *r)
+{
+    complete_req *c = r->state;
+    hub_repo_clear(&c->repo);
+    free(c);
+    r->state = NULL;
+}
+
+int lfs_route_complete(hub_req *r, const char *tail)
+{
+    hub *h = r->h;
+    atomic_fetch_add(&h->stats.requests_complete, 1);
+    int refused = 1;
+    if (strcmp(r->method, MHD_HTTP_METHOD_POST) != 0)
+        lfs_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed: completion takes POST");
+    else if (lfs_check_signed(r, 0))
+        ;
+    else
+        refused = 0;
+    if (refused) {
+        atomic_fetch_add(&h->stats.completions_refused, 1);
+        return 1;
+    }
+    complete_req *c = calloc(1, sizeof(*c));
+    hf_buf p = HF_BUF_INIT;
+    const char *id = strrchr(tail, '/');
+    if (!c || !id || strlen(id + 1) != LFS_UPLOAD_ID_LEN || hf_buf_printf(&p, "/%s", tail) ||
+        hub_repo_parse(h, p.ptr, &c->repo) || strcmp(c->repo.rest, id) != 0 || !hub_repo_exists(&c->repo)) {
+        if (c)
+            hub_repo_clear(&c->repo);
+        free(c);
+        hf_buf_free(&p);
+        atomic_fetch_add(&h->stats.completions_refused, 1);
+        return lfs_refuse(r, MHD_HTTP_NOT_FOUND, "no such completion URL");
+    }
+    c->repo.rest = NULL; /* pointed into p */
+    hf_buf_free(&p);
+    memcpy(c->id, id + 1, LFS_UPLOAD_ID_LEN + 1);
+    pthread_mutex_lock(&h->knobs_lock);
+    int fail = h->knobs.fail_complete_times > 0;
+    if (fail)
+        h->knobs.fail_complete_times--;
+    pthread_mutex_unlock(&h->knobs_lock);
+    if (fail) {
+        hub_repo_clear(&c->repo);
+        free(c);
+        fprintf(stderr, "hfgit-hub: knob: failing a completion with 500\n");
+        atomic_fetch_add(&h->stats.completions_refused, 1);
+        return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError: injected completion failure (knob)");
+    }
+    r->state = c;
+    r->on_free = complete_free;
+    r->on_done = complete_done;
+    r->body_limit = COMPLETE_BODY_LIMIT;
+    return 1;
+}

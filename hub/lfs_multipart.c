@@ -1,0 +1,298 @@
+/*
+ * lfs_multipart.c: Hub-style multipart uploads, the S3 side: the upload's meta file and the part PUTs.
+ *
+ *   <root>/uploads/<id>/meta        written when the batch answers: git_dir, oid, size, chunk, parts
+ *   <root>/uploads/<id>/<n>         part n, renamed into place once its body is complete
+ *   <root>/uploads/<id>/<n>.etag    its ETag: the quoted MD5 of the part, as S3 answers it
+ *
+ * PUT /__part/<id>/<n>?exp&sig behaves like an S3 presigned UploadPart: no Authorization header, a
+ * Content-Length equal to the part's size (every part is chunk bytes but the last), ETag in the answer.
+ * Knobs: fail part N K times (500), drop part N K times (connection closed after about half its bytes).
+ */
+#include "lfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- meta ---- */
+
+uint64_t lfs_part_size(const hub *h, uint64_t size)
+{
+    uint64_t c = h->chunk_size ? h->chunk_size : (512ull << 20);
+    if (c > LFS_MAX_PART_SIZE)
+        c = LFS_MAX_PART_SIZE;
+    if (size / c + (size % c != 0) > LFS_MAX_PARTS) {
+        /* More parts than S3 allows: grow the part to the next MiB that fits. */
+        c = size / LFS_MAX_PARTS + 1;
+        c = (c + (1u << 20) - 1) & ~((uint64_t)(1u << 20) - 1);
+    }
+    return c;
+}
+
+uint64_t lfs_upload_part_size(const lfs_upload_meta *m, uint64_t n)
+{
+    if (n < 1 || n > m->parts)
+        return 0;
+    return n < m->parts ? m->chunk : m->size - m->chunk * (m->parts - 1);
+}
+
+static int id_ok(const char *id, size_t len)
+{
+    if (len != LFS_UPLOAD_ID_LEN)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+int lfs_upload_create(hub *h, const lfs_upload_meta *m, char *id)
+{
+    unsigned char raw[LFS_UPLOAD_ID_LEN / 2];
+    if (hf_random_bytes(raw, sizeof(raw)))
+        return -1;
+    hf_hex_encode(raw, sizeof(raw), id);
+    hf_buf dir = HF_BUF_INIT, tmp = HF_BUF_INIT, dst = HF_BUF_INIT;
+    int rc = -1;
+    if (hf_buf_printf(&dir, "%s/uploads/%s", h->root, id) || mkdir(dir.ptr, 0777) ||
+        hf_buf_printf(&tmp, "%s/meta.tmp", dir.ptr) || hf_buf_printf(&dst, "%s/meta", dir.ptr))
+        goto out;
+    FILE *f = fopen(tmp.ptr, "w");
+    if (!f)
+        goto out;
+    fprintf(f, "oid %s\nsize %" PRIu64 "\nchunk %" PRIu64 "\nparts %" PRIu64 "\ngit_dir %s\n", m->oid, m->size,
+            m->chunk, m->parts, m->git_dir);
+    if (fclose(f) == 0 && rename(tmp.ptr, dst.ptr) == 0)
+        rc = 0;
+out:
+    hf_buf_free(&dir);
+    hf_buf_free(&tmp);
+    hf_buf_free(&dst);
+    return rc;
+}
+
+int lfs_upload_read(hub *h, const char *id, lfs_upload_meta *m)
+{
+    memset(m, 0, sizeof(*m));
+    if (!id_ok(id, strlen(id)))
+        return -1;
+    hf_buf path = HF_BUF_INIT;
+    if (hf_buf_printf(&path, "%s/uploads/%s/meta", h->root, id))
+        return -1;
+    FILE *f = fopen(path.ptr, "r");
+    hf_buf_free(&path);
+    if (!f)
+        return -1;
+    char line[4096];
+    unsigned long long v;
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "oid ", 4) == 0 && strlen(line + 4) == 64)
+            memcpy(m->oid, line + 4, 65);
+        else if (sscanf(line, "size %llu", &v) == 1)
+            m->size = v;
+        else if (sscanf(line, "chunk %llu", &v) == 1)
+            m->chunk = v;
+        else if (sscanf(line, "parts %llu", &v) == 1)
+            m->parts = v;
+        else if (strncmp(line, "git_dir ", 8) == 0 && !m->git_dir)
+            m->git_dir = strdup(line + 8);
+    }
+    fclose(f);
+    if (!m->git_dir || !lfs_oid_ok(m->oid) || m->chunk == 0 || m->parts == 0 ||
+        m->parts != m->size / m->chunk + (m->size % m->chunk != 0)) {
+        lfs_upload_meta_clear(m);
+        return -1;
+    }
+    return 0;
+}
+
+void lfs_upload_meta_clear(lfs_upload_meta *m)
+{
+    free(m->git_dir);
+    m->git_dir = NULL;
+}
+
+/* ---- part PUT ---- */
+
+typedef struct part_put {
+    char id[LFS_UPLOAD_ID_LEN + 1];
+    uint64_t n, drop_at;    /* drop_at: 0 = no drop */
+    char *dir;              /* <root>/uploads/<id> */
+    int counted;            /* parts_ok or parts_refused already counted */
+    lfs_sink sink;
+} part_put;
+
+static int part_data(hub_req *r, const char *data, size_t len)
+{
+    part_put *p = r->state;
+    lfs_sink_write(r->h, &p->sink, data, len);
+    if (p->drop_at && p->sink.received >= p->drop_at) {
+        fprintf(stderr, "hfgit-hub: knob: dropping the connection of part %" PRIu64 " after %" PRIu64 " bytes\n",
+                p->n, p->sink.received);
+        return -1; /* server.c returns MHD_NO: the connection closes mid-body */
+    }
+    return 0;
+}
+
+static int write_etag(const char *dir, uint64_t n, const char *etag)
+{
+    hf_buf tmp = HF_BUF_INIT, dst = HF_BUF_INIT;
+    int rc = -1;
+    if (hf_buf_printf(&tmp, "%s/.%" PRIu64 ".etag.tmp", dir, n) || hf_buf_printf(&dst, "%s/%" PRIu64 ".etag", dir, n))
+        goto out;
+    FILE *f = fopen(tmp.ptr, "w");
+    if (!f)
+        goto out;
+    fputs(etag, f);
+    if (fclose(f) == 0 && rename(tmp.ptr, dst.ptr) == 0)
+        rc = 0;
+out:
+    hf_buf_free(&tmp);
+    hf_buf_free(&dst);
+    return rc;
+}
+
+static enum MHD_Result part_done(hub_req *r)
+{
+    part_put *p = r->state;
+    lfs_sink *s = &p->sink;
+    char md5[HF_MD5_HEX_LEN + 1], etag[HF_MD5_HEX_LEN + 3];
+    p->counted = 1;
+    if (s->overflow || s->received != s->expected) {
+        atomic_fetch_add(&r->h->stats.parts_refused, 1);
+        return hub_respond_error(r, MHD_HTTP_BAD_REQUEST,
+                                 "IncompleteBody: part %" PRIu64 " sent %s bytes than its %" PRIu64, p->n,
+                                 s->overflow ? "more" : "fewer", s->expected);
+    }
+    hf_buf dst = HF_BUF_INIT;
+    int rc = lfs_sink_finish(s, md5) || hf_buf_printf(&dst, "%s/%" PRIu64, p->dir, p->n) ||
+             lfs_sink_commit(s, dst.ptr);
+    int err = errno;
+    hf_buf_free(&dst);
+    snprintf(etag, sizeof(etag), "\"%s\"", md5);
+    if (rc || write_etag(p->dir, p->n, etag)) {
+        err = rc ? err : errno;
+        atomic_fetch_add(&r->h->stats.parts_refused, 1);
+        if (err == ENOENT)
+            return hub_respond_error(r, MHD_HTTP_NOT_FOUND, "NoSuchUpload: upload %s is gone", p->id);
+        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "storing part %" PRIu64 ": %s", p->n,
+                                 strerror(err));
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    enum MHD_Result res = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    r->responded = 1;
+    atomic_fetch_add(&r->h->stats.parts_ok, 1);
+    return res;
+}
+
+static void part_free(hub_req *r)
+{
+    part_put *p = r->state;
+    if (!p->counted) /* dropped, aborted mid-body, or never started */
+        atomic_fetch_add(&r->h->stats.parts_refused, 1);
+    lfs_sink_discard(&p->sink);
+    atomic_fetch_sub(&r->h->stats.parts_in_flight, 1);
+    free(p->dir);
+    free(p);
+    r->state = NULL;
+}
+
+/* Counts a knob down; 1 when this request is to fail. */
+static int knob_hits(hub *h, int *number, int *times, uint64_t n)
+{
+    pthread_mutex_lock(&h->knobs_lock);
+    int hit = *times > 0 && (uint64_t)*number == n;
+    if (hit)
+        (*times)--;
+    pthread_mutex_unlock(&h->knobs_lock);
+    return hit;
+}
+
+static int refuse_part(hub_req *r, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse_part(hub_req *r, unsigned status, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    atomic_fetch_add(&r->h->stats.parts_refused, 1);
+    return lfs_refuse(r, status, "%s", msg);
+}
+
+int lfs_route_part(hub_req *r, const char *tail)
+{
+    hub *h = r->h;
+    atomic_fetch_add(&h->stats.requests_part, 1);
+    if (strcmp(r->method, MHD_HTTP_METHOD_PUT) != 0)
+        return refuse_part(r, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed: parts take PUT");
+    if (lfs_check_signed(r, 0)) {
+        atomic_fetch_add(&h->stats.parts_refused, 1);
+        return 1;
+    }
+    const char *slash = strchr(tail, '/');
+    char id[LFS_UPLOAD_ID_LEN + 1];
+    unsigned long long n = 0;
+    if (!slash || !id_ok(tail, (size_t)(slash - tail)) || !slash[1] || strlen(slash + 1) > 5 ||
+        strspn(slash + 1, "0123456789") != strlen(slash + 1) || (n = strtoull(slash + 1, NULL, 10)) == 0)
+        return refuse_part(r, MHD_HTTP_NOT_FOUND, "no such part URL");
+    memcpy(id, tail, LFS_UPLOAD_ID_LEN);
+    id[LFS_UPLOAD_ID_LEN] = '\0';
+    lfs_upload_meta m;
+    if (lfs_upload_read(h, id, &m))
+        return refuse_part(r, MHD_HTTP_NOT_FOUND, "NoSuchUpload: upload %s does not exist (completed or never "
+                                                  "started)", id);
+    uint64_t want = lfs_upload_part_size(&m, n), got;
+    uint64_t parts = m.parts;
+    lfs_upload_meta_clear(&m);
+    if (want == 0 && n > parts)
+        return refuse_part(r, MHD_HTTP_BAD_REQUEST, "InvalidPart: part %llu of an upload with %" PRIu64 " parts", n,
+                           parts);
+    if (lfs_content_length(r, &got))
+        return refuse_part(r, MHD_HTTP_LENGTH_REQUIRED, "MissingContentLength: part %llu needs a Content-Length "
+                                                        "(chunked bodies are not accepted)", n);
+    if (got != want)
+        return refuse_part(r, MHD_HTTP_BAD_REQUEST,
+                           "InvalidPartSize: part %llu must be exactly %" PRIu64 " bytes, Content-Length says %" PRIu64,
+                           n, want, got);
+    if (knob_hits(h, &h->knobs.fail_part_number, &h->knobs.fail_part_times, n)) {
+        fprintf(stderr, "hfgit-hub: knob: failing part %llu with 500\n", n);
+        return refuse_part(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError: injected failure of part %llu (knob)",
+                           n);
+    }
+    part_put *p = calloc(1, sizeof(*p));
+    hf_buf dir = HF_BUF_INIT;
+    if (!p || hf_buf_printf(&dir, "%s/uploads/%s", h->root, id)) {
+        free(p);
+        return refuse_part(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    memcpy(p->id, id, sizeof(id));
+    p->n = n;
+    p->dir = hf_buf_detach(&dir);
+    p->sink.fd = -1;
+    if (knob_hits(h, &h->knobs.drop_part_number, &h->knobs.drop_part_times, n))
+        p->drop_at = want / 2 ? want / 2 : 1;
+    r->state = p;
+    r->on_free = part_free;
+    lfs_stat_peak(&h->stats.peak_parts_in_flight, atomic_fetch_add(&h->stats.parts_in_flight, 1) + 1);
+    if (lfs_sink_open(&p->sink, p->dir, HF_DIGEST_MD5, want)) {
+        int err = errno;
+        return lfs_refuse(r, err == ENOENT ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                          "cannot store part %llu: %s", n, strerror(err));
+    }
+    r->on_data = part_data;
+    r->on_done = part_done;
+    return 1;
+}

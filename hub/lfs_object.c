@@ -1,0 +1,350 @@
+/*
+ * lfs_object.c: the basic-transfer object URLs and the verify action.
+ *
+ *   PUT  /__object/<repo>/<oid>?exp&sig   body streamed to <root>/tmp, SHA-256 checked, renamed into
+ *                                          <git_dir>/lfs/objects/aa/bb/<oid>; a mismatch leaves no object
+ *   GET  /__object/<repo>/<oid>?exp&sig   the object, whole (200) or one byte range (206)
+ *   POST /__verify/<repo>?exp&sig         {"oid","size"}: 200 when stored with that size, else 404
+ */
+#include "lfs.h"
+
+#include "../common/error.h"
+#include "../common/json.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* "<repo>/<oid>" or "<repo>" into repo (rest: "/<oid>" or ""). */
+static int parse_repo_tail(hub_req *r, const char *tail, hub_repo *repo)
+{
+    hf_buf p = HF_BUF_INIT;
+    int rc = hf_buf_printf(&p, "/%s", tail) ? -1 : hub_repo_parse(r->h, p.ptr, repo);
+    if (rc == 0) {
+        /* rest points into p: keep only what we need (the oid) by re-deriving it from tail. */
+        size_t rest_len = strlen(repo->rest);
+        repo->rest = tail + strlen(tail) - rest_len;
+    }
+    hf_buf_free(&p);
+    return rc;
+}
+
+/* ---- PUT ---- */
+
+typedef struct object_put {
+    hub_repo repo;
+    char oid[65];
+    lfs_sink sink;
+} object_put;
+
+static int put_data(hub_req *r, const char *data, size_t len)
+{
+    object_put *op = r->state;
+    return lfs_sink_write(r->h, &op->sink, data, len);
+}
+
+static enum MHD_Result put_done(hub_req *r)
+{
+    object_put *op = r->state;
+    lfs_sink *s = &op->sink;
+    char hex[HF_SHA256_HEX_LEN + 1];
+    if (s->overflow)
+        return hub_respond_error(r, MHD_HTTP_BAD_REQUEST, "body longer than its Content-Length (%" PRIu64 ")",
+                                 s->expected);
+    if (s->received != s->expected)
+        return hub_respond_error(r, MHD_HTTP_BAD_REQUEST, "body ended after %" PRIu64 " of %" PRIu64 " bytes",
+                                 s->received, s->expected);
+    if (lfs_sink_finish(s, hex))
+        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "storing object %s: %s", op->oid,
+                                 strerror(errno));
+    if (strcmp(hex, op->oid) != 0)
+        return hub_respond_error(r, MHD_HTTP_BAD_REQUEST, "SHA-256 mismatch: got %s expected %s", hex, op->oid);
+    hf_buf dest = HF_BUF_INIT;
+    int rc = lfs_object_path(op->repo.git_dir, op->oid, &dest) ? -1 : lfs_sink_commit(s, dest.ptr);
+    int err = errno;
+    hf_buf_free(&dest);
+    if (rc)
+        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "storing object %s: %s", op->oid,
+                                 strerror(err));
+    return hub_respond(r, MHD_HTTP_OK, "text/plain", "", 0);
+}
+
+static void put_free(hub_req *r)
+{
+    object_put *op = r->state;
+    lfs_sink_discard(&op->sink);
+    hub_repo_clear(&op->repo);
+    free(op);
+    r->state = NULL;
+}
+
+static int route_put(hub_req *r, hub_repo *repo)
+{
+    uint64_t len;
+    if (lfs_content_length(r, &len)) {
+        hub_repo_clear(repo);
+        return lfs_refuse(r, MHD_HTTP_LENGTH_REQUIRED, "MissingContentLength: a Content-Length header is required");
+    }
+    object_put *op = calloc(1, sizeof(*op));
+    hf_buf tmpdir = HF_BUF_INIT;
+    if (!op || hf_buf_printf(&tmpdir, "%s/tmp", r->h->root)) {
+        free(op);
+        hub_repo_clear(repo);
+        return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    op->repo = *repo;
+    memcpy(op->oid, repo->rest + 1, 65);
+    op->sink.fd = -1;
+    r->state = op;
+    r->on_free = put_free;
+    int rc = lfs_sink_open(&op->sink, tmpdir.ptr, HF_DIGEST_SHA256, len);
+    int err = errno;
+    hf_buf_free(&tmpdir);
+    if (rc)
+        return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot create a temp file: %s", strerror(err));
+    r->on_data = put_data;
+    r->on_done = put_done;
+    return 1;
+}
+
+/* ---- GET ---- */
+
+typedef struct object_get {
+    int fd;
+    uint64_t size, from, to; /* inclusive range to send */
+    int partial;
+    uint64_t t0, sent;       /* bandwidth cap */
+} object_get;
+
+/* Parses a single "bytes=a-b", "bytes=a-" or "bytes=-n" range. 1 ok, 0 no/ignored range, -1 unsatisfiable. */
+static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
+{
+    unsigned long long a, b;
+    char tail;
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return 0;
+    h += 6;
+    if (h[0] == '-') {
+        if (sscanf(h + 1, "%llu%c", &a, &tail) != 1)
+            return 0;
+        if (a == 0)
+            return -1;
+        *from = a >= size ? 0 : size - a;
+        *to = size - 1;
+        return size ? 1 : -1;
+    }
+    int n = sscanf(h, "%llu-%llu%c", &a, &b, &tail);
+    if (n == 1 && h[strlen(h) - 1] == '-')
+        b = size ? size - 1 : 0;
+    else if (n != 2 || b < a)
+        return 0;
+    if (a >= size)
+        return -1;
+    *from = a;
+    *to = b >= size ? size - 1 : b;
+    return 1;
+}
+
+static ssize_t get_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    object_get *g = cls; /* pos counts from the start of the response body */
+    uint64_t left = g->to + 1 - g->from - pos;
+    if (left == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    ssize_t n = pread(g->fd, buf, max < left ? max : (size_t)left, (off_t)(g->from + pos));
+    return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+typedef struct capped_reader {
+    object_get g;
+    hub *h;
+} capped_reader;
+
+static ssize_t capped_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    capped_reader *c = cls;
+    ssize_t n = get_reader(&c->g, pos, buf, max);
+    if (n > 0)
+        hub_throttle(c->h, &c->g.t0, &c->g.sent, (size_t)n);
+    return n;
+}
+
+static void capped_free(void *cls)
+{
+    capped_reader *c = cls;
+    close(c->g.fd);
+    free(c);
+}
+
+static enum MHD_Result get_done(hub_req *r)
+{
+    object_get *g = r->state;
+    pthread_mutex_lock(&r->h->knobs_lock);
+    uint64_t cap = r->h->knobs.bandwidth_cap;
+    pthread_mutex_unlock(&r->h->knobs_lock);
+    uint64_t count = g->size ? g->to + 1 - g->from : 0;
+    struct MHD_Response *resp;
+    if (cap == 0) {
+        /* sendfile() straight from the page cache; MHD closes the fd. */
+        resp = MHD_create_response_from_fd_at_offset64(count, g->fd, g->from);
+    } else {
+        capped_reader *c = calloc(1, sizeof(*c));
+        if (c) {
+            c->g = *g;
+            c->h = r->h;
+        }
+        resp = c ? MHD_create_response_from_callback(count, 256 * 1024, capped_read, c, capped_free) : NULL;
+        if (!resp)
+            free(c);
+    }
+    if (!resp)
+        return MHD_NO;
+    g->fd = -1; /* owned by the response now */
+    char range[96];
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    if (g->partial) {
+        snprintf(range, sizeof(range), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, g->from, g->to, g->size);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, range);
+    }
+    enum MHD_Result rc = MHD_queue_response(r->conn, g->partial ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    r->responded = 1;
+    return rc;
+}
+
+static void get_free(hub_req *r)
+{
+    object_get *g = r->state;
+    if (g->fd >= 0)
+        close(g->fd);
+    free(g);
+    r->state = NULL;
+}
+
+static int route_get(hub_req *r, hub_repo *repo)
+{
+    hf_buf path = HF_BUF_INIT;
+    const char *oid = repo->rest + 1;
+    int fd = lfs_object_path(repo->git_dir, oid, &path) ? -1 : open(path.ptr, O_RDONLY | O_CLOEXEC);
+    hf_buf_free(&path);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st)) {
+        if (fd >= 0)
+            close(fd);
+        int rc = lfs_refuse(r, MHD_HTTP_NOT_FOUND, "Object %s does not exist", oid);
+        hub_repo_clear(repo);
+        return rc;
+    }
+    hub_repo_clear(repo);
+    object_get *g = calloc(1, sizeof(*g));
+    if (!g) {
+        close(fd);
+        return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    g->fd = fd;
+    g->size = (uint64_t)st.st_size;
+    g->from = 0;
+    g->to = g->size ? g->size - 1 : 0;
+    int range = parse_range(hub_header(r, MHD_HTTP_HEADER_RANGE), g->size, &g->from, &g->to);
+    if (range < 0) {
+        uint64_t size = g->size;
+        close(fd);
+        free(g);
+        return lfs_refuse(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, "InvalidRange: the object is %" PRIu64 " bytes", size);
+    }
+    g->partial = range == 1;
+    r->state = g;
+    r->on_free = get_free;
+    r->on_done = get_done;
+    return 1;
+}
+
+int lfs_route_object(hub_req *r, const char *tail)
+{
+    int put = strcmp(r->method, MHD_HTTP_METHOD_PUT) == 0;
+    int get = strcmp(r->method, MHD_HTTP_METHOD_GET) == 0 || strcmp(r->method, MHD_HTTP_METHOD_HEAD) == 0;
+    atomic_fetch_add(put ? &r->h->stats.requests_object_put : &r->h->stats.requests_object_get, 1);
+    if (!put && !get)
+        return lfs_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed: %s on an object URL", r->method);
+    if (lfs_check_signed(r, 0))
+        return 1;
+    hub_repo repo;
+    if (parse_repo_tail(r, tail, &repo))
+        return lfs_refuse(r, MHD_HTTP_NOT_FOUND, "no such object URL");
+    if (repo.rest[0] != '/' || !lfs_oid_ok(repo.rest + 1) || !hub_repo_exists(&repo)) {
+        hub_repo_clear(&repo);
+        return lfs_refuse(r, MHD_HTTP_NOT_FOUND, "no such object URL");
+    }
+    return put ? route_put(r, &repo) : route_get(r, &repo);
+}
+
+/* ---- verify ---- */
+
+typedef struct verify_req {
+    hub_repo repo;
+} verify_req;
+
+static enum MHD_Result verify_done(hub_req *r)
+{
+    verify_req *v = r->state;
+    hf_json *doc = NULL;
+    if (hf_json_parse(&doc, hf_buf_cstr(&r->body), r->body.len))
+        return hub_respond_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "verify: body is not JSON: %s",
+                                 hf_error_last_message());
+    char *oid = hf_json_get_strdup(doc, 0, "oid");
+    int64_t size = -1;
+    int bad = !lfs_oid_ok(oid) || hf_json_get_int64(doc, 0, "size", &size) || size < 0;
+    hf_json_free(doc);
+    enum MHD_Result rc;
+    hf_buf path = HF_BUF_INIT;
+    struct stat st;
+    if (bad)
+        rc = hub_respond_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "verify: expected {\"oid\":<sha256>,\"size\":<n>}");
+    else if (lfs_object_path(v->repo.git_dir, oid, &path) || stat(path.ptr, &st) != 0)
+        rc = hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Object %s does not exist", oid);
+    else if ((uint64_t)st.st_size != (uint64_t)size)
+        rc = hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Object %s is stored with %lld bytes, not %" PRId64, oid,
+                               (long long)st.st_size, size);
+    else
+        rc = hub_respond(r, MHD_HTTP_OK, LFS_MEDIA_TYPE, "{}", 2);
+    hf_buf_free(&path);
+    free(oid);
+    return rc;
+}
+
+static void verify_free(hub_req *r)
+{
+    verify_req *v = r->state;
+    hub_repo_clear(&v->repo);
+    free(v);
+    r->state = NULL;
+}
+
+int lfs_route_verify(hub_req *r, const char *tail)
+{
+    atomic_fetch_add(&r->h->stats.requests_verify, 1);
+    if (strcmp(r->method, MHD_HTTP_METHOD_POST) != 0)
+        return lfs_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "verify takes POST");
+    /* A Hub endpoint, not an object store: huggingface_hub sends its Bearer token here, git-lfs sends none
+     * ("authenticated": true). The signature is what authorises it. */
+    if (lfs_check_signed(r, 1))
+        return 1;
+    verify_req *v = calloc(1, sizeof(*v));
+    if (!v)
+        return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (parse_repo_tail(r, tail, &v->repo) || v->repo.rest[0] != '\0') {
+        hub_repo_clear(&v->repo);
+        free(v);
+        return lfs_refuse(r, MHD_HTTP_NOT_FOUND, "no such verify URL");
+    }
+    r->state = v;
+    r->on_free = verify_free;
+    r->on_done = verify_done;
+    return 1;
+}

@@ -1,0 +1,342 @@
+/*
+ * add.c: hf_repo_add. Walks the working tree itself instead of using git_index_add_all or status, because
+ * both ask libgit2 to hash "maybe modified" files, which reads a whole file into memory (libgit2 notes §2.2).
+ * Here a file is re-staged when its stat data differs from its index entry (or it is racily clean), and
+ * staging goes through git_index_add_bypath, which streams through the lfs filter and records the real stat
+ * data, so a later status does not re-read it.
+ */
+#include "repo.h"
+
+#include "attrs.h"
+#include "lfs_store.h"
+
+#include "../common/error.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct path_list {
+    char **items;
+    size_t count, cap;
+} path_list;
+
+static int list_push(path_list *l, const char *s)
+{
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **items = realloc(l->items, cap * sizeof(*items));
+        if (!items)
+            return hf_error_set(HF_ENOMEM, "out of memory");
+        l->items = items;
+        l->cap = cap;
+    }
+    if (!(l->items[l->count] = strdup(s)))
+        return hf_error_set(HF_ENOMEM, "out of memory");
+    l->count++;
+    return 0;
+}
+
+static void list_free(path_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free(l->items[i]);
+    free(l->items);
+}
+
+typedef struct add_ctx {
+    hf_repo *repo;
+    git_index *index;
+    git_pathspec *ps;         /* NULL: everything */
+    struct timespec index_mtime;
+    path_list changed;        /* untracked or modified, not ignored */
+    path_list deleted;        /* in the index, gone from the working tree */
+} add_ctx;
+
+static int matches(const add_ctx *c, const char *rel)
+{
+    return !c->ps || git_pathspec_matches_path(c->ps, 0, rel);
+}
+
+/* Same file as the index entry says? Size is compared truncated to 32 bits, as the index stores it; an entry
+ * not older than the index file is "racily clean" and re-staged, as git does. */
+static int entry_fresh(const add_ctx *c, const git_index_entry *e, const struct stat *st)
+{
+    if (e->file_size != (uint32_t)st->st_size || e->mtime.seconds != (int32_t)st->st_mtim.tv_sec ||
+        e->mtime.nanoseconds != (uint32_t)st->st_mtim.tv_nsec || e->ino != (uint32_t)st->st_ino)
+        return 0;
+    if ((e->mode == GIT_FILEMODE_BLOB_EXECUTABLE) != (S_ISREG(st->st_mode) && (st->st_mode & 0111)))
+        return 0;
+    if (S_ISLNK(st->st_mode) != (e->mode == GIT_FILEMODE_LINK))
+        return 0;
+    if (e->mtime.seconds > (int32_t)c->index_mtime.tv_sec ||
+        (e->mtime.seconds == (int32_t)c->index_mtime.tv_sec &&
+         e->mtime.nanoseconds >= (uint32_t)c->index_mtime.tv_nsec))
+        return 0;
+    return 1;
+}
+
+static int walk(add_ctx *c, hf_buf *rel)
+{
+    hf_buf abs = HF_BUF_INIT;
+    if (hf_buf_printf(&abs, "%s%s", c->repo->workdir, rel->ptr ? rel->ptr : "") < 0)
+        return hf_error_set(HF_ENOMEM, "out of memory");
+    DIR *d = opendir(abs.ptr);
+    if (!d) {
+        int rc = hf_error_set(HF_EIO, "cannot read directory %s: %s", abs.ptr, strerror(errno));
+        hf_buf_free(&abs);
+        return rc;
+    }
+    int rc = 0;
+    size_t base = rel->len;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, ".git"))
+            continue;
+        rel->len = base;
+        if (hf_buf_puts(rel, de->d_name) < 0) {
+            rc = hf_error_set(HF_ENOMEM, "out of memory");
+            break;
+        }
+        hf_buf full = HF_BUF_INIT;
+        struct stat st;
+        if (hf_buf_printf(&full, "%s%s", c->repo->workdir, rel->ptr) < 0 || lstat(full.ptr, &st) < 0) {
+            hf_buf_free(&full);
+            continue; /* vanished meanwhile */
+        }
+        hf_buf_free(&full);
+        int ignored = 0;
+        if (S_ISDIR(st.st_mode)) {
+            if (hf_buf_putc(rel, '/') < 0) {
+                rc = hf_error_set(HF_ENOMEM, "out of memory");
+                break;
+            }
+            /* an ignored directory is only entered when it holds tracked files (they stay tracked) */
+            git_ignore_path_is_ignored(&ignored, c->repo->git, rel->ptr);
+            size_t pos;
+            if (!ignored || git_index_find_prefix(&pos, c->index, rel->ptr) == 0)
+                rc = walk(c, rel);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+            continue;
+        if (!matches(c, rel->ptr))
+            continue;
+        const git_index_entry *e = git_index_get_bypath(c->index, rel->ptr, 0);
+        if (e) {
+            if (!entry_fresh(c, e, &st))
+                rc = list_push(&c->changed, rel->ptr);
+            continue;
+        }
+        git_ignore_path_is_ignored(&ignored, c->repo->git, rel->ptr);
+        if (!ignored)
+            rc = list_push(&c->changed, rel->ptr);
+    }
+    rel->len = base;
+    if (rel->ptr)
+        rel->ptr[base] = '\0';
+    closedir(d);
+    hf_buf_free(&abs);
+    return rc;
+}
+
+static int find_deleted(add_ctx *c)
+{
+    size_t n = git_index_entrycount(c->index);
+    hf_buf full = HF_BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const git_index_entry *e = git_index_get_byindex(c->index, i);
+        if (GIT_INDEX_ENTRY_STAGE(e) != 0 || !matches(c, e->path))
+            continue;
+        struct stat st;
+        hf_buf_clear(&full);
+        if (hf_buf_printf(&full, "%s%s", c->repo->workdir, e->path) < 0)
+            rc = hf_error_set(HF_ENOMEM, "out of memory");
+        else if (lstat(full.ptr, &st) < 0 && (errno == ENOENT || errno == ENOTDIR))
+            rc = list_push(&c->deleted, e->path);
+    }
+    hf_buf_free(&full);
+    return rc;
+}
+
+static int is_lfs_tracked(hf_repo *r, const char *rel)
+{
+    const char *value = NULL;
+    if (git_attr_get(&value, r->git, GIT_ATTR_CHECK_FILE_THEN_INDEX, rel, "filter") < 0)
+        return 0;
+    return git_attr_value(value) == GIT_ATTR_VALUE_STRING && strcmp(value, "lfs") == 0;
+}
+
+/* huggingface_hub §3.9: >= 10 MiB, else a non-text byte in the first 10 MiB. */
+static int wants_lfs(hf_repo *r, const char *rel, int *out)
+{
+    hf_buf full = HF_BUF_INIT;
+    struct stat st;
+    *out = 0;
+    if (hf_buf_printf(&full, "%s%s", r->workdir, rel) < 0)
+        return hf_error_set(HF_ENOMEM, "out of memory");
+    int rc = 0;
+    if (lstat(full.ptr, &st) < 0 || !S_ISREG(st.st_mode))
+        goto out;
+    if ((uint64_t)st.st_size >= HF_AUTO_TRACK_SIZE) {
+        *out = 1;
+        goto out;
+    }
+    int fd = open(full.ptr, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = hf_error_set(HF_EIO, "cannot read %s: %s", full.ptr, strerror(errno));
+        goto out;
+    }
+    char buf[65536];
+    ssize_t n;
+    size_t total = 0;
+    while (!*out && total < HF_BINARY_SNIFF_SIZE && (n = read(fd, buf, sizeof(buf))) > 0) {
+        *out = hf_is_binary(buf, (size_t)n);
+        total += (size_t)n;
+    }
+    close(fd);
+out:
+    hf_buf_free(&full);
+    return rc;
+}
+
+static int read_whole(const char *path, hf_buf *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : hf_error_set(HF_EIO, "cannot read %s: %s", path, strerror(errno));
+    char buf[8192];
+    ssize_t n;
+    int rc = 0;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        if (hf_buf_put(out, buf, (size_t)n) < 0) {
+            rc = hf_error_set(HF_ENOMEM, "out of memory");
+            break;
+        }
+    if (n < 0)
+        rc = hf_error_set(HF_EIO, "cannot read %s: %s", path, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+/* Writes .gitattributes through a temp file and rename, so a crash never leaves half a file. */
+static int write_attrs(hf_repo *r, const hf_buf *content)
+{
+    hf_buf path = HF_BUF_INIT, tmp = HF_BUF_INIT;
+    int rc = 0;
+    if (hf_buf_printf(&path, "%s.gitattributes", r->workdir) < 0 ||
+        hf_buf_printf(&tmp, "%s.gitattributes.hfgit-tmp", r->workdir) < 0) {
+        rc = hf_error_set(HF_ENOMEM, "out of memory");
+        goto out;
+    }
+    int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0 || hf_write_all(fd, content->ptr ? content->ptr : "", content->len) < 0 || close(fd) < 0 ||
+        rename(tmp.ptr, path.ptr) < 0) {
+        rc = hf_error_set(HF_EIO, "cannot write %s: %s", path.ptr, strerror(errno));
+        unlink(tmp.ptr);
+    }
+out:
+    hf_buf_free(&path);
+    hf_buf_free(&tmp);
+    return rc;
+}
+
+/* Adds track lines for the changed files that want LFS and drops the lines of deleted files. Returns 1 when
+ * .gitattributes changed. */
+static int auto_track(add_ctx *c)
+{
+    hf_buf path = HF_BUF_INIT, content = HF_BUF_INIT, pattern = HF_BUF_INIT;
+    int rc = hf_buf_printf(&path, "%s.gitattributes", c->repo->workdir) < 0
+                 ? hf_error_set(HF_ENOMEM, "out of memory")
+                 : read_whole(path.ptr, &content);
+    int changed = 0;
+    for (size_t i = 0; rc == 0 && i < c->changed.count; i++) {
+        const char *rel = c->changed.items[i];
+        int want = 0;
+        if (strcmp(rel, ".gitattributes") == 0 || is_lfs_tracked(c->repo, rel))
+            continue;
+        if ((rc = wants_lfs(c->repo, rel, &want)) < 0 || !want)
+            continue;
+        if ((rc = hf_attrs_escape_pattern(rel, &pattern)) < 0 || (rc = hf_attrs_track(&content, pattern.ptr)) < 0)
+            break;
+        changed |= rc;
+        rc = 0;
+    }
+    for (size_t i = 0; rc == 0 && i < c->deleted.count; i++) {
+        if ((rc = hf_attrs_escape_pattern(c->deleted.items[i], &pattern)) < 0 ||
+            (rc = hf_attrs_untrack(&content, pattern.ptr)) < 0)
+            break;
+        changed |= rc > 0;
+        rc = 0;
+    }
+    if (rc == 0 && changed)
+        rc = write_attrs(c->repo, &content);
+    hf_buf_free(&path);
+    hf_buf_free(&content);
+    hf_buf_free(&pattern);
+    return rc < 0 ? rc : changed;
+}
+
+static int stage(add_ctx *c, int attrs_changed)
+{
+    /* .gitattributes first, so that the filter attributes of the new lines are what the index says too */
+    if (attrs_changed && git_index_add_bypath(c->index, ".gitattributes") < 0)
+        return hf_repo_git_error(HF_ERROR, "cannot stage .gitattributes");
+    for (size_t i = 0; i < c->changed.count; i++) {
+        if (attrs_changed && strcmp(c->changed.items[i], ".gitattributes") == 0)
+            continue;
+        if (git_index_add_bypath(c->index, c->changed.items[i]) < 0) {
+            hf_repo_git_error(HF_ERROR, "cannot stage");
+            return hf_error_prefix("%s: ", c->changed.items[i]);
+        }
+    }
+    for (size_t i = 0; i < c->deleted.count; i++)
+        if (git_index_remove_bypath(c->index, c->deleted.items[i]) < 0)
+            return hf_repo_git_error(HF_ERROR, "cannot unstage a deleted file");
+    if (git_index_write(c->index) < 0)
+        return hf_repo_git_error(HF_EIO, "cannot write the index");
+    return 0;
+}
+
+int hf_repo_add(hf_repo *repo, const char *pathspec, int auto_lfs_track)
+{
+    if (!repo)
+        return hf_error_set(HF_EINVAL, "hf_repo_add: no repository");
+    add_ctx c = {repo, NULL, NULL, {0, 0}, {0}, {0}};
+    int rc = 0;
+    if (git_repository_index(&c.index, repo->git) < 0 || git_index_read(c.index, 0) < 0)
+        return hf_repo_git_error(HF_EIO, "cannot read the index");
+    if (pathspec && pathspec[0] && strcmp(pathspec, ".") != 0) {
+        char *ps[] = {(char *)pathspec};
+        git_strarray arr = {ps, 1};
+        if (git_pathspec_new(&c.ps, &arr) < 0) {
+            rc = hf_repo_git_error(HF_EINVAL, "invalid pathspec");
+            goto out;
+        }
+    }
+    hf_buf idx = HF_BUF_INIT, rel = HF_BUF_INIT;
+    struct stat st;
+    if (hf_buf_printf(&idx, "%sindex", git_repository_path(repo->git)) == 0 && stat(idx.ptr, &st) == 0)
+        c.index_mtime = st.st_mtim;
+    hf_buf_free(&idx);
+    if ((rc = hf_buf_puts(&rel, "")) == 0 && (rc = walk(&c, &rel)) == 0)
+        rc = find_deleted(&c);
+    hf_buf_free(&rel);
+    int attrs_changed = 0;
+    if (rc == 0 && auto_lfs_track)
+        rc = attrs_changed = auto_track(&c);
+    if (rc >= 0)
+        rc = stage(&c, attrs_changed > 0);
+out:
+    list_free(&c.changed);
+    list_free(&c.deleted);
+    git_pathspec_free(c.ps);
+    git_index_free(c.index);
+    return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,119 @@
+/* checkout.c: LFS download before checkout, and the checkout itself (the filter smudges from the store). */
+#include "repo.h"
+
+#include "lfs_filter.h"
+#include "lfs_scan.h"
+#include "lfs_transfer.h"
+
+#include "../common/error.h"
+
+#include <stdio.h>
+
+int hf_lfs_fetch_for_commit(hf_repo *repo, const git_oid *commit, const char *remote_url, const char *ref)
+{
+    hf_lfs_set set = HF_LFS_SET_INIT;
+    int rc = hf_lfs_scan_commit_tree(repo->git, commit, &set);
+    if (rc == 0 && set.count) {
+        hf_lfs_xfer_options xo = HF_LFS_XFER_OPTIONS_INIT;
+        xo.remote_url = remote_url;
+        xo.ref = ref;
+        rc = hf_lfs_transfer(repo, HF_LFS_DOWNLOAD, &set, &xo);
+    }
+    hf_lfs_set_free(&set);
+    return rc;
+}
+
+int hf_repo_checkout_tree(hf_repo *repo, const git_oid *commit, int force)
+{
+    git_commit *c = NULL;
+    if (git_commit_lookup(&c, repo->git, commit) < 0)
+        return hf_repo_git_error(HF_ERROR, "cannot read the commit to check out");
+    git_checkout_options co;
+    git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+    co.checkout_strategy = force ? GIT_CHECKOUT_FORCE : GIT_CHECKOUT_SAFE;
+    hf_lfs_filter_missing_reset();
+    int rc = 0;
+    if (git_checkout_tree(repo->git, (const git_object *)c, &co) < 0)
+        rc = hf_repo_git_error(HF_ERROR, "checkout failed");
+    git_commit_free(c);
+    size_t missing = hf_lfs_filter_missing();
+    if (rc == 0 && missing && !repo->skip_lfs_files)
+        (void)fprintf(stderr, "hfgit: warning: %zu LFS file(s) left as pointers: their objects are not in %s\n", missing,
+                repo->lfs_dir.ptr);
+    return rc;
+}
+
+/* Points HEAD at branch (refs/heads/<name>), creating it at `at` when missing, with origin as upstream when
+ * the remote has it. */
+static int switch_branch(hf_repo *r, const char *name, const git_oid *at, int track)
+{
+    hf_buf ref = HF_BUF_INIT;
+    git_reference *created = NULL, *branch = NULL;
+    int rc = 0;
+    if (hf_buf_printf(&ref, "refs/heads/%s", name) < 0)
+        return hf_error_set(HF_ENOMEM, "out of memory");
+    if (git_reference_lookup(&branch, r->git, ref.ptr) < 0) {
+        git_commit *c = NULL;
+        if (git_commit_lookup(&c, r->git, at) < 0 || git_branch_create(&created, r->git, name, c, 0) < 0)
+            rc = hf_repo_git_error(HF_ERROR, "cannot create the branch");
+        git_commit_free(c);
+        hf_buf up = HF_BUF_INIT;
+        if (rc == 0 && track && hf_buf_printf(&up, "origin/%s", name) == 0 &&
+            git_branch_set_upstream(created, up.ptr) < 0)
+            rc = hf_repo_git_error(HF_ERROR, "cannot set the branch's upstream");
+        hf_buf_free(&up);
+    }
+    if (rc == 0 && git_repository_set_head(r->git, ref.ptr) < 0)
+        rc = hf_repo_git_error(HF_ERROR, "cannot switch HEAD to the branch");
+    git_reference_free(created);
+    git_reference_free(branch);
+    hf_buf_free(&ref);
+    return rc;
+}
+
+int hf_repo_checkout_revision(hf_repo *r, const char *revision)
+{
+    hf_buf name = HF_BUF_INIT, url = HF_BUF_INIT;
+    git_oid target;
+    int rc = 0, kind = -1; /* 0 local branch, 1 remote branch, 2 commit, 3 new branch at HEAD */
+    if (hf_buf_printf(&name, "refs/heads/%s", revision) < 0)
+        return hf_error_set(HF_ENOMEM, "out of memory");
+    if (git_reference_name_to_id(&target, r->git, name.ptr) == 0) {
+        kind = 0;
+    } else {
+        hf_buf_clear(&name);
+        hf_buf_printf(&name, "refs/remotes/origin/%s", revision);
+        git_object *obj = NULL, *commit = NULL;
+        if (git_reference_name_to_id(&target, r->git, name.ptr) == 0) {
+            kind = 1;
+        } else if (git_revparse_single(&obj, r->git, revision) == 0 &&
+                   git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) == 0) {
+            target = *git_object_id(commit);
+            kind = 2;
+        } else if (git_reference_name_to_id(&target, r->git, "HEAD") == 0) {
+            kind = 3;
+        } else {
+            rc = hf_error_set(HF_ENOTFOUND, "revision %s not found, and there is no commit to branch from",
+                              revision);
+        }
+        git_object_free(commit);
+        git_object_free(obj);
+    }
+    git_error_clear();
+    if (rc == 0 && kind != 3) {
+        int have_remote = hf_repo_remote_url(r, "origin", &url) == 0;
+        if (!have_remote)
+            hf_error_clear(); /* no remote: the objects must be local already */
+        if (have_remote && !r->skip_lfs_files)
+            rc = hf_lfs_fetch_for_commit(r, &target, url.ptr, NULL);
+        if (rc == 0)
+            rc = hf_repo_checkout_tree(r, &target, 0);
+    }
+    if (rc == 0 && kind == 2 && git_repository_set_head_detached(r->git, &target) < 0)
+        rc = hf_repo_git_error(HF_ERROR, "cannot detach HEAD");
+    if (rc == 0 && kind != 2)
+        rc = switch_branch(r, revision, &target, kind == 1);
+    hf_buf_free(&name);
+    hf_buf_free(&url);
+    return rc;
+}

@@ -1,0 +1,46 @@
+/* init.c: hf_init / hf_shutdown / hf_version (see include/hfgit.h). */
+#include "../common/error.h" /* before hfgit.h: see repo.h */
+
+#include "hfgit.h"
+
+#include "lfs_filter.h"
+#include "../common/http.h"
+
+#include <git2.h>
+
+#ifndef HFGIT_VERSION
+#define HFGIT_VERSION "0.0.0"
+#endif
+
+/* hf_init/hf_shutdown are documented as single-threaded (setup and teardown), so a plain counter does. */
+static int init_count;
+
+const char *hf_version(void)
+{
+    return HFGIT_VERSION;
+}
+
+int hf_init(void)
+{
+    int rc = git_libgit2_init();
+    if (rc < 0) {
+        const git_error *e = git_error_last();
+        return hf_error_set(HF_ERROR, "libgit2 failed to initialise: %s", e ? e->message : "unknown error");
+    }
+    if ((rc = hf_http_global_init()) < 0 || (rc = hf_lfs_filter_register()) < 0) {
+        git_libgit2_shutdown();
+        return rc;
+    }
+    init_count++;
+    return 0;
+}
+
+void hf_shutdown(void)
+{
+    if (init_count <= 0)
+        return;
+    /* Our last user leaves: take the filter out so that a later libgit2 user does not run it. */
+    if (--init_count == 0)
+        hf_lfs_filter_unregister();
+    git_libgit2_shutdown();
+}

@@ -1,0 +1,333 @@
+/* lfs_transfer.c: batch + parallel upload/download of LFS objects (see lfs_transfer.h). */
+#include "lfs_transfer.h"
+
+#include "lfs_store.h"
+
+#include "../common/config.h"
+#include "../common/digest.h"
+#include "../common/error.h"
+#include "../common/transfer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_WORKERS 4
+#define EXPIRY_MARGIN_SECS 30
+
+typedef struct xfer_job {
+    const hf_lfs_pointer *obj;
+    const char *path;                 /* working-tree path, for messages */
+    const hf_batch_object *answer;    /* from the batch response */
+} xfer_job;
+
+typedef struct xfer_run {
+    hf_repo *repo;
+    hf_lfs_operation op;
+    const hf_lfs_xfer_options *opts;
+    const char *batch_url;
+    xfer_job *jobs;
+    size_t njobs;
+    atomic_size_t next;
+    atomic_int cancel;
+    pthread_mutex_t lock;             /* guards the fields below */
+    int rc;
+    char *message;                    /* first failure's text (error messages are per thread) */
+    uint64_t done, total;
+} xfer_run;
+
+static void run_fail(xfer_run *run, int rc)
+{
+    pthread_mutex_lock(&run->lock);
+    if (run->rc == 0) {
+        run->rc = rc;
+        run->message = strdup(hf_error_last_message());
+    }
+    pthread_mutex_unlock(&run->lock);
+    atomic_store(&run->cancel, 1);
+}
+
+static int progress_add(void *ud, uint64_t new_bytes, uint64_t total)
+{
+    (void)total;
+    xfer_run *run = ud;
+    int stop = 0;
+    pthread_mutex_lock(&run->lock);
+    run->done += new_bytes;
+    if (run->opts->progress && run->opts->progress(run->done, run->total, run->opts->progress_payload) != 0)
+        stop = 1;
+    pthread_mutex_unlock(&run->lock);
+    if (stop)
+        atomic_store(&run->cancel, 1);
+    return stop;
+}
+
+/* A fresh batch answer for one object whose action is about to expire. */
+static int rebatch(xfer_run *run, hf_http_client *http, const xfer_job *job, hf_batch_response **out)
+{
+    hf_batch_item item = {job->obj->oid, (int64_t)job->obj->size};
+    hf_batch_request req = HF_BATCH_REQUEST_INIT;
+    req.url = run->batch_url;
+    req.token = run->repo->token;
+    req.operation = run->op;
+    req.objects = &item;
+    req.count = 1;
+    req.multipart = run->opts->multipart;
+    req.ref = run->opts->ref;
+    return hf_batch_send(http, &req, out);
+}
+
+static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, const hf_batch_object *o)
+{
+    hf_buf path = HF_BUF_INIT;
+    int rc = hf_lfs_object_path(&path, run->repo->lfs_dir.ptr, o->oid);
+    if (rc < 0)
+        return rc;
+    const char **urls = NULL;
+    size_t nparts = 0;
+    uint64_t chunk = 0;
+    rc = hf_lfs_action_parts(o->upload, o->size, &urls, &nparts, &chunk);
+    if (rc == 1) {
+        hf_multipart_options mo = HF_MULTIPART_OPTIONS_INIT;
+        mo.path = path.ptr;
+        mo.oid = o->oid;
+        mo.size = (uint64_t)o->size;
+        mo.chunk_size = chunk;
+        mo.part_urls = urls;
+        mo.part_count = nparts;
+        mo.complete_url = o->upload->href;
+        mo.progress = progress_add;
+        mo.progress_ud = run;
+        mo.cancel = &run->cancel;
+        rc = hf_multipart_upload(&mo);
+    } else if (rc == 0) {
+        char **headers = hf_lfs_action_header_list(o->upload, NULL);
+        if (!headers) {
+            rc = hf_error_set(HF_ENOMEM, "out of memory");
+        } else {
+            hf_single_put_options so = HF_SINGLE_PUT_OPTIONS_INIT;
+            so.path = path.ptr;
+            so.oid = o->oid;
+            so.size = (uint64_t)o->size;
+            so.href = o->upload->href;
+            so.headers = (const char *const *)headers;
+            so.progress = progress_add;
+            so.progress_ud = run;
+            so.cancel = &run->cancel;
+            rc = hf_single_put(&so);
+            hf_lfs_headers_free(headers);
+        }
+    }
+    free(urls);
+    hf_buf_free(&path);
+    if (rc == 0 && o->verify)
+        rc = hf_batch_verify(http, o->verify, o->oid, o->size, o->authenticated ? NULL : run->repo->token);
+    return rc;
+}
+
+static int do_download(xfer_run *run, hf_http_client *http, const xfer_job *job, const hf_batch_object *o)
+{
+    hf_buf tmp = HF_BUF_INIT;
+    char prefix[20];
+    memcpy(prefix, o->oid, 16);
+    memcpy(prefix + 16, "-", 2);
+    int fd = hf_lfs_temp_open(run->repo->lfs_dir.ptr, "incomplete", prefix, &tmp);
+    if (fd < 0)
+        return fd;
+    char **headers = hf_lfs_action_header_list(o->download, NULL);
+    int rc = headers ? 0 : hf_error_set(HF_ENOMEM, "out of memory");
+    if (rc == 0) {
+        hf_http_request req = HF_HTTP_REQUEST_INIT;
+        req.method = "GET";
+        req.url = o->download->href;
+        req.headers = (const char *const *)headers;
+        req.out_fd = fd;
+        hf_http_response resp = HF_HTTP_RESPONSE_INIT;
+        hf_retry_policy policy = HF_RETRY_POLICY_INIT;
+        rc = hf_http_send_retry(http, &req, &policy, &resp);
+        hf_http_response_reset(&resp);
+    }
+    hf_lfs_headers_free(headers);
+    struct stat st;
+    if (rc == 0 && (fstat(fd, &st) < 0 || (uint64_t)st.st_size != job->obj->size))
+        rc = hf_error_set(HF_EIO, "downloaded %lld bytes for %s, expected %llu", (long long)st.st_size, job->path,
+                          (unsigned long long)job->obj->size);
+    if (close(fd) < 0 && rc == 0)
+        rc = hf_error_set(HF_EIO, "cannot write %s: %s", tmp.ptr, strerror(errno));
+    char got[65];
+    if (rc == 0 && (rc = hf_sha256_file(tmp.ptr, got, NULL)) == 0 && strcmp(got, o->oid) != 0)
+        rc = hf_error_set(HF_EIO, "downloaded content of %s hashes to %s, expected %s", job->path, got, o->oid);
+    if (rc == 0) {
+        rc = hf_lfs_object_commit(run->repo->lfs_dir.ptr, tmp.ptr, o->oid, job->obj->size);
+        if (rc == 0)
+            progress_add(run, job->obj->size, 0);
+    } else {
+        unlink(tmp.ptr);
+    }
+    hf_buf_free(&tmp);
+    return rc;
+}
+
+static void *worker(void *arg)
+{
+    xfer_run *run = arg;
+    hf_http_client *http = NULL;
+    if (hf_http_client_new(&http) < 0) {
+        run_fail(run, hf_error_last_code());
+        return NULL;
+    }
+    for (;;) {
+        size_t i = atomic_fetch_add(&run->next, 1);
+        if (i >= run->njobs || atomic_load(&run->cancel))
+            break;
+        const xfer_job *job = &run->jobs[i];
+        const hf_batch_object *o = job->answer;
+        hf_batch_response *fresh = NULL;
+        const hf_lfs_action *a = run->op == HF_LFS_UPLOAD ? o->upload : o->download;
+        int rc = 0;
+        if (hf_lfs_action_expired(a, time(NULL), EXPIRY_MARGIN_SECS)) {
+            rc = rebatch(run, http, job, &fresh);
+            o = rc == 0 ? hf_batch_response_find(fresh, job->obj->oid) : NULL;
+            a = o ? (run->op == HF_LFS_UPLOAD ? o->upload : o->download) : NULL;
+            if (rc == 0 && (!a || o->error_code))
+                rc = hf_error_set(HF_EEXPIRED, "the LFS action for %s expired and the server gave no new one",
+                                  job->path);
+        } else if (!a) {
+            rc = hf_error_set(HF_EINVAL, "no LFS action for %s", job->path); /* one_batch queues none such */
+        }
+        if (rc == 0)
+            rc = run->op == HF_LFS_UPLOAD ? do_upload(run, http, job, o) : do_download(run, http, job, o);
+        hf_batch_response_free(fresh);
+        if (rc < 0) {
+            if (rc != HF_ECANCELLED)
+                hf_error_prefix("%s %s: ", run->op == HF_LFS_UPLOAD ? "uploading" : "downloading", job->path);
+            run_fail(run, rc);
+            break;
+        }
+    }
+    hf_http_client_free(http);
+    return NULL;
+}
+
+static int run_jobs(xfer_run *run)
+{
+    int n = run->opts->workers > 0 ? run->opts->workers : DEFAULT_WORKERS;
+    if ((size_t)n > run->njobs)
+        n = (int)run->njobs;
+    pthread_t threads[64];
+    if (n > 64)
+        n = 64;
+    int started = 0;
+    for (; started < n; started++)
+        if (pthread_create(&threads[started], NULL, worker, run) != 0)
+            break;
+    if (started == 0 && n > 0)
+        worker(run); /* no threads to be had: do it here */
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    return run->rc;
+}
+
+/* One batch of up to HF_BATCH_MAX_OBJECTS objects: ask, check the answers, transfer. */
+static int one_batch(xfer_run *run, hf_http_client *http, const hf_lfs_set *set, size_t from, size_t n)
+{
+    hf_batch_item items[HF_BATCH_MAX_OBJECTS];
+    xfer_job jobs[HF_BATCH_MAX_OBJECTS];
+    for (size_t i = 0; i < n; i++) {
+        items[i].oid = set->items[from + i].oid;
+        items[i].size = (int64_t)set->items[from + i].size;
+    }
+    hf_batch_request req = HF_BATCH_REQUEST_INIT;
+    req.url = run->batch_url;
+    req.token = run->repo->token;
+    req.operation = run->op;
+    req.objects = items;
+    req.count = n;
+    req.multipart = run->op == HF_LFS_UPLOAD && run->opts->multipart;
+    req.ref = run->opts->ref;
+    hf_batch_response *resp = NULL;
+    int rc = hf_batch_send(http, &req, &resp);
+    if (rc < 0)
+        return rc;
+    size_t njobs = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const hf_lfs_pointer *obj = &set->items[from + i];
+        const char *path = set->paths[from + i];
+        const hf_batch_object *o = hf_batch_response_find(resp, obj->oid);
+        if (!o) {
+            rc = hf_error_set(HF_EINVAL, "the LFS server did not answer for %s (%s)", path, obj->oid);
+        } else if (o->error_code) {
+            rc = hf_error_set(o->error_code == 404 ? HF_ENOTFOUND : HF_EHTTP, "LFS server refused %s (%s): [%d] %s",
+                              path, obj->oid, o->error_code, o->error_message);
+        } else if (run->op == HF_LFS_UPLOAD && !o->upload) {
+            progress_add(run, obj->size, 0); /* the server has it already */
+        } else if (run->op == HF_LFS_DOWNLOAD && !o->download) {
+            rc = hf_error_set(HF_ENOTFOUND, "the LFS server offers no download of %s (%s)", path, obj->oid);
+        } else if (run->op == HF_LFS_UPLOAD && strcmp(resp->transfer, "basic") != 0 &&
+                   strcmp(resp->transfer, "multipart") != 0) {
+            rc = hf_error_set(HF_EINVAL, "the LFS server chose the transfer \"%s\", which is not supported",
+                              resp->transfer);
+        } else {
+            jobs[njobs++] = (xfer_job){obj, path, o};
+        }
+    }
+    if (rc == 0 && njobs) {
+        run->jobs = jobs;
+        run->njobs = njobs;
+        atomic_store(&run->next, 0);
+        rc = run_jobs(run);
+        if (rc < 0 && run->message)
+            hf_error_set(rc, "%s", run->message);
+    }
+    hf_batch_response_free(resp);
+    return rc;
+}
+
+int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, const hf_lfs_xfer_options *opts)
+{
+    hf_lfs_set todo = HF_LFS_SET_INIT;
+    hf_buf url = HF_BUF_INIT;
+    int rc = 0;
+    /* Uploads need every object locally; downloads skip what is already here. */
+    for (size_t i = 0; i < set->count && rc == 0; i++) {
+        const hf_lfs_pointer *p = &set->items[i];
+        int present = hf_lfs_object_present(repo->lfs_dir.ptr, p->oid, p->size);
+        if (op == HF_LFS_UPLOAD && !present)
+            rc = hf_error_set(HF_ENOTFOUND, "the LFS object of %s (%s, %llu bytes) is not in %s/objects: add the "
+                                            "file again, or fetch the object, before pushing",
+                              set->paths[i], p->oid, (unsigned long long)p->size, repo->lfs_dir.ptr);
+        else if (op == HF_LFS_UPLOAD || !present)
+            rc = hf_lfs_set_add(&todo, p, set->paths[i]);
+    }
+    if (rc == 0 && todo.count && (rc = hf_lfs_batch_url(&url, opts->remote_url)) < 0)
+        hf_error_prefix("no LFS endpoint for the remote: ");
+    if (rc < 0 || todo.count == 0)
+        goto out;
+    xfer_run run;
+    memset(&run, 0, sizeof(run));
+    run.repo = repo;
+    run.op = op;
+    run.opts = opts;
+    run.batch_url = url.ptr;
+    run.total = hf_lfs_set_bytes(&todo);
+    atomic_init(&run.next, 0);
+    atomic_init(&run.cancel, 0);
+    pthread_mutex_init(&run.lock, NULL);
+    hf_http_client *http = NULL;
+    rc = hf_http_client_new(&http);
+    for (size_t from = 0; rc == 0 && from < todo.count; from += HF_BATCH_MAX_OBJECTS) {
+        size_t n = todo.count - from < HF_BATCH_MAX_OBJECTS ? todo.count - from : HF_BATCH_MAX_OBJECTS;
+        rc = one_batch(&run, http, &todo, from, n);
+    }
+    hf_http_client_free(http);
+    free(run.message);
+    pthread_mutex_destroy(&run.lock);
+out:
+    hf_lfs_set_free(&todo);
+    hf_buf_free(&url);
+    return rc;
+}

@@ -1,0 +1,183 @@
+/*
+ * pull.c: hf_repo_pull: fetch the upstream, download the LFS objects of its tip, then fast-forward (or rebase
+ * local commits onto it). The objects are in the store before any checkout runs, so the filter's smudge only
+ * copies from disk (libgit2 notes §2.6 item 3). A pull that would need a merge is refused, tree untouched.
+ */
+#include "repo.h"
+
+#include "../common/error.h"
+
+#include <string.h>
+
+typedef struct upstream {
+    hf_buf branch;    /* local branch short name */
+    hf_buf local_ref; /* refs/heads/<branch> */
+    hf_buf remote;    /* remote name */
+    hf_buf merge;     /* the remote's ref, refs/heads/<x> */
+    hf_buf tracking;  /* refs/remotes/<remote>/<x> */
+} upstream;
+
+static void upstream_free(upstream *u)
+{
+    hf_buf_free(&u->branch);
+    hf_buf_free(&u->local_ref);
+    hf_buf_free(&u->remote);
+    hf_buf_free(&u->merge);
+    hf_buf_free(&u->tracking);
+}
+
+/* The branch's configured upstream, else origin's branch of the same name. */
+static int find_upstream(hf_repo *r, upstream *u)
+{
+    git_reference *head = NULL;
+    int rc = git_repository_head(&head, r->git);
+    const char *name = NULL;
+    if (rc == GIT_EUNBORNBRANCH) {
+        /* an empty clone whose remote got commits since: HEAD names the branch to create */
+        if (git_reference_lookup(&head, r->git, "HEAD") < 0)
+            return hf_repo_git_error(HF_ERROR, "cannot read HEAD");
+        name = git_reference_symbolic_target(head);
+        rc = name && strncmp(name, "refs/heads/", 11) == 0 ? 0 : -1;
+        if (rc == 0)
+            name += 11;
+    } else if (rc == 0) {
+        name = git_reference_is_branch(head) ? git_reference_shorthand(head) : NULL;
+    }
+    if (rc < 0 || !name) {
+        git_reference_free(head);
+        return hf_error_set(HF_EINVAL, "cannot pull: HEAD is not on a branch");
+    }
+    int err = hf_buf_puts(&u->branch, name) | hf_buf_printf(&u->local_ref, "refs/heads/%s", name);
+    git_reference_free(head);
+    git_buf b = GIT_BUF_INIT;
+    if (git_branch_upstream_remote(&b, r->git, u->local_ref.ptr) == 0)
+        err |= hf_buf_puts(&u->remote, b.ptr);
+    else
+        err |= hf_buf_puts(&u->remote, "origin");
+    git_buf_dispose(&b);
+    if (git_branch_upstream_merge(&b, r->git, u->local_ref.ptr) == 0)
+        err |= hf_buf_puts(&u->merge, b.ptr);
+    else
+        err |= hf_buf_puts(&u->merge, u->local_ref.ptr);
+    git_buf_dispose(&b);
+    git_error_clear();
+    if (strncmp(u->merge.ptr, "refs/heads/", 11) != 0)
+        return hf_error_set(HF_EINVAL, "cannot pull: the upstream %s is not a branch", u->merge.ptr);
+    err |= hf_buf_printf(&u->tracking, "refs/remotes/%s/%s", u->remote.ptr, u->merge.ptr + 11);
+    return err ? hf_error_set(HF_ENOMEM, "out of memory") : 0;
+}
+
+static int fetch(hf_repo *r, const upstream *u)
+{
+    git_remote *remote = NULL;
+    if (git_remote_lookup(&remote, r->git, u->remote.ptr) < 0)
+        return hf_repo_git_error(HF_ENOTFOUND, "cannot pull");
+    git_fetch_options fo;
+    git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+    hf_cred_state cred = {r, 0, 0};
+    fo.callbacks.credentials = hf_repo_credentials_cb;
+    fo.callbacks.payload = &cred;
+    int rc = 0;
+    if (git_remote_fetch(remote, NULL, &fo, "pull") < 0)
+        rc = hf_repo_git_error(cred.refused ? HF_EAUTH : HF_ERROR, "fetch failed");
+    git_remote_free(remote);
+    return rc;
+}
+
+static int rebase_onto(hf_repo *r, git_annotated_commit *onto)
+{
+    git_rebase *rb = NULL;
+    git_rebase_options ro;
+    git_rebase_options_init(&ro, GIT_REBASE_OPTIONS_VERSION);
+    ro.checkout_options.checkout_strategy = GIT_CHECKOUT_SAFE;
+    git_signature *sig = NULL;
+    int rc = 0;
+    if (git_signature_default(&sig, r->git) < 0 &&
+        git_signature_now(&sig, r->git_user ? r->git_user : "hfgit", r->git_email ? r->git_email : "hfgit@localhost") < 0)
+        return hf_repo_git_error(HF_ERROR, "no committer for the rebase");
+    if (git_rebase_init(&rb, r->git, NULL, onto, NULL, &ro) < 0) {
+        rc = hf_repo_git_error(HF_ERROR, "cannot start the rebase (local changes in the way?)");
+        goto out;
+    }
+    git_rebase_operation *op;
+    int e;
+    while ((e = git_rebase_next(&op, rb)) == 0) {
+        git_index *index = NULL;
+        int conflicts = git_repository_index(&index, r->git) == 0 && git_index_has_conflicts(index);
+        git_index_free(index);
+        git_oid id;
+        if (conflicts) {
+            rc = hf_error_set(HF_EINVAL, "cannot pull with rebase: a local commit conflicts with the upstream; "
+                                         "the rebase was undone");
+            break;
+        }
+        if ((e = git_rebase_commit(&id, rb, NULL, sig, NULL, NULL)) < 0 && e != GIT_EAPPLIED) {
+            rc = hf_repo_git_error(HF_ERROR, "rebase failed");
+            break;
+        }
+    }
+    if (rc == 0 && e != GIT_ITEROVER)
+        rc = hf_repo_git_error(HF_ERROR, "rebase failed");
+    if (rc < 0)
+        git_rebase_abort(rb);
+    else if (git_rebase_finish(rb, sig) < 0)
+        rc = hf_repo_git_error(HF_ERROR, "cannot finish the rebase");
+out:
+    git_rebase_free(rb);
+    git_signature_free(sig);
+    return rc;
+}
+
+int hf_repo_pull(hf_repo *repo, int rebase)
+{
+    if (!repo)
+        return hf_error_set(HF_EINVAL, "hf_repo_pull: no repository");
+    upstream u = {HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT};
+    git_annotated_commit *target = NULL;
+    git_reference *ref = NULL;
+    hf_buf url = HF_BUF_INIT;
+    git_oid tip;
+    int rc = find_upstream(repo, &u);
+    if (rc < 0 || (rc = hf_repo_remote_url(repo, u.remote.ptr, &url)) < 0 || (rc = fetch(repo, &u)) < 0)
+        goto out;
+    if (git_reference_name_to_id(&tip, repo->git, u.tracking.ptr) < 0) {
+        git_error_clear();
+        goto out; /* the remote has no such branch (yet): nothing to pull */
+    }
+    if (git_annotated_commit_lookup(&target, repo->git, &tip) < 0) {
+        rc = hf_repo_git_error(HF_ERROR, "cannot read the fetched commit");
+        goto out;
+    }
+    git_merge_analysis_t analysis;
+    git_merge_preference_t pref;
+    const git_annotated_commit *heads[1] = {target};
+    if (git_merge_analysis(&analysis, &pref, repo->git, heads, 1) < 0) {
+        rc = hf_repo_git_error(HF_ERROR, "cannot compare with the upstream");
+        goto out;
+    }
+    if (analysis & GIT_MERGE_ANALYSIS_UP_TO_DATE)
+        goto out;
+    if (!(analysis & (GIT_MERGE_ANALYSIS_FASTFORWARD | GIT_MERGE_ANALYSIS_UNBORN)) && !rebase) {
+        rc = hf_error_set(HF_EINVAL, "cannot pull: %s and %s have diverged and merging is not supported; pull "
+                                     "with rebase, or merge with git",
+                          u.branch.ptr, u.tracking.ptr);
+        goto out;
+    }
+    /* objects first: every checkout below then smudges from the local store */
+    if (!repo->skip_lfs_files && (rc = hf_lfs_fetch_for_commit(repo, &tip, url.ptr, u.merge.ptr)) < 0)
+        goto out;
+    if (analysis & (GIT_MERGE_ANALYSIS_FASTFORWARD | GIT_MERGE_ANALYSIS_UNBORN)) {
+        if ((rc = hf_repo_checkout_tree(repo, &tip, 0)) < 0)
+            goto out;
+        if (git_reference_create(&ref, repo->git, u.local_ref.ptr, &tip, 1, "pull: fast-forward") < 0)
+            rc = hf_repo_git_error(HF_ERROR, "cannot move the branch");
+        goto out;
+    }
+    rc = rebase_onto(repo, target);
+out:
+    git_reference_free(ref);
+    git_annotated_commit_free(target);
+    hf_buf_free(&url);
+    upstream_free(&u);
+    return rc;
+}

@@ -1,0 +1,212 @@
+/*
+ * push.c: hf_repo_push. libgit2 runs no hooks, so the pre-push LFS upload happens in push_negotiation: after
+ * the connection and the ref advertisement, before any git object is packed (libgit2 notes §2.3, §2.4). The
+ * objects to upload are the LFS pointers reachable from the pushed commits and not from anything the remote
+ * advertised (git-lfs §11). A ref the server rejects does not fail git_remote_push, so push_update_reference
+ * records it and the push fails with the server's words.
+ */
+#include "repo.h"
+
+#include "lfs_scan.h"
+#include "lfs_transfer.h"
+
+#include "../common/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct push_ctx {
+    hf_repo *repo;
+    git_remote *remote;
+    const hf_push_options *opts;
+    const char *remote_url;
+    hf_cred_state cred;
+    int lfs_rc;              /* the LFS step's failure, if any */
+    hf_buf rejected;         /* "refs/heads/x: reason" of refused refs */
+    hf_buf remote_text;      /* what the server printed ("remote: ..."), for the rejection message */
+} push_ctx;
+
+#define REMOTE_TEXT_MAX 4096
+
+/* Keeps the server's sideband text (a hook's explanation of a rejection) as one line, control characters
+ * turned into spaces, up to REMOTE_TEXT_MAX bytes. */
+static int sideband(const char *str, int len, void *payload)
+{
+    push_ctx *ctx = payload;
+    for (int i = 0; i < len && ctx->remote_text.len < REMOTE_TEXT_MAX; i++) {
+        char c = str[i];
+        if ((unsigned char)c < 0x20 || c == 0x7f)
+            c = ' ';
+        if (c == ' ' && (ctx->remote_text.len == 0 || ctx->remote_text.ptr[ctx->remote_text.len - 1] == ' '))
+            continue;
+        hf_buf_putc(&ctx->remote_text, c);
+    }
+    return 0;
+}
+
+static int push_negotiation(const git_push_update **updates, size_t len, void *payload)
+{
+    push_ctx *ctx = payload;
+    git_oid *tips = calloc(len ? len : 1, sizeof(*tips));
+    const git_remote_head **heads = NULL;
+    size_t nheads = 0;
+    git_oid *hidden = NULL;
+    hf_lfs_set set = HF_LFS_SET_INIT;
+    size_t ntips = 0, nhidden = 0;
+    const char *ref = NULL;
+    int rc = 0;
+    /* the remote is connected: git_remote_ls answers from the advertisement, no new connection */
+    if (git_remote_ls(&heads, &nheads, ctx->remote) < 0)
+        nheads = 0;
+    hidden = calloc(len + nheads + 1, sizeof(*hidden));
+    if (!tips || !hidden) {
+        rc = hf_error_set(HF_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (git_oid_is_zero(&updates[i]->dst))
+            continue; /* a deletion needs no LFS objects */
+        tips[ntips++] = updates[i]->dst;
+        if (!ref)
+            ref = updates[i]->dst_refname;
+        if (!git_oid_is_zero(&updates[i]->src))
+            hidden[nhidden++] = updates[i]->src;
+    }
+    for (size_t i = 0; i < nheads; i++)
+        hidden[nhidden++] = heads[i]->oid;
+    if (ntips && (rc = hf_lfs_scan_range(ctx->repo->git, tips, ntips, hidden, nhidden, &set)) == 0 && set.count) {
+        hf_lfs_xfer_options xo = HF_LFS_XFER_OPTIONS_INIT;
+        xo.remote_url = ctx->remote_url;
+        xo.ref = ref;
+        xo.multipart = ctx->opts->multipart;
+        xo.progress = ctx->opts->progress;
+        xo.progress_payload = ctx->opts->progress_payload;
+        rc = hf_lfs_transfer(ctx->repo, HF_LFS_UPLOAD, &set, &xo);
+    }
+out:
+    hf_lfs_set_free(&set);
+    free(tips);
+    free(hidden);
+    if (rc < 0) {
+        ctx->lfs_rc = rc;
+        git_error_set_str(GIT_ERROR_NET, hf_error_last_message());
+        return GIT_EUSER;
+    }
+    return 0;
+}
+
+static int push_update_reference(const char *refname, const char *status, void *payload)
+{
+    push_ctx *ctx = payload;
+    if (status)
+        hf_buf_printf(&ctx->rejected, "%s%s: %s", ctx->rejected.len ? "; " : "", refname, status);
+    return 0;
+}
+
+static int push_credentials(git_credential **out, const char *url, const char *user, unsigned int allowed,
+                            void *payload)
+{
+    push_ctx *ctx = payload;
+    return hf_repo_credentials_cb(out, url, user, allowed, &ctx->cred);
+}
+
+static int current_branch(hf_repo *r, hf_buf *out)
+{
+    git_reference *head = NULL;
+    int rc = git_repository_head(&head, r->git);
+    if (rc == GIT_EUNBORNBRANCH)
+        return hf_error_set(HF_EINVAL, "nothing to push: the current branch has no commit yet");
+    if (rc < 0)
+        return hf_repo_git_error(HF_ERROR, "cannot read HEAD");
+    if (!git_reference_is_branch(head)) {
+        git_reference_free(head);
+        return hf_error_set(HF_EINVAL, "HEAD is detached: check out a branch before pushing");
+    }
+    rc = hf_buf_puts(out, git_reference_shorthand(head));
+    git_reference_free(head);
+    return rc < 0 ? hf_error_set(HF_ENOMEM, "out of memory") : 0;
+}
+
+static int set_upstream(hf_repo *r, const char *remote, const char *branch)
+{
+    git_config *cfg = NULL;
+    hf_buf key = HF_BUF_INIT, val = HF_BUF_INIT;
+    int rc = 0;
+    if (git_repository_config(&cfg, r->git) < 0 || hf_buf_printf(&key, "branch.%s.remote", branch) < 0 ||
+        git_config_set_string(cfg, key.ptr, remote) < 0 || (hf_buf_clear(&key), 0) ||
+        hf_buf_printf(&key, "branch.%s.merge", branch) < 0 || hf_buf_printf(&val, "refs/heads/%s", branch) < 0 ||
+        git_config_set_string(cfg, key.ptr, val.ptr) < 0)
+        rc = hf_repo_git_error(HF_EIO, "cannot record the upstream branch");
+    git_config_free(cfg);
+    hf_buf_free(&key);
+    hf_buf_free(&val);
+    return rc;
+}
+
+int hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out)
+{
+    static const hf_push_options defaults = HF_PUSH_OPTIONS_INIT;
+    if (!repo)
+        return hf_error_set(HF_EINVAL, "hf_repo_push: no repository");
+    if (out) {
+        *out = NULL;
+        return hf_error_set(HF_EINVAL, "queued pushes are not available yet: pass out = NULL to push now");
+    }
+    if (!opts)
+        opts = &defaults;
+    if (opts->version != HF_PUSH_OPTIONS_VERSION)
+        return hf_error_set(HF_EINVAL, "hf_push_options: version %u is not %d (use HF_PUSH_OPTIONS_INIT)",
+                            opts->version, HF_PUSH_OPTIONS_VERSION);
+    const char *remote_name = opts->remote ? opts->remote : "origin";
+    push_ctx ctx = {repo, NULL, opts, NULL, {repo, 0, 0}, 0, HF_BUF_INIT, HF_BUF_INIT};
+    hf_buf branch = HF_BUF_INIT, refspec = HF_BUF_INIT, url = HF_BUF_INIT;
+    int rc = opts->branch ? (hf_buf_puts(&branch, opts->branch) < 0 ? hf_error_set(HF_ENOMEM, "out of memory") : 0)
+                          : current_branch(repo, &branch);
+    if (rc < 0)
+        goto out;
+    if (hf_buf_printf(&refspec, "refs/heads/%s:refs/heads/%s", branch.ptr, branch.ptr) < 0) {
+        rc = hf_error_set(HF_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = hf_repo_remote_url(repo, remote_name, &url)) < 0)
+        goto out;
+    if (git_remote_lookup(&ctx.remote, repo->git, remote_name) < 0) {
+        rc = hf_repo_git_error(HF_ENOTFOUND, "no such remote");
+        goto out;
+    }
+    ctx.remote_url = url.ptr;
+    git_push_options po;
+    git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+    po.callbacks.credentials = push_credentials;
+    po.callbacks.push_negotiation = push_negotiation;
+    po.callbacks.push_update_reference = push_update_reference;
+    po.callbacks.sideband_progress = sideband;
+    po.callbacks.payload = &ctx;
+    char *specs[] = {refspec.ptr};
+    git_strarray arr = {specs, 1};
+    if (git_remote_push(ctx.remote, &arr, &po) < 0) {
+        if (ctx.lfs_rc < 0) {
+            rc = ctx.lfs_rc; /* its message is already set */
+            hf_error_prefix("push of %s to %s stopped before sending any git object: ", branch.ptr, url.ptr);
+        } else {
+            rc = hf_repo_git_error(ctx.cred.refused ? HF_EAUTH : HF_ERROR, "push failed");
+            hf_error_prefix("pushing %s to %s: ", branch.ptr, url.ptr);
+        }
+        goto out;
+    }
+    if (ctx.rejected.len) {
+        rc = hf_error_set(HF_EHTTP, "the server rejected the push to %s: %s%s%s", url.ptr, ctx.rejected.ptr,
+                          ctx.remote_text.len ? "; the server said: " : "", hf_buf_cstr(&ctx.remote_text));
+        goto out;
+    }
+    if (opts->set_upstream)
+        rc = set_upstream(repo, remote_name, branch.ptr);
+out:
+    git_remote_free(ctx.remote);
+    hf_buf_free(&ctx.rejected);
+    hf_buf_free(&ctx.remote_text);
+    hf_buf_free(&branch);
+    hf_buf_free(&refspec);
+    hf_buf_free(&url);
+    return rc;
+}

@@ -1,0 +1,327 @@
+/* repo.c: hf_repo_open (clone or open), hf_repo_free, credentials and small shared helpers. */
+#include "repo.h"
+
+#include "lfs_store.h"
+
+#include "../common/config.h"
+#include "../common/error.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int hf_repo_git_error(int code, const char *what)
+{
+    const git_error *e = git_error_last();
+    return hf_error_set(code, "%s: %s", what, e && e->message ? e->message : "unknown libgit2 error");
+}
+
+int hf_repo_credentials_cb(git_credential **out, const char *url, const char *username_from_url,
+                           unsigned int allowed_types, void *payload)
+{
+    (void)url;
+    (void)username_from_url;
+    hf_cred_state *st = payload;
+    if (!st || !st->repo->token || !(allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
+        git_error_set_str(GIT_ERROR_NET, "the server asks for credentials and no token is set "
+                                         "(pass hf_repo_options.token, set HF_TOKEN or log in)");
+        if (st)
+            st->refused = 1;
+        return GIT_EAUTH;
+    }
+    /* libgit2 calls again after a 401: the token was refused, so stop instead of looping. */
+    if (st->attempts++ > 0) {
+        git_error_set_str(GIT_ERROR_NET, "the server refused the token (check that it is valid and has write "
+                                         "access to this repository)");
+        st->refused = 1;
+        return GIT_EAUTH;
+    }
+    return git_credential_userpass_plaintext_new(out, "hf", st->repo->token);
+}
+
+int hf_repo_remote_url(const hf_repo *repo, const char *remote, hf_buf *out)
+{
+    git_remote *r = NULL;
+    if (git_remote_lookup(&r, repo->git, remote ? remote : "origin") < 0)
+        return hf_repo_git_error(HF_ENOTFOUND, "no remote to talk to");
+    const char *url = git_remote_url(r);
+    int rc = url ? hf_url_strip_credentials(out, url) : hf_error_set(HF_EINVAL, "the remote has no URL");
+    git_remote_free(r);
+    return rc;
+}
+
+/* The clone URL for clone_from: a URL is used as is (minus credentials), a repo id is resolved. */
+static int clone_url(const hf_repo_options *opts, const char *endpoint, hf_buf *out)
+{
+    const char *src = opts->clone_from;
+    if (strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0)
+        return hf_url_strip_credentials(out, src);
+    const char *type = opts->repo_type;
+    static const struct {
+        const char *prefix, *type;
+    } prefixes[] = {{"datasets/", "dataset"}, {"spaces/", "space"}, {"models/", "model"}};
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        size_t n = strlen(prefixes[i].prefix);
+        if (strncmp(src, prefixes[i].prefix, n) == 0) {
+            src += n;
+            type = prefixes[i].type;
+            break;
+        }
+    }
+    int rc = hf_repo_url(out, endpoint, type, src);
+    return rc < 0 ? hf_error_prefix("clone_from \"%s\": ", opts->clone_from) : 0;
+}
+
+/* URL comparison key: no credentials, no trailing '/' or ".git". */
+static int url_key(const char *url, hf_buf *out)
+{
+    int rc = hf_url_strip_credentials(out, url);
+    if (rc < 0)
+        return rc;
+    while (out->len && out->ptr[out->len - 1] == '/')
+        out->ptr[--out->len] = '\0';
+    if (out->len > 4 && strcmp(out->ptr + out->len - 4, ".git") == 0)
+        out->ptr[out->len -= 4] = '\0';
+    return 0;
+}
+
+/* 1: missing or an empty directory; 0: something is there; <0 error. */
+static int dir_is_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        if (errno == ENOENT)
+            return 1;
+        return hf_error_set(HF_EIO, "cannot open %s: %s", path, strerror(errno));
+    }
+    struct dirent *de;
+    int empty = 1;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+            empty = 0;
+            break;
+        }
+    closedir(d);
+    return empty;
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[PATH_MAX];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof(tmp))
+        return hf_error_set(HF_EINVAL, "invalid directory name");
+    memcpy(tmp, path, n + 1);
+    for (char *p = tmp + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
+                return hf_error_set(HF_EIO, "cannot create directory %s: %s", tmp, strerror(errno));
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    return 0;
+}
+
+static int set_config(hf_repo *r, const char *key, const char *value)
+{
+    git_config *cfg = NULL;
+    int rc = 0;
+    if (git_repository_config(&cfg, r->git) < 0 || git_config_set_string(cfg, key, value) < 0)
+        rc = hf_repo_git_error(HF_EIO, "cannot write the repository configuration");
+    git_config_free(cfg);
+    return rc;
+}
+
+/* Fills the handle's fields from an opened libgit2 repository. */
+static int attach(hf_repo *r, git_repository *git)
+{
+    r->git = git;
+    const char *wd = git_repository_workdir(git);
+    if (!wd)
+        return hf_error_set(HF_EINVAL, "%s is a bare repository; a working tree is needed",
+                            git_repository_path(git));
+    r->workdir = strdup(wd);
+    if (!r->workdir)
+        return hf_error_set(HF_ENOMEM, "out of memory");
+    return hf_lfs_dir(&r->lfs_dir, git_repository_commondir(git));
+}
+
+static int do_clone(hf_repo *r, const char *url, const char *dir)
+{
+    git_clone_options co;
+    git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
+    /* Nothing is checked out by libgit2: LFS objects are downloaded first, then we check out ourselves. */
+    co.checkout_opts.checkout_strategy = GIT_CHECKOUT_NONE;
+    hf_cred_state cred = {r, 0, 0};
+    co.fetch_opts.callbacks.credentials = hf_repo_credentials_cb;
+    co.fetch_opts.callbacks.payload = &cred;
+    git_repository *git = NULL;
+    if (git_clone(&git, url, dir, &co) < 0) {
+        hf_buf clean = HF_BUF_INIT;
+        hf_url_strip_credentials(&clean, url);
+        int rc = hf_repo_git_error(cred.refused ? HF_EAUTH : HF_ERROR, "clone failed");
+        hf_error_prefix("cloning %s into %s: ", hf_buf_cstr(&clean), dir);
+        hf_buf_free(&clean);
+        return rc;
+    }
+    int rc = attach(r, git);
+    if (rc < 0)
+        return rc;
+    git_oid head;
+    if (git_reference_name_to_id(&head, git, "HEAD") < 0)
+        return 0; /* an empty repository: nothing to check out */
+    if (!r->skip_lfs_files && (rc = hf_lfs_fetch_for_commit(r, &head, url, NULL)) < 0)
+        return rc;
+    return hf_repo_checkout_tree(r, &head, 1);
+}
+
+static int open_existing(hf_repo *r, const char *dir, const char *want_url)
+{
+    git_repository *git = NULL;
+    if (git_repository_open_ext(&git, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+        if (want_url)
+            return hf_error_set(HF_EEXISTS,
+                                "%s is not empty and not a git repository; clone into a new or empty directory, "
+                                "or move the files there after cloning",
+                                dir);
+        return hf_error_set(HF_ENOTFOUND, "%s is not a git repository; set clone_from to clone one", dir);
+    }
+    int rc = attach(r, git);
+    if (rc < 0 || !want_url)
+        return rc;
+    hf_buf have = HF_BUF_INIT, want = HF_BUF_INIT, origin = HF_BUF_INIT;
+    rc = hf_repo_remote_url(r, "origin", &origin);
+    if (rc == 0 && (rc = url_key(origin.ptr, &have)) == 0 && (rc = url_key(want_url, &want)) == 0 &&
+        strcmp(have.ptr, want.ptr) != 0)
+        rc = hf_error_set(HF_EEXISTS, "%s is a clone of %s, not of %s; use another directory", dir, origin.ptr,
+                          want.ptr);
+    if (rc == HF_ENOTFOUND)
+        rc = hf_error_set(HF_EEXISTS, "%s is a git repository without an origin remote, not a clone of %s", dir,
+                          want_url);
+    hf_buf_free(&have);
+    hf_buf_free(&want);
+    hf_buf_free(&origin);
+    return rc;
+}
+
+static int resolve_token(hf_repo *r, const hf_repo_options *opts)
+{
+    if (opts->token) {
+        if (opts->token[0] && !(r->token = strdup(opts->token)))
+            return hf_error_set(HF_ENOMEM, "out of memory");
+        return 0;
+    }
+    hf_buf tok = HF_BUF_INIT;
+    int rc = hf_config_token(&tok);
+    if (rc == HF_ENOTFOUND) {
+        hf_error_clear();
+        rc = 0;
+    } else if (rc == 0) {
+        r->token = hf_buf_detach(&tok);
+    }
+    hf_buf_free(&tok);
+    return rc;
+}
+
+int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *opts)
+{
+    static const hf_repo_options defaults = HF_REPO_OPTIONS_INIT;
+    *out = NULL;
+    if (!opts)
+        opts = &defaults;
+    if (opts->version != HF_REPO_OPTIONS_VERSION)
+        return hf_error_set(HF_EINVAL, "hf_repo_options: version %u is not %d (use HF_REPO_OPTIONS_INIT)",
+                            opts->version, HF_REPO_OPTIONS_VERSION);
+    if (!local_dir || !local_dir[0])
+        return hf_error_set(HF_EINVAL, "hf_repo_open: no local directory given");
+    hf_repo *r = calloc(1, sizeof(*r));
+    if (!r)
+        return hf_error_set(HF_ENOMEM, "out of memory");
+    r->skip_lfs_files = opts->skip_lfs_files;
+    hf_buf endpoint = HF_BUF_INIT, url = HF_BUF_INIT;
+    int rc = resolve_token(r, opts);
+    if (rc < 0)
+        goto fail;
+    if (opts->endpoint) {
+        rc = hf_buf_puts(&endpoint, opts->endpoint);
+        while (endpoint.len && endpoint.ptr[endpoint.len - 1] == '/')
+            endpoint.ptr[--endpoint.len] = '\0';
+    } else {
+        rc = hf_config_endpoint(&endpoint);
+    }
+    if (rc < 0 || !(r->endpoint = hf_buf_detach(&endpoint))) {
+        rc = rc < 0 ? rc : hf_error_set(HF_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if ((opts->git_user && !(r->git_user = strdup(opts->git_user))) ||
+        (opts->git_email && !(r->git_email = strdup(opts->git_email)))) {
+        rc = hf_error_set(HF_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (opts->clone_from && (rc = clone_url(opts, r->endpoint, &url)) < 0)
+        goto fail;
+    int empty = dir_is_empty(local_dir);
+    if (empty < 0) {
+        rc = empty;
+        goto fail;
+    }
+    if (opts->clone_from && empty) {
+        struct stat st;
+        int created = stat(local_dir, &st) < 0;
+        rc = mkdir_p(local_dir) < 0 ? hf_error_last_code() : do_clone(r, url.ptr, local_dir);
+        /* libgit2 empties the directory of a failed clone; a directory we made goes too */
+        if (rc < 0 && created)
+            rmdir(local_dir);
+    } else
+        rc = open_existing(r, local_dir, opts->clone_from ? url.ptr : NULL);
+    if (rc < 0)
+        goto fail;
+    if ((r->git_user && (rc = set_config(r, "user.name", r->git_user)) < 0) ||
+        (r->git_email && (rc = set_config(r, "user.email", r->git_email)) < 0))
+        goto fail;
+    if (opts->revision && (rc = hf_repo_checkout_revision(r, opts->revision)) < 0) {
+        hf_error_prefix("checking out revision %s: ", opts->revision);
+        goto fail;
+    }
+    hf_buf_free(&url);
+    *out = r;
+    return 0;
+fail:
+    hf_buf_free(&endpoint);
+    hf_buf_free(&url);
+    hf_repo_free(r);
+    return rc;
+}
+
+void hf_repo_free(hf_repo *r)
+{
+    if (!r)
+        return;
+    git_repository_free(r->git);
+    free(r->workdir);
+    hf_buf_free(&r->lfs_dir);
+    if (r->token) {
+        /* the token does not linger in freed memory */
+        volatile char *p = r->token;
+        while (*p)
+            *p++ = 0;
+        free(r->token);
+    }
+    free(r->endpoint);
+    free(r->git_user);
+    free(r->git_email);
+    free(r);
+}
+
+const char *hf_repo_workdir(const hf_repo *r)
+{
+    return r ? r->workdir : NULL;
+}

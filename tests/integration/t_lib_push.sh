@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# t_lib_push: libhfgit clone, add (auto-tracking), commit and push against hfgit-hub (issue 4 acceptance 1, 3, 5).
+# A program built with pkg-config clones an empty repo, adds a 12 MiB random file and a text file, commits
+# and pushes; real git + git-lfs then clone identical files, the big one as LFS, and `git lfs fsck` passes.
+# Over the repo's multipart threshold the upload goes multipart (hub stats). A wrong token fails with a clear
+# message that does not contain the token; a ref the hub rejects is an error with the hub's reason; the token
+# never lands in .git/config.
+source "$(dirname "$0")/../lib.sh"
+# the system libgit2 1.5 leaks inside PCRE2; keep sanitizer runs about our code
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tests/integration/lib_lsan.supp"
+
+command -v git-lfs >/dev/null || { skip "library push tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
+command -v pkg-config >/dev/null || { skip "library push tests" "pkg-config is not installed (make deps)"; done_testing; exit 0; }
+[ -f "$BUILD_DIR/libhfgit.so" ] || { not_ok "libhfgit is built" "missing $BUILD_DIR/libhfgit.so"; done_testing; exit 1; }
+hub_start --chunk-size 5242880 || { not_ok "hub starts"; done_testing; exit 1; }
+hub_create_repo alice/lib >/dev/null || not_ok "create alice/lib"
+hub_create_repo alice/mp '"lfsmultipartthresh":6000000' >/dev/null || not_ok "create alice/mp"
+cd "$WORK" || exit 1
+
+# --- a program built with pkg-config against an installed-style layout (as `make install` lays it out) ---
+P="$WORK/prefix"
+mkdir -p "$P/lib/pkgconfig" "$P/include"
+ln -s "$BUILD_DIR/libhfgit.so" "$P/lib/libhfgit.so"
+ln -s "$BUILD_DIR/libhfgit.so" "$P/lib/libhfgit.so.0" # the soname (make install should create this link too)
+ln -s "$HFGIT_ROOT/include/hfgit.h" "$P/include/hfgit.h"
+sed -e "s|@PREFIX@|$P|g" -e 's|@VERSION@|0|g' "$HFGIT_ROOT/hfgit.pc.in" >"$P/lib/pkgconfig/hfgit.pc"
+# under make check SAN=..., the library carries the sanitizer runtime, so the program must link it too
+if out=$(cc -std=c11 ${SAN:+-fsanitize=$SAN} -o lib_repo "$HFGIT_ROOT/tests/tools/lib_repo.c" \
+    $(PKG_CONFIG_PATH="$P/lib/pkgconfig" pkg-config --cflags --libs hfgit) 2>&1); then
+    ok "a program builds with pkg-config --cflags --libs hfgit"
+else
+    not_ok "a program builds with pkg-config --cflags --libs hfgit" "$out"; done_testing; exit 1
+fi
+export LD_LIBRARY_PATH="$P/lib"
+LIB="$WORK/lib_repo"
+export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Lib User" LIB_REPO_EMAIL="lib@hfgit.invalid"
+
+# --- acceptance 1 ---
+check "clone of an empty repo by repo id" "$LIB" open w alice/lib
+head -c 12582912 /dev/urandom >w/big.bin
+printf 'hello from the library\n' >w/README.md
+check "add with auto-tracking" "$LIB" add w . --auto
+check_eq ".gitattributes tracks the big file" "$(cat w/.gitattributes)" "big.bin filter=lfs diff=lfs merge=lfs -text"
+check "commit" "$LIB" commit w "big file"
+check "push" "$LIB" push w
+s=$(hub_stats)
+check_eq "one basic PUT (under the default threshold)" "$(json_num "$s" requests_object_put)" 1
+check_eq "the verify action ran" "$(json_num "$s" requests_verify)" 1
+check_eq "no credentials went to signed URLs" "$(json_num "$s" auth_on_signed_urls)" 0
+check "real git clones it (git-lfs smudge)" git clone -q "$HUB_URL/alice/lib" g
+check "big.bin is identical" cmp w/big.bin g/big.bin
+check "README.md is identical" cmp w/README.md g/README.md
+check_eq "big.bin is stored as LFS" "$(cd g && git lfs ls-files -n)" "big.bin"
+check "git lfs fsck passes" sh -c "cd g && git lfs fsck"
+check_eq "the library's branch tracks origin" "$(cd w && git rev-parse --abbrev-ref '@{u}')" "origin/main"
+check_eq "the clone's HEAD equals the remote" "$(cd w && git rev-parse HEAD)" "$(cd g && git rev-parse HEAD)"
+if grep -rqF "$HUB_TOKEN" w/.git/config w/.git/FETCH_HEAD w/.git/logs 2>/dev/null; then
+    not_ok "the token is not written into .git" "found in $(grep -rlF "$HUB_TOKEN" w/.git)"
+else ok "the token is not written into .git"; fi
+
+# a second push of unchanged LFS content uploads nothing
+printf 'more\n' >>w/README.md
+"$LIB" add w . --auto && "$LIB" commit w "readme" >/dev/null
+check "a second push" "$LIB" push w
+check_eq "... PUTs no LFS object again" "$(json_num "$(hub_stats)" requests_object_put)" 1
+check_eq "... and the hub has the new commit" "$(git ls-remote "$HUB_URL/alice/lib" refs/heads/main | cut -f1)" \
+    "$(cd w && git rev-parse HEAD)"
+
+# a commit with nothing new returns HF_ENOCHANGES (exit 10)
+"$LIB" commit w "nothing" >/dev/null 2>&1
+check_eq "commit with nothing to commit: HF_ENOCHANGES" "$?" 10
+
+# --- acceptance 3: multipart over the repo's threshold ---
+check "clone alice/mp" "$LIB" open mp alice/mp
+head -c 12582912 /dev/urandom >mp/weights.bin
+"$LIB" add mp . --auto && "$LIB" commit mp "weights" >/dev/null
+check "push over the multipart threshold" "$LIB" push mp
+s=$(hub_stats)
+check_eq "3 parts of 5 MiB went up" "$(json_num "$s" parts_ok)" 3
+check_eq "one completion" "$(json_num "$s" completions_ok)" 1
+check_eq "still no credentials on signed URLs" "$(json_num "$s" auth_on_signed_urls)" 0
+check "git clone gets the multipart object back" git clone -q "$HUB_URL/alice/mp" gmp
+check "weights.bin is identical" cmp mp/weights.bin gmp/weights.bin
+printf 'x\n' >>mp/weights.bin
+"$LIB" add mp . && "$LIB" commit mp "weights 2" >/dev/null
+out=$("$LIB" push mp --no-multipart 2>&1); rc=$?
+[ "$rc" -ne 0 ] && ok "without multipart, a large object is refused" || not_ok "without multipart, a large object is refused" "$out"
+check_contains "... with the hub's object error" "$out" "lfs-enable-largefiles"
+
+# --- acceptance 5: a wrong token ---
+printf 'again\n' >>w/README.md
+"$LIB" add w . && "$LIB" commit w "again" >/dev/null
+bad="hf_wrong_$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+out=$(HF_TOKEN="$bad" "$LIB" push w 2>&1); rc=$?
+check_eq "a push with a wrong token fails with HF_EAUTH" "$rc" 7
+check_contains "... saying the token was refused" "$out" "refused the token"
+check_not_contains "... without the token in the message" "$out" "$bad"
+out=$(HF_TOKEN= HOME="$WORK/nohome" "$LIB" push w 2>&1); rc=$?
+check_eq "a push with no token at all fails" "$rc" 7
+check_contains "... saying how to set one" "$out" "HF_TOKEN"
+
+# --- a ref the hub rejects: an 11 MiB file committed without LFS ---
+head -c 11534336 /dev/urandom >w/raw.bin
+"$LIB" add w raw.bin && "$LIB" commit w "raw" >/dev/null
+out=$("$LIB" push w 2>&1); rc=$?
+[ "$rc" -ne 0 ] && ok "a push the hub's rules reject fails" || not_ok "a push the hub's rules reject fails" "$out"
+check_contains "... with the hub's reason (the path)" "$out" "raw.bin"
+echo "# $out"
+
+done_testing
