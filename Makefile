@@ -136,7 +136,10 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/hfgit/git-hooks
 	$(if $(PROGRAMS),install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/)
 	install -m 755 git-hooks/* $(DESTDIR)$(PREFIX)/share/hfgit/git-hooks/
-	install -m 644 $(LIBRARIES) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIBCOMMON) $(DESTDIR)$(PREFIX)/lib/
+	$(if $(REPO_SRC),install -m 644 $(LIBHFGIT_A) $(DESTDIR)$(PREFIX)/lib/)
+	$(if $(REPO_SRC),install -m 755 $(LIBHFGIT_SO) $(DESTDIR)$(PREFIX)/lib/libhfgit.so.0)
+	$(if $(REPO_SRC),ln -sf libhfgit.so.0 $(DESTDIR)$(PREFIX)/lib/libhfgit.so)
 	$(if $(wildcard include/hfgit.h),install -m 644 include/hfgit.h $(DESTDIR)$(PREFIX)/include/)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' hfgit.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/hfgit.pc

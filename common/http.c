@@ -35,7 +35,7 @@
 /* Fewer, larger pread+send rounds per part. Each client in flight holds one such buffer, so the size is
  * traded against the agent's RSS bar (16 MiB with 8 parts in flight). -DUPLOAD_BUFFER=... for measuring. */
 #ifndef UPLOAD_BUFFER
-#define UPLOAD_BUFFER (1024L * 1024)
+#define UPLOAD_BUFFER (256L * 1024)
 #endif
 #define DEFAULT_MAX_RESPONSE (1024 * 1024)
 #define EXCERPT_MAX 200

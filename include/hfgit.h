@@ -26,10 +26,11 @@
  * token file ($HF_HOME/token, default ~/.cache/huggingface/token). It is handed to libgit2's credential
  * callback and to the LFS batch API only; it is never written to .git/config or put into a remote URL.
  *
- * Thread-safety: hf_init and hf_shutdown must be called once each, from one thread, before and after all other
- * use (they register the "lfs" filter with libgit2, whose filter registry is not thread-safe). An hf_repo is
- * used by one thread at a time; different hf_repo handles (even on the same directory is NOT supported) may be
- * used from different threads at once. hf_error_last_message is per thread.
+ * Thread-safety: call hf_init before starting threads and hf_shutdown after they are done (they register the
+ * "lfs" filter with libgit2, whose filter registry is not thread-safe). An hf_repo is used by one thread at a
+ * time; handles on different directories may be used from different threads at once (two handles on one
+ * directory are not supported). hf_error_last_message is per thread. Callbacks (hf_progress_cb) may run on
+ * the library's transfer threads, never two at once.
  */
 #ifndef HFGIT_H
 #define HFGIT_H
@@ -102,11 +103,15 @@ typedef struct hf_repo_options {
 #define HF_REPO_OPTIONS_INIT {HF_REPO_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0}
 
 /* Opens local_dir:
- * - clone_from set and local_dir missing or empty: clones (LFS objects downloaded unless skip_lfs_files);
+ * - clone_from set and local_dir missing or empty: clones; the LFS objects of the checked-out commit are
+ *   downloaded (in parallel, SHA-256 checked) before the checkout, unless skip_lfs_files;
  * - clone_from set and local_dir a clone of that same remote: opens it (no fetch; call hf_repo_pull);
  * - clone_from NULL and local_dir a git repository: opens it;
- * - anything else (a non-empty non-repository, a clone of another remote) is refused with HF_EEXISTS or
- *   HF_EINVAL and a message saying what to do. */
+ * - a non-empty directory that is not a repository, or a clone of another remote: HF_EEXISTS; no clone_from
+ *   and no repository: HF_ENOTFOUND; the message says what to do. A failed clone leaves no directory behind
+ *   (when it created it).
+ * Then revision, when set, is checked out: a local branch; a branch of origin (a tracking branch is
+ * created); a tag or commit (detached HEAD); else a new branch of that name at HEAD. */
 int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *opts);
 
 /* Waits for queued commands, then frees the handle. NULL is fine. */
@@ -133,8 +138,9 @@ int hf_repo_commit_id(hf_repo *repo, const char *message, char out_id[41]);
  * negative error code. Files staged by hf_repo_add or written by a checkout are not re-read. */
 int hf_repo_is_clean(hf_repo *repo);
 
-/* Progress of an LFS transfer: bytes moved so far and in total for the whole operation. Return non-zero to
- * cancel (the call then fails with HF_ECANCELLED). Called from the calling thread or a transfer thread. */
+/* Progress of an LFS upload: bytes moved so far and in total for the whole push (objects the server already
+ * has count as done). Return non-zero to cancel (the push then fails with HF_ECANCELLED before any git
+ * object is sent). Called from the calling thread or a transfer thread, never two at once. */
 typedef int (*hf_progress_cb)(uint64_t done, uint64_t total, void *payload);
 
 typedef struct hf_push_options {

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_WORKERS 4
+#define DEFAULT_WORKERS 8 /* git-lfs's lfs.concurrenttransfers default */
 #define EXPIRY_MARGIN_SECS 30
 
 typedef struct xfer_job {
@@ -189,15 +189,15 @@ static void *worker(void *arg)
         hf_batch_response *fresh = NULL;
         const hf_lfs_action *a = run->op == HF_LFS_UPLOAD ? o->upload : o->download;
         int rc = 0;
-        if (hf_lfs_action_expired(a, time(NULL), EXPIRY_MARGIN_SECS)) {
+        if (a && hf_lfs_action_expired(a, time(NULL), EXPIRY_MARGIN_SECS)) {
             rc = rebatch(run, http, job, &fresh);
             o = rc == 0 ? hf_batch_response_find(fresh, job->obj->oid) : NULL;
-            a = o ? (run->op == HF_LFS_UPLOAD ? o->upload : o->download) : NULL;
-            if (rc == 0 && (!a || o->error_code))
-                rc = hf_error_set(HF_EEXPIRED, "the LFS action for %s expired and the server gave no new one",
-                                  job->path);
-        } else if (!a) {
-            rc = hf_error_set(HF_EINVAL, "no LFS action for %s", job->path); /* one_batch queues none such */
+            a = o && !o->error_code ? (run->op == HF_LFS_UPLOAD ? o->upload : o->download) : NULL;
+        }
+        if (rc == 0 && (!o || !a)) {
+            /* one_batch queues only objects with an action: this is an expired one that was not renewed */
+            hf_error_set(HF_EEXPIRED, "the LFS action for %s expired and the server gave no new one", job->path);
+            rc = HF_EEXPIRED;
         }
         if (rc == 0)
             rc = run->op == HF_LFS_UPLOAD ? do_upload(run, http, job, o) : do_download(run, http, job, o);

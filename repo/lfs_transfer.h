@@ -25,7 +25,7 @@ typedef struct hf_lfs_xfer_options {
     const char *remote_url;   /* the git remote URL; the batch URL is derived from it */
     const char *ref;          /* "refs/heads/main" or NULL */
     int multipart;            /* advertise multipart (uploads) */
-    int workers;              /* objects in flight; <= 0: 4 */
+    int workers;              /* objects in flight; <= 0: 8 */
     hf_progress_cb progress;
     void *progress_payload;
 } hf_lfs_xfer_options;

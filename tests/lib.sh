@@ -103,7 +103,7 @@ hub_knobs() { curl -sS -f -X POST -H "Authorization: Bearer $HUB_TOKEN" --data "
 json_num() { sed -n "s/.*\"$2\":\([0-9-]*\).*/\1/p" <<<"$1"; }
 
 # A git credential helper that answers with the hub token, so no token lands in a URL or .git/config.
-git_auth() { # usage: git_auth git ARGS... (runs git with a one-shot credential helper)
+git_auth() { # usage: git_auth push origin main (runs git ARGS with a one-shot credential helper)
     git -c credential.helper= -c "credential.helper=!f() { echo username=hf; echo password=$HUB_TOKEN; }; f" "$@"
 }
 sha() { sha256sum "$1" | cut -d' ' -f1; }

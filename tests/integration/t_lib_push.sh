@@ -87,6 +87,15 @@ out=$("$LIB" push mp --no-multipart 2>&1); rc=$?
 [ "$rc" -ne 0 ] && ok "without multipart, a large object is refused" || not_ok "without multipart, a large object is refused" "$out"
 check_contains "... with the hub's object error" "$out" "lfs-enable-largefiles"
 
+# --- a push cancelled from the progress callback sends no git object ---
+head -c 3000000 /dev/urandom >w/c.bin
+"$LIB" add w . --auto && "$LIB" commit w "to cancel" >/dev/null
+before=$(git ls-remote "$HUB_URL/alice/lib" refs/heads/main | cut -f1)
+out=$(LIB_REPO_CANCEL=1 "$LIB" push w 2>&1); rc=$?
+check_eq "a push cancelled by the progress callback fails with HF_ECANCELLED" "$rc" 11
+check_eq "... and the remote branch did not move" "$(git ls-remote "$HUB_URL/alice/lib" refs/heads/main | cut -f1)" "$before"
+check "a push after the cancel completes" "$LIB" push w
+
 # --- acceptance 5: a wrong token ---
 printf 'again\n' >>w/README.md
 "$LIB" add w . && "$LIB" commit w "again" >/dev/null

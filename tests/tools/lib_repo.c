@@ -10,7 +10,8 @@
  *   lib_repo status DIR                             prints "clean" or "dirty"
  *
  * The token comes from the usual places (HF_TOKEN, the token file); HF_ENDPOINT resolves repo ids.
- * git_user/git_email come from LIB_REPO_USER/LIB_REPO_EMAIL when set. On failure the library's message goes to
+ * git_user/git_email come from LIB_REPO_USER/LIB_REPO_EMAIL when set; LIB_REPO_PROGRESS=1 prints push progress,
+ * LIB_REPO_CANCEL=1 makes the progress callback cancel the push. On failure the library's message goes to
  * stderr and the exit status is the negated hf_error_code (so HF_ENOCHANGES is 10).
  */
 #include "hfgit.h"
@@ -32,7 +33,8 @@ static int progress(uint64_t done, uint64_t total, void *payload)
     (void)payload;
     if (getenv("LIB_REPO_PROGRESS"))
         fprintf(stderr, "progress %llu/%llu\n", (unsigned long long)done, (unsigned long long)total);
-    return 0;
+    /* LIB_REPO_CANCEL=1 cancels the push from the first progress report */
+    return getenv("LIB_REPO_CANCEL") ? 1 : 0;
 }
 
 int main(int argc, char **argv)
