@@ -40,7 +40,7 @@ check_eq "the knob counted down to 0" "$(json_num "$(hub_stats)" fail_part_times
 hub_knobs '{"drop_part_number":1,"drop_part_times":1}' >/dev/null
 code=$(put_part "$U1" "$WORK/part.0" 2>"$WORK/curl.err")
 rc=$?
-[ "$rc" -ne 0 ] && [ "$code" = 000 ] && ok "drop part 1: curl sees the connection closed (exit $rc)" ||
+[ "$rc" -ne 0 ] && [ "${code:0:1}" != 2 ] && ok "drop part 1: curl sees the connection closed (exit $rc)" ||
     not_ok "drop part 1: connection closed" "curl exit $rc, http $code: $(cat "$WORK/curl.err")"
 sleep 0.2
 check_eq "drop: no partial part stays" "$(ls -A "$UPLOAD_DIR" | sort | tr '\n' ' ')" "2 2.etag 3 3.etag meta "
@@ -71,8 +71,9 @@ in_range "$t" 0.85 2.5 && ok "capped part PUT of 2 MiB at 2 MB/s took ${t}s (exp
 # The cap is per connection: two parts at once take about as long as one.
 start=$(date +%s.%N)
 curl -sS -o /dev/null -T "$WORK/q.1" "$(part_url "$resp" 2)" &
+bg=$!
 curl -sS -o /dev/null -T "$WORK/q.0" "$(part_url "$resp" 1)"
-wait
+wait $bg
 t=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 in_range "$t" 0.85 1.9 && ok "two capped parts in parallel took ${t}s (per-connection cap)" ||
     not_ok "two capped parts in parallel took ${t}s, expected ~1.05"
@@ -94,7 +95,7 @@ batch "$OID2" $SIZE
 OLD=$(part_url "$resp" 3)
 hub_knobs '{"url_lifetime_secs":1}' >/dev/null
 batch "$OID2" $SIZE
-check_contains "expires_in follows the knob" "$resp" '"expires_in":1,'
+check_contains "expires_in follows the knob" "$resp" '"expires_in":1}'
 NEW=$(part_url "$resp" 3)
 sleep 2.1
 check_eq "a URL issued under lifetime 1 s is refused 2 s later (403)" "$(put_part "$NEW" "$WORK/q.2")" 403
@@ -103,8 +104,7 @@ check_eq "a URL issued before the change still works" "$(put_part "$OLD" "$WORK/
 hub_knobs '{"url_lifetime_secs":3600}' >/dev/null
 
 s=$(hub_stats)
-[ "$(json_num "$s" parts_refused)" -ge 5 ] && ok "stats: failed/dropped/expired parts count as refused" ||
-    not_ok "stats: parts_refused" "$s"
+check_eq "stats: 2 failed + 1 dropped + 1 expired parts counted as refused" "$(json_num "$s" parts_refused)" 4
 check_eq "stats: no part left in flight" "$(json_num "$s" parts_in_flight)" 0
 [ "$(json_num "$s" peak_parts_in_flight)" -ge 2 ] && ok "stats: peak_parts_in_flight saw the parallel parts" ||
     not_ok "stats: peak_parts_in_flight" "$s"

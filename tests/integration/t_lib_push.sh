@@ -81,6 +81,17 @@ check_eq "one completion" "$(json_num "$s" completions_ok)" 1
 check_eq "still no credentials on signed URLs" "$(json_num "$s" auth_on_signed_urls)" 0
 check "git clone gets the multipart object back" git clone -q "$HUB_URL/alice/mp" gmp
 check "weights.bin is identical" cmp mp/weights.bin gmp/weights.bin
+# faults: part 2 answered 500 twice and the completion once: retried inside the transfer engine
+hub_knobs '{"fail_part_number":2,"fail_part_times":2,"fail_complete_times":1}' >/dev/null
+head -c 11000000 /dev/urandom >mp/faulty.bin
+"$LIB" add mp . --auto && "$LIB" commit mp "faulty" >/dev/null
+check "a multipart push survives failing parts and a failing completion" "$LIB" push mp
+s=$(hub_stats)
+check_eq "... the hub refused two part attempts" "$(json_num "$s" parts_refused)" 2
+check_eq "... and one completion" "$(json_num "$s" completions_refused)" 1
+check "git clone gets faulty.bin back intact" sh -c "git clone -q '$HUB_URL/alice/mp' gmp2 && cmp mp/faulty.bin gmp2/faulty.bin"
+hub_knobs '{"fail_part_number":0,"fail_part_times":0,"fail_complete_times":0}' >/dev/null
+
 printf 'x\n' >>mp/weights.bin
 "$LIB" add mp . && "$LIB" commit mp "weights 2" >/dev/null
 out=$("$LIB" push mp --no-multipart 2>&1); rc=$?

@@ -1,0 +1,57 @@
+/* test_hfgit_header.c: the public header stands alone and its copy of the error codes matches the library's
+ * (common/error.h): every public code's name, as the library spells it, is the name of the constant. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "hfgit.h" /* and nothing else of the library: what an outside program sees */
+
+#include <string.h>
+
+#define CODE(c) {c, #c}
+
+static void test_error_codes_match_the_library(void **state)
+{
+    (void)state;
+    static const struct {
+        int code;
+        const char *name;
+    } codes[] = {CODE(HF_OK),       CODE(HF_ERROR),    CODE(HF_ENOMEM),    CODE(HF_EINVAL),   CODE(HF_EIO),
+                 CODE(HF_EHTTP),    CODE(HF_ENET),     CODE(HF_EAUTH),     CODE(HF_ENOTFOUND), CODE(HF_EEXISTS),
+                 CODE(HF_ENOCHANGES), CODE(HF_ECANCELLED), CODE(HF_EEXPIRED)};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        assert_string_equal(hf_error_code_name(codes[i].code), codes[i].name);
+}
+
+static void test_init_options_and_version(void **state)
+{
+    (void)state;
+    assert_int_equal(hf_init(), 0);
+    assert_int_equal(hf_init(), 0); /* reference-counted */
+    hf_shutdown();
+    hf_repo_options o = HF_REPO_OPTIONS_INIT;
+    assert_int_equal(o.version, HF_REPO_OPTIONS_VERSION);
+    assert_null(o.clone_from);
+    assert_int_equal(o.skip_lfs_files, 0);
+    hf_push_options p = HF_PUSH_OPTIONS_INIT;
+    assert_int_equal(p.multipart, 1);
+    assert_int_equal(p.set_upstream, 1);
+    o.version = 99;
+    hf_repo *r = (hf_repo *)1;
+    assert_int_equal(hf_repo_open(&r, "/nonexistent", &o), HF_EINVAL);
+    assert_null(r);
+    assert_non_null(strstr(hf_error_last_message(), "HF_REPO_OPTIONS_INIT"));
+    assert_true(strlen(hf_version()) > 0);
+    hf_shutdown();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_error_codes_match_the_library),
+        cmocka_unit_test(test_init_options_and_version),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
