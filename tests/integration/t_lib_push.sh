@@ -17,13 +17,17 @@ hub_create_repo alice/lib >/dev/null || not_ok "create alice/lib"
 hub_create_repo alice/mp '"lfsmultipartthresh":6000000' >/dev/null || not_ok "create alice/mp"
 cd "$WORK" || exit 1
 
-# --- a program built with pkg-config against an installed-style layout (as `make install` lays it out) ---
+# --- a program built with pkg-config against a real `make install PREFIX=...` ---
 P="$WORK/prefix"
-mkdir -p "$P/lib/pkgconfig" "$P/include"
-ln -s "$BUILD_DIR/libhfgit.so" "$P/lib/libhfgit.so"
-ln -s "$BUILD_DIR/libhfgit.so" "$P/lib/libhfgit.so.0" # the soname (make install should create this link too)
-ln -s "$HFGIT_ROOT/include/hfgit.h" "$P/include/hfgit.h"
-sed -e "s|@PREFIX@|$P|g" -e 's|@VERSION@|0|g' "$HFGIT_ROOT/hfgit.pc.in" >"$P/lib/pkgconfig/hfgit.pc"
+if out=$(make -C "$HFGIT_ROOT" --no-print-directory install PREFIX="$P" BUILD="$BUILD" SAN="${SAN:-}" 2>&1); then
+    ok "make install PREFIX=DIR"
+else
+    not_ok "make install PREFIX=DIR" "$out"; done_testing; exit 1
+fi
+for f in bin/hfgit bin/hfgit-hub bin/git-lfs-hfmultipart include/hfgit.h lib/libhfgit.a lib/libhfgit.so \
+    lib/libhfgit.so.0 lib/pkgconfig/hfgit.pc share/hfgit/git-hooks/pre-receive; do
+    [ -e "$P/$f" ] || not_ok "make install put $f in place"
+done
 # under make check SAN=..., the library carries the sanitizer runtime, so the program must link it too
 if out=$(cc -std=c11 ${SAN:+-fsanitize=$SAN} -o lib_repo "$HFGIT_ROOT/tests/tools/lib_repo.c" \
     $(PKG_CONFIG_PATH="$P/lib/pkgconfig" pkg-config --cflags --libs hfgit) 2>&1); then
