@@ -1,19 +1,22 @@
 /*
  * agent.h: internals of git-lfs-hfmultipart, the git-lfs custom transfer agent (design.md §2).
  *
- * main.c    options, the stdin loop: init / upload / terminate (one request at a time, as git-lfs sends them)
- * upload.c  one upload request: parse it, run the transfer engine (common/transfer.h), report progress
- * output.c  protocol lines on stdout: one line per message, written whole and flushed, serialised between
- *           the engine's worker threads and the main thread
+ * main.c     options, the stdin loop: init / upload / terminate (one request at a time, as git-lfs sends
+ * them) request.c  one line into an agent_request, checked (pure: no I/O; fuzzed and unit-tested) upload.c
+ * one upload request: run the transfer engine (common/transfer.h), report progress output.c   protocol lines:
+ * formatted in memory (pure), written whole and flushed, serialised between the engine's worker threads and
+ * the main thread
  *
- * Nothing but protocol lines ever goes to stdout; diagnostics go to stderr (git-lfs shows them under
- * GIT_TRACE=1).
+ * Nothing but protocol lines ever goes to the protocol descriptor; diagnostics go to stderr (git-lfs shows
+ * them under GIT_TRACE=1). agent_output_init moves the real stdout aside and points descriptor 1 at stderr,
+ * so a stray printf from any library cannot corrupt the protocol.
  */
 #ifndef HF_AGENT_H
 #define HF_AGENT_H
 
 #include "../common/http.h"
 #include "../common/json.h"
+#include "../common/transfer.h"
 
 #include <stdint.h>
 
@@ -28,7 +31,40 @@ typedef struct agent_config {
 #define AGENT_ECODE_REQUEST 22 /* malformed request line */
 #define AGENT_ECODE_INIT 32    /* the code the reference agent uses for a refused init */
 
-/* Writes one JSON value as a line and flushes it. Thread-safe. -1 when stdout is gone (git-lfs died). */
+typedef enum agent_event { AGENT_EV_OTHER, AGENT_EV_INIT, AGENT_EV_UPLOAD, AGENT_EV_TERMINATE } agent_event;
+typedef enum agent_operation { AGENT_OP_NONE, AGENT_OP_UPLOAD, AGENT_OP_DOWNLOAD } agent_operation;
+
+/* One request line, as far as it could be read. */
+typedef struct agent_request {
+    agent_event event;
+    agent_operation operation; /* init only */
+    char *oid;                 /* as sent (any string), or scanned from an unparsable line; or NULL */
+    int64_t size;              /* upload: >= 0 once read, else -1 */
+    char *path, *href;         /* upload */
+    hf_multipart_plan plan;    /* upload: the action's header map, sorted and checked */
+} agent_request;
+
+#define AGENT_REQUEST_INIT                                                                                   \
+    {                                                                                                        \
+        AGENT_EV_OTHER, AGENT_OP_NONE, NULL, -1, NULL, NULL, HF_MULTIPART_PLAN_INIT                          \
+    }
+
+/* Parses and checks one line (without its newline). 0: *req is a valid init, terminate or upload (oid of 64
+ * lowercase hex, size, path, href, a plan whose parts are numbered 1..N with N == ceil(size/chunk_size) <=
+ * 10,000). Otherwise a negative hf_error_code with the message for the error reply, and *req holds what
+ * could be read. Always call agent_request_free. Pure and thread-safe. */
+int agent_request_parse(agent_request *req, const char *line, size_t len);
+void agent_request_free(agent_request *req);
+extern const char agent_download_refusal[];
+
+/* Pure formatting of the agent's lines (JSON, no newline), for the emitters and the tests. */
+int agent_format_progress(hf_buf *out, const char *oid, uint64_t bytes_so_far, uint64_t bytes_since_last);
+int agent_format_complete(hf_buf *out, const char *oid, int code, const char *message);
+int agent_format_init_reply(hf_buf *out, int code, const char *message);
+
+/* Takes stdout as the protocol descriptor and points descriptor 1 at stderr. Call once, before threads. */
+int agent_output_init(void);
+/* Writes one JSON value as a line. Thread-safe. -1 when git-lfs has closed the pipe. */
 int agent_emit(const hf_buf *json);
 int agent_emit_progress(const char *oid, uint64_t bytes_so_far, uint64_t bytes_since_last);
 /* message NULL: success. */
@@ -37,9 +73,7 @@ int agent_emit_init_reply(int code, const char *message);
 /* 1 once a write to stdout failed. */
 int agent_stdout_gone(void);
 
-/* Handles one {"event":"upload",...} request (token 0 of *doc): exactly one complete line, after progress.
- * Frees *doc (and sets it NULL) as soon as the request is read, so that a request with thousands of part URLs
- * is not held twice in memory during the upload. */
-void agent_upload(const agent_config *cfg, hf_json **doc);
+/* Serves one valid upload request: progress lines, then exactly one complete line. */
+void agent_upload(const agent_config *cfg, const agent_request *req);
 
 #endif

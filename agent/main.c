@@ -9,10 +9,11 @@
 #include "agent.h"
 
 #include "../common/error.h"
+#include "../common/pointer.h"
 #include "../common/trace.h"
-#include "../common/transfer.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,11 +44,6 @@ static const char usage_text[] =
     "HFGIT_RETRY_MAX_DELAY_MS, HFGIT_RETRY_MAX_TOTAL_MS, HFGIT_TRACE=1 (diagnostics on stderr,\n"
     "shown by git-lfs under GIT_TRACE=1)\n";
 
-static const char download_refusal[] = AGENT_NAME
-    " only uploads (Hugging Face multipart transfers are for uploads; downloads use the basic "
-    "transfer). Set lfs.customtransfer.multipart.direction=upload, as `hfgit lfs-enable-largefiles` "
-    "does, so that git-lfs does not offer this agent for downloads.";
-
 static int parse_parallel(const char *s, int *out)
 {
     char *end;
@@ -57,98 +53,48 @@ static int parse_parallel(const char *s, int *out)
     return 0;
 }
 
-/* Best effort for a line that is not valid JSON: find "oid":"<64 hex>" so the error reply names the object
- * git-lfs is waiting for (it fails that object with our message). Otherwise the reply has an empty oid, which
- * git-lfs also fails cleanly ("unexpected OID"). */
-static void scan_oid(const char *line, char out[65])
+static void handle_init(const agent_request *req)
 {
-    const char *p = line;
-    out[0] = '\0';
-    while ((p = strstr(p, "\"oid\"")) != NULL) {
-        p += 5;
-        while (isspace((unsigned char)*p))
-            p++;
-        if (*p != ':') continue;
-        p++;
-        while (isspace((unsigned char)*p))
-            p++;
-        if (*p != '"') continue;
-        p++;
-        size_t n = 0;
-        while (n < 64 && isxdigit((unsigned char)p[n]))
-            n++;
-        if (n == 64 && p[64] == '"') {
-            memcpy(out, p, 64);
-            out[64] = '\0';
-            return;
-        }
-    }
-}
-
-static void reply_bad_line(const char *line, const char *why)
-{
-    char oid[65];
-    scan_oid(line, oid);
-    fprintf(stderr, AGENT_NAME ": %s\n", why);
-    agent_emit_complete(oid, AGENT_ECODE_REQUEST, why);
-}
-
-static void handle_init(const hf_json *doc)
-{
-    int op = hf_json_get(doc, 0, "operation");
-    if (hf_json_str_eq(doc, op, "upload")) {
+    if (req->operation == AGENT_OP_UPLOAD) {
         agent_emit_init_reply(0, NULL);
-    } else if (hf_json_str_eq(doc, op, "download")) {
-        fprintf(stderr, AGENT_NAME ": %s\n", download_refusal);
-        agent_emit_init_reply(AGENT_ECODE_INIT, download_refusal);
+    } else if (req->operation == AGENT_OP_DOWNLOAD) {
+        fprintf(stderr, AGENT_NAME ": %s\n", agent_download_refusal);
+        agent_emit_init_reply(AGENT_ECODE_INIT, agent_download_refusal);
     } else {
         agent_emit_init_reply(AGENT_ECODE_INIT,
                               AGENT_NAME ": init has no operation \"upload\" or \"download\"");
     }
 }
 
-/* Handles one line; returns 1 when the agent should exit (terminate). The parser keeps its own copy of the
- * text, so a line buffer that grew past LINE_BUFFER_KEEP for a huge request is released before the upload. */
+/* Handles one line; returns 1 when the agent should exit (terminate). Every line but terminate gets exactly
+ * one reply: init its init reply, anything else exactly one complete line (after progress, for uploads).
+ * The request keeps its own copies, so a line buffer that grew past LINE_BUFFER_KEEP for a huge request is
+ * released before the upload. */
 static int handle_line(const agent_config *cfg, char **linep, size_t *capp, size_t len)
 {
-    hf_json *doc = NULL;
-    hf_buf why = HF_BUF_INIT;
-    int quit = 0;
+    agent_request req;
+    int rc = agent_request_parse(&req, *linep, len), quit = 0;
 
-    if (hf_json_parse(&doc, *linep, len) != 0 || hf_json_type_of(doc, 0) != HF_JSON_OBJECT) {
-        hf_buf_printf(&why, "unreadable request line (%s)",
-                      doc ? "not a JSON object" : hf_error_last_message());
-        reply_bad_line(*linep, hf_buf_cstr(&why));
-        goto out;
-    }
     if (*capp > LINE_BUFFER_KEEP) {
         free(*linep);
         *linep = NULL;
         *capp = 0;
     }
-    int ev = hf_json_get(doc, 0, "event");
-    if (ev < 0) ev = hf_json_get(doc, 0, "type"); /* git-lfs before 2017 sent "type":"terminate" */
-    if (hf_json_str_eq(doc, ev, "terminate")) {
+    /* Release git-lfs's worker gate before anything slow happens (upload.c says why). Sent for a request
+     * that names a valid object even when the rest of it is bad: it is the object git-lfs waits for. */
+    if (req.event == AGENT_EV_UPLOAD && req.size > 0 && hf_oid_valid(req.oid))
+        agent_emit_progress(req.oid, 1, 0);
+    if (rc != 0) {
+        fprintf(stderr, AGENT_NAME ": %s\n", hf_error_last_message());
+        agent_emit_complete(req.oid ? req.oid : "", AGENT_ECODE_REQUEST, hf_error_last_message());
+    } else if (req.event == AGENT_EV_TERMINATE) {
         quit = 1;
-    } else if (hf_json_str_eq(doc, ev, "init")) {
-        handle_init(doc);
-    } else if (hf_json_str_eq(doc, ev, "upload")) {
-        agent_upload(cfg, &doc);
+    } else if (req.event == AGENT_EV_INIT) {
+        handle_init(&req);
     } else {
-        char *oid = hf_json_get_strdup(doc, 0, "oid");
-        char *name = hf_json_strdup(doc, ev);
-        if (name && strcmp(name, "download") == 0)
-            hf_buf_puts(&why, download_refusal);
-        else
-            hf_buf_printf(&why, "unknown request event \"%.40s\"", name ? name : "(none)");
-        fprintf(stderr, AGENT_NAME ": %s\n", hf_buf_cstr(&why));
-        agent_emit_complete(oid ? oid : "", AGENT_ECODE_REQUEST, hf_buf_cstr(&why));
-        free(oid);
-        free(name);
+        agent_upload(cfg, &req);
     }
-out:
-    hf_json_free(doc);
-    hf_buf_free(&why);
+    agent_request_free(&req);
     return quit;
 }
 
@@ -181,10 +127,6 @@ static int serve(const agent_config *cfg)
         while (len && isspace((unsigned char)line[len - 1]))
             line[--len] = '\0';
         if (len == 0) continue; /* blank lines carry no request: nothing to answer */
-        if (memchr(line, '\0', len)) {
-            reply_bad_line(line, "unreadable request line (contains a NUL byte)");
-            continue;
-        }
         if (handle_line(cfg, &line, &cap, len) || agent_stdout_gone()) break;
     }
     free(line);
@@ -235,6 +177,8 @@ int main(int argc, char **argv)
     }
     /* git-lfs may go away mid-upload: a write to the closed pipe must fail (and stop us), not kill us. */
     signal(SIGPIPE, SIG_IGN);
+    if (agent_output_init() != 0)
+        fprintf(stderr, AGENT_NAME ": cannot move stdout aside (%s); continuing on it\n", strerror(errno));
     if (hf_http_global_init() != 0) {
         fprintf(stderr, AGENT_NAME ": %s\n", hf_error_last_message());
         return 1;

@@ -321,9 +321,11 @@ int hf_multipart_upload(const hf_multipart_options *o)
                             o->oid, o->part_count, (unsigned long long)o->size,
                             (unsigned long long)o->chunk_size,
                             (unsigned long long)hf_multipart_part_count(o->size, o->chunk_size));
+    if (!hf_transfer_url_ok(o->complete_url))
+        return hf_error_set(HF_EINVAL, "uploading %s: the completion URL is not an http(s) URL", o->oid);
     for (size_t i = 0; i < o->part_count; i++)
-        if (!o->part_urls[i] || !o->part_urls[i][0])
-            return hf_error_set(HF_EINVAL, "uploading %s: part %zu has no URL", o->oid, i + 1);
+        if (!hf_transfer_url_ok(o->part_urls[i]))
+            return hf_error_set(HF_EINVAL, "uploading %s: part %zu has no http(s) URL", o->oid, i + 1);
 
     memset(&s, 0, sizeof(s));
     s.o = o;
@@ -368,6 +370,8 @@ int hf_single_put(const hf_single_put_options *o)
     size_t n = 0;
 
     if (!o || !o->oid || !o->href) return hf_error_set(HF_EINVAL, "single PUT: missing oid or href");
+    if (!hf_transfer_url_ok(o->href))
+        return hf_error_set(HF_EINVAL, "uploading %s: the upload URL is not an http(s) URL", o->oid);
     if ((rc = open_source(o->path, o->fd, o->oid, o->size, &fd, &owned)) != 0) return rc;
     while (o->headers && o->headers[n])
         n++;

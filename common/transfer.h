@@ -90,9 +90,9 @@ int hf_single_put(const hf_single_put_options *opts);
 /* ---- the part plan: what an upload action's header map means (transfer_plan.c) ----
  *
  * A Hub multipart action carries its part URLs in `header`: all-digit keys ("00001", "2", ...) are part
- * numbers (sorted numerically, whatever order they arrive in), "chunk_size" is the part size (a decimal
- * string, or a number). With no chunk_size the action is a plain single PUT and every entry is an HTTP
- * header.
+ * numbers (sorted numerically, whatever order they arrive in; they must be exactly 1..N), "chunk_size" is
+ * the part size (a decimal string, or a number). Other keys are ignored. With no chunk_size the action is a
+ * plain single PUT and every entry is an HTTP header.
  */
 typedef struct hf_multipart_plan {
     int multipart; /* 1 when chunk_size was present */
@@ -104,20 +104,22 @@ typedef struct hf_multipart_plan {
     /* private */
     uint64_t *part_numbers;
     size_t part_cap, header_cap;
+    char *bad_header; /* first entry that cannot be an HTTP header (refused only for a single PUT) */
 } hf_multipart_plan;
 
 #define HF_MULTIPART_PLAN_INIT                                                                               \
     {                                                                                                        \
-        0, 0, NULL, 0, NULL, 0, NULL, 0, 0                                                                   \
+        0, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL                                                             \
     }
 
-/* Classifies one header entry. HF_EINVAL for a bad chunk_size, a part number of 0 or too many digits, or a
- * name/value that cannot be an HTTP header (CR, LF, ':' in the name). */
+/* Classifies one header entry. HF_EINVAL for a bad chunk_size, a part number of 0 or with more than 9
+ * significant digits, or an empty part URL. */
 int hf_multipart_plan_add(hf_multipart_plan *plan, const char *name, const char *value);
 /* chunk_size given as a JSON number instead of a string. */
 int hf_multipart_plan_set_chunk_size(hf_multipart_plan *plan, uint64_t chunk_size);
-/* Sorts the parts and checks them against the object: count == ceil(size / chunk_size), no duplicate part
- * numbers, no part keys without chunk_size, at most HF_MULTIPART_MAX_PARTS. Messages name oid. */
+/* Sorts the parts and checks them against the object: count == ceil(size / chunk_size), part numbers exactly
+ * 1..count, no part keys without chunk_size, at most HF_MULTIPART_MAX_PARTS; for a single PUT, every entry
+ * can be sent as an HTTP header (no CR, LF, or ':' in the name). Messages name oid. */
 int hf_multipart_plan_finish(hf_multipart_plan *plan, const char *oid, uint64_t size);
 void hf_multipart_plan_free(hf_multipart_plan *plan);
 
@@ -126,6 +128,11 @@ void hf_multipart_plan_free(hf_multipart_plan *plan);
 void hf_retry_policy_from_env(hf_retry_policy *p);
 
 /* ---- pure helpers (unit-testable) ---- */
+
+/* 1 when url starts with http:// or https:// (any case). Transfer URLs come from the server, and libcurl
+ * would just as well PUT to file:// (overwriting a local file) or other schemes: the engine and the plan
+ * refuse anything else. */
+int hf_transfer_url_ok(const char *url);
 
 /* Number of parts for size bytes in chunks of chunk_size (ceil); 0 when chunk_size is 0. */
 uint64_t hf_multipart_part_count(uint64_t size, uint64_t chunk_size);

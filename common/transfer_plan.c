@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-/* Part keys longer than this are not part numbers S3 could issue (at most 10,000 parts). */
+/* Part numbers with more significant digits than this are not ones S3 could issue (at most 10,000 parts);
+ * leading zeros ("00001") are padding and do not count. */
 #define PART_KEY_MAX_DIGITS 9
 
 static int all_digits(const char *s)
@@ -24,6 +26,12 @@ static int all_digits(const char *s)
     for (; *s; s++)
         if (*s < '0' || *s > '9') return 0;
     return 1;
+}
+
+int hf_transfer_url_ok(const char *url)
+{
+    return url && (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0) &&
+           !strpbrk(url, "\r\n");
 }
 
 static int header_safe(const char *name, const char *value)
@@ -42,11 +50,14 @@ int hf_multipart_plan_set_chunk_size(hf_multipart_plan *plan, uint64_t chunk_siz
 
 static int add_part(hf_multipart_plan *plan, const char *name, const char *value)
 {
-    if (strlen(name) > PART_KEY_MAX_DIGITS)
+    const char *digits = name + strspn(name, "0");
+    if (strlen(digits) > PART_KEY_MAX_DIGITS)
         return hf_error_set(HF_EINVAL, "part key \"%.20s\" is not a part number S3 could issue", name);
-    uint64_t n = strtoull(name, NULL, 10);
-    if (n == 0) return hf_error_set(HF_EINVAL, "part key \"%s\": part numbers start at 1", name);
-    if (!*value) return hf_error_set(HF_EINVAL, "part %llu has an empty URL", (unsigned long long)n);
+    uint64_t n = strtoull(digits, NULL, 10);
+    if (n == 0) return hf_error_set(HF_EINVAL, "part key \"%.20s\": part numbers start at 1", name);
+    if (!hf_transfer_url_ok(value))
+        return hf_error_set(HF_EINVAL, "part %llu: the URL is not an http:// or https:// URL",
+                            (unsigned long long)n);
     if (plan->part_count == plan->part_cap) {
         size_t cap = plan->part_cap ? plan->part_cap * 2 : 16;
         char **urls = realloc(plan->part_urls, cap * sizeof(*urls));
@@ -65,10 +76,17 @@ static int add_part(hf_multipart_plan *plan, const char *name, const char *value
     return 0;
 }
 
+/* Whether the entries are HTTP headers (single PUT) or keys to ignore (multipart) is known only once the
+ * whole map is read: git-lfs sorts keys bytewise, so "X-Foo" arrives before "chunk_size". An entry that
+ * cannot be an HTTP header is therefore remembered here and refused in hf_multipart_plan_finish only for a
+ * single PUT. */
 static int add_header(hf_multipart_plan *plan, const char *name, const char *value)
 {
-    if (!header_safe(name, value))
-        return hf_error_set(HF_EINVAL, "action header \"%.40s\" cannot be sent as an HTTP header", name);
+    if (!header_safe(name, value)) {
+        if (!plan->bad_header && !(plan->bad_header = strdup(name)))
+            return hf_error_set(HF_ENOMEM, "out of memory");
+        return 0;
+    }
     if (plan->header_count + 1 >= plan->header_cap) {
         size_t cap = plan->header_cap ? plan->header_cap * 2 : 8;
         char **h = realloc(plan->headers, cap * sizeof(*h));
@@ -141,6 +159,10 @@ int hf_multipart_plan_finish(hf_multipart_plan *plan, const char *oid, uint64_t 
     if (!plan->multipart) {
         if (plan->part_count)
             return hf_error_set(HF_EINVAL, "uploading %s: the action has part URLs but no chunk_size", oid);
+        if (plan->bad_header)
+            return hf_error_set(HF_EINVAL,
+                                "uploading %s: action header \"%.40s\" cannot be sent as an HTTP header", oid,
+                                plan->bad_header);
         return 0;
     }
     if (plan->part_count > HF_MULTIPART_MAX_PARTS)
@@ -159,6 +181,14 @@ int hf_multipart_plan_finish(hf_multipart_plan *plan, const char *oid, uint64_t 
             "need %llu",
             oid, plan->part_count, (unsigned long long)size, (unsigned long long)plan->chunk_size,
             (unsigned long long)want);
+    /* Sorted, distinct and N of them: they are 1..N unless one is missing and a larger one stands in. The
+     * completion names parts by position, so a gap would send part 4's ETag as part 3's. */
+    for (size_t i = 0; i < plan->part_count; i++)
+        if (plan->part_numbers[i] != i + 1)
+            return hf_error_set(HF_EINVAL,
+                                "uploading %s: the upload action has no URL for part %zu (it lists part %llu "
+                                "instead; part numbers must run from 1 to %zu)",
+                                oid, i + 1, (unsigned long long)plan->part_numbers[i], plan->part_count);
     return 0;
 }
 
@@ -171,6 +201,7 @@ void hf_multipart_plan_free(hf_multipart_plan *plan)
     free(plan->part_urls);
     free(plan->part_numbers);
     free(plan->headers);
+    free(plan->bad_header);
     hf_multipart_plan empty = HF_MULTIPART_PLAN_INIT;
     *plan = empty;
 }

@@ -1,7 +1,7 @@
 /*
  * admin.c: test endpoints. GET /__stats (every counter plus the knobs, one flat JSON object),
- * POST /__stats/reset (zero the counters), POST /__knobs (change knobs at run time; answers the knobs in force).
- * Writes need the hub token, checked once the small body is in (see server.c's life cycle).
+ * POST /__stats/reset (zero the counters), POST /__knobs (change knobs at run time; answers the knobs in
+ * force). Writes need the hub token, checked once the small body is in (see server.c's life cycle).
  */
 #include "hub.h"
 
@@ -11,23 +11,23 @@
 #include <string.h>
 
 /* The counters, named as the struct fields: one table drives /__stats and /__stats/reset. */
-#define LONG_STATS(X)                                                                                              \
-    X(requests_git)                                                                                                \
-    X(requests_batch)                                                                                              \
-    X(requests_part)                                                                                               \
-    X(requests_object_put)                                                                                         \
-    X(requests_object_get)                                                                                         \
-    X(requests_complete)                                                                                           \
-    X(requests_verify)                                                                                             \
-    X(requests_api)                                                                                                \
-    X(requests_other)                                                                                              \
-    X(parts_ok)                                                                                                    \
-    X(parts_refused)                                                                                               \
-    X(completions_ok)                                                                                              \
-    X(completions_refused)                                                                                         \
-    X(auth_on_signed_urls)                                                                                         \
-    X(parts_in_flight)                                                                                             \
-    X(peak_parts_in_flight)                                                                                        \
+#define LONG_STATS(X)                                                                                        \
+    X(requests_git)                                                                                          \
+    X(requests_batch)                                                                                        \
+    X(requests_part)                                                                                         \
+    X(requests_object_put)                                                                                   \
+    X(requests_object_get)                                                                                   \
+    X(requests_complete)                                                                                     \
+    X(requests_verify)                                                                                       \
+    X(requests_api)                                                                                          \
+    X(requests_other)                                                                                        \
+    X(parts_ok)                                                                                              \
+    X(parts_refused)                                                                                         \
+    X(completions_ok)                                                                                        \
+    X(completions_refused)                                                                                   \
+    X(auth_on_signed_urls)                                                                                   \
+    X(parts_in_flight)                                                                                       \
+    X(peak_parts_in_flight)                                                                                  \
     X(pushes_rejected)
 
 static void write_knobs(hf_jw *w, const hub_knobs *k)
@@ -87,11 +87,10 @@ static enum MHD_Result reset_stats(hub_req *r)
     hub *h = r->h;
     if (!hub_authorized(r))
         return hub_respond_unauthorized(r, "Invalid credentials: /__stats/reset needs the hub token");
-    /* parts_in_flight is a live gauge (incremented and decremented around each part): leave it, and restart
-     * the peak from it. */
-#define STAT_ZERO(f)                                                                                               \
-    if (&h->stats.f != &h->stats.parts_in_flight)                                                                 \
-        atomic_store(&h->stats.f, 0);
+        /* parts_in_flight is a live gauge (incremented and decremented around each part): leave it, and
+         * restart the peak from it. */
+#define STAT_ZERO(f)                                                                                         \
+    if (&h->stats.f != &h->stats.parts_in_flight) atomic_store(&h->stats.f, 0);
     LONG_STATS(STAT_ZERO)
 #undef STAT_ZERO
     atomic_store(&h->stats.bytes_received, 0);
@@ -102,8 +101,7 @@ static enum MHD_Result reset_stats(hub_req *r)
 /* Reads one knob value: an integer in [0, max]. -1 when absent, 0 when read, -2 when malformed. */
 static int knob_value(const hf_json *doc, int tok, int64_t max, int64_t *out)
 {
-    if (tok < 0)
-        return -1;
+    if (tok < 0) return -1;
     if (hf_json_type_of(doc, tok) != HF_JSON_NUMBER || hf_json_int64(doc, tok, out) || *out < 0 || *out > max)
         return -2;
     return 0;
@@ -132,7 +130,8 @@ static enum MHD_Result set_knobs(hub_req *r)
     if (!hub_authorized(r))
         return hub_respond_unauthorized(r, "Invalid credentials: /__knobs needs the hub token");
     hf_json *doc = NULL;
-    if (hf_json_parse(&doc, hf_buf_cstr(&r->body), r->body.len) || hf_json_type_of(doc, 0) != HF_JSON_OBJECT) {
+    if (hf_json_parse(&doc, hf_buf_cstr(&r->body), r->body.len) ||
+        hf_json_type_of(doc, 0) != HF_JSON_OBJECT) {
         hf_json_free(doc);
         return hub_respond_error(r, MHD_HTTP_BAD_REQUEST,
                                  "the body must be a JSON object of knobs, e.g. {\"fail_part_number\":2,"
@@ -141,8 +140,12 @@ static enum MHD_Result set_knobs(hub_req *r)
     static const struct {
         const char *name;
         int64_t max;
-    } names[] = {{"bandwidth_cap", INT64_MAX},    {"fail_part_number", 10000}, {"fail_part_times", 1000000},
-                 {"fail_complete_times", 1000000}, {"drop_part_number", 10000}, {"drop_part_times", 1000000},
+    } names[] = {{"bandwidth_cap", INT64_MAX},
+                 {"fail_part_number", 10000},
+                 {"fail_part_times", 1000000},
+                 {"fail_complete_times", 1000000},
+                 {"drop_part_number", 10000},
+                 {"drop_part_times", 1000000},
                  {"url_lifetime_secs", 10ll * 365 * 86400}};
     enum { NKNOBS = sizeof(names) / sizeof(names[0]) };
     int64_t v[NKNOBS];
@@ -178,20 +181,13 @@ static enum MHD_Result set_knobs(hub_req *r)
     hf_json_free(doc);
     pthread_mutex_lock(&h->knobs_lock);
     hub_knobs *k = &h->knobs;
-    if (given[0])
-        k->bandwidth_cap = (uint64_t)v[0];
-    if (given[1])
-        k->fail_part_number = (int)v[1];
-    if (given[2])
-        k->fail_part_times = (int)v[2];
-    if (given[3])
-        k->fail_complete_times = (int)v[3];
-    if (given[4])
-        k->drop_part_number = (int)v[4];
-    if (given[5])
-        k->drop_part_times = (int)v[5];
-    if (given[6])
-        k->url_lifetime_secs = (long)v[6];
+    if (given[0]) k->bandwidth_cap = (uint64_t)v[0];
+    if (given[1]) k->fail_part_number = (int)v[1];
+    if (given[2]) k->fail_part_times = (int)v[2];
+    if (given[3]) k->fail_complete_times = (int)v[3];
+    if (given[4]) k->drop_part_number = (int)v[4];
+    if (given[5]) k->drop_part_times = (int)v[5];
+    if (given[6]) k->url_lifetime_secs = (long)v[6];
     hub_knobs now = *k;
     pthread_mutex_unlock(&h->knobs_lock);
     return respond_knobs(r, &now);

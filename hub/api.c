@@ -50,7 +50,7 @@ static void create_req_clear(create_req *c)
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    remove(path);
+    (void)remove(path); /* best effort: what cannot be removed stays in tmp/ */
     return 0;
 }
 
@@ -62,13 +62,11 @@ static void rm_rf(const char *path)
 static int write_file(const char *path, const void *data, size_t len, int flags, mode_t mode)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, mode);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     const char *p = data;
     while (len > 0) {
         ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             close(fd);
             return -1;
@@ -82,8 +80,7 @@ static int write_file(const char *path, const void *data, size_t len, int flags,
 static int copy_file(const char *from, const char *to, mode_t mode)
 {
     FILE *f = fopen(from, "rb");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     hf_buf b = HF_BUF_INIT;
     char chunk[8192];
     size_t n;
@@ -93,11 +90,9 @@ static int copy_file(const char *from, const char *to, mode_t mode)
             rc = -1;
             break;
         }
-    if (ferror(f))
-        rc = -1;
-    fclose(f);
-    if (rc == 0)
-        rc = write_file(to, b.ptr ? b.ptr : "", b.len, O_TRUNC, mode);
+    if (ferror(f)) rc = -1;
+    (void)fclose(f); /* read-only */
+    if (rc == 0) rc = write_file(to, b.ptr ? b.ptr : "", b.len, O_TRUNC, mode);
     hf_buf_free(&b);
     return rc;
 }
@@ -110,7 +105,8 @@ static int parse_create(hub_req *r, create_req *c)
     const char *err = NULL;
     memset(c, 0, sizeof(*c));
     c->type = "model";
-    if (hf_json_parse(&doc, hf_buf_cstr(&r->body), r->body.len) || hf_json_type_of(doc, 0) != HF_JSON_OBJECT) {
+    if (hf_json_parse(&doc, hf_buf_cstr(&r->body), r->body.len) ||
+        hf_json_type_of(doc, 0) != HF_JSON_OBJECT) {
         err = "the body must be a JSON object like {\"name\":\"my-model\",\"organization\":\"me\"}";
         goto out;
     }
@@ -129,8 +125,7 @@ static int parse_create(hub_req *r, create_req *c)
         static const char *const types[] = {"model", "dataset", "space"};
         c->type = NULL;
         for (size_t i = 0; i < 3; i++)
-            if (hf_json_str_eq(doc, t, types[i]))
-                c->type = types[i];
+            if (hf_json_str_eq(doc, t, types[i])) c->type = types[i];
         if (!c->type) {
             err = "\"type\" must be \"model\", \"dataset\" or \"space\"";
             goto out;
@@ -189,18 +184,19 @@ static int check_names(hub_req *r, const create_req *c, hub_repo *repo)
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
         bad |= strcmp(c->ns, reserved[i]) == 0;
     if (!bad) {
-        bad = hf_buf_printf(&path, "/%s%s/%s", c->prefix, c->ns, c->name) || hub_repo_parse(r->h, path.ptr, repo) ||
-              repo->rest[0] != '\0' || strcmp(repo->ns, c->ns) != 0 || strcmp(repo->name, c->name) != 0;
-        if (bad)
-            hub_repo_clear(repo);
+        bad = hf_buf_printf(&path, "/%s%s/%s", c->prefix, c->ns, c->name) ||
+              hub_repo_parse(r->h, path.ptr, repo) || repo->rest[0] != '\0' || strcmp(repo->ns, c->ns) != 0 ||
+              strcmp(repo->name, c->name) != 0;
+        if (bad) hub_repo_clear(repo);
     }
     hf_buf_free(&path);
     if (bad)
-        hub_respond_error(r, MHD_HTTP_BAD_REQUEST,
-                          "invalid repo id '%.200s/%.200s': namespace and name are 1-96 characters of [A-Za-z0-9._-], "
-                          "not starting with '.' or '-', without '..', the name not ending in .git; "
-                          "'api', 'models', 'datasets' and 'spaces' are reserved namespaces",
-                          c->ns, c->name);
+        hub_respond_error(
+            r, MHD_HTTP_BAD_REQUEST,
+            "invalid repo id '%.200s/%.200s': namespace and name are 1-96 characters of [A-Za-z0-9._-], "
+            "not starting with '.' or '-', without '..', the name not ending in .git; "
+            "'api', 'models', 'datasets' and 'spaces' are reserved namespaces",
+            c->ns, c->name);
     return bad ? -1 : 0;
 }
 
@@ -228,36 +224,39 @@ static int build_repo(hub *h, const char *tmp_git, const create_req *c, const ch
 {
     hf_buf p = HF_BUF_INIT;
     int rc = -1;
-    char *argv[] = {"git", "init", "--bare", "-q", "--initial-branch=main", "--template=", (char *)tmp_git, NULL};
+    char *argv[] = {"git",         "init",          "--bare", "-q", "--initial-branch=main",
+                    "--template=", (char *)tmp_git, NULL};
     *what = "git init --bare";
     if (hub_run(argv) != 0) {
         errno = EIO;
         goto out;
     }
     *what = "writing the repo config";
-    if (hf_buf_printf(&p, "%s/config", tmp_git) || write_file(p.ptr, REPO_CONFIG, strlen(REPO_CONFIG), O_APPEND, 0666))
+    if (hf_buf_printf(&p, "%s/config", tmp_git) ||
+        write_file(p.ptr, REPO_CONFIG, strlen(REPO_CONFIG), O_APPEND, 0666))
         goto out;
     *what = "installing hooks/pre-receive";
     hf_buf_clear(&p);
-    if (hf_buf_printf(&p, "%s/hooks", tmp_git) || (mkdir(p.ptr, 0777) && errno != EEXIST))
-        goto out;
+    if (hf_buf_printf(&p, "%s/hooks", tmp_git) || (mkdir(p.ptr, 0777) && errno != EEXIST)) goto out;
     if (h->hooks_dir) {
         hf_buf src = HF_BUF_INIT;
         int err = hf_buf_printf(&src, "%s/pre-receive", h->hooks_dir) || hf_buf_puts(&p, "/pre-receive") ||
                   copy_file(src.ptr, p.ptr, 0755);
         hf_buf_free(&src);
-        if (err)
-            goto out;
+        if (err) goto out;
     } else {
-        fprintf(stderr, "hfgit-hub: warning: %s/%s has no pre-receive hook (no --hooks-dir): pushes are not checked\n",
-                c->ns, c->name);
+        (void)fprintf(
+            stderr,
+            "hfgit-hub: warning: %s/%s has no pre-receive hook (no --hooks-dir): pushes are not checked\n",
+            c->ns, c->name);
     }
     if (c->threshold > 0) {
         char num[32];
         int n = snprintf(num, sizeof(num), "%lld\n", (long long)c->threshold);
         *what = "writing hfgit-hub-threshold";
         hf_buf_clear(&p);
-        if (hf_buf_printf(&p, "%s/hfgit-hub-threshold", tmp_git) || write_file(p.ptr, num, (size_t)n, O_TRUNC, 0666))
+        if (hf_buf_printf(&p, "%s/hfgit-hub-threshold", tmp_git) ||
+            write_file(p.ptr, num, (size_t)n, O_TRUNC, 0666))
             goto out;
     }
     rc = 0;
@@ -320,16 +319,12 @@ static enum MHD_Result create_repo(hub_req *r)
         res = already_exists(r, &c);
         goto out;
     }
-    if (hf_buf_printf(&tmp, "%s/tmp/create-XXXXXX", r->h->root) || !mkdtemp(tmp.ptr))
-        goto fail;
+    if (hf_buf_printf(&tmp, "%s/tmp/create-XXXXXX", r->h->root) || !mkdtemp(tmp.ptr)) goto fail;
     made_tmp = 1;
-    if (hf_buf_printf(&tmp_git, "%s/repo.git", tmp.ptr))
-        goto fail;
-    if (build_repo(r->h, tmp_git.ptr, &c, &what))
-        goto fail;
+    if (hf_buf_printf(&tmp_git, "%s/repo.git", tmp.ptr)) goto fail;
+    if (build_repo(r->h, tmp_git.ptr, &c, &what)) goto fail;
     what = "creating the namespace dir";
-    if (mkdir_p2(r->h->root, c.dir, c.ns))
-        goto fail;
+    if (mkdir_p2(r->h->root, c.dir, c.ns)) goto fail;
     what = "moving the repo into place";
     if (renameat2(AT_FDCWD, tmp_git.ptr, AT_FDCWD, repo.git_dir, RENAME_NOREPLACE) &&
         (errno != EINVAL || rename(tmp_git.ptr, repo.git_dir))) {
@@ -342,8 +337,8 @@ static enum MHD_Result create_repo(hub_req *r)
     res = respond_created(r, &c);
     goto out;
 fail:
-    res = hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot create %s%s/%s: %s failed: %s", c.prefix, c.ns,
-                            c.name, what, strerror(errno));
+    res = hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot create %s%s/%s: %s failed: %s",
+                            c.prefix, c.ns, c.name, what, strerror(errno));
 out:
     if (made_tmp)
         rm_rf(tmp.ptr); /* what is left of it: all of it after a failure, the empty dir after success */
@@ -356,10 +351,8 @@ out:
 
 int hub_route_api(hub_req *r)
 {
-    if (strncmp(r->path, "/api/", 5) != 0)
-        return 0;
-    if (strcmp(r->path, "/api/repos/create") != 0)
-        return 0;
+    if (strncmp(r->path, "/api/", 5) != 0) return 0;
+    if (strcmp(r->path, "/api/repos/create") != 0) return 0;
     atomic_fetch_add(&r->h->stats.requests_api, 1);
     if (strcmp(r->method, "POST") != 0) {
         hub_respond_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST for /api/repos/create");

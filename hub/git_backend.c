@@ -4,8 +4,8 @@
  * Nothing is held in memory: a request body is spooled to an unlinked temp file under <root>/tmp as it
  * arrives, and that file becomes the CGI's stdin once the body is complete (no pipe to keep fed while the
  * CGI's own output blocks: no deadlock). The CGI's stdout is a pipe; its header block is parsed here and the
- * rest is streamed to the client by MHD's content reader, 64 KiB at a time. The child is reaped when MHD frees
- * the response (killed first, with its whole process group, if the client went away mid-stream).
+ * rest is streamed to the client by MHD's content reader, 64 KiB at a time. The child is reaped when MHD
+ * frees the response (killed first, with its whole process group, if the client went away mid-stream).
  *
  * Auth: reads are anonymous; the receive-pack service (advertisement and POST) needs the hub token.
  */
@@ -24,8 +24,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CGI_HEADER_MAX (64u * 1024)
-#define CGI_BLOCK (64u * 1024)
+#define CGI_HEADER_MAX ((size_t)64 * 1024)
+#define CGI_BLOCK ((size_t)64 * 1024)
 
 typedef struct git_req {
     hub_repo repo;
@@ -36,45 +36,58 @@ typedef struct git_req {
     int refused;     /* 404 or 401, answered once the body is in */
 } git_req;
 
+#define DECLINED "hook declined"
+
 /* The running CGI, owned by the MHD response (freed in its free callback). */
 typedef struct cgi_out {
     int fd;
     pid_t pid;
     char *pending; /* body bytes that arrived with the header block */
     size_t pending_len, pending_off;
-    int eof;
-    hub *h;           /* set for receive-pack POSTs: their report is watched for a declined hook */
+    int eof;       /* the whole output went out: the CGI is finishing, not to be killed */
+    uint64_t size; /* Content-Length from the CGI, or MHD_SIZE_UNKNOWN */
+    hub *h;        /* set for receive-pack POSTs: their report is watched for a declined hook */
     int counted;
-    char tail[32];    /* the end of the previous block, for a phrase split across reads */
+    char tail[sizeof(DECLINED)]; /* the end of the previous block */
+    size_t tail_len;
 } cgi_out;
 
-#define DECLINED "hook declined"
-
-/* Counts a push refused by pre-receive (the hook cannot reach the stats): receive-pack reports
- * "ng <ref> pre-receive hook declined" in its answer. */
+/* Counts a push refused by pre-receive (the hook cannot reach the stats): receive-pack's report says
+ * "ng <ref> pre-receive hook declined". The phrase may be split across two reads, hence the tail. */
 static void watch_declined(cgi_out *c, const char *data, size_t n)
 {
-    if (!c->h || c->counted)
-        return;
-    char joined[2 * sizeof(c->tail)];
-    size_t tl = strlen(c->tail), k = n < sizeof(c->tail) - 1 ? n : sizeof(c->tail) - 1;
-    memcpy(joined, c->tail, tl);
-    memcpy(joined + tl, data, k); /* the phrase split across the boundary */
-    if (memmem(joined, tl + k, DECLINED, strlen(DECLINED)) || memmem(data, n, DECLINED, strlen(DECLINED))) {
+    const size_t len = sizeof(DECLINED) - 1, keep = len - 1;
+    if (!c->h || c->counted) return;
+    char joined[2 * sizeof(DECLINED)];
+    size_t head = n < keep ? n : keep;
+    memcpy(joined, c->tail, c->tail_len);
+    memcpy(joined + c->tail_len, data, head);
+    if (memmem(data, n, DECLINED, len) || memmem(joined, c->tail_len + head, DECLINED, len)) {
         c->counted = 1;
         atomic_fetch_add(&c->h->stats.pushes_rejected, 1);
         return;
     }
-    size_t keep = strlen(DECLINED) - 1;
-    if (n >= keep) {
+    if (n >= keep) { /* the new tail: the last keep bytes of tail + data */
         memcpy(c->tail, data + n - keep, keep);
-        c->tail[keep] = '\0';
-    } else {
-        size_t total = tl + n, from = total > keep ? total - keep : 0;
-        memmove(joined, joined + from, total - from); /* joined holds tail + all of data here */
-        memcpy(c->tail, joined, total - from);
-        c->tail[total - from] = '\0';
+        c->tail_len = keep;
+    } else { /* joined holds tail + all of data */
+        size_t total = c->tail_len + n, drop = total > keep ? total - keep : 0;
+        memcpy(c->tail, joined + drop, total - drop);
+        c->tail_len = total - drop;
     }
+}
+
+/* A 500 is a hub fault the client cannot explain (git shows only the status): say it in the hub's log too. */
+static enum MHD_Result fail(hub_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static enum MHD_Result fail(hub_req *r, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    (void)fprintf(stderr, "hfgit-hub: %s %s: %s\n", r->method, r->path, msg);
+    return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", msg);
 }
 
 static int is_git_path(const char *rest)
@@ -87,10 +100,8 @@ static int is_git_path(const char *rest)
 static void git_req_free(hub_req *r)
 {
     git_req *g = r->state;
-    if (!g)
-        return;
-    if (g->body_fd >= 0)
-        close(g->body_fd);
+    if (!g) return;
+    if (g->body_fd >= 0) close(g->body_fd);
     hub_repo_clear(&g->repo);
     free(g);
     r->state = NULL;
@@ -101,8 +112,7 @@ static int spool(hub_req *r, const char *data, size_t len)
     git_req *g = r->state;
     while (len > 0 && !g->spool_errno) {
         ssize_t n = write(g->body_fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             g->spool_errno = errno; /* keep reading and discarding; on_done answers 500 */
             break;
@@ -121,36 +131,34 @@ static ssize_t cgi_read(void *cls, uint64_t pos, char *buf, size_t max)
     cgi_out *c = cls;
     if (c->pending_off < c->pending_len) {
         size_t n = c->pending_len - c->pending_off;
-        if (n > max)
-            n = max;
+        if (n > max) n = max;
         memcpy(buf, c->pending + c->pending_off, n);
         c->pending_off += n;
         watch_declined(c, buf, n);
+        c->eof |= c->size != MHD_SIZE_UNKNOWN && pos + n >= c->size;
         return (ssize_t)n;
     }
     for (;;) {
         ssize_t n = read(c->fd, buf, max);
         if (n > 0) {
             watch_declined(c, buf, (size_t)n);
+            c->eof |= c->size != MHD_SIZE_UNKNOWN && pos + (uint64_t)n >= c->size;
             return n;
         }
         if (n == 0) {
             c->eof = 1;
             return MHD_CONTENT_READER_END_OF_STREAM;
         }
-        if (errno != EINTR)
-            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (errno != EINTR) return MHD_CONTENT_READER_END_WITH_ERROR;
     }
 }
 
 static int reap(pid_t pid, int kill_first)
 {
     int status = 0;
-    if (kill_first)
-        kill(-pid, SIGTERM); /* the whole group: http-backend, upload-pack, pack-objects */
+    if (kill_first) kill(-pid, SIGTERM); /* the whole group: http-backend, upload-pack, pack-objects */
     while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
+        if (errno != EINTR) return -1;
     return status;
 }
 
@@ -159,47 +167,43 @@ static void cgi_free(void *cls)
     cgi_out *c = cls;
     close(c->fd);
     int status = reap(c->pid, !c->eof);
-    if (c->eof && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-        fprintf(stderr, "hfgit-hub: git http-backend exited with status %d\n",
-                WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    if (c->eof && status >= 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+        (void)fprintf(stderr, "hfgit-hub: git http-backend exited with status %d\n",
+                      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     free(c->pending);
     free(c);
 }
 
-/* Reads the CGI header block (up to a blank line) into *hdr; what follows it stays in c->pending. */
+/* Reads the CGI header block (up to a blank line) into *hdr; what follows it stays in c->pending. The body
+ * may arrive in the same read and is binary (a v0 ref advertisement holds NUL bytes), so the search is
+ * memmem over the bytes, and only the header part must be text. */
 static int read_header_block(cgi_out *c, hf_buf *hdr)
 {
     char chunk[8192];
     for (;;) {
-        char *end = hdr->ptr ? strstr(hdr->ptr, "\r\n\r\n") : NULL;
+        char *end = hdr->len ? memmem(hdr->ptr, hdr->len, "\r\n\r\n", 4) : NULL;
         size_t skip = 4;
-        char *lf = hdr->ptr ? strstr(hdr->ptr, "\n\n") : NULL;
+        char *lf = hdr->len ? memmem(hdr->ptr, hdr->len, "\n\n", 2) : NULL;
         if (lf && (!end || lf < end)) {
             end = lf;
             skip = 2;
         }
         if (end) {
-            size_t body_at = (size_t)(end - hdr->ptr) + skip;
+            size_t head = (size_t)(end - hdr->ptr), body_at = head + skip;
+            if (memchr(hdr->ptr, '\0', head)) return -1; /* not a CGI header block */
             c->pending_len = hdr->len - body_at;
             if (c->pending_len) {
-                if (!(c->pending = malloc(c->pending_len)))
-                    return -1;
+                if (!(c->pending = malloc(c->pending_len))) return -1;
                 memcpy(c->pending, hdr->ptr + body_at, c->pending_len);
             }
-            hdr->len = (size_t)(end - hdr->ptr) + skip / 2; /* keep the last header's line end */
+            hdr->len = head + skip / 2; /* keep the last header's line end */
             hdr->ptr[hdr->len] = '\0';
             return 0;
         }
-        if (hdr->len >= CGI_HEADER_MAX)
-            return -1;
+        if (hdr->len >= CGI_HEADER_MAX) return -1;
         ssize_t n = read(c->fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        /* A NUL in a header block is garbage; strstr would stop at it, so refuse it outright. */
-        if (memchr(chunk, '\0', (size_t)n) || hf_buf_put(hdr, chunk, (size_t)n))
-            return -1;
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0 || hf_buf_put(hdr, chunk, (size_t)n)) return -1;
     }
 }
 
@@ -209,26 +213,26 @@ static int header_is(const char *line, size_t n, const char *name)
     return n > k && strncasecmp(line, name, k) == 0 && line[k] == ':';
 }
 
-/* Builds the response from the header block: Status and Content-Length are MHD's business, the rest is copied. */
+/* Builds the response from the header block: Status and Content-Length are MHD's business, the rest is
+ * copied. */
 static enum MHD_Result queue_cgi_response(hub_req *r, cgi_out *c, const hf_buf *hdr)
 {
     unsigned status = MHD_HTTP_OK;
     uint64_t size = MHD_SIZE_UNKNOWN;
     struct MHD_Response *resp = NULL;
     char *copy = strdup(hf_buf_cstr(hdr));
-    if (!copy)
-        goto fail;
+    if (!copy) goto fail;
     /* Content-Length first: it must be known when the response is created. */
     for (char *line = copy; *line;) {
         size_t n = strcspn(line, "\r\n");
-        if (header_is(line, n, "Content-Length"))
-            size = strtoull(line + 15, NULL, 10);
+        if (header_is(line, n, "Content-Length")) size = strtoull(line + 15, NULL, 10);
         line += n;
         line += strspn(line, "\r\n");
     }
+    c->size = size;
+    c->eof = size == 0; /* nothing to read: the reader will not be called */
     resp = MHD_create_response_from_callback(size, CGI_BLOCK, cgi_read, c, cgi_free);
-    if (!resp)
-        goto fail;
+    if (!resp) goto fail;
     c = NULL; /* owned by resp now */
     for (char *line = copy; *line;) {
         size_t n = strcspn(line, "\r\n");
@@ -240,10 +244,9 @@ static enum MHD_Result queue_cgi_response(hub_req *r, cgi_out *c, const hf_buf *
             char *value = colon + 1 + strspn(colon + 1, " \t");
             if (strcasecmp(line, "Status") == 0) {
                 unsigned s = (unsigned)strtoul(value, NULL, 10);
-                if (s >= 100 && s < 600)
-                    status = s;
-            } else if (strcasecmp(line, "Content-Length") && strcasecmp(line, "Transfer-Encoding") &&
-                       strcasecmp(line, "Connection")) {
+                if (s >= 100 && s < 600) status = s;
+            } else if (strcasecmp(line, "Content-Length") != 0 &&
+                       strcasecmp(line, "Transfer-Encoding") != 0 && strcasecmp(line, "Connection") != 0) {
                 MHD_add_response_header(resp, line, value);
             }
         }
@@ -256,19 +259,17 @@ static enum MHD_Result queue_cgi_response(hub_req *r, cgi_out *c, const hf_buf *
     return rc;
 fail:
     free(copy);
-    if (c)
-        cgi_free(c);
-    return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (c) cgi_free(c);
+    return fail(r, "%s", "out of memory");
 }
 
 /* ---- running the CGI ---- */
 
 static void remote_addr(hub_req *r, char *out, size_t n)
 {
-    snprintf(out, n, "127.0.0.1");
+    (void)snprintf(out, n, "127.0.0.1");
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !ci->client_addr)
-        return;
+    if (!ci || !ci->client_addr) return;
     if (ci->client_addr->sa_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out, (socklen_t)n);
     else if (ci->client_addr->sa_family == AF_INET6)
@@ -282,7 +283,8 @@ typedef struct cgi_vars {
     int err;
 } cgi_vars;
 
-static void var_add(cgi_vars *cv, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void var_add(cgi_vars *cv, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void var_add(cgi_vars *cv, const char *name, const char *fmt, ...)
 {
     hf_buf b = HF_BUF_INIT;
@@ -300,8 +302,7 @@ static void var_add(cgi_vars *cv, const char *name, const char *fmt, ...)
 
 static void var_opt(cgi_vars *cv, const char *name, const char *value)
 {
-    if (value)
-        var_add(cv, name, "%s", value);
+    if (value) var_add(cv, name, "%s", value);
 }
 
 static char **cgi_env(hub_req *r, git_req *g)
@@ -322,13 +323,11 @@ static char **cgi_env(hub_req *r, git_req *g)
     var_add(&cv, "GATEWAY_INTERFACE", "CGI/1.1");
     var_add(&cv, "REQUEST_METHOD", "%s", r->method);
     var_add(&cv, "REMOTE_ADDR", "%s", addr);
-    if (g->body_fd >= 0)
-        var_add(&cv, "CONTENT_LENGTH", "%llu", (unsigned long long)g->body_len);
+    if (g->body_fd >= 0) var_add(&cv, "CONTENT_LENGTH", "%llu", (unsigned long long)g->body_len);
     var_opt(&cv, "CONTENT_TYPE", hub_header(r, "Content-Type"));
     var_opt(&cv, "HTTP_CONTENT_ENCODING", hub_header(r, "Content-Encoding"));
     var_opt(&cv, "GIT_PROTOCOL", hub_header(r, "Git-Protocol"));
-    if (g->authed)
-        var_add(&cv, "REMOTE_USER", "hf");
+    if (g->authed) var_add(&cv, "REMOTE_USER", "hf");
     char **env = cv.err ? NULL : hub_env_build((const char *const *)cv.v);
     for (size_t i = 0; i < cv.n; i++)
         free(cv.v[i]);
@@ -339,16 +338,14 @@ static enum MHD_Result run_cgi(hub_req *r)
 {
     git_req *g = r->state;
     if (g->spool_errno)
-        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the request body in %s/tmp: %s",
-                                 r->h->root, strerror(g->spool_errno));
+        return fail(r, "cannot store the request body in %s/tmp: %s", r->h->root, strerror(g->spool_errno));
     if (g->body_fd >= 0 && lseek(g->body_fd, 0, SEEK_SET) < 0)
-        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot rewind the request body");
+        return fail(r, "%s", "cannot rewind the request body");
     char **env = cgi_env(r, g);
     int p[2];
     if (!env || pipe2(p, O_CLOEXEC)) {
         hub_env_free(env);
-        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot start git http-backend: %s",
-                                 strerror(errno));
+        return fail(r, "cannot start git http-backend: %s", strerror(errno));
     }
     char *argv[] = {"git", "http-backend", NULL};
     pid_t pid;
@@ -358,19 +355,18 @@ static enum MHD_Result run_cgi(hub_req *r)
     close(p[1]);
     if (rc) {
         close(p[0]);
-        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot run git http-backend: %s",
-                                 strerror(spawn_errno));
+        return fail(r, "cannot run git http-backend: %s", strerror(spawn_errno));
     }
     cgi_out *c = calloc(1, sizeof(*c));
     if (!c) {
         close(p[0]);
         reap(pid, 1);
-        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return fail(r, "%s", "out of memory");
     }
     c->fd = p[0];
     c->pid = pid;
-    if (strcmp(g->repo.rest, "/git-receive-pack") == 0)
-        c->h = r->h;
+    c->size = MHD_SIZE_UNKNOWN;
+    if (strcmp(g->repo.rest, "/git-receive-pack") == 0) c->h = r->h;
     hf_buf hdr = HF_BUF_INIT;
     if (read_header_block(c, &hdr)) {
         hf_buf_free(&hdr);
@@ -378,9 +374,8 @@ static enum MHD_Result run_cgi(hub_req *r)
         int status = reap(c->pid, 1);
         free(c->pending);
         free(c);
-        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                 "git http-backend failed for %s/%s (exit status %d); see the hub's log",
-                                 g->repo.ns, g->repo.name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return fail(r, "git http-backend failed for %s/%s (exit status %d); see the hub's log", g->repo.ns,
+                    g->repo.name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }
     enum MHD_Result res = queue_cgi_response(r, c, &hdr);
     hf_buf_free(&hdr);
@@ -391,16 +386,19 @@ static enum MHD_Result run_cgi(hub_req *r)
 
 static const char *repo_prefix(const hub_repo *repo)
 {
-    return strcmp(repo->type, "models") == 0 ? "" : strcmp(repo->type, "datasets") == 0 ? "datasets/" : "spaces/";
+    return strcmp(repo->type, "models") == 0     ? ""
+           : strcmp(repo->type, "datasets") == 0 ? "datasets/"
+                                                 : "spaces/";
 }
 
 static enum MHD_Result refuse(hub_req *r, const hub_repo *repo, int status)
 {
     if (status == MHD_HTTP_UNAUTHORIZED)
-        return hub_respond_unauthorized(r, "Invalid credentials: pushing needs the hub token (Bearer, or Basic "
-                                           "with the token as password)");
-    return hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Repository not found: %s%s/%s", repo_prefix(repo), repo->ns,
-                             repo->name);
+        return hub_respond_unauthorized(r,
+                                        "Invalid credentials: pushing needs the hub token (Bearer, or Basic "
+                                        "with the token as password)");
+    return hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Repository not found: %s%s/%s", repo_prefix(repo),
+                             repo->ns, repo->name);
 }
 
 static int discard(hub_req *r, const char *data, size_t len)
@@ -419,8 +417,7 @@ static enum MHD_Result refuse_later(hub_req *r)
 int hub_route_git(hub_req *r)
 {
     hub_repo repo;
-    if (hub_repo_parse(r->h, r->path, &repo))
-        return 0;
+    if (hub_repo_parse(r->h, r->path, &repo)) return 0;
     if (!is_git_path(repo.rest)) {
         hub_repo_clear(&repo);
         return 0;
@@ -430,7 +427,7 @@ int hub_route_git(hub_req *r)
     int post = strcmp(r->method, "POST") == 0;
     int push = strcmp(repo.rest, "/git-receive-pack") == 0 ||
                (strcmp(repo.rest, "/info/refs") == 0 && service && strcmp(service, "git-receive-pack") == 0);
-    int refused = !hub_repo_exists(&repo)          ? MHD_HTTP_NOT_FOUND
+    int refused = !hub_repo_exists(&repo)      ? MHD_HTTP_NOT_FOUND
                   : push && !hub_authorized(r) ? MHD_HTTP_UNAUTHORIZED
                                                : 0;
     if (refused && !post) {
@@ -441,7 +438,7 @@ int hub_route_git(hub_req *r)
     git_req *g = calloc(1, sizeof(*g));
     if (!g) {
         hub_repo_clear(&repo);
-        hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        fail(r, "%s", "out of memory");
         return 1;
     }
     g->repo = repo;

@@ -40,8 +40,7 @@ static void free_refusal(hub_req *r)
 
 int lfs_refuse(hub_req *r, unsigned status, const char *fmt, ...)
 {
-    if (r->on_free)
-        r->on_free(r);
+    if (r->on_free) r->on_free(r);
     r->state = NULL;
     r->on_free = NULL;
     refusal *f = calloc(1, sizeof(*f));
@@ -67,13 +66,15 @@ int lfs_check_signed(hub_req *r, int allow_auth)
         /* S3 answers 400 when a presigned URL also carries an Authorization header; clients must not send
          * their token to an object store. Counted so tests can assert it never happens. */
         atomic_fetch_add(&r->h->stats.auth_on_signed_urls, 1);
-        return lfs_refuse(r, MHD_HTTP_BAD_REQUEST,
-                          "InvalidArgument: Only one auth mechanism allowed; this URL is presigned, so the request "
-                          "must not carry an Authorization header");
+        return lfs_refuse(
+            r, MHD_HTTP_BAD_REQUEST,
+            "InvalidArgument: Only one auth mechanism allowed; this URL is presigned, so the request "
+            "must not carry an Authorization header");
     }
     int s = hub_check_signature(r);
     if (s == -2)
-        return lfs_refuse(r, MHD_HTTP_FORBIDDEN, "AccessDenied: Request has expired (ask the batch API for a new URL)");
+        return lfs_refuse(r, MHD_HTTP_FORBIDDEN,
+                          "AccessDenied: Request has expired (ask the batch API for a new URL)");
     if (s)
         return lfs_refuse(r, MHD_HTTP_FORBIDDEN,
                           "SignatureDoesNotMatch: the request signature does not match this URL (use the URL "
@@ -96,14 +97,11 @@ int lfs_object_path(const char *git_dir, const char *oid, hf_buf *out)
 int lfs_mkdirs_for(const char *path)
 {
     char *p = strdup(path);
-    if (!p)
-        return -1;
+    if (!p) return -1;
     char *slash = strrchr(p, '/');
-    if (slash)
-        *slash = '\0';
+    if (slash) *slash = '\0';
     for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
+        if (*s != '/') continue;
         *s = '\0';
         if (mkdir(p, 0777) && errno != EEXIST) {
             free(p);
@@ -124,8 +122,7 @@ uint64_t lfs_repo_threshold(const hub *h, const char *git_dir)
         FILE *f = fopen(path.ptr, "r");
         unsigned long long t;
         if (f) {
-            if (fscanf(f, "%llu", &t) == 1 && t > 0)
-                v = t;
+            if (fscanf(f, "%llu", &t) == 1 && t > 0) v = t;
             fclose(f);
         }
     }
@@ -136,8 +133,7 @@ uint64_t lfs_repo_threshold(const hub *h, const char *git_dir)
 int lfs_content_length(hub_req *r, uint64_t *out)
 {
     const char *cl = hub_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (!cl || !*cl || strlen(cl) > 19 || strspn(cl, "0123456789") != strlen(cl))
-        return -1;
+    if (!cl || !*cl || strlen(cl) > 19 || strspn(cl, "0123456789") != strlen(cl)) return -1;
     *out = strtoull(cl, NULL, 10);
     return 0;
 }
@@ -154,8 +150,7 @@ void lfs_stat_peak(atomic_long *peak, long value)
 static int starts(const char *s, const char *prefix, const char **tail)
 {
     size_t n = strlen(prefix);
-    if (strncmp(s, prefix, n) != 0)
-        return 0;
+    if (strncmp(s, prefix, n) != 0) return 0;
     *tail = s + n;
     return 1;
 }
@@ -163,29 +158,22 @@ static int starts(const char *s, const char *prefix, const char **tail)
 int hub_route_lfs(hub_req *r)
 {
     const char *tail;
-    if (starts(r->path, "/__object/", &tail))
-        return lfs_route_object(r, tail);
-    if (starts(r->path, "/__verify/", &tail))
-        return lfs_route_verify(r, tail);
-    if (starts(r->path, "/__part/", &tail))
-        return lfs_route_part(r, tail);
-    if (starts(r->path, "/__complete/", &tail))
-        return lfs_route_complete(r, tail);
-    if (!strstr(r->path, "/info/lfs"))
-        return 0;
+    if (starts(r->path, "/__object/", &tail)) return lfs_route_object(r, tail);
+    if (starts(r->path, "/__verify/", &tail)) return lfs_route_verify(r, tail);
+    if (starts(r->path, "/__part/", &tail)) return lfs_route_part(r, tail);
+    if (starts(r->path, "/__complete/", &tail)) return lfs_route_complete(r, tail);
+    if (!strstr(r->path, "/info/lfs")) return 0;
     hub_repo repo;
-    if (hub_repo_parse(r->h, r->path, &repo))
-        return 0;
+    if (hub_repo_parse(r->h, r->path, &repo)) return 0;
     if (strcmp(repo.rest, "/info/lfs/objects/batch") == 0)
         return lfs_route_batch(r, &repo); /* owns repo from here */
     int mine = strcmp(repo.rest, "/info/lfs") == 0 || strncmp(repo.rest, "/info/lfs/", 10) == 0;
     int locks = strncmp(repo.rest, "/info/lfs/locks", 15) == 0;
     hub_repo_clear(&repo);
-    if (!mine)
-        return 0;
+    if (!mine) return 0;
     atomic_fetch_add(&r->h->stats.requests_other, 1);
-    /* git-lfs asks for locks/verify before each push; 501 makes it set lfs.<url>.locksverify=false quietly. */
-    if (locks)
-        return lfs_refuse(r, MHD_HTTP_NOT_IMPLEMENTED, "file locking is not supported by this server");
+    /* git-lfs asks for locks/verify before each push; 501 makes it set lfs.<url>.locksverify=false quietly.
+     */
+    if (locks) return lfs_refuse(r, MHD_HTTP_NOT_IMPLEMENTED, "file locking is not supported by this server");
     return lfs_refuse(r, MHD_HTTP_NOT_FOUND, "no such LFS endpoint: %s %s", r->method, r->path);
 }

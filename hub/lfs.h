@@ -1,15 +1,15 @@
 /*
  * lfs.h: the LFS side of hfgit-hub, shared between lfs.c (routing, refusals, paths), lfs_sink.c (request
- * bodies streamed to files), lfs_batch.c, lfs_object.c (basic object PUT/GET, verify) and lfs_multipart.c
- * (upload meta, part PUT, completion). Not installed.
+ * bodies streamed to files), lfs_batch.c, lfs_object.c (basic object PUT/GET, verify), lfs_multipart.c
+ * (upload meta, part PUT) and lfs_complete.c (completion). Not installed.
  *
- * URLs the hub hands out (all signed, see sign.c; <repo> is "ns/name", "datasets/ns/name" or "spaces/ns/name"):
- *   PUT  /__object/<repo>/<oid>         basic upload          (S3-like: Authorization refused)
- *   GET  /__object/<repo>/<oid>         download, one Range   (S3-like)
- *   POST /__verify/<repo>               verify {oid,size}     (a Hub endpoint: Authorization tolerated)
- *   PUT  /__part/<upload id>/<n>        multipart part n      (S3-like; ETag = quoted MD5)
- *   POST /__complete/<repo>/<upload id> completion            (S3-like; the repo in the path keeps a retried
- *                                                              completion idempotent once the upload dir is gone)
+ * URLs the hub hands out, all signed (sign.c); <repo> is "ns/name", "datasets/ns/name" or "spaces/ns/name":
+ *   PUT  /__object/<repo>/<oid>          basic upload (S3-like: an Authorization header is refused)
+ *   GET  /__object/<repo>/<oid>          download, one Range allowed (S3-like)
+ *   POST /__verify/<repo>                verify {oid,size} (a Hub endpoint: Authorization tolerated)
+ *   PUT  /__part/<upload id>/<n>         multipart part n (S3-like; ETag = quoted MD5)
+ *   POST /__complete/<repo>/<upload id>  completion (S3-like; the repo in the path keeps a retried
+ *                                        completion idempotent once the upload dir is gone)
  * Signed URLs live outside the repo's LFS URL so git-lfs's per-URL access mode (lfs.<url>.access, a prefix
  * match) never attaches credentials to them.
  *
@@ -28,8 +28,8 @@
 #define LFS_MEDIA_TYPE "application/vnd.git-lfs+json"
 #define LFS_MAX_OBJECT_SIZE 50000000000ull /* the Hub's 50 GB per file */
 #define LFS_MAX_PARTS 10000
-#define LFS_MAX_PART_SIZE (5ull << 30)     /* S3: 5 GiB per part */
-#define LFS_UPLOAD_ID_LEN 32               /* hex characters */
+#define LFS_MAX_PART_SIZE (5ull << 30) /* S3: 5 GiB per part */
+#define LFS_UPLOAD_ID_LEN 32           /* hex characters */
 
 /* ---- lfs.c: helpers ---- */
 
@@ -54,33 +54,39 @@ int lfs_content_length(hub_req *r, uint64_t *out);
 void lfs_stat_peak(atomic_long *peak, long value);
 
 /* ---- lfs_sink.c: a request body streamed into a temp file, hashed on the way ---- */
+typedef struct lfs_hasher lfs_hasher; /* helper thread hashing large bodies (lfs_sink.c) */
 typedef struct lfs_sink {
     int fd;
-    char *tmp_path;        /* NULL once renamed or removed */
+    char *tmp_path; /* NULL once renamed or removed */
     hf_digest *digest;
-    uint64_t expected;     /* bytes announced by Content-Length */
+    lfs_hasher *hasher; /* NULL: hashed inline */
+    uint64_t expected;  /* bytes announced by Content-Length */
     uint64_t received;
     uint64_t throttle_t0, throttle_bytes;
-    int overflow;          /* more bytes than announced */
-    int io_error;          /* errno of a failed write */
+    int overflow; /* more bytes than announced */
+    int io_error; /* errno of a failed write */
 } lfs_sink;
 
 /* Opens a temp file in dir (same file system as the destination). type: HF_DIGEST_SHA256 or HF_DIGEST_MD5. */
 int lfs_sink_open(lfs_sink *s, const char *dir, int digest_type, uint64_t expected);
-/* Throttles (bandwidth cap), hashes, writes and counts stats.bytes_received. A write error or more bytes
- * than announced only set io_error / overflow (the caller answers once the body is in). Returns 0. */
+/* Hashes and writes. A write error or more bytes than expected only set io_error / overflow (the caller
+ * answers once the body is in). */
+void lfs_sink_put(lfs_sink *s, const char *data, size_t len);
+/* lfs_sink_put for request bodies: also throttles (bandwidth cap) and counts stats.bytes_received. Returns 0.
+ */
 int lfs_sink_write(hub *h, lfs_sink *s, const char *data, size_t len);
-/* fsync-free close, digest into hex (65 bytes), rename into dest. 0 or -1 (errno). */
+/* Waits for the hasher, closes (no fsync), digest into hex (65 bytes for SHA-256, 33 for MD5). 0 or -1
+ * (errno). lfs_sink_commit renames the file to dest (creating its directory). */
 int lfs_sink_finish(lfs_sink *s, char *hex);
 int lfs_sink_commit(lfs_sink *s, const char *dest);
 /* Removes the temp file if still there; frees everything. */
 void lfs_sink_discard(lfs_sink *s);
 
 /* ---- routes (each: 0 = not mine, 1 = handled) ---- */
-int lfs_route_batch(hub_req *r, hub_repo *repo);    /* takes ownership of repo */
-int lfs_route_object(hub_req *r, const char *tail); /* tail: "<repo>/<oid>" */
-int lfs_route_verify(hub_req *r, const char *tail); /* tail: "<repo>" */
-int lfs_route_part(hub_req *r, const char *tail);   /* tail: "<id>/<n>" */
+int lfs_route_batch(hub_req *r, hub_repo *repo);      /* takes ownership of repo */
+int lfs_route_object(hub_req *r, const char *tail);   /* tail: "<repo>/<oid>" */
+int lfs_route_verify(hub_req *r, const char *tail);   /* tail: "<repo>" */
+int lfs_route_part(hub_req *r, const char *tail);     /* tail: "<id>/<n>" */
 int lfs_route_complete(hub_req *r, const char *tail); /* tail: "<repo>/<id>" */
 
 /* ---- lfs_multipart.c: what the batch needs ---- */

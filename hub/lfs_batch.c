@@ -2,12 +2,13 @@
  * lfs_batch.c: POST <repo>[.git]/info/lfs/objects/batch (reference/git-lfs-3.3.0.md §7, design.md §3).
  *
  * The answer must decode with git-lfs 3.3.0's Go structs: header values are strings (chunk_size too),
- * expires_in is an integer, actions hold objects only (never arrays), and the Content-Type is the git-lfs one.
+ * expires_in is an integer, actions hold objects only (never arrays), and the Content-Type is the git-lfs
+ * one.
  *
  * Upload, per object: already stored -> no actions; below the repo's threshold -> a basic PUT action plus
- * verify; at or above it -> Hub-style multipart (upload.href = completion URL, upload.header = part URLs under
- * "00001".. plus "chunk_size") when the client advertised "multipart", else a 422 object error telling the
- * user to run `hfgit lfs-enable-largefiles`. git-lfs picks one adapter per batch *response*, so when any
+ * verify; at or above it -> Hub-style multipart (upload.href = completion URL, upload.header = part URLs
+ * under "00001".. plus "chunk_size") when the client advertised "multipart", else a 422 object error telling
+ * the user to run `hfgit lfs-enable-largefiles`. git-lfs picks one adapter per batch *response*, so when any
  * object goes multipart the whole answer says "multipart": the agent treats an action without chunk_size as
  * one plain PUT (design.md §2), which makes mixed batches work.
  * Download: a signed GET per object, or a 404 object error. Every action is signed and the objects say
@@ -29,7 +30,7 @@
 enum kind { K_ERROR, K_STORED, K_BASIC, K_MULTIPART, K_DOWNLOAD };
 
 typedef struct item {
-    char *oid;      /* as sent (may be invalid; echoed back in errors) */
+    char *oid; /* as sent (may be invalid; echoed back in errors) */
     int64_t size;
     enum kind kind;
     int code;
@@ -55,8 +56,7 @@ static int advertises(const hf_json *doc, const char *name)
 {
     int arr = hf_json_get(doc, 0, "transfers");
     for (int i = 0; i < hf_json_count(doc, arr); i++)
-        if (hf_json_str_eq(doc, hf_json_at(doc, arr, i), name))
-            return 1;
+        if (hf_json_str_eq(doc, hf_json_at(doc, arr, i), name)) return 1;
     return 0;
 }
 
@@ -87,12 +87,13 @@ static void classify(hub *h, const hub_repo *repo, item *it, int upload, int mul
         return;
     }
     if (stored) {
-        item_error(it, 422, "Object %s is stored with %lld bytes, not %" PRId64, it->oid, (long long)st.st_size,
-                   it->size);
+        item_error(it, 422, "Object %s is stored with %lld bytes, not %" PRId64, it->oid,
+                   (long long)st.st_size, it->size);
         return;
     }
     if ((uint64_t)it->size > LFS_MAX_OBJECT_SIZE) {
-        item_error(it, 422, "Object %s is %" PRId64 " bytes: over the 50 GB limit per LFS file", it->oid, it->size);
+        item_error(it, 422, "Object %s is %" PRId64 " bytes: over the 50 GB limit per LFS file", it->oid,
+                   it->size);
         return;
     }
     if ((uint64_t)it->size < threshold || it->size == 0) {
@@ -101,7 +102,8 @@ static void classify(hub *h, const hub_repo *repo, item *it, int upload, int mul
     }
     if (!multipart_ok) {
         item_error(it, 422,
-                   "Object %s is %" PRId64 " bytes, at or above this repository's multipart threshold (%" PRIu64
+                   "Object %s is %" PRId64
+                   " bytes, at or above this repository's multipart threshold (%" PRIu64
                    " bytes): files this large must be uploaded in parts by the multipart transfer agent. Run "
                    "`hfgit lfs-enable-largefiles <repo dir>` in your clone, then push again.",
                    it->oid, it->size, threshold);
@@ -113,8 +115,7 @@ static void classify(hub *h, const hub_repo *repo, item *it, int upload, int mul
 static int signed_action(hf_jw *w, hub *h, const char *name, const char *path, long expires_in, int header)
 {
     hf_buf url = HF_BUF_INIT;
-    if (hub_sign_url(h, path, &url))
-        return -1;
+    if (hub_sign_url(h, path, &url)) return -1;
     hf_jw_key(w, name);
     hf_jw_obj_begin(w);
     hf_jw_kstr(w, "href", url.ptr);
@@ -146,8 +147,7 @@ static int multipart_action(hf_jw *w, hub *h, const hub_repo *repo, const char *
     }
     hf_buf path = HF_BUF_INIT, url = HF_BUF_INIT;
     int rc = hf_buf_printf(&path, "/__complete/%s/%s", repo_path, id) || hub_sign_url(h, path.ptr, &url);
-    if (rc)
-        goto out;
+    if (rc) goto out;
     hf_jw_key(w, "upload");
     hf_jw_obj_begin(w);
     hf_jw_kstr(w, "href", url.ptr);
@@ -159,8 +159,7 @@ static int multipart_action(hf_jw *w, hub *h, const hub_repo *repo, const char *
         hf_buf_clear(&path);
         hf_buf_clear(&url);
         rc = hf_buf_printf(&path, "/__part/%s/%" PRIu64, id, n) || hub_sign_url(h, path.ptr, &url);
-        if (!rc)
-            hf_jw_kstr(w, key, url.ptr);
+        if (!rc) hf_jw_kstr(w, key, url.ptr);
     }
     char chunk[24];
     snprintf(chunk, sizeof(chunk), "%" PRIu64, m.chunk);
@@ -177,8 +176,7 @@ out:
 /* "ns/name", "datasets/ns/name", "spaces/ns/name" */
 static int repo_path(const hub_repo *repo, hf_buf *out)
 {
-    if (strcmp(repo->type, "models") == 0)
-        return hf_buf_printf(out, "%s/%s", repo->ns, repo->name);
+    if (strcmp(repo->type, "models") == 0) return hf_buf_printf(out, "%s/%s", repo->ns, repo->name);
     return hf_buf_printf(out, "%s/%s/%s", repo->type, repo->ns, repo->name);
 }
 
@@ -200,15 +198,15 @@ static int write_object(hf_jw *w, hub *h, const hub_repo *repo, const char *rpat
         hf_jw_kbool(w, "authenticated", 1);
         hf_jw_key(w, "actions");
         hf_jw_obj_begin(w);
-        rc = hf_buf_printf(&obj, "/__object/%s/%s", rpath, it->oid) || hf_buf_printf(&ver, "/__verify/%s", rpath);
+        rc = hf_buf_printf(&obj, "/__object/%s/%s", rpath, it->oid) ||
+             hf_buf_printf(&ver, "/__verify/%s", rpath);
         if (!rc && it->kind == K_DOWNLOAD)
             rc = signed_action(w, h, "download", obj.ptr, life, 0);
         else if (!rc && it->kind == K_BASIC)
             rc = signed_action(w, h, "upload", obj.ptr, life, 1);
         else if (!rc)
             rc = multipart_action(w, h, repo, rpath, it, life, err);
-        if (!rc && it->kind != K_DOWNLOAD)
-            rc = signed_action(w, h, "verify", ver.ptr, life, 0);
+        if (!rc && it->kind != K_DOWNLOAD) rc = signed_action(w, h, "verify", ver.ptr, life, 0);
         hf_jw_obj_end(w);
         hf_buf_free(&obj);
         hf_buf_free(&ver);
@@ -233,7 +231,8 @@ static enum MHD_Result batch_done(hub_req *r)
     int upload = hf_json_str_eq(doc, op, "upload");
     int halgo = hf_json_get(doc, 0, "hash_algo");
     if (!upload && !hf_json_str_eq(doc, op, "download")) {
-        res = hub_respond_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "operation must be \"upload\" or \"download\"");
+        res = hub_respond_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                                "operation must be \"upload\" or \"download\"");
         goto out;
     }
     if (upload && !hub_authorized(r)) {
@@ -248,7 +247,8 @@ static enum MHD_Result batch_done(hub_req *r)
         res = hub_respond_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "\"objects\" must be an array");
         goto out;
     }
-    if (halgo >= 0 && !hf_json_str_eq(doc, halgo, "sha256")) {
+    /* huggingface.js spells it "sha_256". */
+    if (halgo >= 0 && !hf_json_str_eq(doc, halgo, "sha256") && !hf_json_str_eq(doc, halgo, "sha_256")) {
         res = hub_respond_error(r, MHD_HTTP_CONFLICT, "unsupported hash algorithm: only sha256 is supported");
         goto out;
     }
@@ -313,8 +313,7 @@ static int json_type(const char *ct)
     static const char *const ok[] = {LFS_MEDIA_TYPE, "application/json"};
     for (size_t i = 0; i < 2; i++) {
         size_t n = strlen(ok[i]);
-        if (strncasecmp(ct, ok[i], n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '))
-            return 1;
+        if (strncasecmp(ct, ok[i], n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ')) return 1;
     }
     return 0;
 }

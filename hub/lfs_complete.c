@@ -4,10 +4,10 @@
  * Body: {"oid":"<sha256>","parts":[{"partNumber":1,"etag":"\"<md5>\""},...]} (application/json from the
  * reference agent, the git-lfs type from huggingface_hub's HTTP path). Before the object appears: the oid is
  * the upload's, part numbers are 1..N exactly once and in order, each ETag is the one the part PUT answered
- * (quotes included), every part is there with its exact size, and the SHA-256 of the concatenation is the oid.
- * The parts are concatenated into <root>/tmp while hashing and renamed into the object path only on a match,
- * so a refused completion leaves no object. A completion for an object the repo already has answers 200
- * (a retry after a lost answer finds the upload dir gone but the object there).
+ * (quotes included), every part is there with its exact size, and the SHA-256 of the concatenation is the
+ * oid. The parts are concatenated into <root>/tmp while hashing and renamed into the object path only on a
+ * match, so a refused completion leaves no object. A completion for an object the repo already has answers
+ * 200 (a retry after a lost answer finds the upload dir gone but the object there).
  */
 #include "lfs.h"
 
@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #define COMPLETE_BODY_LIMIT (4u << 20) /* 10,000 parts of ~80 bytes, with room */
-#define COPY_BLOCK (4u << 20)
+#define COPY_BLOCK (1u << 20)
 
 typedef struct complete_req {
     hub_repo repo;
@@ -35,19 +35,15 @@ typedef struct complete_req {
 static void remove_upload(hub *h, const char *id)
 {
     hf_buf dir = HF_BUF_INIT, f = HF_BUF_INIT;
-    if (hf_buf_printf(&dir, "%s/uploads/%s", h->root, id))
-        return;
+    if (hf_buf_printf(&dir, "%s/uploads/%s", h->root, id)) return;
     DIR *d = opendir(dir.ptr);
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
         hf_buf_clear(&f);
-        if (hf_buf_printf(&f, "%s/%s", dir.ptr, e->d_name) == 0)
-            unlink(f.ptr);
+        if (hf_buf_printf(&f, "%s/%s", dir.ptr, e->d_name) == 0) unlink(f.ptr);
     }
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     rmdir(dir.ptr);
     hf_buf_free(&dir);
     hf_buf_free(&f);
@@ -71,16 +67,15 @@ static void stored_etag(hub *h, const char *id, int n, char *out, size_t osz)
     FILE *f = hf_buf_printf(&path, "%s/uploads/%s/%d.etag", h->root, id, n) ? NULL : fopen(path.ptr, "r");
     out[0] = '\0';
     if (f) {
-        if (!fgets(out, (int)osz, f))
-            out[0] = '\0';
+        if (!fgets(out, (int)osz, f)) out[0] = '\0';
         fclose(f);
     }
     hf_buf_free(&path);
 }
 
 /* Checks parts[i] (which must be part i + 1); 0, or an HTTP status with msg filled. */
-static unsigned check_part(hub *h, const char *id, const lfs_upload_meta *m, const hf_json *doc, int el, int i,
-                           char *msg, size_t msz)
+static unsigned check_part(hub *h, const char *id, const lfs_upload_meta *m, const hf_json *doc, int el,
+                           int i, char *msg, size_t msz)
 {
     int64_t num = 0;
     int n = i + 1;
@@ -94,7 +89,8 @@ static unsigned check_part(hub *h, const char *id, const lfs_upload_meta *m, con
         return MHD_HTTP_BAD_REQUEST;
     }
     if (num != n) {
-        snprintf(msg, msz, "part numbers must be 1..%" PRIu64 ", each once and in order: parts[%d] is %" PRId64,
+        snprintf(msg, msz,
+                 "part numbers must be 1..%" PRIu64 ", each once and in order: parts[%d] is %" PRId64,
                  m->parts, i, num);
         return MHD_HTTP_BAD_REQUEST;
     }
@@ -130,12 +126,11 @@ static unsigned check_parts(hub *h, const char *id, const lfs_upload_meta *m, co
     int count = hf_json_count(doc, parts);
     for (int i = 0; i < count; i++) {
         unsigned status = check_part(h, id, m, doc, hf_json_at(doc, parts, i), i, msg, msz);
-        if (status)
-            return status;
+        if (status) return status;
     }
     if ((uint64_t)count < m->parts) {
-        snprintf(msg, msz, "part %d missing from the completion (%d of %" PRIu64 " parts listed)", count + 1, count,
-                 m->parts);
+        snprintf(msg, msz, "part %d missing from the completion (%d of %" PRIu64 " parts listed)", count + 1,
+                 count, m->parts);
         return MHD_HTTP_BAD_REQUEST;
     }
     if ((uint64_t)count > m->parts) {
@@ -153,9 +148,8 @@ static unsigned assemble(hub *h, const char *id, const lfs_upload_meta *m, char 
     char *block = malloc(COPY_BLOCK);
     unsigned status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     char hex[HF_SHA256_HEX_LEN + 1];
+    memset(&s, 0, sizeof(s));
     s.fd = -1;
-    s.tmp_path = NULL;
-    s.digest = NULL;
     if (!block || hf_buf_printf(&tmpdir, "%s/tmp", h->root) ||
         lfs_sink_open(&s, tmpdir.ptr, HF_DIGEST_SHA256, m->size)) {
         snprintf(msg, msz, "cannot create a temp file: %s", strerror(errno));
@@ -163,8 +157,9 @@ static unsigned assemble(hub *h, const char *id, const lfs_upload_meta *m, char 
     }
     for (uint64_t n = 1; n <= m->parts; n++) {
         hf_buf_clear(&path);
-        int fd = hf_buf_printf(&path, "%s/uploads/%s/%" PRIu64, h->root, id, n) ? -1
-                                                                              : open(path.ptr, O_RDONLY | O_CLOEXEC);
+        int fd = hf_buf_printf(&path, "%s/uploads/%s/%" PRIu64, h->root, id, n)
+                     ? -1
+                     : open(path.ptr, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             snprintf(msg, msz, "part %" PRIu64 " missing: %s", n, strerror(errno));
             status = MHD_HTTP_BAD_REQUEST;
@@ -172,22 +167,12 @@ static unsigned assemble(hub *h, const char *id, const lfs_upload_meta *m, char 
         }
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         ssize_t got;
-        while ((got = read(fd, block, COPY_BLOCK)) > 0) {
-            hf_digest_update(s.digest, block, (size_t)got);
-            for (ssize_t off = 0; off < got && !s.io_error;) {
-                ssize_t w = write(s.fd, block + off, (size_t)(got - off));
-                if (w < 0 && errno == EINTR)
-                    continue;
-                if (w <= 0)
-                    s.io_error = w < 0 ? errno : EIO;
-                else
-                    off += w;
-            }
-            s.received += (uint64_t)got;
-        }
+        while ((got = read(fd, block, COPY_BLOCK)) > 0)
+            lfs_sink_put(&s, block, (size_t)got);
         close(fd);
         if (got < 0 || s.io_error) {
-            snprintf(msg, msz, "assembling part %" PRIu64 ": %s", n, strerror(s.io_error ? s.io_error : errno));
+            snprintf(msg, msz, "assembling part %" PRIu64 ": %s", n,
+                     strerror(s.io_error ? s.io_error : errno));
             goto out;
         }
     }
@@ -195,7 +180,7 @@ static unsigned assemble(hub *h, const char *id, const lfs_upload_meta *m, char 
         snprintf(msg, msz, "assembling the object: %s", strerror(errno));
         goto out;
     }
-    if (s.received != m->size) {
+    if (s.received != m->size || s.overflow) {
         snprintf(msg, msz, "assembled %" PRIu64 " bytes, expected %" PRIu64, s.received, m->size);
         status = MHD_HTTP_BAD_REQUEST;
         goto out;
@@ -234,7 +219,8 @@ static enum MHD_Result complete_done(hub_req *r)
         status = MHD_HTTP_BAD_REQUEST;
     } else if (!lfs_oid_ok(oid = hf_json_get_strdup(doc, 0, "oid")) ||
                hf_json_type_of(doc, parts = hf_json_get(doc, 0, "parts")) != HF_JSON_ARRAY) {
-        snprintf(msg, sizeof(msg), "completion body must be {\"oid\":<sha256>,\"parts\":[{\"partNumber\",\"etag\"}]}");
+        snprintf(msg, sizeof(msg),
+                 "completion body must be {\"oid\":<sha256>,\"parts\":[{\"partNumber\",\"etag\"}]}");
         status = MHD_HTTP_BAD_REQUEST;
     } else if (lfs_upload_read(h, c->id, &m)) {
         /* Gone: completed already (answer as before), or never existed. */
@@ -252,8 +238,7 @@ static enum MHD_Result complete_done(hub_req *r)
         remove_upload(h, c->id); /* idempotent */
     } else if (!(status = check_parts(h, c->id, &m, doc, parts, msg, sizeof(msg)))) {
         status = assemble(h, c->id, &m, msg, sizeof(msg));
-        if (!status)
-            remove_upload(h, c->id);
+        if (!status) remove_upload(h, c->id);
     }
     enum MHD_Result res;
     if (status) {
@@ -300,8 +285,7 @@ int lfs_route_complete(hub_req *r, const char *tail)
     const char *id = strrchr(tail, '/');
     if (!c || !id || strlen(id + 1) != LFS_UPLOAD_ID_LEN || hf_buf_printf(&p, "/%s", tail) ||
         hub_repo_parse(h, p.ptr, &c->repo) || strcmp(c->repo.rest, id) != 0 || !hub_repo_exists(&c->repo)) {
-        if (c)
-            hub_repo_clear(&c->repo);
+        if (c) hub_repo_clear(&c->repo);
         free(c);
         hf_buf_free(&p);
         atomic_fetch_add(&h->stats.completions_refused, 1);
@@ -312,15 +296,15 @@ int lfs_route_complete(hub_req *r, const char *tail)
     memcpy(c->id, id + 1, LFS_UPLOAD_ID_LEN + 1);
     pthread_mutex_lock(&h->knobs_lock);
     int fail = h->knobs.fail_complete_times > 0;
-    if (fail)
-        h->knobs.fail_complete_times--;
+    if (fail) h->knobs.fail_complete_times--;
     pthread_mutex_unlock(&h->knobs_lock);
     if (fail) {
         hub_repo_clear(&c->repo);
         free(c);
         fprintf(stderr, "hfgit-hub: knob: failing a completion with 500\n");
         atomic_fetch_add(&h->stats.completions_refused, 1);
-        return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError: injected completion failure (knob)");
+        return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                          "InternalError: injected completion failure (knob)");
     }
     r->state = c;
     r->on_free = complete_free;

@@ -26,8 +26,7 @@
 uint64_t lfs_part_size(const hub *h, uint64_t size)
 {
     uint64_t c = h->chunk_size ? h->chunk_size : (512ull << 20);
-    if (c > LFS_MAX_PART_SIZE)
-        c = LFS_MAX_PART_SIZE;
+    if (c > LFS_MAX_PART_SIZE) c = LFS_MAX_PART_SIZE;
     if (size / c + (size % c != 0) > LFS_MAX_PARTS) {
         /* More parts than S3 allows: grow the part to the next MiB that fits. */
         c = size / LFS_MAX_PARTS + 1;
@@ -38,26 +37,22 @@ uint64_t lfs_part_size(const hub *h, uint64_t size)
 
 uint64_t lfs_upload_part_size(const lfs_upload_meta *m, uint64_t n)
 {
-    if (n < 1 || n > m->parts)
-        return 0;
+    if (n < 1 || n > m->parts) return 0;
     return n < m->parts ? m->chunk : m->size - m->chunk * (m->parts - 1);
 }
 
 static int id_ok(const char *id, size_t len)
 {
-    if (len != LFS_UPLOAD_ID_LEN)
-        return 0;
+    if (len != LFS_UPLOAD_ID_LEN) return 0;
     for (size_t i = 0; i < len; i++)
-        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
-            return 0;
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'))) return 0;
     return 1;
 }
 
 int lfs_upload_create(hub *h, const lfs_upload_meta *m, char *id)
 {
     unsigned char raw[LFS_UPLOAD_ID_LEN / 2];
-    if (hf_random_bytes(raw, sizeof(raw)))
-        return -1;
+    if (hf_random_bytes(raw, sizeof(raw))) return -1;
     hf_hex_encode(raw, sizeof(raw), id);
     hf_buf dir = HF_BUF_INIT, tmp = HF_BUF_INIT, dst = HF_BUF_INIT;
     int rc = -1;
@@ -65,12 +60,10 @@ int lfs_upload_create(hub *h, const lfs_upload_meta *m, char *id)
         hf_buf_printf(&tmp, "%s/meta.tmp", dir.ptr) || hf_buf_printf(&dst, "%s/meta", dir.ptr))
         goto out;
     FILE *f = fopen(tmp.ptr, "w");
-    if (!f)
-        goto out;
-    fprintf(f, "oid %s\nsize %" PRIu64 "\nchunk %" PRIu64 "\nparts %" PRIu64 "\ngit_dir %s\n", m->oid, m->size,
-            m->chunk, m->parts, m->git_dir);
-    if (fclose(f) == 0 && rename(tmp.ptr, dst.ptr) == 0)
-        rc = 0;
+    if (!f) goto out;
+    fprintf(f, "oid %s\nsize %" PRIu64 "\nchunk %" PRIu64 "\nparts %" PRIu64 "\ngit_dir %s\n", m->oid,
+            m->size, m->chunk, m->parts, m->git_dir);
+    if (fclose(f) == 0 && rename(tmp.ptr, dst.ptr) == 0) rc = 0;
 out:
     hf_buf_free(&dir);
     hf_buf_free(&tmp);
@@ -81,15 +74,12 @@ out:
 int lfs_upload_read(hub *h, const char *id, lfs_upload_meta *m)
 {
     memset(m, 0, sizeof(*m));
-    if (!id_ok(id, strlen(id)))
-        return -1;
+    if (!id_ok(id, strlen(id))) return -1;
     hf_buf path = HF_BUF_INIT;
-    if (hf_buf_printf(&path, "%s/uploads/%s/meta", h->root, id))
-        return -1;
+    if (hf_buf_printf(&path, "%s/uploads/%s/meta", h->root, id)) return -1;
     FILE *f = fopen(path.ptr, "r");
     hf_buf_free(&path);
-    if (!f)
-        return -1;
+    if (!f) return -1;
     char line[4096];
     unsigned long long v;
     while (fgets(line, sizeof(line), f)) {
@@ -124,9 +114,9 @@ void lfs_upload_meta_clear(lfs_upload_meta *m)
 
 typedef struct part_put {
     char id[LFS_UPLOAD_ID_LEN + 1];
-    uint64_t n, drop_at;    /* drop_at: 0 = no drop */
-    char *dir;              /* <root>/uploads/<id> */
-    int counted;            /* parts_ok or parts_refused already counted */
+    uint64_t n, drop_at; /* drop_at: 0 = no drop */
+    char *dir;           /* <root>/uploads/<id> */
+    int counted;         /* parts_ok or parts_refused already counted */
     lfs_sink sink;
 } part_put;
 
@@ -135,7 +125,8 @@ static int part_data(hub_req *r, const char *data, size_t len)
     part_put *p = r->state;
     lfs_sink_write(r->h, &p->sink, data, len);
     if (p->drop_at && p->sink.received >= p->drop_at) {
-        fprintf(stderr, "hfgit-hub: knob: dropping the connection of part %" PRIu64 " after %" PRIu64 " bytes\n",
+        fprintf(stderr,
+                "hfgit-hub: knob: dropping the connection of part %" PRIu64 " after %" PRIu64 " bytes\n",
                 p->n, p->sink.received);
         return -1; /* server.c returns MHD_NO: the connection closes mid-body */
     }
@@ -146,14 +137,13 @@ static int write_etag(const char *dir, uint64_t n, const char *etag)
 {
     hf_buf tmp = HF_BUF_INIT, dst = HF_BUF_INIT;
     int rc = -1;
-    if (hf_buf_printf(&tmp, "%s/.%" PRIu64 ".etag.tmp", dir, n) || hf_buf_printf(&dst, "%s/%" PRIu64 ".etag", dir, n))
+    if (hf_buf_printf(&tmp, "%s/.%" PRIu64 ".etag.tmp", dir, n) ||
+        hf_buf_printf(&dst, "%s/%" PRIu64 ".etag", dir, n))
         goto out;
     FILE *f = fopen(tmp.ptr, "w");
-    if (!f)
-        goto out;
+    if (!f) goto out;
     fputs(etag, f);
-    if (fclose(f) == 0 && rename(tmp.ptr, dst.ptr) == 0)
-        rc = 0;
+    if (fclose(f) == 0 && rename(tmp.ptr, dst.ptr) == 0) rc = 0;
 out:
     hf_buf_free(&tmp);
     hf_buf_free(&dst);
@@ -187,8 +177,7 @@ static enum MHD_Result part_done(hub_req *r)
                                  strerror(err));
     }
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (!resp)
-        return MHD_NO;
+    if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
     enum MHD_Result res = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
@@ -214,13 +203,13 @@ static int knob_hits(hub *h, int *number, int *times, uint64_t n)
 {
     pthread_mutex_lock(&h->knobs_lock);
     int hit = *times > 0 && (uint64_t)*number == n;
-    if (hit)
-        (*times)--;
+    if (hit) (*times)--;
     pthread_mutex_unlock(&h->knobs_lock);
     return hit;
 }
 
-static int refuse_part(hub_req *r, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse_part(hub_req *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int refuse_part(hub_req *r, unsigned status, const char *fmt, ...)
 {
     char msg[768];
@@ -252,25 +241,30 @@ int lfs_route_part(hub_req *r, const char *tail)
     id[LFS_UPLOAD_ID_LEN] = '\0';
     lfs_upload_meta m;
     if (lfs_upload_read(h, id, &m))
-        return refuse_part(r, MHD_HTTP_NOT_FOUND, "NoSuchUpload: upload %s does not exist (completed or never "
-                                                  "started)", id);
+        return refuse_part(r, MHD_HTTP_NOT_FOUND,
+                           "NoSuchUpload: upload %s does not exist (completed or never "
+                           "started)",
+                           id);
     uint64_t want = lfs_upload_part_size(&m, n), got;
     uint64_t parts = m.parts;
     lfs_upload_meta_clear(&m);
     if (want == 0 && n > parts)
-        return refuse_part(r, MHD_HTTP_BAD_REQUEST, "InvalidPart: part %llu of an upload with %" PRIu64 " parts", n,
-                           parts);
+        return refuse_part(r, MHD_HTTP_BAD_REQUEST,
+                           "InvalidPart: part %llu of an upload with %" PRIu64 " parts", n, parts);
     if (lfs_content_length(r, &got))
-        return refuse_part(r, MHD_HTTP_LENGTH_REQUIRED, "MissingContentLength: part %llu needs a Content-Length "
-                                                        "(chunked bodies are not accepted)", n);
+        return refuse_part(r, MHD_HTTP_LENGTH_REQUIRED,
+                           "MissingContentLength: part %llu needs a Content-Length "
+                           "(chunked bodies are not accepted)",
+                           n);
     if (got != want)
         return refuse_part(r, MHD_HTTP_BAD_REQUEST,
-                           "InvalidPartSize: part %llu must be exactly %" PRIu64 " bytes, Content-Length says %" PRIu64,
+                           "InvalidPartSize: part %llu must be exactly %" PRIu64
+                           " bytes, Content-Length says %" PRIu64,
                            n, want, got);
     if (knob_hits(h, &h->knobs.fail_part_number, &h->knobs.fail_part_times, n)) {
         fprintf(stderr, "hfgit-hub: knob: failing part %llu with 500\n", n);
-        return refuse_part(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError: injected failure of part %llu (knob)",
-                           n);
+        return refuse_part(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                           "InternalError: injected failure of part %llu (knob)", n);
     }
     part_put *p = calloc(1, sizeof(*p));
     hf_buf dir = HF_BUF_INIT;

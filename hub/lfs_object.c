@@ -63,7 +63,8 @@ static enum MHD_Result put_done(hub_req *r)
         return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "storing object %s: %s", op->oid,
                                  strerror(errno));
     if (strcmp(hex, op->oid) != 0)
-        return hub_respond_error(r, MHD_HTTP_BAD_REQUEST, "SHA-256 mismatch: got %s expected %s", hex, op->oid);
+        return hub_respond_error(r, MHD_HTTP_BAD_REQUEST, "SHA-256 mismatch: got %s expected %s", hex,
+                                 op->oid);
     hf_buf dest = HF_BUF_INIT;
     int rc = lfs_object_path(op->repo.git_dir, op->oid, &dest) ? -1 : lfs_sink_commit(s, dest.ptr);
     int err = errno;
@@ -88,7 +89,8 @@ static int route_put(hub_req *r, hub_repo *repo)
     uint64_t len;
     if (lfs_content_length(r, &len)) {
         hub_repo_clear(repo);
-        return lfs_refuse(r, MHD_HTTP_LENGTH_REQUIRED, "MissingContentLength: a Content-Length header is required");
+        return lfs_refuse(r, MHD_HTTP_LENGTH_REQUIRED,
+                          "MissingContentLength: a Content-Length header is required");
     }
     object_put *op = calloc(1, sizeof(*op));
     hf_buf tmpdir = HF_BUF_INIT;
@@ -118,7 +120,7 @@ typedef struct object_get {
     int fd;
     uint64_t size, from, to; /* inclusive range to send */
     int partial;
-    uint64_t t0, sent;       /* bandwidth cap */
+    uint64_t t0, sent; /* bandwidth cap */
 } object_get;
 
 /* Parses a single "bytes=a-b", "bytes=a-" or "bytes=-n" range. 1 ok, 0 no/ignored range, -1 unsatisfiable. */
@@ -126,14 +128,11 @@ static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *t
 {
     unsigned long long a, b;
     char tail;
-    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
-        return 0;
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',')) return 0;
     h += 6;
     if (h[0] == '-') {
-        if (sscanf(h + 1, "%llu%c", &a, &tail) != 1)
-            return 0;
-        if (a == 0)
-            return -1;
+        if (sscanf(h + 1, "%llu%c", &a, &tail) != 1) return 0;
+        if (a == 0) return -1;
         *from = a >= size ? 0 : size - a;
         *to = size - 1;
         return size ? 1 : -1;
@@ -143,8 +142,7 @@ static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *t
         b = size ? size - 1 : 0;
     else if (n != 2 || b < a)
         return 0;
-    if (a >= size)
-        return -1;
+    if (a >= size) return -1;
     *from = a;
     *to = b >= size ? size - 1 : b;
     return 1;
@@ -154,8 +152,7 @@ static ssize_t get_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     object_get *g = cls; /* pos counts from the start of the response body */
     uint64_t left = g->to + 1 - g->from - pos;
-    if (left == 0)
-        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (left == 0) return MHD_CONTENT_READER_END_OF_STREAM;
     ssize_t n = pread(g->fd, buf, max < left ? max : (size_t)left, (off_t)(g->from + pos));
     return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR;
 }
@@ -169,8 +166,7 @@ static ssize_t capped_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     capped_reader *c = cls;
     ssize_t n = get_reader(&c->g, pos, buf, max);
-    if (n > 0)
-        hub_throttle(c->h, &c->g.t0, &c->g.sent, (size_t)n);
+    if (n > 0) hub_throttle(c->h, &c->g.t0, &c->g.sent, (size_t)n);
     return n;
 }
 
@@ -199,11 +195,9 @@ static enum MHD_Result get_done(hub_req *r)
             c->h = r->h;
         }
         resp = c ? MHD_create_response_from_callback(count, 256 * 1024, capped_read, c, capped_free) : NULL;
-        if (!resp)
-            free(c);
+        if (!resp) free(c);
     }
-    if (!resp)
-        return MHD_NO;
+    if (!resp) return MHD_NO;
     g->fd = -1; /* owned by the response now */
     char range[96];
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
@@ -212,7 +206,8 @@ static enum MHD_Result get_done(hub_req *r)
         snprintf(range, sizeof(range), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, g->from, g->to, g->size);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, range);
     }
-    enum MHD_Result rc = MHD_queue_response(r->conn, g->partial ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK, resp);
+    enum MHD_Result rc =
+        MHD_queue_response(r->conn, g->partial ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     r->responded = 1;
     return rc;
@@ -221,8 +216,7 @@ static enum MHD_Result get_done(hub_req *r)
 static void get_free(hub_req *r)
 {
     object_get *g = r->state;
-    if (g->fd >= 0)
-        close(g->fd);
+    if (g->fd >= 0) close(g->fd);
     free(g);
     r->state = NULL;
 }
@@ -235,8 +229,7 @@ static int route_get(hub_req *r, hub_repo *repo)
     hf_buf_free(&path);
     struct stat st;
     if (fd < 0 || fstat(fd, &st)) {
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
         int rc = lfs_refuse(r, MHD_HTTP_NOT_FOUND, "Object %s does not exist", oid);
         hub_repo_clear(repo);
         return rc;
@@ -256,7 +249,8 @@ static int route_get(hub_req *r, hub_repo *repo)
         uint64_t size = g->size;
         close(fd);
         free(g);
-        return lfs_refuse(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, "InvalidRange: the object is %" PRIu64 " bytes", size);
+        return lfs_refuse(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, "InvalidRange: the object is %" PRIu64 " bytes",
+                          size);
     }
     g->partial = range == 1;
     r->state = g;
@@ -272,11 +266,9 @@ int lfs_route_object(hub_req *r, const char *tail)
     atomic_fetch_add(put ? &r->h->stats.requests_object_put : &r->h->stats.requests_object_get, 1);
     if (!put && !get)
         return lfs_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed: %s on an object URL", r->method);
-    if (lfs_check_signed(r, 0))
-        return 1;
+    if (lfs_check_signed(r, 0)) return 1;
     hub_repo repo;
-    if (parse_repo_tail(r, tail, &repo))
-        return lfs_refuse(r, MHD_HTTP_NOT_FOUND, "no such object URL");
+    if (parse_repo_tail(r, tail, &repo)) return lfs_refuse(r, MHD_HTTP_NOT_FOUND, "no such object URL");
     if (repo.rest[0] != '/' || !lfs_oid_ok(repo.rest + 1) || !hub_repo_exists(&repo)) {
         hub_repo_clear(&repo);
         return lfs_refuse(r, MHD_HTTP_NOT_FOUND, "no such object URL");
@@ -305,12 +297,13 @@ static enum MHD_Result verify_done(hub_req *r)
     hf_buf path = HF_BUF_INIT;
     struct stat st;
     if (bad)
-        rc = hub_respond_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "verify: expected {\"oid\":<sha256>,\"size\":<n>}");
+        rc = hub_respond_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                               "verify: expected {\"oid\":<sha256>,\"size\":<n>}");
     else if (lfs_object_path(v->repo.git_dir, oid, &path) || stat(path.ptr, &st) != 0)
         rc = hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Object %s does not exist", oid);
     else if ((uint64_t)st.st_size != (uint64_t)size)
-        rc = hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Object %s is stored with %lld bytes, not %" PRId64, oid,
-                               (long long)st.st_size, size);
+        rc = hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Object %s is stored with %lld bytes, not %" PRId64,
+                               oid, (long long)st.st_size, size);
     else
         rc = hub_respond(r, MHD_HTTP_OK, LFS_MEDIA_TYPE, "{}", 2);
     hf_buf_free(&path);
@@ -333,11 +326,9 @@ int lfs_route_verify(hub_req *r, const char *tail)
         return lfs_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "verify takes POST");
     /* A Hub endpoint, not an object store: huggingface_hub sends its Bearer token here, git-lfs sends none
      * ("authenticated": true). The signature is what authorises it. */
-    if (lfs_check_signed(r, 1))
-        return 1;
+    if (lfs_check_signed(r, 1)) return 1;
     verify_req *v = calloc(1, sizeof(*v));
-    if (!v)
-        return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (!v) return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     if (parse_repo_tail(r, tail, &v->repo) || v->repo.rest[0] != '\0') {
         hub_repo_clear(&v->repo);
         free(v);

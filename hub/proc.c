@@ -18,8 +18,7 @@ static int name_in(const char *var, const char *const *extra)
 {
     size_t n = strcspn(var, "=");
     for (; extra && *extra; extra++)
-        if (strncmp(*extra, var, n) == 0 && (*extra)[n] == '=')
-            return 1;
+        if (strncmp(*extra, var, n) == 0 && (*extra)[n] == '=') return 1;
     return 0;
 }
 
@@ -31,17 +30,13 @@ char **hub_env_build(const char *const *extra)
     for (const char *const *x = extra; x && *x; x++)
         n++;
     char **env = calloc(n + 1, sizeof(*env));
-    if (!env)
-        return NULL;
+    if (!env) return NULL;
     for (char **e = environ; e && *e; e++) {
-        if (strncmp(*e, "GIT_", 4) == 0 || name_in(*e, extra))
-            continue;
-        if (!(env[k++] = strdup(*e)))
-            goto oom;
+        if (strncmp(*e, "GIT_", 4) == 0 || name_in(*e, extra)) continue;
+        if (!(env[k++] = strdup(*e))) goto oom;
     }
     for (const char *const *x = extra; x && *x; x++)
-        if (!(env[k++] = strdup(*x)))
-            goto oom;
+        if (!(env[k++] = strdup(*x))) goto oom;
     return env;
 oom:
     hub_env_free(env);
@@ -50,8 +45,7 @@ oom:
 
 void hub_env_free(char **env)
 {
-    if (!env)
-        return;
+    if (!env) return;
     for (char **e = env; *e; e++)
         free(*e);
     free(env);
@@ -103,10 +97,8 @@ int hub_run(char *const argv[])
 {
     pid_t pid;
     int status;
-    if (hub_spawn(&pid, argv, NULL, -1, -1))
-        return -1;
+    if (hub_spawn(&pid, argv, NULL, -1, -1)) return -1;
     while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
+        if (errno != EINTR) return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

@@ -15,7 +15,8 @@
 #include <sys/types.h>
 
 /* A NULL-terminated environment: the hub's environ without GIT_* and without any name set in extra, then
- * extra ("NAME=value" strings, NULL-terminated, may be NULL). Free with hub_env_free. NULL when out of memory. */
+ * extra ("NAME=value" strings, NULL-terminated, may be NULL). Free with hub_env_free. NULL when out of
+ * memory. */
 char **hub_env_build(const char *const *extra);
 void hub_env_free(char **env);
 

@@ -20,8 +20,7 @@ static int compute(const hub *h, const char *path, const char *exp, char *hex)
 {
     hf_buf msg = HF_BUF_INIT;
     int rc = hf_buf_printf(&msg, "%s\n%s", path, exp);
-    if (rc == 0)
-        rc = hf_hmac_sha256_hex(h->hmac_key, sizeof(h->hmac_key), msg.ptr, msg.len, hex);
+    if (rc == 0) rc = hf_hmac_sha256_hex(h->hmac_key, sizeof(h->hmac_key), msg.ptr, msg.len, hex);
     hf_buf_free(&msg);
     return rc;
 }
@@ -34,8 +33,7 @@ int hub_sign_url(hub *h, const char *path, hf_buf *out_url)
     char exp[32], hex[HF_SHA256_HEX_LEN + 1];
     snprintf(exp, sizeof(exp), "%" PRId64, (int64_t)time(NULL) + (int64_t)lifetime);
     int rc = compute(h, path, exp, hex);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     return hf_buf_printf(out_url, "%s%s?exp=%s&sig=%s", h->base_url, path, exp, hex);
 }
 
@@ -46,10 +44,8 @@ int hub_check_signature(hub_req *r)
         strspn(exp, "0123456789") != strlen(exp))
         return -1;
     char hex[HF_SHA256_HEX_LEN + 1];
-    if (compute(r->h, r->path, exp, hex) || !hf_consttime_eq(hex, sig, HF_SHA256_HEX_LEN))
-        return -1;
+    if (compute(r->h, r->path, exp, hex) || !hf_consttime_eq(hex, sig, HF_SHA256_HEX_LEN)) return -1;
     /* Checked after the signature, so the expiry itself is known to be the one we issued. */
-    if (strtoll(exp, NULL, 10) < (long long)time(NULL))
-        return -2;
+    if (strtoll(exp, NULL, 10) < (long long)time(NULL)) return -2;
     return 0;
 }

@@ -27,10 +27,17 @@
  * callback and to the LFS batch API only; it is never written to .git/config or put into a remote URL.
  *
  * Thread-safety: call hf_init before starting threads and hf_shutdown after they are done (they register the
- * "lfs" filter with libgit2, whose filter registry is not thread-safe). An hf_repo is used by one thread at a
- * time; handles on different directories may be used from different threads at once (two handles on one
- * directory are not supported). hf_error_last_message is per thread. Callbacks (hf_progress_cb) may run on
- * the library's transfer threads, never two at once.
+ * "lfs" filter with libgit2, whose filter registry is not thread-safe). Every function taking an hf_repo may be
+ * called from any thread, also while commands of that repo are queued or running: each call holds the
+ * handle's own (recursive) lock while it runs, so calls on one handle are serialised, never interleaved.
+ * Queued pushes do NOT hold that lock while they upload: they run on the repo's worker thread with a libgit2
+ * handle of their own, so the caller can keep adding and committing (and queue more pushes) meanwhile; a
+ * queued push sends the commit its branch had when it was queued. Pulls, tag pushes and ls-remote wait for a
+ * running push (one network operation per repository at a time). The hf_command_* accessors never block.
+ * Exceptions: hf_repo_free must be the last call on a handle (no other thread may still use it), and a queued
+ * function must not wait for the queue or free the repository. Two hf_repo handles on one directory are not
+ * supported. hf_error_last_message is per thread. Callbacks (hf_progress_cb) may run on the library's transfer
+ * threads, never two at once.
  */
 #ifndef HFGIT_H
 #define HFGIT_H
@@ -68,6 +75,13 @@ const char *hf_error_last_message(void);
 int hf_error_last_code(void);
 /* "HF_EINVAL", ... */
 const char *hf_error_code_name(int code);
+/* Records code and a printf-style message as this thread's last error and returns code: how a queued
+ * function (hf_command_fn) explains its failure (the message becomes the command's error text). */
+int hf_error_set(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 #endif
 
 /* Library version, "MAJOR.MINOR.PATCH". */
@@ -82,7 +96,7 @@ void hf_shutdown(void);
 /* Repositories                                                                                               */
 
 typedef struct hf_repo hf_repo;
-typedef struct hf_command hf_command; /* a queued operation (see hf_repo_push); API in a later version */
+typedef struct hf_command hf_command; /* a queued operation: see "Command queue" below */
 
 typedef struct hf_repo_options {
     unsigned int version;
@@ -149,23 +163,208 @@ typedef struct hf_push_options {
     const char *branch;       /* local branch to push to the same name on the remote; default: the current one */
     int set_upstream;         /* 1: record branch.<name>.remote/merge (default 1) */
     int multipart;            /* 1: offer the "multipart" transfer to the server (default 1) */
-    hf_progress_cb progress;  /* LFS upload progress, or NULL */
+    hf_progress_cb progress;  /* LFS upload progress, or NULL (queued pushes: called on the worker thread) */
     void *progress_payload;
+    int auto_lfs_prune;       /* 1: after a successful push, hf_repo_lfs_prune (default 0) */
 } hf_push_options;
 
 #define HF_PUSH_OPTIONS_VERSION 1
-#define HF_PUSH_OPTIONS_INIT {HF_PUSH_OPTIONS_VERSION, NULL, NULL, 1, 1, NULL, NULL}
+#define HF_PUSH_OPTIONS_INIT {HF_PUSH_OPTIONS_VERSION, NULL, NULL, 1, 1, NULL, NULL, 0}
 
 /* Pushes the branch: first uploads the LFS objects reachable from the pushed commits and not from the
  * remote's refs (batch API, basic or multipart, verified), then the git objects and the ref. A ref the
- * server rejects is an error carrying the server's message. opts may be NULL. With out == NULL the call
- * blocks; queued pushes (out != NULL) are not available in this version and return HF_EINVAL. */
+ * server rejects is an error carrying the server's message. opts may be NULL.
+ * out == NULL: blocks until done. out != NULL: queues the push (title "push") and returns at once with *out
+ * set. What is pushed is decided now: the branch (opts->branch, else the current one) and its current commit,
+ * pinned under refs/hfgit/push/ until the push ran, so later commits or checkouts do not change it. The
+ * strings of opts are copied; progress and progress_payload must stay valid until the command is done. */
 int hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out);
 
 /* Fetches the current branch's upstream, downloads the LFS objects its new commits need (unless
  * skip_lfs_files) and fast-forwards the branch and working tree (rebase = 1 also rebases local commits on
  * top). A pull that would need a merge fails with HF_EINVAL and leaves the tree unchanged. */
 int hf_repo_pull(hf_repo *repo, int rebase);
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Command queue (huggingface_hub's command_queue / CommandInProgress, but ordered)                            */
+/*
+ * Each repository has one worker thread, started by the first queued command, that runs queued commands one
+ * after the other in submission order. A failed command does not stop the ones after it; each keeps its own
+ * status and error text. Commands belong to the repository and stay valid until hf_repo_free, which first
+ * waits for all of them (printing a notice on stderr after 5 s and every 10 s while it waits, like the
+ * reference's atexit hook). All hf_command_* functions are thread-safe and never block, except hf_command_wait.
+ */
+
+/* -1 while queued or running, 0 done, > 0 failed: the failure's hf_error_code negated (7 = HF_EAUTH, ...). */
+int hf_command_status(const hf_command *cmd);
+int hf_command_is_done(const hf_command *cmd);  /* 1 when status != -1 */
+int hf_command_failed(const hf_command *cmd);   /* 1 when status > 0 */
+/* The failure's message ("" while running or after success). Never contains the token. */
+const char *hf_command_error(const hf_command *cmd);
+/* "push", or the title given to hf_repo_enqueue. */
+const char *hf_command_title(const hf_command *cmd);
+/* Bytes moved so far and in total (LFS upload of a push; whatever a queued function reports); 0/0 when the
+ * command moves no data or has not started. */
+void hf_command_progress(const hf_command *cmd, uint64_t *done, uint64_t *total);
+/* Blocks until this command is done; returns its status (0 or > 0). HF_EINVAL from the worker thread. */
+int hf_command_wait(hf_command *cmd);
+
+/* A function run on the worker thread: returns 0 or a negative hf_error_code (with hf_error_set's message,
+ * which becomes the command's error). It may call any hf_repo_* function on repo (they lock as usual), but not
+ * hf_repo_wait_for_commands, hf_command_wait or hf_repo_free (they return HF_EINVAL / would deadlock). */
+typedef int (*hf_command_fn)(hf_repo *repo, hf_command *cmd, void *payload);
+
+/* Queues fn(repo, cmd, payload) under title (copied; NULL: "command"). *out (may be NULL) gets the command. */
+int hf_repo_enqueue(hf_repo *repo, const char *title, hf_command_fn fn, void *payload, hf_command **out);
+/* For a queued function: reports its progress (read by hf_command_progress). */
+void hf_command_report_progress(hf_command *cmd, uint64_t done, uint64_t total);
+
+/* The number of failed commands / of commands queued or running; when out is not NULL, up to cap of them
+ * are written there, oldest first. */
+size_t hf_repo_commands_failed(hf_repo *repo, hf_command **out, size_t cap);
+size_t hf_repo_commands_in_progress(hf_repo *repo, hf_command **out, size_t cap);
+/* Every command queued so far (done or not), oldest first: the count, and the i-th (NULL past the end). */
+size_t hf_repo_command_count(hf_repo *repo);
+hf_command *hf_repo_command_at(hf_repo *repo, size_t i);
+/* Blocks until nothing is queued or running. Returns the number of failed commands (0: all succeeded), or
+ * HF_EINVAL when called from the worker thread. */
+int hf_repo_wait_for_commands(hf_repo *repo);
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Commit context (huggingface_hub's `with repo.commit(message):`)                                             */
+/*
+ *     int rc = 0;
+ *     hf_commit_options co = HF_COMMIT_OPTIONS_INIT;
+ *     co.result = &rc;
+ *     HF_REPO_COMMIT(repo, "My first file :)", &co) {
+ *         char path[4096];
+ *         FILE *f = hf_repo_path(repo, "file.txt", path, sizeof path) == 0 ? fopen(path, "w") : NULL;
+ *         if (!f)
+ *             HF_COMMIT_FAIL(-1);        // nothing is added, committed or pushed
+ *         fputs("hello\n", f);
+ *         fclose(f);
+ *     }
+ *     if (rc < 0) fprintf(stderr, "%s\n", hf_error_last_message());
+ *
+ * Unlike the reference, a failed body commits and pushes nothing, and nothing changes the process's current
+ * directory: build paths with hf_repo_path.
+ */
+
+typedef struct hf_commit_ctx hf_commit_ctx;
+
+typedef struct hf_commit_options {
+    unsigned int version;
+    const char *branch;     /* checked out first (created at HEAD when it exists nowhere); NULL: current */
+    int track_large_files;  /* hf_repo_add's auto_lfs_track at the end (default 1) */
+    int blocking;           /* 1: the push at the end blocks (default); 0: it is queued (hf_repo_command_at) */
+    int auto_lfs_prune;     /* 1: hf_repo_lfs_prune after the push (default 0) */
+    int *result;            /* HF_REPO_COMMIT stores the outcome here (begin's or end's return), when set */
+} hf_commit_options;
+
+#define HF_COMMIT_OPTIONS_VERSION 1
+#define HF_COMMIT_OPTIONS_INIT {HF_COMMIT_OPTIONS_VERSION, NULL, 1, 1, 0, NULL}
+
+/* Begins a commit: checks out opts->branch when set (created if missing), then, when the branch has an
+ * upstream and no command of this repository is queued or running, pulls with rebase (with queued pushes
+ * in flight the remote is about to become what they push, and a pull would race them). Fails on a detached
+ * HEAD. message is copied. opts may be NULL. On failure *out is NULL and nothing needs ending. */
+int hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *message, const hf_commit_options *opts);
+/* Ends it and frees ctx. body_status 0: adds everything (auto-tracking per track_large_files), commits
+ * (nothing to commit is fine), pushes (blocking or queued) and prunes when asked; returns 0 or the first
+ * failure. body_status != 0: adds, commits and pushes nothing, leaves the working tree exactly as the body
+ * left it, and returns HF_ECANCELLED with a message saying so. */
+int hf_commit_end(hf_commit_ctx *ctx, int body_status);
+
+/* HF_REPO_COMMIT(repo, message, opts) { body }: begin, the body, end. Inside the body, HF_COMMIT_FAIL(status)
+ * marks the body failed (status != 0) and leaves it; plain `break` leaves it as a success. Use HF_COMMIT_FAIL
+ * directly in the body (inside a nested loop or switch it only leaves that). Do not `return` or `goto` out of
+ * the body: the commit would never end. The outcome goes to opts->result when set; when begin fails the body
+ * does not run. */
+typedef struct hf_commit_block {
+    hf_commit_ctx *ctx;
+    int body_status;
+    int state; /* 0 body to run, 1 body done, 2 ended */
+    int *result;
+} hf_commit_block;
+hf_commit_block hf_commit_block_begin(hf_repo *repo, const char *message, const hf_commit_options *opts);
+void hf_commit_block_end(hf_commit_block *b);
+
+#define HF_REPO_COMMIT(repo, message, opts)                                                                    \
+    for (hf_commit_block hf_commit_blk_ = hf_commit_block_begin((repo), (message), (opts));                   \
+         hf_commit_blk_.state < 2; hf_commit_block_end(&hf_commit_blk_))                                      \
+        for (; hf_commit_blk_.state == 0; hf_commit_blk_.state = 1)
+#define HF_COMMIT_FAIL(status)                                                                                 \
+    {                                                                                                          \
+        hf_commit_blk_.body_status = (status) ? (status) : -1;                                                 \
+        break;                                                                                                 \
+    }
+
+/* Joins the working tree and a path relative to it into out (size bytes). HF_EINVAL for an empty or
+ * absolute path, a ".." component, or when out is too small. Thread-safe. */
+int hf_repo_path(const hf_repo *repo, const char *relative, char *out, size_t size);
+
+/* huggingface_hub's push_to_hub: with clean_ok and a clean repository, does nothing and returns 0 (*out_cmd
+ * NULL). Otherwise adds everything with auto-tracking, commits message (HF_ENOCHANGES when there is nothing
+ * to commit) and pushes the current branch: blocking, or queued with *out_cmd set (out_cmd may be NULL).
+ * auto_lfs_prune prunes after the push. */
+int hf_repo_push_to_hub(hf_repo *repo, const char *message, int blocking, int clean_ok, int auto_lfs_prune,
+                        hf_command **out_cmd);
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Inspecting and switching                                                                                   */
+
+/* A list of strings owned by the caller: free with hf_strarray_dispose. */
+typedef struct hf_strarray {
+    char **strings;
+    size_t count;
+} hf_strarray;
+void hf_strarray_dispose(hf_strarray *arr);
+
+/* Strings returned through char ** are the caller's to free() (NULL on failure). */
+/* The current branch's short name, or "HEAD" when HEAD is detached (as `git rev-parse --abbrev-ref HEAD`). */
+int hf_repo_current_branch(hf_repo *repo, char **out);
+/* HEAD's commit id, 40 hex characters and a NUL. HF_ENOTFOUND on an unborn branch. */
+int hf_repo_head_hash(hf_repo *repo, char out[41]);
+/* origin's URL without credentials. */
+int hf_repo_remote_url(hf_repo *repo, char **out);
+/* "<remote URL>/commit/<head sha>", i.e. <endpoint>/<prefix><ns>/<name>/commit/<sha> (prefix "datasets/",
+ * "spaces/" or none): the page of the HEAD commit on the hub. */
+int hf_repo_head_commit_url(hf_repo *repo, char **out);
+/* Paths deleted in the working tree or the index relative to HEAD (what `git status -s` marks D). */
+int hf_repo_list_deleted_files(hf_repo *repo, hf_strarray *out);
+/* huggingface_hub's git_checkout: a local branch, a branch of origin (a tracking branch is created), a tag
+ * or commit (detached HEAD); an unknown revision becomes a new branch at HEAD when create_branch_ok, else
+ * HF_ENOTFOUND. LFS objects are downloaded first; conflicting local changes fail without touching the tree. */
+int hf_repo_checkout(hf_repo *repo, const char *revision, int create_branch_ok);
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Tags. remote NULL: the local tags only; else also that remote ("origin").                                 */
+
+/* 1 when the tag exists (locally, or with remote set on that remote, as `git ls-remote`), 0 when not. */
+int hf_repo_tag_exists(hf_repo *repo, const char *name, const char *remote);
+/* Tags HEAD (annotated when message is set) and, with remote, pushes the tag there. HF_EEXISTS when the tag
+ * exists locally. */
+int hf_repo_add_tag(hf_repo *repo, const char *name, const char *message, const char *remote);
+/* Deletes the local tag when it exists and, with remote, the remote one when it exists there. 0 also when
+ * there was nothing to delete. */
+int hf_repo_delete_tag(hf_repo *repo, const char *name, const char *remote);
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* LFS housekeeping                                                                                           */
+
+/* Adds `<pattern> filter=lfs diff=lfs merge=lfs -text` to .gitattributes for each pattern not yet tracked
+ * (git lfs track; the pattern is written as given). Returns the number of lines added. */
+int hf_repo_lfs_track(hf_repo *repo, const char *const *patterns, size_t count);
+/* Removes the filter=lfs lines of each pattern (git lfs untrack). Returns the number of lines removed. */
+int hf_repo_lfs_untrack(hf_repo *repo, const char *const *patterns, size_t count);
+/* Deletes from .git/lfs/objects the objects already on the remote: those referenced by commits reachable
+ * from a remote-tracking branch, except the ones HEAD's tree, the index or an unpushed local commit still
+ * refers to. The counts go to out_removed / out_bytes (either may be NULL). */
+int hf_repo_lfs_prune(hf_repo *repo, size_t *out_removed, uint64_t *out_bytes);
+/* Configures the repository so that the git CLI (git-lfs) uploads large files with the multipart custom
+ * transfer agent (lfs.customtransfer.multipart.path = git-lfs-hfmultipart); the library itself needs no
+ * configuration for multipart. */
+int hf_repo_lfs_enable_largefiles(hf_repo *repo);
 
 #ifdef __cplusplus
 }

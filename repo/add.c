@@ -206,7 +206,7 @@ out:
     return rc;
 }
 
-static int read_whole(const char *path, hf_buf *out)
+int hf_read_file(const char *path, hf_buf *out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -226,7 +226,7 @@ static int read_whole(const char *path, hf_buf *out)
 }
 
 /* Writes .gitattributes through a temp file and rename, so a crash never leaves half a file. */
-static int write_attrs(hf_repo *r, const hf_buf *content)
+int hf_repo_write_attrs(hf_repo *r, const hf_buf *content)
 {
     hf_buf path = HF_BUF_INIT, tmp = HF_BUF_INIT;
     int rc = 0;
@@ -254,7 +254,7 @@ static int auto_track(add_ctx *c)
     hf_buf path = HF_BUF_INIT, content = HF_BUF_INIT, pattern = HF_BUF_INIT;
     int rc = hf_buf_printf(&path, "%s.gitattributes", c->repo->workdir) < 0
                  ? hf_error_set(HF_ENOMEM, "out of memory")
-                 : read_whole(path.ptr, &content);
+                 : hf_read_file(path.ptr, &content);
     int changed = 0;
     for (size_t i = 0; rc == 0 && i < c->changed.count; i++) {
         const char *rel = c->changed.items[i];
@@ -276,7 +276,7 @@ static int auto_track(add_ctx *c)
         rc = 0;
     }
     if (rc == 0 && changed)
-        rc = write_attrs(c->repo, &content);
+        rc = hf_repo_write_attrs(c->repo, &content);
     hf_buf_free(&path);
     hf_buf_free(&content);
     hf_buf_free(&pattern);
@@ -304,7 +304,7 @@ static int stage(add_ctx *c, int attrs_changed)
     return 0;
 }
 
-int hf_repo_add(hf_repo *repo, const char *pathspec, int auto_lfs_track)
+static int add_unlocked(hf_repo *repo, const char *pathspec, int auto_lfs_track)
 {
     if (!repo)
         return hf_error_set(HF_EINVAL, "hf_repo_add: no repository");
@@ -339,4 +339,14 @@ out:
     git_pathspec_free(c.ps);
     git_index_free(c.index);
     return rc < 0 ? rc : 0;
+}
+
+int hf_repo_add(hf_repo *repo, const char *pathspec, int auto_lfs_track)
+{
+    if (!repo)
+        return hf_error_set(HF_EINVAL, "hf_repo_add: no repository");
+    hf_repo_lock(repo);
+    int rc = add_unlocked(repo, pathspec, auto_lfs_track);
+    hf_repo_unlock(repo);
+    return rc;
 }

@@ -73,6 +73,11 @@ static int switch_branch(hf_repo *r, const char *name, const git_oid *at, int tr
 
 int hf_repo_checkout_revision(hf_repo *r, const char *revision)
 {
+    return hf_repo_checkout_rev(r, revision, 1);
+}
+
+int hf_repo_checkout_rev(hf_repo *r, const char *revision, int create_branch_ok)
+{
     hf_buf name = HF_BUF_INIT, url = HF_BUF_INIT;
     git_oid target;
     int rc = 0, kind = -1; /* 0 local branch, 1 remote branch, 2 commit, 3 new branch at HEAD */
@@ -90,6 +95,9 @@ int hf_repo_checkout_revision(hf_repo *r, const char *revision)
                    git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) == 0) {
             target = *git_object_id(commit);
             kind = 2;
+        } else if (!create_branch_ok) {
+            rc = hf_error_set(HF_ENOTFOUND, "revision %s is not a branch, tag or commit here (and creating a branch "
+                                            "was not asked for)", revision);
         } else if (git_reference_name_to_id(&target, r->git, "HEAD") == 0) {
             kind = 3;
         } else {
@@ -101,7 +109,7 @@ int hf_repo_checkout_revision(hf_repo *r, const char *revision)
     }
     git_error_clear();
     if (rc == 0 && kind != 3) {
-        int have_remote = hf_repo_remote_url(r, "origin", &url) == 0;
+        int have_remote = hf_repo_origin_url(r, "origin", &url) == 0;
         if (!have_remote)
             hf_error_clear(); /* no remote: the objects must be local already */
         if (have_remote && !r->skip_lfs_files)
@@ -115,5 +123,15 @@ int hf_repo_checkout_revision(hf_repo *r, const char *revision)
         rc = switch_branch(r, revision, &target, kind == 1);
     hf_buf_free(&name);
     hf_buf_free(&url);
+    return rc;
+}
+
+int hf_repo_checkout(hf_repo *repo, const char *revision, int create_branch_ok)
+{
+    if (!repo || !revision || !revision[0])
+        return hf_error_set(HF_EINVAL, "hf_repo_checkout: no repository or revision");
+    hf_repo_lock(repo);
+    int rc = hf_repo_checkout_rev(repo, revision, create_branch_ok);
+    hf_repo_unlock(repo);
     return rc;
 }

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static int signature(hf_repo *r, git_signature **out)
+int hf_repo_signature(hf_repo *r, git_signature **out)
 {
     if (r->git_user || r->git_email) {
         git_config *cfg = NULL;
@@ -32,7 +32,7 @@ static int signature(hf_repo *r, git_signature **out)
                                    "user.name and user.email in the git configuration");
 }
 
-int hf_repo_commit_id(hf_repo *repo, const char *message, char out_id[41])
+static int commit_unlocked(hf_repo *repo, const char *message, char out_id[41])
 {
     if (!repo || !message)
         return hf_error_set(HF_EINVAL, "hf_repo_commit: no repository or message");
@@ -74,7 +74,7 @@ int hf_repo_commit_id(hf_repo *repo, const char *message, char out_id[41])
         rc = hf_error_set(HF_ENOCHANGES, "nothing to commit: the index is empty (add files first)");
         goto out;
     }
-    if ((rc = signature(repo, &sig)) < 0)
+    if ((rc = hf_repo_signature(repo, &sig)) < 0)
         goto out;
     if (git_tree_lookup(&tree, repo->git, &tree_id) < 0 || git_message_prettify(&clean, message, 0, '#') < 0) {
         rc = hf_repo_git_error(HF_ERROR, "cannot prepare the commit");
@@ -100,4 +100,14 @@ out:
 int hf_repo_commit(hf_repo *repo, const char *message)
 {
     return hf_repo_commit_id(repo, message, NULL);
+}
+
+int hf_repo_commit_id(hf_repo *repo, const char *message, char out_id[41])
+{
+    if (!repo)
+        return hf_error_set(HF_EINVAL, "hf_repo_commit: no repository");
+    hf_repo_lock(repo);
+    int rc = commit_unlocked(repo, message, out_id);
+    hf_repo_unlock(repo);
+    return rc;
 }

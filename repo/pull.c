@@ -78,8 +78,10 @@ static int fetch(hf_repo *r, const upstream *u)
     fo.callbacks.credentials = hf_repo_credentials_cb;
     fo.callbacks.payload = &cred;
     int rc = 0;
+    pthread_mutex_lock(r->net); /* a queued push updates the same remote-tracking refs */
     if (git_remote_fetch(remote, NULL, &fo, "pull") < 0)
         rc = hf_repo_git_error(cred.refused ? HF_EAUTH : HF_ERROR, "fetch failed");
+    pthread_mutex_unlock(r->net);
     git_remote_free(remote);
     return rc;
 }
@@ -128,7 +130,7 @@ out:
     return rc;
 }
 
-int hf_repo_pull(hf_repo *repo, int rebase)
+int hf_repo_pull_unlocked(hf_repo *repo, int rebase)
 {
     if (!repo)
         return hf_error_set(HF_EINVAL, "hf_repo_pull: no repository");
@@ -138,7 +140,7 @@ int hf_repo_pull(hf_repo *repo, int rebase)
     hf_buf url = HF_BUF_INIT;
     git_oid tip;
     int rc = find_upstream(repo, &u);
-    if (rc < 0 || (rc = hf_repo_remote_url(repo, u.remote.ptr, &url)) < 0 || (rc = fetch(repo, &u)) < 0)
+    if (rc < 0 || (rc = hf_repo_origin_url(repo, u.remote.ptr, &url)) < 0 || (rc = fetch(repo, &u)) < 0)
         goto out;
     if (git_reference_name_to_id(&tip, repo->git, u.tracking.ptr) < 0) {
         git_error_clear();
@@ -179,5 +181,15 @@ out:
     git_annotated_commit_free(target);
     hf_buf_free(&url);
     upstream_free(&u);
+    return rc;
+}
+
+int hf_repo_pull(hf_repo *repo, int rebase)
+{
+    if (!repo)
+        return hf_error_set(HF_EINVAL, "hf_repo_pull: no repository");
+    hf_repo_lock(repo);
+    int rc = hf_repo_pull_unlocked(repo, rebase);
+    hf_repo_unlock(repo);
     return rc;
 }

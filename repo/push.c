@@ -14,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct push_ctx {
     hf_repo *repo;
@@ -24,6 +25,7 @@ typedef struct push_ctx {
     int lfs_rc;              /* the LFS step's failure, if any */
     hf_buf rejected;         /* "refs/heads/x: reason" of refused refs */
     hf_buf remote_text;      /* what the server printed ("remote: ..."), for the rejection message */
+    int negotiated;          /* push_negotiation ran: the ref advertisement was read */
 } push_ctx;
 
 #define REMOTE_TEXT_MAX 4096
@@ -47,6 +49,7 @@ static int sideband(const char *str, int len, void *payload)
 static int push_negotiation(const git_push_update **updates, size_t len, void *payload)
 {
     push_ctx *ctx = payload;
+    ctx->negotiated = 1;
     git_oid *tips = calloc(len ? len : 1, sizeof(*tips));
     const git_remote_head **heads = NULL;
     size_t nheads = 0;
@@ -110,7 +113,7 @@ static int push_credentials(git_credential **out, const char *url, const char *u
     return hf_repo_credentials_cb(out, url, user, allowed, &ctx->cred);
 }
 
-static int current_branch(hf_repo *r, hf_buf *out)
+int hf_repo_head_branch(hf_repo *r, hf_buf *out)
 {
     git_reference *head = NULL;
     int rc = git_repository_head(&head, r->git);
@@ -127,11 +130,31 @@ static int current_branch(hf_repo *r, hf_buf *out)
     return rc < 0 ? hf_error_set(HF_ENOMEM, "out of memory") : 0;
 }
 
+/* 1 when branch.<branch>.remote/merge already say remote and refs/heads/<branch>. */
+static int upstream_is(hf_repo *r, const char *remote, const char *branch)
+{
+    git_buf b = GIT_BUF_INIT;
+    hf_buf ref = HF_BUF_INIT;
+    int same = 0;
+    if (hf_buf_printf(&ref, "refs/heads/%s", branch) == 0 && git_branch_upstream_remote(&b, r->git, ref.ptr) == 0 &&
+        strcmp(b.ptr, remote) == 0) {
+        git_buf_dispose(&b);
+        same = git_branch_upstream_merge(&b, r->git, ref.ptr) == 0 && strcmp(b.ptr, ref.ptr) == 0;
+    }
+    git_buf_dispose(&b);
+    hf_buf_free(&ref);
+    git_error_clear();
+    return same;
+}
+
 static int set_upstream(hf_repo *r, const char *remote, const char *branch)
 {
     git_config *cfg = NULL;
     hf_buf key = HF_BUF_INIT, val = HF_BUF_INIT;
     int rc = 0;
+    /* the usual case writes nothing, so a queued push and the caller rarely both lock .git/config */
+    if (upstream_is(r, remote, branch))
+        return 0;
     if (git_repository_config(&cfg, r->git) < 0 || hf_buf_printf(&key, "branch.%s.remote", branch) < 0 ||
         git_config_set_string(cfg, key.ptr, remote) < 0 || (hf_buf_clear(&key), 0) ||
         hf_buf_printf(&key, "branch.%s.merge", branch) < 0 || hf_buf_printf(&val, "refs/heads/%s", branch) < 0 ||
@@ -143,32 +166,20 @@ static int set_upstream(hf_repo *r, const char *remote, const char *branch)
     return rc;
 }
 
-int hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out)
+/* libgit2's last error is an HTTP 5xx answer. */
+static int server_error(void)
 {
-    static const hf_push_options defaults = HF_PUSH_OPTIONS_INIT;
-    if (!repo)
-        return hf_error_set(HF_EINVAL, "hf_repo_push: no repository");
-    if (out) {
-        *out = NULL;
-        return hf_error_set(HF_EINVAL, "queued pushes are not available yet: pass out = NULL to push now");
-    }
-    if (!opts)
-        opts = &defaults;
-    if (opts->version != HF_PUSH_OPTIONS_VERSION)
-        return hf_error_set(HF_EINVAL, "hf_push_options: version %u is not %d (use HF_PUSH_OPTIONS_INIT)",
-                            opts->version, HF_PUSH_OPTIONS_VERSION);
-    const char *remote_name = opts->remote ? opts->remote : "origin";
-    push_ctx ctx = {repo, NULL, opts, NULL, {repo, 0, 0}, 0, HF_BUF_INIT, HF_BUF_INIT};
-    hf_buf branch = HF_BUF_INIT, refspec = HF_BUF_INIT, url = HF_BUF_INIT;
-    int rc = opts->branch ? (hf_buf_puts(&branch, opts->branch) < 0 ? hf_error_set(HF_ENOMEM, "out of memory") : 0)
-                          : current_branch(repo, &branch);
+    const git_error *e = git_error_last();
+    return e && e->message && strstr(e->message, "unexpected http status code: 5") != NULL;
+}
+
+int hf_repo_push_refspecs(hf_repo *repo, const char *remote_name, const char **specs, size_t nspecs,
+                          const hf_push_options *opts, const char *what)
+{
+    push_ctx ctx = {repo, NULL, opts, NULL, {repo, 0, 0}, 0, HF_BUF_INIT, HF_BUF_INIT, 0};
+    hf_buf url = HF_BUF_INIT;
+    int rc = hf_repo_origin_url(repo, remote_name, &url);
     if (rc < 0)
-        goto out;
-    if (hf_buf_printf(&refspec, "refs/heads/%s:refs/heads/%s", branch.ptr, branch.ptr) < 0) {
-        rc = hf_error_set(HF_ENOMEM, "out of memory");
-        goto out;
-    }
-    if ((rc = hf_repo_remote_url(repo, remote_name, &url)) < 0)
         goto out;
     if (git_remote_lookup(&ctx.remote, repo->git, remote_name) < 0) {
         rc = hf_repo_git_error(HF_ENOTFOUND, "no such remote");
@@ -182,31 +193,91 @@ int hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out)
     po.callbacks.push_update_reference = push_update_reference;
     po.callbacks.sideband_progress = sideband;
     po.callbacks.payload = &ctx;
-    char *specs[] = {refspec.ptr};
-    git_strarray arr = {specs, 1};
-    if (git_remote_push(ctx.remote, &arr, &po) < 0) {
+    git_strarray arr = {(char **)specs, nspecs};
+    /* one network operation per repository at a time: a queued push and the caller's pull or tag push both
+     * update refs/remotes/... */
+    pthread_mutex_lock(repo->net);
+    int pushed = git_remote_push(ctx.remote, &arr, &po);
+    /* A server error on the ref advertisement (before negotiation: nothing uploaded, nothing sent) is worth
+     * two more tries, as the HTTP layer does for LFS requests. */
+    for (int attempt = 1; pushed < 0 && !ctx.negotiated && !ctx.cred.refused && attempt <= 2 && server_error();
+         attempt++) {
+        struct timespec ts = {0, 300000000L * attempt};
+        nanosleep(&ts, NULL);
+        git_remote_free(ctx.remote);
+        ctx.remote = NULL;
+        if (git_remote_lookup(&ctx.remote, repo->git, remote_name) < 0)
+            break;
+        ctx.cred.attempts = 0; /* the token was not refused: offer it again */
+        pushed = git_remote_push(ctx.remote, &arr, &po);
+    }
+    pthread_mutex_unlock(repo->net);
+    if (pushed < 0) {
         if (ctx.lfs_rc < 0) {
             rc = ctx.lfs_rc; /* its message is already set */
-            hf_error_prefix("push of %s to %s stopped before sending any git object: ", branch.ptr, url.ptr);
+            hf_error_prefix("push of %s to %s stopped before sending any git object: ", what, url.ptr);
         } else {
             rc = hf_repo_git_error(ctx.cred.refused ? HF_EAUTH : HF_ERROR, "push failed");
-            hf_error_prefix("pushing %s to %s: ", branch.ptr, url.ptr);
+            hf_error_prefix("pushing %s to %s: ", what, url.ptr);
         }
         goto out;
     }
-    if (ctx.rejected.len) {
+    if (ctx.rejected.len)
         rc = hf_error_set(HF_EHTTP, "the server rejected the push to %s: %s%s%s", url.ptr, ctx.rejected.ptr,
                           ctx.remote_text.len ? "; the server said: " : "", hf_buf_cstr(&ctx.remote_text));
-        goto out;
-    }
-    if (opts->set_upstream)
-        rc = set_upstream(repo, remote_name, branch.ptr);
 out:
     git_remote_free(ctx.remote);
     hf_buf_free(&ctx.rejected);
     hf_buf_free(&ctx.remote_text);
+    hf_buf_free(&url);
+    return rc;
+}
+
+int hf_repo_push_branch(hf_repo *repo, const hf_push_options *opts, const char *branch_name, const char *src_ref)
+{
+    const char *remote_name = opts->remote ? opts->remote : "origin";
+    hf_buf branch = HF_BUF_INIT, refspec = HF_BUF_INIT;
+    int rc = branch_name ? (hf_buf_puts(&branch, branch_name) < 0 ? hf_error_set(HF_ENOMEM, "out of memory") : 0)
+                         : hf_repo_head_branch(repo, &branch);
+    if (rc < 0)
+        goto out;
+    if ((src_ref ? hf_buf_printf(&refspec, "%s:refs/heads/%s", src_ref, branch.ptr)
+                 : hf_buf_printf(&refspec, "refs/heads/%s:refs/heads/%s", branch.ptr, branch.ptr)) < 0) {
+        rc = hf_error_set(HF_ENOMEM, "out of memory");
+        goto out;
+    }
+    const char *specs[] = {refspec.ptr};
+    if ((rc = hf_repo_push_refspecs(repo, remote_name, specs, 1, opts, branch.ptr)) < 0)
+        goto out;
+    if (opts->set_upstream)
+        rc = set_upstream(repo, remote_name, branch.ptr);
+out:
     hf_buf_free(&branch);
     hf_buf_free(&refspec);
-    hf_buf_free(&url);
+    return rc;
+}
+
+int hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out)
+{
+    static const hf_push_options defaults = HF_PUSH_OPTIONS_INIT;
+    if (out)
+        *out = NULL;
+    if (!repo)
+        return hf_error_set(HF_EINVAL, "hf_repo_push: no repository");
+    if (!opts)
+        opts = &defaults;
+    if (opts->version != HF_PUSH_OPTIONS_VERSION)
+        return hf_error_set(HF_EINVAL, "hf_push_options: version %u is not %d (use HF_PUSH_OPTIONS_INIT)",
+                            opts->version, HF_PUSH_OPTIONS_VERSION);
+    hf_repo_lock(repo);
+    int rc;
+    if (out) {
+        rc = hf_queue_push(repo, opts, out);
+    } else {
+        rc = hf_repo_push_branch(repo, opts, opts->branch, NULL);
+        if (rc == 0 && opts->auto_lfs_prune)
+            rc = hf_repo_lfs_prune_unlocked(repo, NULL, NULL);
+    }
+    hf_repo_unlock(repo);
     return rc;
 }

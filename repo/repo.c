@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,7 +44,7 @@ int hf_repo_credentials_cb(git_credential **out, const char *url, const char *us
     return git_credential_userpass_plaintext_new(out, "hf", st->repo->token);
 }
 
-int hf_repo_remote_url(const hf_repo *repo, const char *remote, hf_buf *out)
+int hf_repo_origin_url(const hf_repo *repo, const char *remote, hf_buf *out)
 {
     git_remote *r = NULL;
     if (git_remote_lookup(&r, repo->git, remote ? remote : "origin") < 0)
@@ -198,7 +199,7 @@ static int open_existing(hf_repo *r, const char *dir, const char *want_url)
     if (rc < 0 || !want_url)
         return rc;
     hf_buf have = HF_BUF_INIT, want = HF_BUF_INIT, origin = HF_BUF_INIT;
-    rc = hf_repo_remote_url(r, "origin", &origin);
+    rc = hf_repo_origin_url(r, "origin", &origin);
     if (rc == 0 && (rc = url_key(origin.ptr, &have)) == 0 && (rc = url_key(want_url, &want)) == 0 &&
         strcmp(have.ptr, want.ptr) != 0)
         rc = hf_error_set(HF_EEXISTS, "%s is a clone of %s, not of %s; use another directory", dir, origin.ptr,
@@ -245,6 +246,13 @@ int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *op
     hf_repo *r = calloc(1, sizeof(*r));
     if (!r)
         return hf_error_set(HF_ENOMEM, "out of memory");
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&r->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    pthread_mutex_init(&r->net_storage, NULL);
+    r->net = &r->net_storage;
     r->skip_lfs_files = opts->skip_lfs_files;
     hf_buf endpoint = HF_BUF_INIT, url = HF_BUF_INIT;
     int rc = resolve_token(r, opts);
@@ -301,10 +309,44 @@ fail:
     return rc;
 }
 
+void hf_repo_lock(hf_repo *r)
+{
+    if (!r->is_shadow)
+        pthread_mutex_lock(&r->lock);
+}
+
+void hf_repo_unlock(hf_repo *r)
+{
+    if (!r->is_shadow)
+        pthread_mutex_unlock(&r->lock);
+}
+
+void hf_repo_shadow(hf_repo *s, const hf_repo *r, git_repository *git)
+{
+    /* field by field: copying the whole struct would read the mutexes other threads are using */
+    memset(s, 0, sizeof(*s));
+    s->git = git;
+    s->workdir = r->workdir;
+    s->lfs_dir = r->lfs_dir;
+    s->token = r->token;
+    s->endpoint = r->endpoint;
+    s->git_user = r->git_user;
+    s->git_email = r->git_email;
+    s->skip_lfs_files = r->skip_lfs_files;
+    s->net = r->net;
+    s->is_shadow = 1;
+}
+
 void hf_repo_free(hf_repo *r)
 {
-    if (!r)
+    if (!r || r->is_shadow)
         return;
+    if (hf_queue_on_worker(r)) {
+        /* from a queued command: freeing would join the thread we are running on */
+        (void)fprintf(stderr, "hfgit: hf_repo_free called from a queued command of %s; ignored\n", r->workdir);
+        return;
+    }
+    hf_queue_shutdown(r);
     git_repository_free(r->git);
     free(r->workdir);
     hf_buf_free(&r->lfs_dir);
@@ -318,6 +360,8 @@ void hf_repo_free(hf_repo *r)
     free(r->endpoint);
     free(r->git_user);
     free(r->git_email);
+    pthread_mutex_destroy(&r->lock);
+    pthread_mutex_destroy(&r->net_storage);
     free(r);
 }
 

@@ -1,6 +1,13 @@
 /*
  * repo.h: the hf_repo handle and helpers shared by the repo/ files (internal; the public API is hfgit.h).
- * Thread-safety: an hf_repo and everything reached from it belong to one thread at a time.
+ *
+ * Thread-safety (see hfgit.h for the public rule): every public function taking an hf_repo holds `lock` (a
+ * recursive mutex, so public functions may call each other and a queued function may call them) for its whole
+ * run; the functions declared here expect the caller to hold it, except where said otherwise. Queued pushes
+ * run on the worker thread with a git_repository of their own (`worker_git`, see queue.c) and do not take
+ * `lock`; everything that talks to the remote and updates remote-tracking refs (push, fetch, ls-remote) takes
+ * `*net` instead, so the caller's pulls and tag pushes never race a queued push on the same ref files.
+ * Lock order: lock, then net, then the queue's mutex.
  */
 #ifndef HF_REPO_REPO_H
 #define HF_REPO_REPO_H
@@ -15,6 +22,8 @@
 
 #include <git2.h>
 
+#include <pthread.h>
+
 struct hf_repo {
     git_repository *git;
     char *workdir;       /* absolute, with a trailing '/' */
@@ -24,7 +33,46 @@ struct hf_repo {
     char *git_user;      /* NULL: from the git configuration */
     char *git_email;
     int skip_lfs_files;
+    pthread_mutex_t lock;        /* recursive: taken by every public function (not initialised in shadows) */
+    pthread_mutex_t net_storage; /* the mutex `net` points to (not initialised in shadows) */
+    pthread_mutex_t *net;        /* serialises remote operations of this repository, shadows included */
+    struct hf_queue *_Atomic queue; /* NULL until the first queued command (queue.c); set once */
+    int is_shadow;               /* a worker-side copy: strings and mutexes belong to the real handle */
 };
+
+void hf_repo_lock(hf_repo *r);
+void hf_repo_unlock(hf_repo *r);
+
+/* A worker-side view of r: the same strings (borrowed, read-only), `net` shared, git = the given handle. */
+void hf_repo_shadow(hf_repo *shadow, const hf_repo *r, git_repository *git);
+
+/* queue.c: waits for every queued command and stops the worker (hf_repo_free); prints a notice on stderr
+ * while it waits long. */
+void hf_queue_shutdown(hf_repo *r);
+/* 1 when this thread is r's worker thread (waiting for the queue from there would deadlock). */
+int hf_queue_on_worker(const hf_repo *r);
+/* Queues a push of opts->branch (else the current branch) as it is now; the caller holds r->lock. */
+int hf_queue_push(hf_repo *r, const hf_push_options *opts, hf_command **out);
+
+/* push.c: pushes refspecs ("refs/heads/a:refs/heads/a", ":refs/tags/t") to the remote, LFS objects first.
+ * what names the push in messages. Takes *net; the caller holds lock, or r is a shadow on the worker. */
+int hf_repo_push_refspecs(hf_repo *r, const char *remote, const char **specs, size_t nspecs,
+                          const hf_push_options *opts, const char *what);
+/* The branch HEAD is on (HF_EINVAL when detached or unborn with a message saying so). */
+int hf_repo_head_branch(hf_repo *r, hf_buf *out);
+/* hf_repo_push's work for one branch, without the handle's lock (the worker's queued pushes). src_ref: the
+ * local ref whose commit goes to refs/heads/<branch> (NULL: refs/heads/<branch> itself). */
+int hf_repo_push_branch(hf_repo *r, const hf_push_options *opts, const char *branch, const char *src_ref);
+
+/* lfs_admin.c: hf_repo_lfs_prune's work without the handle's lock (the worker runs it after a queued push). */
+int hf_repo_lfs_prune_unlocked(hf_repo *r, size_t *out_removed, uint64_t *out_bytes);
+
+/* Replaces every occurrence of secret in buf with "<token>" (error texts kept by commands). Pure. */
+void hf_scrub_secret(hf_buf *buf, const char *secret);
+
+/* Joins the work tree and a relative path into out (size bytes): HF_EINVAL for an absolute path, a ".."
+ * component or an empty path, and when it does not fit. Pure. */
+int hf_path_join_checked(const char *workdir, const char *relative, char *out, size_t size);
 
 /* Sets an hf error from libgit2's last error: "<what>: <libgit2 message>". Returns code. */
 int hf_repo_git_error(int code, const char *what);
@@ -40,7 +88,7 @@ int hf_repo_credentials_cb(git_credential **out, const char *url, const char *us
                            unsigned int allowed_types, void *payload);
 
 /* The URL of a remote with any user:password@ removed (for messages and comparisons). */
-int hf_repo_remote_url(const hf_repo *repo, const char *remote, hf_buf *out);
+int hf_repo_origin_url(const hf_repo *repo, const char *remote, hf_buf *out);
 
 /* Downloads into the store every LFS object that the tree of `commit` needs and that is missing locally
  * (batch API download, basic transfer, SHA-256 checked). remote_url names the LFS server. */
@@ -55,5 +103,17 @@ int hf_repo_checkout_tree(hf_repo *repo, const git_oid *commit, int force);
  * HEAD. LFS objects of the target are downloaded first (unless skip_lfs_files). Local changes that conflict
  * make it fail without touching the tree. */
 int hf_repo_checkout_revision(hf_repo *repo, const char *revision);
+/* The same with create_branch_ok: 0 makes an unknown revision HF_ENOTFOUND instead of a new branch. */
+int hf_repo_checkout_rev(hf_repo *repo, const char *revision, int create_branch_ok);
+
+/* add.c: reads a whole file into out (a missing file reads as empty); writes .gitattributes through a temp file
+ * and rename. */
+int hf_read_file(const char *path, hf_buf *out);
+int hf_repo_write_attrs(hf_repo *r, const hf_buf *content);
+/* commit.c: the author/committer: git_user/git_email, else the git configuration. */
+int hf_repo_signature(hf_repo *r, git_signature **out);
+
+/* pull.c: hf_repo_pull without taking the handle's lock. */
+int hf_repo_pull_unlocked(hf_repo *repo, int rebase);
 
 #endif

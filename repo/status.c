@@ -4,7 +4,7 @@
 
 #include "../common/error.h"
 
-int hf_repo_is_clean(hf_repo *repo)
+static int is_clean_unlocked(hf_repo *repo)
 {
     if (!repo)
         return hf_error_set(HF_EINVAL, "hf_repo_is_clean: no repository");
@@ -19,4 +19,14 @@ int hf_repo_is_clean(hf_repo *repo)
     int clean = git_status_list_entrycount(list) == 0;
     git_status_list_free(list);
     return clean;
+}
+
+int hf_repo_is_clean(hf_repo *repo)
+{
+    if (!repo)
+        return hf_error_set(HF_EINVAL, "hf_repo_is_clean: no repository");
+    hf_repo_lock(repo);
+    int rc = is_clean_unlocked(repo);
+    hf_repo_unlock(repo);
+    return rc;
 }

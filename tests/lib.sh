@@ -69,6 +69,7 @@ hub_start() {
     HUB_ROOT="$WORK/hub"
     HUB_TOKEN=${HUB_TOKEN:-hf_test_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}
     mkdir -p "$HUB_ROOT"
+    : >"$WORK/hub.out"
     "$BUILD_DIR/hfgit-hub" --root "$HUB_ROOT" --listen 127.0.0.1:0 --token "$HUB_TOKEN" "$@" \
         >"$WORK/hub.out" 2>"$WORK/hub.err" &
     HUB_PID=$!

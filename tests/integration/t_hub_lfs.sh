@@ -58,6 +58,14 @@ href=$(grep -o '"download":{"href":"[^"]*"' <<<"$dl" | sed 's/.*"href":"//; s/"$
 code=$(curl -sS -o "$WORK/range" -w '%{http_code}' -r 1000-1999 "$href")
 check_eq "Range GET: 206" "$code" 206
 check "Range GET: the right bytes" cmp "$WORK/range" <(tail -c +1001 "w/model weights.bin" | head -c 1000)
+code=$(curl -sS -o "$WORK/range" -w '%{http_code}' -H 'Range: bytes=-100' "$href")
+check_eq "suffix Range GET: 206" "$code" 206
+check "suffix Range GET: the last 100 bytes" cmp "$WORK/range" <(tail -c 100 "w/model weights.bin")
+code=$(curl -sS -o /dev/null -w '%{http_code}' -r 3000000- "$href")
+check_eq "Range past the end: 416" "$code" 416
+code=$(curl -sS -o "$WORK/whole" -w '%{http_code}' "$href")
+check_eq "plain GET: 200" "$code" 200
+check "plain GET: the whole object" cmp "$WORK/whole" "w/model weights.bin"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $HUB_TOKEN" "$href")
 check_eq "GET of a signed URL with an Authorization header: 400" "$code" 400
 

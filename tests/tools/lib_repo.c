@@ -8,6 +8,18 @@
  *   lib_repo push   DIR [--no-multipart]
  *   lib_repo pull   DIR [--rebase]
  *   lib_repo status DIR                             prints "clean" or "dirty"
+ *   lib_repo info   DIR                             prints branch, head, url, commit_url lines
+ *   lib_repo deleted DIR                            prints the deleted files, one a line
+ *   lib_repo checkout DIR REV [--create]
+ *   lib_repo tag-exists DIR NAME [--remote]         prints "yes" or "no"
+ *   lib_repo tag    DIR NAME [--message M] [--remote]
+ *   lib_repo untag  DIR NAME [--remote]
+ *   lib_repo track  DIR PATTERN...                  prints the number of lines added (untrack: removed)
+ *   lib_repo untrack DIR PATTERN...
+ *   lib_repo prune  DIR                             prints "removed N bytes B"
+ *   lib_repo largefiles DIR
+ *   lib_repo push-to-hub DIR MESSAGE [--no-clean-ok] [--prune] [--nonblocking]
+ *   lib_repo path   DIR RELATIVE                    prints hf_repo_path's answer
  *
  * The token comes from the usual places (HF_TOKEN, the token file); HF_ENDPOINT resolves repo ids.
  * git_user/git_email come from LIB_REPO_USER/LIB_REPO_EMAIL when set; LIB_REPO_PROGRESS=1 prints push progress,
@@ -81,6 +93,69 @@ int main(int argc, char **argv)
                 printf("%s\n", rc ? "clean" : "dirty");
                 rc = 0;
             }
+        } else if (strcmp(cmd, "info") == 0) {
+            char *branch = NULL, *url = NULL, *curl = NULL, head[41] = "";
+            if ((rc = hf_repo_current_branch(repo, &branch)) == 0 && (rc = hf_repo_remote_url(repo, &url)) == 0 &&
+                (rc = hf_repo_head_hash(repo, head)) == 0 && (rc = hf_repo_head_commit_url(repo, &curl)) == 0)
+                printf("branch %s\nhead %s\nurl %s\ncommit_url %s\n", branch, head, url, curl);
+            free(branch);
+            free(url);
+            free(curl);
+        } else if (strcmp(cmd, "deleted") == 0) {
+            hf_strarray del;
+            if ((rc = hf_repo_list_deleted_files(repo, &del)) == 0)
+                for (size_t i = 0; i < del.count; i++)
+                    printf("%s\n", del.strings[i]);
+            hf_strarray_dispose(&del);
+        } else if (strcmp(cmd, "checkout") == 0 && argc > 3) {
+            rc = hf_repo_checkout(repo, argv[3], has_flag(argc, argv, "--create"));
+        } else if (strcmp(cmd, "tag-exists") == 0 && argc > 3) {
+            rc = hf_repo_tag_exists(repo, argv[3], has_flag(argc, argv, "--remote") ? "origin" : NULL);
+            if (rc >= 0) {
+                printf("%s\n", rc ? "yes" : "no");
+                rc = 0;
+            }
+        } else if (strcmp(cmd, "tag") == 0 && argc > 3) {
+            const char *message = NULL;
+            for (int i = 4; i + 1 < argc; i++)
+                if (strcmp(argv[i], "--message") == 0)
+                    message = argv[i + 1];
+            rc = hf_repo_add_tag(repo, argv[3], message, has_flag(argc, argv, "--remote") ? "origin" : NULL);
+        } else if (strcmp(cmd, "untag") == 0 && argc > 3) {
+            rc = hf_repo_delete_tag(repo, argv[3], has_flag(argc, argv, "--remote") ? "origin" : NULL);
+        } else if ((strcmp(cmd, "track") == 0 || strcmp(cmd, "untrack") == 0) && argc > 3) {
+            const char *const *pats = (const char *const *)(argv + 3);
+            rc = cmd[0] == 't' ? hf_repo_lfs_track(repo, pats, (size_t)(argc - 3))
+                               : hf_repo_lfs_untrack(repo, pats, (size_t)(argc - 3));
+            if (rc >= 0) {
+                printf("%d\n", rc);
+                rc = 0;
+            }
+        } else if (strcmp(cmd, "prune") == 0) {
+            size_t removed = 0;
+            uint64_t bytes = 0;
+            if ((rc = hf_repo_lfs_prune(repo, &removed, &bytes)) == 0)
+                printf("removed %zu bytes %llu\n", removed, (unsigned long long)bytes);
+        } else if (strcmp(cmd, "largefiles") == 0) {
+            rc = hf_repo_lfs_enable_largefiles(repo);
+        } else if (strcmp(cmd, "push-to-hub") == 0 && argc > 3) {
+            hf_command *c = NULL;
+            int blocking = !has_flag(argc, argv, "--nonblocking");
+            rc = hf_repo_push_to_hub(repo, argv[3], blocking, !has_flag(argc, argv, "--no-clean-ok"),
+                                     has_flag(argc, argv, "--prune"), &c);
+            if (rc == 0 && !blocking) {
+                printf("queued %s status %d\n", c ? hf_command_title(c) : "nothing", c ? hf_command_status(c) : 0);
+                int failed = hf_repo_wait_for_commands(repo);
+                printf("after wait status %d failed %d\n", c ? hf_command_status(c) : 0, failed);
+                if (c && hf_command_failed(c)) {
+                    fprintf(stderr, "lib_repo push-to-hub: %s\n", hf_command_error(c));
+                    rc = -hf_command_status(c);
+                }
+            }
+        } else if (strcmp(cmd, "path") == 0 && argc > 3) {
+            char path[4096];
+            if ((rc = hf_repo_path(repo, argv[3], path, sizeof(path))) == 0)
+                printf("%s\n", path);
         } else if (strcmp(cmd, "pull") == 0) {
             rc = hf_repo_pull(repo, has_flag(argc, argv, "--rebase"));
         } else {

@@ -47,11 +47,50 @@ static void test_init_options_and_version(void **state)
     hf_shutdown();
 }
 
+/* The options of the queue / commit context API have the documented defaults, and the NULL-tolerant
+ * accessors do not crash. */
+static void test_commit_options_and_null_handles(void **state)
+{
+    (void)state;
+    hf_commit_options co = HF_COMMIT_OPTIONS_INIT;
+    assert_int_equal(co.version, HF_COMMIT_OPTIONS_VERSION);
+    assert_null(co.branch);
+    assert_int_equal(co.track_large_files, 1);
+    assert_int_equal(co.blocking, 1);
+    assert_int_equal(co.auto_lfs_prune, 0);
+    assert_null(co.result);
+    hf_push_options p = HF_PUSH_OPTIONS_INIT;
+    assert_int_equal(p.auto_lfs_prune, 0);
+    assert_int_equal(hf_command_status(NULL), HF_EINVAL);
+    assert_string_equal(hf_command_error(NULL), "");
+    assert_int_equal(hf_repo_command_count(NULL), 0);
+    assert_int_equal(hf_repo_commands_in_progress(NULL, NULL, 0), 0);
+    assert_int_equal(hf_repo_wait_for_commands(NULL), HF_EINVAL);
+    hf_commit_ctx *ctx = (hf_commit_ctx *)1;
+    assert_int_equal(hf_commit_begin(&ctx, NULL, "m", NULL), HF_EINVAL);
+    assert_null(ctx);
+    assert_int_equal(hf_commit_end(NULL, 0), HF_EINVAL);
+    /* the block macro with a begin that fails: the body does not run, the result says why */
+    int rc = 0, ran = 0;
+    co.result = &rc;
+    HF_REPO_COMMIT(NULL, "m", &co)
+    {
+        ran = 1;
+    }
+    assert_int_equal(ran, 0);
+    assert_int_equal(rc, HF_EINVAL);
+    hf_strarray arr = {NULL, 0};
+    hf_strarray_dispose(&arr);
+    assert_int_equal(hf_error_set(HF_EIO, "custom %d", 7), HF_EIO);
+    assert_string_equal(hf_error_last_message(), "custom 7");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_codes_match_the_library),
         cmocka_unit_test(test_init_options_and_version),
+        cmocka_unit_test(test_commit_options_and_null_handles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,172 @@
+/*
+ * request.c: one protocol line from git-lfs into an agent_request, checked (see agent.h).
+ *
+ * Pure: no I/O, no threads, no globals; the fuzz target (tests/fuzz/fuzz_agent_line.c) and the unit test
+ * (tests/unit/test_agent_request.c) call it directly. Everything a reply needs is copied out of the JSON
+ * document, which is freed before returning: a request with thousands of part URLs is then held once in
+ * memory (as the plan), not three times (line, document, plan) during the upload.
+ *
+ * On a bad line the request still carries whatever could be read (event, oid, size), so the caller can
+ * answer git-lfs about the object it is waiting for.
+ */
+#include "agent.h"
+
+#include "../common/error.h"
+#include "../common/pointer.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char agent_download_refusal[] =
+    "git-lfs-hfmultipart only uploads (Hugging Face multipart transfers are for uploads; downloads use the "
+    "basic transfer). Set lfs.customtransfer.multipart.direction=upload, as `hfgit lfs-enable-largefiles` "
+    "does, so that git-lfs does not offer this agent for downloads.";
+
+/* Best effort for a line that is not valid JSON: find "oid":"<64 hex>" so the error reply names the object
+ * git-lfs is waiting for (it fails that object with our message). Otherwise the reply has an empty oid, which
+ * git-lfs also fails cleanly ("unexpected OID"). */
+static char *scan_oid(const char *line, size_t len)
+{
+    const char *p = line, *end = line + len;
+    while ((p = memmem(p, (size_t)(end - p), "\"oid\"", 5)) != NULL) {
+        p += 5;
+        while (p < end && isspace((unsigned char)*p))
+            p++;
+        if (p == end || *p != ':') continue;
+        p++;
+        while (p < end && isspace((unsigned char)*p))
+            p++;
+        if (p == end || *p != '"') continue;
+        p++;
+        size_t n = 0;
+        while (n < 64 && p + n < end && (isdigit((unsigned char)p[n]) || (p[n] >= 'a' && p[n] <= 'f')))
+            n++;
+        if (n == 64 && p + 64 < end && p[64] == '"') return strndup(p, 64);
+    }
+    return NULL;
+}
+
+/* Reads action.header into the plan. Values are strings (git-lfs models header as map[string]string);
+ * chunk_size is also accepted as a JSON number for other callers. */
+static int read_header(const hf_json *doc, int header, hf_multipart_plan *plan)
+{
+    int n = hf_json_count(doc, header);
+    for (int i = 0; i < n; i++) {
+        int key_tok, val = hf_json_member(doc, header, i, &key_tok);
+        char *key = hf_json_strdup(doc, key_tok);
+        int rc;
+        if (!key) return hf_error_set(HF_EINVAL, "action.header has a key that is not a string");
+        if (hf_json_type_of(doc, val) == HF_JSON_STRING) {
+            char *value = hf_json_strdup(doc, val);
+            rc = value ? hf_multipart_plan_add(plan, key, value) : hf_error_set(HF_ENOMEM, "out of memory");
+            free(value);
+        } else if (strcmp(key, "chunk_size") == 0) {
+            int64_t c;
+            if (hf_json_int64(doc, val, &c) != 0 || c <= 0)
+                rc = hf_error_set(HF_EINVAL, "the upload action's chunk_size is not a positive integer");
+            else
+                rc = hf_multipart_plan_set_chunk_size(plan, (uint64_t)c);
+        } else {
+            rc = hf_error_set(HF_EINVAL, "action.header.%.40s is not a string", key);
+        }
+        free(key);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* The action: href and header. Standalone mode sends "action": null, which this agent cannot serve. */
+static int read_action(const hf_json *doc, agent_request *req)
+{
+    int action = hf_json_get(doc, 0, "action");
+    if (hf_json_type_of(doc, action) != HF_JSON_OBJECT)
+        return hf_error_set(HF_EINVAL,
+                            "the request carries no upload action (standalone transfer mode is not "
+                            "supported: this agent needs the URLs from the Hub's batch response)");
+    req->href = hf_json_get_strdup(doc, action, "href");
+    if (!req->href || !*req->href) return hf_error_set(HF_EINVAL, "the upload action has no href");
+    if (!hf_transfer_url_ok(req->href)) /* the URL itself may carry a signature: not in the message */
+        return hf_error_set(HF_EINVAL, "the upload action's href is not an http:// or https:// URL");
+    int header = hf_json_get(doc, action, "header");
+    if (header < 0 || hf_json_type_of(doc, header) == HF_JSON_NULL) return 0;
+    if (hf_json_type_of(doc, header) != HF_JSON_OBJECT)
+        return hf_error_set(HF_EINVAL, "the upload action's header is not an object");
+    return read_header(doc, header, &req->plan);
+}
+
+static int parse_upload(const hf_json *doc, agent_request *req)
+{
+    int rc;
+    if (!req->oid || !hf_oid_valid(req->oid))
+        return hf_error_set(HF_EINVAL, "the upload request has no valid oid (64 lowercase hex digits)");
+    if (hf_json_get_int64(doc, 0, "size", &req->size) != 0 || req->size < 0) {
+        req->size = -1;
+        return hf_error_set(HF_EINVAL, "the upload request for %s has no valid size", req->oid);
+    }
+    req->path = hf_json_get_strdup(doc, 0, "path");
+    if (!req->path || !*req->path)
+        return hf_error_set(HF_EINVAL, "the upload request for %s has no path", req->oid);
+    if ((rc = read_action(doc, req)) != 0) return hf_error_prefix("upload request for %s: ", req->oid);
+    return hf_multipart_plan_finish(&req->plan, req->oid, (uint64_t)req->size); /* names the oid */
+}
+
+static int parse_doc(const hf_json *doc, agent_request *req)
+{
+    int ev = hf_json_get(doc, 0, "event");
+    if (ev < 0) ev = hf_json_get(doc, 0, "type"); /* git-lfs before 2017 sent "type":"terminate" */
+    req->oid = hf_json_get_strdup(doc, 0, "oid");
+    if (hf_json_str_eq(doc, ev, "terminate")) {
+        req->event = AGENT_EV_TERMINATE;
+    } else if (hf_json_str_eq(doc, ev, "init")) {
+        int op = hf_json_get(doc, 0, "operation");
+        req->event = AGENT_EV_INIT;
+        req->operation = hf_json_str_eq(doc, op, "upload")     ? AGENT_OP_UPLOAD
+                         : hf_json_str_eq(doc, op, "download") ? AGENT_OP_DOWNLOAD
+                                                               : AGENT_OP_NONE;
+    } else if (hf_json_str_eq(doc, ev, "upload")) {
+        req->event = AGENT_EV_UPLOAD;
+        return parse_upload(doc, req);
+    } else if (hf_json_str_eq(doc, ev, "download")) {
+        return hf_error_set(HF_EINVAL, "%s", agent_download_refusal);
+    } else {
+        char *name = hf_json_strdup(doc, ev);
+        hf_error_set(HF_EINVAL, "unknown request event \"%.40s\"", name ? name : "(none)");
+        free(name);
+        return HF_EINVAL;
+    }
+    return 0;
+}
+
+int agent_request_parse(agent_request *req, const char *line, size_t len)
+{
+    hf_json *doc = NULL;
+    agent_request empty = AGENT_REQUEST_INIT;
+    int rc;
+
+    *req = empty;
+    hf_error_clear();
+    if (memchr(line, '\0', len)) {
+        req->oid = scan_oid(line, len);
+        return hf_error_set(HF_EINVAL, "unreadable request line (contains a NUL byte)");
+    }
+    if (hf_json_parse(&doc, line, len) != 0 || hf_json_type_of(doc, 0) != HF_JSON_OBJECT) {
+        rc = hf_error_set(HF_EINVAL, "unreadable request line (%s)",
+                          doc ? "not a JSON object" : hf_error_last_message());
+        req->oid = scan_oid(line, len);
+    } else {
+        rc = parse_doc(doc, req);
+    }
+    hf_json_free(doc);
+    return rc;
+}
+
+void agent_request_free(agent_request *req)
+{
+    free(req->oid);
+    free(req->path);
+    free(req->href);
+    hf_multipart_plan_free(&req->plan);
+    agent_request empty = AGENT_REQUEST_INIT;
+    *req = empty;
+}

@@ -1,0 +1,178 @@
+/*
+ * commit_ctx.c: the commit context (huggingface_hub's `with repo.commit(...)`, §3.7) and push_to_hub (§3.8).
+ *
+ * Differences from the reference, on purpose: a failed body adds, commits and pushes nothing (the reference
+ * pushes whatever the body wrote before it raised), and nothing changes the process's working directory
+ * (hf_repo_path builds paths instead). The handle's lock is held during begin and end, not during the body, so
+ * the body may call any function on the repository.
+ */
+#include "repo.h"
+
+#include "../common/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct hf_commit_ctx {
+    hf_repo *repo;
+    char *message;
+    hf_commit_options opts;
+};
+
+/* 1 when the current branch has an upstream whose remote-tracking ref exists, 0 when not (also unborn),
+ * HF_EINVAL on a detached HEAD. */
+static int tracked_upstream(hf_repo *r)
+{
+    git_reference *head = NULL, *up = NULL;
+    int rc = git_repository_head(&head, r->git);
+    if (rc == GIT_EUNBORNBRANCH || rc == GIT_ENOTFOUND) {
+        git_error_clear();
+        return 0;
+    }
+    if (rc < 0)
+        return hf_repo_git_error(HF_ERROR, "cannot read HEAD");
+    if (!git_reference_is_branch(head)) {
+        git_reference_free(head);
+        return hf_error_set(HF_EINVAL, "no branch checked out (HEAD is detached): pass hf_commit_options.branch "
+                                       "or check out a branch first");
+    }
+    rc = git_branch_upstream(&up, head) == 0;
+    git_error_clear();
+    git_reference_free(up);
+    git_reference_free(head);
+    return rc;
+}
+
+int hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *message, const hf_commit_options *opts)
+{
+    static const hf_commit_options defaults = HF_COMMIT_OPTIONS_INIT;
+    if (!out)
+        return hf_error_set(HF_EINVAL, "hf_commit_begin: no place for the context");
+    *out = NULL;
+    if (!repo || !message)
+        return hf_error_set(HF_EINVAL, "hf_commit_begin: no repository or message");
+    if (!opts)
+        opts = &defaults;
+    if (opts->version != HF_COMMIT_OPTIONS_VERSION)
+        return hf_error_set(HF_EINVAL, "hf_commit_options: version %u is not %d (use HF_COMMIT_OPTIONS_INIT)",
+                            opts->version, HF_COMMIT_OPTIONS_VERSION);
+    hf_commit_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx || !(ctx->message = strdup(message))) {
+        free(ctx);
+        return hf_error_set(HF_ENOMEM, "out of memory");
+    }
+    ctx->repo = repo;
+    ctx->opts = *opts;
+    ctx->opts.branch = NULL; /* only used here; the caller's string need not outlive begin */
+    hf_repo_lock(repo);
+    int rc = opts->branch ? hf_repo_checkout_rev(repo, opts->branch, 1) : 0;
+    if (rc < 0)
+        hf_error_prefix("commit context: checking out %s: ", opts->branch);
+    int up = rc < 0 ? rc : tracked_upstream(repo);
+    if (up < 0)
+        rc = up;
+    /* our own queued pushes are about to move the remote: pulling now would race them for nothing */
+    if (up > 0 && hf_repo_commands_in_progress(repo, NULL, 0) == 0 && (rc = hf_repo_pull_unlocked(repo, 1)) < 0)
+        hf_error_prefix("commit context: pulling before the body runs: ");
+    hf_repo_unlock(repo);
+    if (rc < 0) {
+        free(ctx->message);
+        free(ctx);
+        return rc;
+    }
+    *out = ctx;
+    return 0;
+}
+
+/* add, commit, push: the end of a successful body (lock held). */
+static int finish(hf_commit_ctx *ctx, hf_command **queued)
+{
+    hf_repo *r = ctx->repo;
+    int rc = hf_repo_add(r, ".", ctx->opts.track_large_files);
+    if (rc < 0)
+        return rc;
+    rc = hf_repo_commit(r, ctx->message);
+    if (rc == HF_ENOCHANGES) {
+        hf_error_clear();
+        rc = 0;
+        /* nothing committed on an unborn branch: there is nothing to push either */
+        if (git_repository_head_unborn(r->git) == 1)
+            return 0;
+    }
+    if (rc < 0)
+        return rc;
+    hf_push_options po = HF_PUSH_OPTIONS_INIT;
+    po.auto_lfs_prune = ctx->opts.auto_lfs_prune;
+    return hf_repo_push(r, &po, ctx->opts.blocking ? NULL : queued);
+}
+
+int hf_commit_end(hf_commit_ctx *ctx, int body_status)
+{
+    if (!ctx)
+        return hf_error_set(HF_EINVAL, "hf_commit_end: no context (did hf_commit_begin fail?)");
+    hf_repo *r = ctx->repo;
+    int rc;
+    if (body_status != 0) {
+        rc = hf_error_set(HF_ECANCELLED,
+                          "the body of commit \"%s\" failed (status %d): nothing was added, committed or pushed; "
+                          "the working tree %s is as the body left it",
+                          ctx->message, body_status, r->workdir);
+    } else {
+        hf_command *queued = NULL;
+        hf_repo_lock(r);
+        rc = finish(ctx, &queued);
+        hf_repo_unlock(r);
+        if (rc < 0)
+            hf_error_prefix("commit context \"%s\": ", ctx->message);
+    }
+    free(ctx->message);
+    free(ctx);
+    return rc;
+}
+
+hf_commit_block hf_commit_block_begin(hf_repo *repo, const char *message, const hf_commit_options *opts)
+{
+    hf_commit_block b = {NULL, 0, 0, opts ? opts->result : NULL};
+    int rc = hf_commit_begin(&b.ctx, repo, message, opts);
+    if (rc < 0) {
+        b.state = 2; /* the body does not run */
+        if (b.result)
+            *b.result = rc;
+    }
+    return b;
+}
+
+void hf_commit_block_end(hf_commit_block *b)
+{
+    int rc = hf_commit_end(b->ctx, b->body_status);
+    b->ctx = NULL;
+    b->state = 2;
+    if (b->result)
+        *b->result = rc;
+}
+
+int hf_repo_push_to_hub(hf_repo *repo, const char *message, int blocking, int clean_ok, int auto_lfs_prune,
+                        hf_command **out_cmd)
+{
+    if (out_cmd)
+        *out_cmd = NULL;
+    if (!repo || !message)
+        return hf_error_set(HF_EINVAL, "hf_repo_push_to_hub: no repository or message");
+    hf_repo_lock(repo);
+    int rc = clean_ok ? hf_repo_is_clean(repo) : 0;
+    if (rc == 1) {
+        rc = 0; /* the reference: "Repo currently clean. Ignoring push_to_hub" */
+        goto out;
+    }
+    if (rc < 0 || (rc = hf_repo_add(repo, ".", 1)) < 0 || (rc = hf_repo_commit(repo, message)) < 0)
+        goto out;
+    hf_push_options po = HF_PUSH_OPTIONS_INIT;
+    po.auto_lfs_prune = auto_lfs_prune;
+    hf_command *cmd = NULL;
+    rc = hf_repo_push(repo, &po, blocking ? NULL : &cmd);
+    if (out_cmd)
+        *out_cmd = cmd;
+out:
+    hf_repo_unlock(repo);
+    return rc;
+}

@@ -1,0 +1,307 @@
+/*
+ * lib_queue.c: scenarios for the command queue and the commit context of libhfgit (public API only), for
+ * tests/integration/t_lib_queue.sh and t_lib_commit.sh. Each prints what it saw as "key value" lines and
+ * exits 0 when every expectation it can check itself held (else 1, with "FAIL ..." lines).
+ *
+ *   lib_queue pushes     DIR N      N rounds of write/add/commit/queued push while a second thread polls the
+ *                                   commands and reads the repository; prints "commit <i> <sha>" and statuses
+ *   lib_queue badtoken   DIR        (HF_TOKEN is wrong) a queued push, then a failing and a succeeding queued
+ *                                   function: prints each status and error
+ *   lib_queue slowfree   DIR SECS   queues a function sleeping SECS, frees the repo at once: prints the wait
+ *   lib_queue commit     DIR MSG [--fail] [--branch B] [--nonblocking] [--no-track] [--prune]
+ *                                   HF_REPO_COMMIT whose body writes <MSG-as-file>.txt (and fails with --fail)
+ *
+ * The clone is opened with clone_from NULL (DIR must be a clone already). LIB_REPO_USER/LIB_REPO_EMAIL as in
+ * lib_repo.
+ */
+#include "hfgit.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failures;
+
+#define EXPECT(cond, ...)                                                                                          \
+    do {                                                                                                       \
+        if (!(cond)) {                                                                                         \
+            printf("FAIL ");                                                                                   \
+            printf(__VA_ARGS__);                                                                               \
+            printf("\n");                                                                                      \
+            failures++;                                                                                        \
+        }                                                                                                      \
+    } while (0)
+
+static int write_file(hf_repo *repo, const char *rel, const char *text, size_t random_bytes)
+{
+    char path[4096];
+    if (hf_repo_path(repo, rel, path, sizeof(path)) < 0)
+        return -1;
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    if (random_bytes) {
+        FILE *u = fopen("/dev/urandom", "rb");
+        char buf[65536];
+        for (size_t left = random_bytes; u && left;) {
+            size_t n = left < sizeof(buf) ? left : sizeof(buf);
+            if (fread(buf, 1, n, u) != n)
+                break;
+            fwrite(buf, 1, n, f);
+            left -= n;
+        }
+        if (u)
+            fclose(u);
+    }
+    return fclose(f);
+}
+
+/* --- pushes: acceptance 1 and the TSan workload ------------------------------------------------------------ */
+
+typedef struct poller {
+    hf_repo *repo;
+    atomic_int stop;
+    long polls;
+    uint64_t max_total;
+} poller;
+
+/* Reads everything a caller may read while commands run: accessors, counters, and repository queries. */
+static void *poll_main(void *arg)
+{
+    poller *p = arg;
+    while (!atomic_load(&p->stop)) {
+        size_t n = hf_repo_command_count(p->repo);
+        for (size_t i = 0; i < n; i++) {
+            hf_command *c = hf_repo_command_at(p->repo, i);
+            uint64_t done, total;
+            hf_command_progress(c, &done, &total);
+            if (total > p->max_total)
+                p->max_total = total;
+            (void)hf_command_status(c);
+            (void)hf_command_title(c);
+            (void)hf_command_error(c);
+        }
+        (void)hf_repo_commands_in_progress(p->repo, NULL, 0);
+        char sha[41];
+        (void)hf_repo_head_hash(p->repo, sha);
+        (void)hf_repo_is_clean(p->repo);
+        p->polls++;
+        usleep(2000);
+    }
+    return NULL;
+}
+
+static int scenario_pushes(hf_repo *repo, int n)
+{
+    poller p = {repo, 0, 0, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, poll_main, &p);
+    hf_command **cmds = calloc((size_t)n, sizeof(*cmds));
+    for (int i = 1; i <= n; i++) {
+        char name[64], text[64], msg[64], sha[41];
+        snprintf(name, sizeof(name), "round%d.txt", i);
+        snprintf(text, sizeof(text), "round %d\n", i);
+        snprintf(msg, sizeof(msg), "round %d", i);
+        /* round 2 carries a 3 MiB binary file, so its push moves LFS bytes and reports progress */
+        EXPECT(write_file(repo, name, text, 0) == 0, "write %s", name);
+        if (i == 2)
+            EXPECT(write_file(repo, "weights.bin", "", 3u << 20) == 0, "write weights.bin");
+        EXPECT(hf_repo_add(repo, ".", 1) == 0, "add %d: %s", i, hf_error_last_message());
+        EXPECT(hf_repo_commit_id(repo, msg, sha) == 0, "commit %d: %s", i, hf_error_last_message());
+        printf("commit %d %s\n", i, sha);
+        EXPECT(hf_repo_push(repo, NULL, &cmds[i - 1]) == 0, "queue push %d: %s", i, hf_error_last_message());
+        int st = hf_command_status(cmds[i - 1]);
+        printf("queued %d status %d\n", i, st);
+        EXPECT(st == -1, "push %d: status right after queueing is %d, not -1", i, st);
+        EXPECT(!hf_command_is_done(cmds[i - 1]), "push %d done at once", i);
+    }
+    size_t in_progress = hf_repo_commands_in_progress(repo, NULL, 0);
+    printf("in_progress_before_wait %zu\n", in_progress);
+    int failed = hf_repo_wait_for_commands(repo);
+    printf("wait %d\n", failed);
+    EXPECT(failed == 0, "wait_for_commands reports %d failed", failed);
+    EXPECT(hf_repo_commands_in_progress(repo, NULL, 0) == 0, "commands still in progress after the wait");
+    for (int i = 0; i < n; i++) {
+        uint64_t done, total;
+        hf_command_progress(cmds[i], &done, &total);
+        printf("push %d status %d title %s progress %llu/%llu error \"%s\"\n", i + 1, hf_command_status(cmds[i]),
+               hf_command_title(cmds[i]), (unsigned long long)done, (unsigned long long)total,
+               hf_command_error(cmds[i]));
+        EXPECT(hf_command_status(cmds[i]) == 0, "push %d status %d", i + 1, hf_command_status(cmds[i]));
+        EXPECT(strcmp(hf_command_title(cmds[i]), "push") == 0, "title %s", hf_command_title(cmds[i]));
+        EXPECT(done == total, "push %d progress %llu/%llu", i + 1, (unsigned long long)done,
+               (unsigned long long)total);
+    }
+    atomic_store(&p.stop, 1);
+    pthread_join(th, NULL);
+    printf("polls %ld max_total %llu\n", p.polls, (unsigned long long)p.max_total);
+    EXPECT(p.max_total >= (3u << 20), "no command reported the 3 MiB upload (max total %llu)",
+           (unsigned long long)p.max_total);
+    free(cmds);
+    return 0;
+}
+
+/* --- badtoken: acceptance 2 -------------------------------------------------------------------------------- */
+
+static int fail_eio(hf_repo *repo, hf_command *cmd, void *payload)
+{
+    (void)repo;
+    (void)cmd;
+    (void)payload;
+    return hf_error_set(HF_EIO, "the disk said no");
+}
+
+static int touch_marker(hf_repo *repo, hf_command *cmd, void *payload)
+{
+    hf_command_report_progress(cmd, 1, 1);
+    /* a queued function may use the repository like any thread */
+    char sha[41];
+    if (hf_repo_head_hash(repo, sha) < 0)
+        return hf_error_last_code();
+    return write_file(repo, (const char *)payload, sha, 0) == 0 ? 0 : HF_EIO;
+}
+
+static int scenario_badtoken(hf_repo *repo)
+{
+    const char *bad = getenv("HF_TOKEN");
+    hf_command *push = NULL, *eio = NULL, *marker = NULL;
+    EXPECT(write_file(repo, "bad.txt", "bad token\n", 0) == 0, "write");
+    EXPECT(hf_repo_add(repo, ".", 1) == 0 && hf_repo_commit(repo, "with a bad token") == 0, "commit: %s",
+           hf_error_last_message());
+    EXPECT(hf_repo_push(repo, NULL, &push) == 0, "queue: %s", hf_error_last_message());
+    EXPECT(hf_repo_enqueue(repo, "eio", fail_eio, NULL, &eio) == 0, "enqueue eio");
+    EXPECT(hf_repo_enqueue(repo, "marker", touch_marker, "marker.txt", &marker) == 0, "enqueue marker");
+    printf("queued status %d %d %d\n", hf_command_status(push), hf_command_status(eio), hf_command_status(marker));
+    int failed = hf_repo_wait_for_commands(repo);
+    printf("wait %d\n", failed);
+    printf("push status %d failed %d error \"%s\"\n", hf_command_status(push), hf_command_failed(push),
+           hf_command_error(push));
+    printf("eio status %d error \"%s\"\n", hf_command_status(eio), hf_command_error(eio));
+    printf("marker status %d error \"%s\"\n", hf_command_status(marker), hf_command_error(marker));
+    hf_command *list[4];
+    size_t nf = hf_repo_commands_failed(repo, list, 4);
+    printf("failed_count %zu first %s\n", nf, nf ? hf_command_title(list[0]) : "-");
+    EXPECT(failed == 2 && nf == 2, "two failures expected, got %d/%zu", failed, nf);
+    EXPECT(hf_command_status(push) > 0, "push status %d", hf_command_status(push));
+    EXPECT(hf_command_status(eio) == -HF_EIO, "eio status %d", hf_command_status(eio));
+    EXPECT(hf_command_status(marker) == 0, "marker status %d", hf_command_status(marker));
+    EXPECT(!bad || !bad[0] || !strstr(hf_command_error(push), bad), "the token is in the error text");
+    return 0;
+}
+
+/* --- slowfree ---------------------------------------------------------------------------------------------- */
+
+static int sleeper(hf_repo *repo, hf_command *cmd, void *payload)
+{
+    (void)cmd;
+    sleep((unsigned)(long)payload);
+    return write_file(repo, "slept.txt", "slept\n", 0) == 0 ? 0 : HF_EIO;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --- commit context: acceptance 3 -------------------------------------------------------------------------- */
+
+static int scenario_commit(hf_repo *repo, const char *msg, int fail, const char *branch, int nonblocking,
+                           int track, int prune)
+{
+    int rc = 12345;
+    hf_commit_options co = HF_COMMIT_OPTIONS_INIT;
+    co.result = &rc;
+    co.branch = branch;
+    co.blocking = !nonblocking;
+    co.track_large_files = track;
+    co.auto_lfs_prune = prune;
+    int body_ran = 0;
+    HF_REPO_COMMIT(repo, msg, &co)
+    {
+        body_ran = 1;
+        char name[256];
+        snprintf(name, sizeof(name), "%s.txt", msg);
+        for (char *c = name; *c; c++)
+            if (*c == ' ' || *c == '/')
+                *c = '_';
+        if (write_file(repo, name, msg, 0) < 0)
+            HF_COMMIT_FAIL(-1);
+        if (fail)
+            HF_COMMIT_FAIL(3);
+    }
+    printf("body_ran %d\nresult %d\nmessage %s\n", body_ran, rc, rc < 0 ? hf_error_last_message() : "");
+    if (nonblocking) {
+        size_t n = hf_repo_command_count(repo);
+        hf_command *last = n ? hf_repo_command_at(repo, n - 1) : NULL;
+        printf("queued %zu last_status %d\n", n, last ? hf_command_status(last) : -99);
+        printf("wait %d\n", hf_repo_wait_for_commands(repo));
+        printf("last_status_after_wait %d\n", last ? hf_command_status(last) : -99);
+    }
+    return rc < 0 ? -rc : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: lib_queue pushes|badtoken|slowfree|commit DIR [ARGS]\n");
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *cmd = argv[1], *dir = argv[2];
+    if (hf_init() < 0)
+        return 1;
+    hf_repo_options opts = HF_REPO_OPTIONS_INIT;
+    opts.git_user = getenv("LIB_REPO_USER");
+    opts.git_email = getenv("LIB_REPO_EMAIL");
+    hf_repo *repo = NULL;
+    if (hf_repo_open(&repo, dir, &opts) < 0) {
+        fprintf(stderr, "lib_queue: %s\n", hf_error_last_message());
+        hf_shutdown();
+        return 1;
+    }
+    int rc = 0;
+    if (strcmp(cmd, "pushes") == 0 && argc > 3) {
+        rc = scenario_pushes(repo, atoi(argv[3]));
+    } else if (strcmp(cmd, "badtoken") == 0) {
+        rc = scenario_badtoken(repo);
+    } else if (strcmp(cmd, "slowfree") == 0 && argc > 3) {
+        long secs = atol(argv[3]);
+        hf_command *c = NULL;
+        EXPECT(hf_repo_enqueue(repo, "sleeper", sleeper, (void *)secs, &c) == 0, "enqueue");
+        double t0 = now_s();
+        hf_repo_free(repo); /* waits for the sleeper */
+        repo = NULL;
+        printf("free_waited %.1f\n", now_s() - t0);
+    } else if (strcmp(cmd, "commit") == 0 && argc > 3) {
+        const char *branch = NULL;
+        int fail = 0, nonblocking = 0, track = 1, prune = 0;
+        for (int i = 4; i < argc; i++) {
+            if (strcmp(argv[i], "--fail") == 0)
+                fail = 1;
+            else if (strcmp(argv[i], "--nonblocking") == 0)
+                nonblocking = 1;
+            else if (strcmp(argv[i], "--no-track") == 0)
+                track = 0;
+            else if (strcmp(argv[i], "--prune") == 0)
+                prune = 1;
+            else if (strcmp(argv[i], "--branch") == 0 && i + 1 < argc)
+                branch = argv[++i];
+        }
+        rc = scenario_commit(repo, argv[3], fail, branch, nonblocking, track, prune);
+    } else {
+        fprintf(stderr, "lib_queue: unknown scenario %s\n", cmd);
+        rc = 2;
+    }
+    hf_repo_free(repo);
+    hf_shutdown();
+    if (failures)
+        return 1;
+    return rc;
+}
