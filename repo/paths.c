@@ -29,7 +29,8 @@ int hf_path_join_checked(const char *workdir, const char *rel, char *out, size_t
     memcpy(out, workdir, wl);
     if (slash)
         out[wl++] = '/';
-    memcpy(out + wl, rel, rl + 1);
+    memcpy(out + wl, rel, rl);
+    out[wl + rl] = '\0';
     return 0;
 }
 

@@ -189,7 +189,7 @@ static int enqueue(hf_repo *r, const char *title, hf_command_fn fn, void *payloa
         pthread_mutex_lock(&q->mu);
         if (q->count == q->cap) {
             size_t cap = q->cap ? q->cap * 2 : 16;
-            hf_command **cmds = realloc(q->cmds, cap * sizeof(*cmds));
+            hf_command **cmds = realloc(q->cmds, cap * sizeof(hf_command *));
             if (!cmds)
                 rc = hf_error_set(HF_ENOMEM, "out of memory");
             else {
@@ -412,9 +412,11 @@ static void wait_locked(hf_repo *r, hf_queue *q, int notice)
         if (notice && now - start >= 5 && (!last || now - last >= 10)) {
             last = now;
             size_t waiting = q->count - q->next + (size_t)q->running;
-            fprintf(stderr, "hfgit: waiting for %zu queued command(s) of %s to finish before freeing it (%lds so "
-                            "far; the first is \"%s\")\n",
-                    waiting, r->workdir, (long)(now - start), q->cmds[q->next - (q->running ? 1 : 0)]->title);
+            const char *first = q->cmds[q->next - (q->running ? 1 : 0)]->title;
+            (void)fprintf(stderr,
+                          "hfgit: waiting for %zu queued command(s) of %s to finish before freeing it (%lds so far; "
+                          "the first is \"%s\")\n",
+                          waiting, r->workdir, (long)(now - start), first);
         }
     }
 }

@@ -33,6 +33,8 @@ static int local_exists(hf_repo *r, const char *ref)
 /* `git ls-remote <remote> <ref>`: 1 when the remote advertises ref. */
 static int remote_exists(hf_repo *r, const char *remote_name, const char *ref)
 {
+    if (!ref)
+        return hf_error_set(HF_EINVAL, "no tag name given");
     git_remote *remote = NULL;
     if (git_remote_lookup(&remote, r->git, remote_name) < 0)
         return hf_repo_git_error(HF_ENOTFOUND, "no such remote");
@@ -50,8 +52,8 @@ static int remote_exists(hf_repo *r, const char *remote_name, const char *ref)
         rc = hf_repo_git_error(cred.refused ? HF_EAUTH : HF_ERROR, "cannot list the remote's refs");
         hf_error_prefix("%s: ", remote_name);
     }
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (strcmp(heads[i]->name, ref) == 0)
+    for (size_t i = 0; rc == 0 && heads && i < n; i++)
+        if (heads[i]->name && strcmp(heads[i]->name, ref) == 0)
             rc = 1;
     git_remote_disconnect(remote);
     pthread_mutex_unlock(r->net);
