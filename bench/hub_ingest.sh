@@ -56,8 +56,13 @@ put_timed() {
 echo "bench/hub_ingest.sh: ${SIZE_MIB} MiB over loopback to $BUILD_DIR/hfgit-hub (root on $(df --output=fstype "$WORK" | tail -n 1), $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
 MD5=$(ceiling md5)
 SHA=$(ceiling sha256)
-# Random bytes (not zeros) so nothing downstream can shortcut; written once, read from the page cache.
-openssl enc -aes-128-ctr -pass pass:hfgit -nosalt -pbkdf2 </dev/zero 2>/dev/null | head -c "$SIZE" >"$WORK/data"
+# rand_file BYTES NAME FILE: random bytes (not zeros, so nothing downstream can shortcut), read back from the
+# page cache by curl.
+rand_file() { openssl enc -aes-128-ctr -pass "pass:hfgit-$2" -nosalt -pbkdf2 </dev/zero 2>/dev/null | head -c "$1" >"$3"; }
+# Each timed phase starts with no dirty pages left over from the previous one, so the kernel's write-back
+# throttling of earlier files is not charged to the hub.
+settle() { sync; sleep 1; }
+rand_file "$SIZE" data "$WORK/data"
 OID=$(sha "$WORK/data")
 
 # ---- (a) one 2 GiB part ----
@@ -65,6 +70,7 @@ hub_for "$SIZE"
 RSS0=$(hwm)
 ln -sf "$WORK/data" "$WORK/part.1"
 batch "$OID" "$SIZE"
+settle
 c0=$(cpu)
 t=$(put_timed 1)
 c1=$(cpu)
@@ -85,15 +91,18 @@ echo "    hub CPU: $(per_gb "$c0" "$c1") s per GB received (MD5 alone needs $(aw
 for n in 2 4; do
     chunk=$((SIZE / n))
     hub_for "$chunk"
-    split -b "$chunk" -d -a 1 "$WORK/data" "$WORK/piece."
-    for ((i = 1; i <= n; i++)); do mv "$WORK/piece.$((i - 1))" "$WORK/part.$i"; done
+    rm -f "$WORK/data" "$WORK"/part.*
+    for ((i = 1; i <= n; i++)); do rand_file "$chunk" "$n.$i" "$WORK/part.$i"; done
+    OID=$(cat "$WORK"/part.? | sha256sum | cut -d' ' -f1)
     batch "$OID" "$SIZE"
+    settle
     c0=$(cpu)
     t=$(put_timed "$n")
     c1=$(cpu)
     B=$(mbs "$SIZE" "$t")
     etags=()
     for ((i = 1; i <= n; i++)); do etags+=("$(sed -n 's/^[Ee][Tt][Aa][Gg]: *//p' "$WORK/h.$i" | tr -d '\r')"); done
+    settle
     t0=$EPOCHREALTIME
     completion "$(complete_url "$resp")" "$OID" "${etags[@]}"
     tc=$(awk -v a="$t0" -v z="$EPOCHREALTIME" 'BEGIN { printf "%.3f", z - a }')

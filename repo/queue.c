@@ -280,15 +280,14 @@ static int run_push(hf_repo *r, hf_command *cmd, void *payload)
 /* Pins the branch's current commit under a ref of our own, so that the push sends what was committed when it
  * was queued (as the reference's `git push` process, started at once, does), whatever happens to the branch
  * meanwhile. */
-static int pin_commit(hf_repo *r, push_job *j)
+static int pin_commit(hf_repo *r, push_job *j) /* r->lock held */
 {
-    static _Atomic unsigned long seq;
     hf_buf name = HF_BUF_INIT, branch_ref = HF_BUF_INIT;
     git_oid tip;
     git_reference *pin = NULL;
     int rc = 0;
     if (hf_buf_printf(&branch_ref, "refs/heads/%s", j->branch) < 0 ||
-        hf_buf_printf(&name, "refs/hfgit/push/%ld-%lu", (long)getpid(), atomic_fetch_add(&seq, 1) + 1) < 0)
+        hf_buf_printf(&name, "refs/hfgit/push/%ld-%lu", (long)getpid(), ++r->pins) < 0)
         rc = hf_error_set(HF_ENOMEM, "out of memory");
     else if (git_reference_name_to_id(&tip, r->git, branch_ref.ptr) < 0)
         rc = hf_repo_git_error(HF_EINVAL, "nothing to push");

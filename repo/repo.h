@@ -38,6 +38,7 @@ struct hf_repo {
     pthread_mutex_t *net;        /* serialises remote operations of this repository, shadows included */
     struct hf_queue *_Atomic queue; /* NULL until the first queued command (queue.c); set once */
     int is_shadow;               /* a worker-side copy: strings and mutexes belong to the real handle */
+    unsigned long pins;          /* queued pushes so far, names their refs/hfgit/push/ pins (under lock) */
 };
 
 void hf_repo_lock(hf_repo *r);

@@ -16,7 +16,7 @@ hub_create_repo user/faults "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
 git_auth clone -q "$HUB_URL/user/faults" "$WORK/repo" 2>/dev/null
 cd "$WORK/repo" || exit 1
 git lfs install --local >/dev/null
-"$BUILD_DIR/hfgit" lfs-enable-largefiles . >/dev/null
+check "hfgit lfs-enable-largefiles ." "$BUILD_DIR/hfgit" lfs-enable-largefiles .
 git lfs track '*.bin' >/dev/null
 git add .gitattributes && git commit -q -m attributes
 

@@ -22,7 +22,7 @@ hub_create_repo user/huge "\"lfsmultipartthresh\":$MiB" >/dev/null
 git_auth clone -q "$HUB_URL/user/huge" "$WORK/repo" 2>/dev/null
 cd "$WORK/repo" || exit 1
 git lfs install --local >/dev/null
-"$BUILD_DIR/hfgit" lfs-enable-largefiles . >/dev/null
+check "hfgit lfs-enable-largefiles ." "$BUILD_DIR/hfgit" lfs-enable-largefiles .
 git lfs track '*.bin' >/dev/null
 
 # Sparse file with random 1 MiB blocks at the start, just past 4 GiB (a 32-bit offset bug would misplace it)

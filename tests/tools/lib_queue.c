@@ -68,6 +68,7 @@ typedef struct poller {
     atomic_int stop;
     long polls;
     uint64_t max_total;
+    int saw_partial; /* a command was seen with 0 < done < total: bytes reported while it ran */
 } poller;
 
 /* Reads everything a caller may read while commands run: accessors, counters, and repository queries. */
@@ -82,6 +83,8 @@ static void *poll_main(void *arg)
             hf_command_progress(c, &done, &total);
             if (total > p->max_total)
                 p->max_total = total;
+            if (done > 0 && done < total && hf_command_status(c) == -1)
+                p->saw_partial = 1;
             (void)hf_command_status(c);
             (void)hf_command_title(c);
             (void)hf_command_error(c);
@@ -98,7 +101,7 @@ static void *poll_main(void *arg)
 
 static int scenario_pushes(hf_repo *repo, int n)
 {
-    poller p = {repo, 0, 0, 0};
+    poller p = {repo, 0, 0, 0, 0};
     pthread_t th;
     pthread_create(&th, NULL, poll_main, &p);
     hf_command **cmds = calloc((size_t)n, sizeof(*cmds));
@@ -139,7 +142,7 @@ static int scenario_pushes(hf_repo *repo, int n)
     }
     atomic_store(&p.stop, 1);
     pthread_join(th, NULL);
-    printf("polls %ld max_total %llu\n", p.polls, (unsigned long long)p.max_total);
+    printf("polls %ld max_total %llu saw_partial %d\n", p.polls, (unsigned long long)p.max_total, p.saw_partial);
     EXPECT(p.max_total >= (3u << 20), "no command reported the 3 MiB upload (max total %llu)",
            (unsigned long long)p.max_total);
     free(cmds);
