@@ -163,7 +163,8 @@ typedef struct hf_push_options {
     const char *branch;       /* local branch to push to the same name on the remote; default: the current one */
     int set_upstream;         /* 1: record branch.<name>.remote/merge (default 1) */
     int multipart;            /* 1: offer the "multipart" transfer to the server (default 1) */
-    hf_progress_cb progress;  /* LFS upload progress, or NULL (queued pushes: called on the worker thread) */
+    hf_progress_cb progress;  /* LFS upload progress, or NULL. Queued pushes call it on a transfer thread
+                               * while holding the repo's network lock: it must not call hf_repo_* */
     void *progress_payload;
     int auto_lfs_prune;       /* 1: after a successful push, hf_repo_lfs_prune (default 0) */
 } hf_push_options;
@@ -226,8 +227,8 @@ size_t hf_repo_commands_in_progress(hf_repo *repo, hf_command **out, size_t cap)
 /* Every command queued so far (done or not), oldest first: the count, and the i-th (NULL past the end). */
 size_t hf_repo_command_count(hf_repo *repo);
 hf_command *hf_repo_command_at(hf_repo *repo, size_t i);
-/* Blocks until nothing is queued or running. Returns the number of failed commands (0: all succeeded), or
- * HF_EINVAL when called from the worker thread. */
+/* Blocks until nothing is queued or running. Returns the number of failed commands among all queued so far
+ * (0: all succeeded; hf_repo_commands_failed lists them), or HF_EINVAL when called from the worker thread. */
 int hf_repo_wait_for_commands(hf_repo *repo);
 
 /* ---------------------------------------------------------------------------------------------------------- */
