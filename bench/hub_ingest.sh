@@ -24,8 +24,12 @@ SIZE=$((SIZE_MIB * MiB))
 mbs() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.0f", b / t / 1e6 }'; }
 hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$HUB_PID/status"; }
 # hub CPU seconds (user + sys) so far: the figure that does not depend on what else runs on the machine.
-cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$HUB_PID/stat"; }
-per_gb() { awk -v a="$1" -v b="$2" -v n="$SIZE" 'BEGIN { printf "%.2f", (b - a) / (n / 1e9) }'; }
+# cpu: "user sys" seconds of the hub so far; per_gb BEFORE AFTER: "T s/GB (user U, sys S)".
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f %.2f", $14 / hz, $15 / hz }' "/proc/$HUB_PID/stat"; }
+per_gb() {
+    awk -v a="$1" -v b="$2" -v n="$SIZE" 'BEGIN { split(a, x, " "); split(b, y, " "); g = n / 1e9
+        u = (y[1] - x[1]) / g; s = (y[2] - x[2]) / g; printf "%.2f s/GB (user %.2f, sys %.2f)", u + s, u, s }'
+}
 kib_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ceiling() { # openssl speed ALG: MB/s on 1 MiB blocks, 2 s
     openssl speed -evp "$1" -bytes 1048576 -seconds 2 2>/dev/null |
@@ -83,7 +87,7 @@ echo
 echo "(a) one curl -T of a ${SIZE_MIB} MiB part: ${A} MB/s in ${t}s (target >= 1000)   ETag $etag"
 echo "    MD5 ceiling of one stream on this CPU (openssl speed -evp md5, same run): ${MD5} MB/s;" \
     "ratio $(awk -v a="$A" -v m="$MD5" 'BEGIN { printf "%.2f", a / m }')"
-echo "    hub CPU: $(per_gb "$c0" "$c1") s per GB received (MD5 alone needs $(awk -v m="$MD5" 'BEGIN { printf "%.2f", 1000 / m }') s/GB; the hub hashes on a helper thread while the connection thread receives and writes)"
+echo "    hub CPU per GB received: $(per_gb "$c0" "$c1") (MD5 alone needs $(awk -v m="$MD5" 'BEGIN { printf "%.2f", 1000 / m }') s/GB; the hub hashes on a helper thread while the connection thread receives and writes)"
 [ "$MD5" -lt 1000 ] 2>/dev/null &&
     echo "    -> MD5 caps a single stream below 1 GB/s here: the ETag must be the real MD5, so see (b) for aggregate ingest"
 
@@ -109,7 +113,7 @@ for n in 2 4; do
     stored=$(obj_path "$OID")
     [ "$COMPLETE_CODE" = 200 ] && [ -f "$stored" ] && c=ok || c="FAILED ($COMPLETE_CODE $body)"
     echo
-    echo "(b) ${n} parts of $((chunk / MiB)) MiB at once: ${B} MB/s aggregate in ${t}s (target >= 1000; ${n} x MD5 ceiling = $((n * MD5)) MB/s, $(nproc) CPUs shared with curl); hub CPU $(per_gb "$c0" "$c1") s/GB"
+    echo "(b) ${n} parts of $((chunk / MiB)) MiB at once: ${B} MB/s aggregate in ${t}s (target >= 1000; ${n} x MD5 ceiling = $((n * MD5)) MB/s, $(nproc) CPUs shared with curl); hub CPU $(per_gb "$c0" "$c1")"
     echo "(c) completion of ${SIZE_MIB} MiB (concatenate + SHA-256 check): $(mbs "$SIZE" "$tc") MB/s in ${tc}s, $c  (SHA-256 ceiling ${SHA} MB/s)"
     echo "    hub peak RSS after (b)+(c): $(kib_mib "$(hwm)") MiB"
     rm -f "$WORK"/part.*

@@ -28,7 +28,8 @@ static const char usage_text[] =
     "Configures the git repository at PATH so that `git push` uploads LFS files the Hub wants in parts\n"
     "(its \"multipart\" transfer, used for large files) through " AGENT_PROGRAM ": parts go up in\n"
     "parallel with retries and exact progress. Sets lfs.customtransfer.multipart.{path,args,direction}\n"
-    "in PATH's .git/config. Safe to run again.\n"
+    "in PATH's .git/config, and installs hfgit's pre-push hook (see `hfgit install-hooks --help`).\n"
+    "Safe to run again.\n"
     "\n"
     "  --parallel N   parts uploaded at once per file (default 8)\n";
 
@@ -117,6 +118,11 @@ int hf_cli_lfs_enable_largefiles(int argc, char **argv)
         set_key(local, "lfs.customtransfer.multipart.args", hf_buf_cstr(&args)) ||
         set_key(local, "lfs.customtransfer.multipart.direction", "upload"))
         goto out;
+    /* The pre-push hook catches non-LFS files over 10 MiB before anything is uploaded (and chains to
+     * git-lfs's). The agent setup above stands on its own, so a hook that cannot be installed is a warning. */
+    if (hf_cli_install_pre_push(git_repository_workdir(repo)) < 0)
+        fprintf(stderr, "hfgit lfs-enable-largefiles: warning: pre-push hook not installed: %s\n",
+                hf_error_last_message());
     printf("Local repo set up for largefiles\n");
     rc = 0;
 out:

@@ -241,10 +241,7 @@ int lfs_route_part(hub_req *r, const char *tail)
     id[LFS_UPLOAD_ID_LEN] = '\0';
     lfs_upload_meta m;
     if (lfs_upload_read(h, id, &m))
-        return refuse_part(r, MHD_HTTP_NOT_FOUND,
-                           "NoSuchUpload: upload %s does not exist (completed or never "
-                           "started)",
-                           id);
+        return refuse_part(r, MHD_HTTP_NOT_FOUND, "NoSuchUpload: upload %s does not exist (completed?)", id);
     uint64_t want = lfs_upload_part_size(&m, n), got;
     uint64_t parts = m.parts;
     lfs_upload_meta_clear(&m);
@@ -253,9 +250,7 @@ int lfs_route_part(hub_req *r, const char *tail)
                            "InvalidPart: part %llu of an upload with %" PRIu64 " parts", n, parts);
     if (lfs_content_length(r, &got))
         return refuse_part(r, MHD_HTTP_LENGTH_REQUIRED,
-                           "MissingContentLength: part %llu needs a Content-Length "
-                           "(chunked bodies are not accepted)",
-                           n);
+                           "MissingContentLength: part %llu needs a Content-Length (no chunked bodies)", n);
     if (got != want)
         return refuse_part(r, MHD_HTTP_BAD_REQUEST,
                            "InvalidPartSize: part %llu must be exactly %" PRIu64

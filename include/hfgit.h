@@ -154,7 +154,8 @@ int hf_repo_is_clean(hf_repo *repo);
 
 /* Progress of an LFS upload: bytes moved so far and in total for the whole push (objects the server already
  * has count as done). Return non-zero to cancel (the push then fails with HF_ECANCELLED before any git
- * object is sent). Called from the calling thread or a transfer thread, never two at once. */
+ * object is sent). Called from the calling thread or a transfer thread, never two at once, while the push holds
+ * the repository's locks: it must not call hf_repo_* functions on the same repository (that would deadlock). */
 typedef int (*hf_progress_cb)(uint64_t done, uint64_t total, void *payload);
 
 typedef struct hf_push_options {
@@ -163,8 +164,7 @@ typedef struct hf_push_options {
     const char *branch;       /* local branch to push to the same name on the remote; default: the current one */
     int set_upstream;         /* 1: record branch.<name>.remote/merge (default 1) */
     int multipart;            /* 1: offer the "multipart" transfer to the server (default 1) */
-    hf_progress_cb progress;  /* LFS upload progress, or NULL. Queued pushes call it on a transfer thread
-                               * while holding the repo's network lock: it must not call hf_repo_* */
+    hf_progress_cb progress;  /* LFS upload progress, or NULL (queued pushes: called off the caller's thread) */
     void *progress_payload;
     int auto_lfs_prune;       /* 1: after a successful push, hf_repo_lfs_prune (default 0) */
 } hf_push_options;

@@ -79,7 +79,12 @@ static int fetch(hf_repo *r, const upstream *u)
     fo.callbacks.payload = &cred;
     int rc = 0;
     pthread_mutex_lock(r->net); /* a queued push updates the same remote-tracking refs */
-    if (git_remote_fetch(remote, NULL, &fo, "pull") < 0)
+    int fetched;
+    for (int attempt = 1;
+         (fetched = git_remote_fetch(remote, NULL, &fo, "pull")) < 0 && hf_git_retry_server_error(attempt, &cred);
+         attempt++)
+        cred.attempts = 0;
+    if (fetched < 0)
         rc = hf_repo_git_error(cred.refused ? HF_EAUTH : HF_ERROR, "fetch failed");
     pthread_mutex_unlock(r->net);
     git_remote_free(remote);

@@ -14,7 +14,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct push_ctx {
     hf_repo *repo;
@@ -166,13 +165,6 @@ static int set_upstream(hf_repo *r, const char *remote, const char *branch)
     return rc;
 }
 
-/* libgit2's last error is an HTTP 5xx answer. */
-static int server_error(void)
-{
-    const git_error *e = git_error_last();
-    return e && e->message && strstr(e->message, "unexpected http status code: 5") != NULL;
-}
-
 int hf_repo_push_refspecs(hf_repo *repo, const char *remote_name, const char **specs, size_t nspecs,
                           const hf_push_options *opts, const char *what)
 {
@@ -198,12 +190,8 @@ int hf_repo_push_refspecs(hf_repo *repo, const char *remote_name, const char **s
      * update refs/remotes/... */
     pthread_mutex_lock(repo->net);
     int pushed = git_remote_push(ctx.remote, &arr, &po);
-    /* A server error on the ref advertisement (before negotiation: nothing uploaded, nothing sent) is worth
-     * two more tries, as the HTTP layer does for LFS requests. */
-    for (int attempt = 1; pushed < 0 && !ctx.negotiated && !ctx.cred.refused && attempt <= 2 && server_error();
-         attempt++) {
-        struct timespec ts = {0, 300000000L * attempt};
-        nanosleep(&ts, NULL);
+    /* A server error on the ref advertisement (before negotiation: nothing uploaded, nothing sent) is retried. */
+    for (int attempt = 1; pushed < 0 && !ctx.negotiated && hf_git_retry_server_error(attempt, &ctx.cred); attempt++) {
         git_remote_free(ctx.remote);
         ctx.remote = NULL;
         if (git_remote_lookup(&ctx.remote, repo->git, remote_name) < 0)

@@ -13,12 +13,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int hf_repo_git_error(int code, const char *what)
 {
     const git_error *e = git_error_last();
     return hf_error_set(code, "%s: %s", what, e && e->message ? e->message : "unknown libgit2 error");
+}
+
+int hf_git_retry_server_error(int attempt, const hf_cred_state *cred)
+{
+    const git_error *e = git_error_last();
+    if (attempt > 2 || (cred && cred->refused) || !e || !e->message ||
+        !strstr(e->message, "unexpected http status code: 5"))
+        return 0;
+    struct timespec ts = {0, 300000000L * attempt};
+    nanosleep(&ts, NULL);
+    return 1;
 }
 
 int hf_repo_credentials_cb(git_credential **out, const char *url, const char *username_from_url,
@@ -165,7 +177,11 @@ static int do_clone(hf_repo *r, const char *url, const char *dir)
     co.fetch_opts.callbacks.credentials = hf_repo_credentials_cb;
     co.fetch_opts.callbacks.payload = &cred;
     git_repository *git = NULL;
-    if (git_clone(&git, url, dir, &co) < 0) {
+    int cloned;
+    for (int attempt = 1; (cloned = git_clone(&git, url, dir, &co)) < 0 && hf_git_retry_server_error(attempt, &cred);
+         attempt++)
+        cred.attempts = 0;
+    if (cloned < 0) {
         hf_buf clean = HF_BUF_INIT;
         hf_url_strip_credentials(&clean, url);
         int rc = hf_repo_git_error(cred.refused ? HF_EAUTH : HF_ERROR, "clone failed");

@@ -88,6 +88,12 @@ typedef struct hf_cred_state {
 int hf_repo_credentials_cb(git_credential **out, const char *url, const char *username_from_url,
                            unsigned int allowed_types, void *payload);
 
+/* After a failed clone, fetch or push (attempt 1, 2, ...): when libgit2's last error is an HTTP 5xx answer, the
+ * token was not refused and attempt <= 2, sleeps a little (0.3 s x attempt) and returns 1: try again. A
+ * server's transient error (and the ref advertisement's, before anything is sent) is not worth failing a
+ * training run for. Else 0. */
+int hf_git_retry_server_error(int attempt, const hf_cred_state *cred);
+
 /* The URL of a remote with any user:password@ removed (for messages and comparisons). */
 int hf_repo_origin_url(const hf_repo *repo, const char *remote, hf_buf *out);
 

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# bench/lib.sh: libhfgit add, push and clone against hfgit-hub, each next to its baseline measured in the same
+# run on the same data (issue 4 Benchmark; design.md §6: add >= 0.8 x sha256sum's speed with flat memory;
+# push and clone no slower than git + git-lfs).
+#
+#   1. add of a 2 GiB random file (hf_repo_add with auto-tracking: hash + copy into .git/lfs/objects) vs
+#      `sha256sum` of it: median of REPS runs each, interleaved; the library's peak RSS.
+#   2. push of one repo content (3 x 300 MiB random + a 1 MiB binary + 3 small text files) to fresh hub repos:
+#      - under the repo's multipart threshold (hub default, 5 GB): the library (basic PUTs) vs git + git-lfs
+#        (basic transfer);
+#      - over it (repo threshold 100 MB, 64 MiB parts): the library (multipart) vs git + git-lfs with our
+#        agent git-lfs-hfmultipart (`hfgit lfs-enable-largefiles`); the 1 MiB binary stays a basic PUT.
+#      Which path ran is read from the hub's counters, not assumed.
+#   3. clone of the library-pushed repo: the library (hf_repo_open with clone_from) vs `git clone` with the
+#      git-lfs smudge filter; both clones are compared with the source files (first round).
+# Programs are tests/tools/lib_repo (the public API only) and the git/git-lfs of the machine, all at their
+# default concurrency (8 transfers). Every figure is the median of REPS rounds (PUSH_REPS for 2 and 3).
+#
+# Page cache: warm, not dropped. The machine is shared, and dropping caches (echo 3 > drop_caches) would
+# slow everybody's work and tests; instead every input was read once before the timed runs (both sides read
+# it from memory) and each timed run starts after `sync`, so no write-back of an earlier phase is charged to
+# it. CACHE=cold (root only) instead drops the caches before each timed run of step 1.
+#
+#   BUILD=build bash bench/lib.sh    (SIZE_MIB=2048 PUSH_MIB=300 REPS=3 PUSH_REPS=3 CACHE=warm|cold to change)
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/tests/lib.sh" # scratch dir, hub_start/hub_create_repo/hub_stats/git_auth, cleanup at exit
+
+SIZE_MIB=${SIZE_MIB:-2048}
+PUSH_MIB=${PUSH_MIB:-300}
+REPS=${REPS:-3}
+PUSH_REPS=${PUSH_REPS:-3}
+CACHE=${CACHE:-warm}
+MiB=1048576
+CHUNK=$((64 * MiB))
+MP_THRESH=100000000
+LIB=$BUILD_DIR/tests/lib_repo
+HFGIT=$BUILD_DIR/hfgit
+for p in "$LIB" "$HFGIT" "$BUILD_DIR/hfgit-hub" "$BUILD_DIR/git-lfs-hfmultipart"; do
+    [ -x "$p" ] || { echo "bench/lib.sh: $p is missing; run make tests first" >&2; exit 1; }
+done
+command -v git-lfs >/dev/null || { echo "bench/lib.sh: git-lfs is not installed (make deps)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench/lib.sh: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
+if [ "$CACHE" = cold ] && ! [ -w /proc/sys/vm/drop_caches ]; then
+    echo "bench/lib.sh: CACHE=cold needs root (writes /proc/sys/vm/drop_caches)" >&2; exit 1
+fi
+need_kb=$(((SIZE_MIB * 2 + PUSH_MIB * 3 * 10) * 1024 + 2 * 1024 * 1024))
+free_kb=$(df -Pk "$WORK" | awk 'NR == 2 { print $4 }')
+if [ "${free_kb:-0}" -lt "$need_kb" ]; then
+    echo "bench/lib.sh: needs $((need_kb / 1024 / 1024)) GiB free under $WORK, has $((free_kb / 1024 / 1024)) (set TMPDIR)" >&2
+    exit 1
+fi
+
+die() { echo "bench/lib.sh: $*" >&2; [ -s "$WORK/cmd.out" ] && sed 's/^/    /' "$WORK/cmd.out" >&2; exit 1; }
+# timed CMD...: runs CMD (output to $WORK/cmd.out); sets T (wall seconds) and RSS (KiB, the largest process
+# /usr/bin/time saw: CMD or a descendant it waited for). Starts after `sync` (and a cache drop with CACHE=cold
+# when COLD=1), so an earlier phase's dirty pages are not written back on this one's clock.
+timed() {
+    sync
+    [ "${COLD:-0}" = 1 ] && echo 3 >/proc/sys/vm/drop_caches
+    local t0=$EPOCHREALTIME rc
+    /usr/bin/time -f '%M' -o "$WORK/rss" "$@" >"$WORK/cmd.out" 2>&1
+    rc=$?
+    T=$(awk -v a="$t0" -v z="$EPOCHREALTIME" 'BEGIN { printf "%.3f", z - a }')
+    RSS=$(tail -n 1 "$WORK/rss")
+    return $rc
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+mbs() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.0f", b / t / 1e6 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# verdict GOT OP BAR: PASS when GOT OP BAR (OP is >= or <=)
+verdict() { awk -v g="$1" -v b="$3" -v op="$2" 'BEGIN { ok = op == ">=" ? g >= b : g <= b; print ok ? "PASS" : "MISS" }'; }
+# rand_file BYTES NAME FILE: reproducible random bytes (nothing downstream can shortcut them), fast.
+rand_file() { openssl enc -aes-128-ctr -pass "pass:hfgit-$2" -nosalt -pbkdf2 </dev/zero 2>/dev/null | head -c "$1" >"$3"; }
+stat_of() { json_num "$STATS" "$1"; }
+# path_of BEFORE_STATS: what the hub saw since BEFORE_STATS (basic PUTs, parts, completions).
+path_of() {
+    local b=$1 a
+    a=$(hub_stats)
+    local puts=$(($(json_num "$a" requests_object_put) - $(json_num "$b" requests_object_put)))
+    local parts=$(($(json_num "$a" parts_ok) - $(json_num "$b" parts_ok)))
+    local comps=$(($(json_num "$a" completions_ok) - $(json_num "$b" completions_ok)))
+    if [ "$comps" -gt 0 ]; then echo "multipart: $comps objects in $parts parts, $puts basic PUT"
+    else echo "basic: $puts PUTs"; fi
+}
+
+cd "$WORK" || exit 1
+echo "bench/lib.sh: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), scratch on $(df --output=fstype "$WORK" | tail -n 1), page cache $CACHE"
+
+# ---------------------------------------------------------------------------------------------------------
+# 1. add of a 2 GiB file vs sha256sum
+SIZE=$((SIZE_MIB * MiB))
+rand_file "$SIZE" add "$WORK/big.bin"
+WANT=$(sha256sum "$WORK/big.bin" | cut -d' ' -f1) # also warms the page cache for both sides
+# add_repo N: a fresh repository whose working tree holds the file (a hard link: same inode, same cached pages).
+add_repo() { rm -rf "$WORK/add"; git init -q "$WORK/add" && ln "$WORK/big.bin" "$WORK/add/weights.bin"; }
+add_repo && "$LIB" add "$WORK/add" . --auto >"$WORK/cmd.out" 2>&1 || die "warm-up add failed"
+pointer=$(git -C "$WORK/add" cat-file -p :weights.bin)
+[[ $pointer == *"oid sha256:$WANT"* ]] || die "the staged pointer does not name the file's SHA-256: $pointer"
+[ -f "$WORK/add/.git/lfs/objects/${WANT:0:2}/${WANT:2:2}/$WANT" ] || die "the object is not in .git/lfs/objects"
+[ "$(git -C "$WORK/add" check-attr filter weights.bin | sed 's/.*: //')" = lfs ] || die "weights.bin was not auto-tracked"
+sha_t=() add_t=() add_rss=()
+[ "$CACHE" = cold ] && COLD=1
+for ((r = 1; r <= REPS; r++)); do
+    timed sha256sum "$WORK/big.bin" || die "sha256sum failed"
+    sha_t+=("$T")
+    add_repo || die "git init failed"
+    timed "$LIB" add "$WORK/add" . --auto || die "add failed"
+    add_t+=("$T") add_rss+=("$RSS")
+done
+COLD=0
+rm -rf "$WORK/add"
+SHA_T=$(median "${sha_t[@]}") ADD_T=$(median "${add_t[@]}")
+ADD_RSS=$(printf '%s\n' "${add_rss[@]}" | sort -n | tail -n 1)
+SHA_MBS=$(mbs "$SIZE" "$SHA_T") ADD_MBS=$(mbs "$SIZE" "$ADD_T")
+ADD_RATIO=$(ratio "$SHA_T" "$ADD_T") # speed ratio: library MB/s / sha256sum MB/s
+echo
+echo "1. add of a ${SIZE_MIB} MiB file (median of $REPS, runs: sha256sum ${sha_t[*]} s; add ${add_t[*]} s)"
+printf '   sha256sum                      %7.2f s  %5s MB/s\n' "$SHA_T" "$SHA_MBS"
+printf '   hf_repo_add (auto-track)       %7.2f s  %5s MB/s   speed ratio %s (target >= 0.80)   peak RSS %.1f MiB (largest of %d)\n' \
+    "$ADD_T" "$ADD_MBS" "$ADD_RATIO" "$(awk -v k="$ADD_RSS" 'BEGIN { print k / 1024 }')" "$REPS"
+echo "   (sha256sum is coreutils' own SHA-256; the library hashes with OpenSSL and also writes the copy into .git/lfs/objects)"
+rm -f "$WORK/big.bin"
+
+# ---------------------------------------------------------------------------------------------------------
+# 2. push and 3. clone
+hub_start --chunk-size "$CHUNK" >/dev/null || exit 1
+export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Bench" LIB_REPO_EMAIL="bench@hfgit.invalid"
+PUSH_SIZE=$((PUSH_MIB * MiB))
+mkdir -p "$WORK/src"
+for i in 1 2 3; do rand_file "$PUSH_SIZE" "shard$i" "$WORK/src/model-0000$i-of-00003.bin"; done
+rand_file $((1 * MiB)) vocab "$WORK/src/vocab.bin"
+printf '# bench model\n\nThree shards of random weights.\n' >"$WORK/src/README.md"
+printf '{"architectures":["Bench"],"hidden_size":4096,"num_layers":32}\n' >"$WORK/src/config.json"
+rand_file $((1536 * 1024)) tok /dev/stdout | base64 -w 76 >"$WORK/src/tokenizer.json" # 2 MiB of text: stays in git
+TOTAL=$(du -cb "$WORK"/src/* | tail -n 1 | cut -f1)
+cat "$WORK"/src/* >/dev/null # warm
+
+# lib_prep NAME: a library clone of the fresh hub repo NAME with the content added (auto-tracking) and committed.
+lib_prep() {
+    "$LIB" open "$WORK/$1" "bench/$1" >"$WORK/cmd.out" 2>&1 || die "library clone of bench/$1 failed"
+    ln "$WORK"/src/* "$WORK/$1/" && "$LIB" add "$WORK/$1" . --auto >"$WORK/cmd.out" 2>&1 &&
+        "$LIB" commit "$WORK/$1" "bench content" >"$WORK/cmd.out" 2>&1 || die "library add/commit in $1 failed"
+}
+# git_prep NAME [agent]: the same with git + git-lfs (the .gitattributes the library wrote, so the same files
+# are LFS); with "agent" also configured for multipart (hfgit lfs-enable-largefiles).
+git_prep() {
+    git_auth clone -q "$HUB_URL/bench/$1" "$WORK/$1" >"$WORK/cmd.out" 2>&1 || die "git clone of bench/$1 failed"
+    (
+        cd "$WORK/$1" && git lfs install --local >/dev/null && cp "$GITATTR" .gitattributes &&
+            ln "$WORK"/src/* . && { [ "${2:-}" != agent ] || "$HFGIT" lfs-enable-largefiles . >/dev/null; } &&
+            git add -A && git commit -q -m "bench content"
+    ) >"$WORK/cmd.out" 2>&1 || die "git add/commit in $1 failed"
+}
+# pushed NAME: the hub's branch is the local HEAD
+pushed() { [ "$(git ls-remote "$HUB_URL/bench/$1" refs/heads/main | cut -f1)" = "$(git -C "$WORK/$1" rev-parse HEAD)" ]; }
+same_files() { local f; for f in "$WORK"/src/*; do cmp -s "$f" "$1/$(basename "$f")" || return 1; done; }
+
+lb_t=() gb_t=() lm_t=() gm_t=() lc_t=() gc_t=() lb_rss=() lm_rss=() lc_rss=()
+for ((r = 1; r <= PUSH_REPS; r++)); do
+    for n in lb gb; do hub_create_repo "bench/$n$r" >/dev/null || die "create bench/$n$r"; done
+    for n in lm gm; do hub_create_repo "bench/$n$r" "\"lfsmultipartthresh\":$MP_THRESH" >/dev/null || die "create bench/$n$r"; done
+    lib_prep "lb$r"
+    GITATTR=$WORK/lb$r/.gitattributes
+    git_prep "gb$r"
+    lib_prep "lm$r"
+    git_prep "gm$r" agent
+
+    s=$(hub_stats)
+    timed "$LIB" push "$WORK/lb$r" && pushed "lb$r" || die "library push (basic) failed"
+    lb_t+=("$T") lb_rss+=("$RSS") path_lb=$(path_of "$s") s=$(hub_stats)
+    timed git_auth -C "$WORK/gb$r" push -q origin main && pushed "gb$r" || die "git push (basic) failed"
+    gb_t+=("$T") path_gb=$(path_of "$s") s=$(hub_stats)
+    timed "$LIB" push "$WORK/lm$r" && pushed "lm$r" || die "library push (multipart) failed"
+    lm_t+=("$T") lm_rss+=("$RSS") path_lm=$(path_of "$s") s=$(hub_stats)
+    timed git_auth -C "$WORK/gm$r" push -q origin main && pushed "gm$r" || die "git push (agent) failed"
+    gm_t+=("$T") path_gm=$(path_of "$s")
+
+    # clone what the library pushed (basic repo), the library first then git
+    timed "$LIB" open "$WORK/cl$r" "$HUB_URL/bench/lb$r" || die "library clone failed"
+    lc_t+=("$T") lc_rss+=("$RSS")
+    timed git_auth clone -q "$HUB_URL/bench/lb$r" "$WORK/cg$r" || die "git clone failed"
+    gc_t+=("$T")
+    if [ "$r" = 1 ]; then
+        same_files "$WORK/cl$r" || die "the library's clone differs from the source files"
+        same_files "$WORK/cg$r" || die "git's clone of the library's push differs from the source files"
+        CLONES_OK=yes
+    fi
+    # free the disk (and page cache) for the next round
+    rm -rf "$WORK"/{lb,gb,lm,gm,cl,cg}"$r" "$HUB_ROOT"/repos/models/bench/*"$r".git
+done
+
+LB=$(median "${lb_t[@]}") GB=$(median "${gb_t[@]}") LM=$(median "${lm_t[@]}") GM=$(median "${gm_t[@]}")
+LC=$(median "${lc_t[@]}") GC=$(median "${gc_t[@]}")
+mib() { printf '%s\n' "$@" | sort -n | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }'; }
+echo
+echo "2. push of $((TOTAL / MiB)) MiB (3 x ${PUSH_MIB} MiB + 1 MiB binary as LFS, 3 text files in git) to fresh repos (median of $PUSH_REPS)"
+printf '   git + git-lfs       %7.2f s  %5s MB/s   %s\n' "$GB" "$(mbs "$TOTAL" "$GB")" "$path_gb"
+printf '   library             %7.2f s  %5s MB/s   %s; time ratio %s (target <= 1.00), peak RSS %s MiB\n' \
+    "$LB" "$(mbs "$TOTAL" "$LB")" "$path_lb" "$(ratio "$LB" "$GB")" "$(mib "${lb_rss[@]}")"
+echo "   over the repo's multipart threshold ($MP_THRESH bytes, $((CHUNK / MiB)) MiB parts):"
+printf '   git + git-lfs + agent %5.2f s  %5s MB/s   %s\n' "$GM" "$(mbs "$TOTAL" "$GM")" "$path_gm"
+printf '   library             %7.2f s  %5s MB/s   %s; time ratio %s (target <= 1.00), peak RSS %s MiB\n' \
+    "$LM" "$(mbs "$TOTAL" "$LM")" "$path_lm" "$(ratio "$LM" "$GM")" "$(mib "${lm_rss[@]}")"
+echo "   runs (s): library ${lb_t[*]} | git ${gb_t[*]} | library mp ${lm_t[*]} | git+agent ${gm_t[*]}"
+echo
+echo "3. clone of the library-pushed repo (LFS downloads are basic GETs; contents checked: ${CLONES_OK:-no})"
+printf '   git clone + git-lfs %7.2f s  %5s MB/s\n' "$GC" "$(mbs "$TOTAL" "$GC")"
+printf '   library             %7.2f s  %5s MB/s   time ratio %s (target <= 1.00), peak RSS %s MiB\n' \
+    "$LC" "$(mbs "$TOTAL" "$LC")" "$(ratio "$LC" "$GC")" "$(mib "${lc_rss[@]}")"
+echo "   runs (s): library ${lc_t[*]} | git ${gc_t[*]}"
+
+echo
+echo "summary                                  figure    target   result"
+printf '  add speed vs sha256sum                %6s x   >= 0.80   %s\n' "$ADD_RATIO" "$(verdict "$ADD_RATIO" '>=' 0.80)"
+printf '  add peak RSS (MiB)                    %6.1f     flat      (report)\n' "$(awk -v k="$ADD_RSS" 'BEGIN { print k / 1024 }')"
+for row in "push basic time vs git+git-lfs:$LB:$GB" "push multipart time vs git+agent:$LM:$GM" \
+    "clone time vs git clone + git-lfs:$LC:$GC"; do
+    IFS=: read -r what a b <<<"$row"
+    x=$(ratio "$a" "$b")
+    printf '  %-37s %6s x   <= 1.00   %s\n' "$what" "$x" "$(verdict "$x" '<=' 1.00)"
+done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs shared; other work on the machine makes every figure noisier)"
