@@ -17,9 +17,12 @@ comma := ,
 BUILD ?= build$(if $(SAN),-$(subst $(comma),-,$(SAN)))
 VERSION := 0.1.0
 
-# Debian packages the build, tests and demo need (make deps installs whichever are missing).
+# Debian packages the build, tests and demo need (make deps installs whichever are missing). Test-only:
+# python3 (a fault-injecting proxy in t_lib_retry), valgrind (t_agent_valgrind), cppcheck + clang-tidy
+# (make lint), clang (make fuzz), time (/usr/bin/time for benchmarks' peak RSS), util-linux (script, for TTY tests).
 DEB_PACKAGES := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libjsmn-dev \
-	libmicrohttpd-dev libcmocka-dev git git-lfs curl ca-certificates procps
+	libmicrohttpd-dev libcmocka-dev git git-lfs curl ca-certificates procps python3 valgrind cppcheck \
+	clang-tidy clang time util-linux
 
 # pkg-config results, computed once on first use (after deps ran).
 pkgcfg = $(shell pkg-config $(1) $(2))
@@ -126,7 +129,7 @@ fuzz:
 
 demo: deps
 	@$(MAKE) --no-print-directory tests
-	@BUILD=$(BUILD) bash tests/demo.sh
+	@BUILD=$(BUILD) SAN=$(SAN) bash tests/demo.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -32,8 +32,8 @@ REPS=${REPS:-3}
 PUSH_REPS=${PUSH_REPS:-3}
 CACHE=${CACHE:-warm}
 MiB=1048576
-CHUNK=$((64 * MiB))
-MP_THRESH=100000000
+CHUNK=$((${CHUNK_MIB:-64} * MiB))
+MP_THRESH=${MP_THRESH:-100000000}
 LIB=$BUILD_DIR/tests/lib_repo
 HFGIT=$BUILD_DIR/hfgit
 for p in "$LIB" "$HFGIT" "$BUILD_DIR/hfgit-hub" "$BUILD_DIR/git-lfs-hfmultipart"; do
@@ -52,36 +52,45 @@ if [ "${free_kb:-0}" -lt "$need_kb" ]; then
 fi
 
 die() { echo "bench/lib.sh: $*" >&2; [ -s "$WORK/cmd.out" ] && sed 's/^/    /' "$WORK/cmd.out" >&2; exit 1; }
-# timed CMD...: runs CMD (output to $WORK/cmd.out); sets T (wall seconds) and RSS (KiB, the largest process
-# /usr/bin/time saw: CMD or a descendant it waited for). Starts after `sync` (and a cache drop with CACHE=cold
-# when COLD=1), so an earlier phase's dirty pages are not written back on this one's clock.
+# timed CMD...: runs CMD (output to $WORK/cmd.out); sets T (wall seconds), CPU (user + sys seconds of CMD and
+# the descendants it waited for: load on the machine hardly changes it) and RSS (KiB, the largest of those
+# processes). Starts after `sync` (and a cache drop when COLD=1), so an earlier phase's dirty pages are not
+# written back on this one's clock.
 timed() {
     sync
     [ "${COLD:-0}" = 1 ] && echo 3 >/proc/sys/vm/drop_caches
     local t0=$EPOCHREALTIME rc
-    /usr/bin/time -f '%M' -o "$WORK/rss" "$@" >"$WORK/cmd.out" 2>&1
+    /usr/bin/time -f '%M %U %S' -o "$WORK/rusage" "$@" >"$WORK/cmd.out" 2>&1
     rc=$?
     T=$(awk -v a="$t0" -v z="$EPOCHREALTIME" 'BEGIN { printf "%.3f", z - a }')
-    RSS=$(tail -n 1 "$WORK/rss")
+    read -r RSS CPU <<<"$(tail -n 1 "$WORK/rusage" | awk '{ printf "%s %.2f", $1, $2 + $3 }')"
     return $rc
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 mbs() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.0f", b / t / 1e6 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# pratio A B: the median over rounds of A_t[i] / B_t[i]. The two runs of a round are back to back, so they
+# share the machine's load of that moment; their ratio is steadier than a ratio of medians.
+pratio() {
+    local -n pa=${1}_t pb=${2}_t
+    local i v=()
+    for i in "${!pa[@]}"; do v+=("$(ratio "${pa[i]}" "${pb[i]}")"); done
+    median "${v[@]}"
+}
 # verdict GOT OP BAR: PASS when GOT OP BAR (OP is >= or <=)
 verdict() { awk -v g="$1" -v b="$3" -v op="$2" 'BEGIN { ok = op == ">=" ? g >= b : g <= b; print ok ? "PASS" : "MISS" }'; }
 # rand_file BYTES NAME FILE: reproducible random bytes (nothing downstream can shortcut them), fast.
 rand_file() { openssl enc -aes-128-ctr -pass "pass:hfgit-$2" -nosalt -pbkdf2 </dev/zero 2>/dev/null | head -c "$1" >"$3"; }
-stat_of() { json_num "$STATS" "$1"; }
-# path_of BEFORE_STATS: what the hub saw since BEFORE_STATS (basic PUTs, parts, completions).
+# path_of BEFORE_STATS: the LFS requests the hub saw since BEFORE_STATS (basic PUTs, parts, completions, GETs).
 path_of() {
     local b=$1 a
     a=$(hub_stats)
-    local puts=$(($(json_num "$a" requests_object_put) - $(json_num "$b" requests_object_put)))
-    local parts=$(($(json_num "$a" parts_ok) - $(json_num "$b" parts_ok)))
-    local comps=$(($(json_num "$a" completions_ok) - $(json_num "$b" completions_ok)))
+    d() { echo $(($(json_num "$a" "$1") - $(json_num "$b" "$1"))); }
+    local puts parts comps gets
+    puts=$(d requests_object_put) parts=$(d parts_ok) comps=$(d completions_ok) gets=$(d requests_object_get)
     if [ "$comps" -gt 0 ]; then echo "multipart: $comps objects in $parts parts, $puts basic PUT"
-    else echo "basic: $puts PUTs"; fi
+    elif [ "$puts" -gt 0 ]; then echo "basic: $puts PUTs"
+    else echo "$gets GETs"; fi
 }
 
 cd "$WORK" || exit 1
@@ -99,33 +108,36 @@ pointer=$(git -C "$WORK/add" cat-file -p :weights.bin)
 [[ $pointer == *"oid sha256:$WANT"* ]] || die "the staged pointer does not name the file's SHA-256: $pointer"
 [ -f "$WORK/add/.git/lfs/objects/${WANT:0:2}/${WANT:2:2}/$WANT" ] || die "the object is not in .git/lfs/objects"
 [ "$(git -C "$WORK/add" check-attr filter weights.bin | sed 's/.*: //')" = lfs ] || die "weights.bin was not auto-tracked"
-sha_t=() add_t=() add_rss=()
-[ "$CACHE" = cold ] && COLD=1
-for ((r = 1; r <= REPS; r++)); do
-    timed sha256sum "$WORK/big.bin" || die "sha256sum failed"
-    sha_t+=("$T")
+sha_t=() add_t=() add_c=() add_rss=()
+run_sha() { timed sha256sum "$WORK/big.bin" || die "sha256sum failed"; sha_t+=("$T"); }
+run_add() {
     add_repo || die "git init failed"
     timed "$LIB" add "$WORK/add" . --auto || die "add failed"
-    add_t+=("$T") add_rss+=("$RSS")
-done
+    add_t+=("$T") add_c+=("$CPU") add_rss+=("$RSS")
+}
+[ "$CACHE" = cold ] && COLD=1
+# the order alternates between rounds, so neither side always runs right after the other's writes
+for ((r = 1; r <= REPS; r++)); do if ((r % 2)); then run_sha; run_add; else run_add; run_sha; fi; done
 COLD=0
 rm -rf "$WORK/add"
 SHA_T=$(median "${sha_t[@]}") ADD_T=$(median "${add_t[@]}")
 ADD_RSS=$(printf '%s\n' "${add_rss[@]}" | sort -n | tail -n 1)
-SHA_MBS=$(mbs "$SIZE" "$SHA_T") ADD_MBS=$(mbs "$SIZE" "$ADD_T")
-ADD_RATIO=$(ratio "$SHA_T" "$ADD_T") # speed ratio: library MB/s / sha256sum MB/s
+ADD_RATIO=$(pratio sha add) # speed ratio: library MB/s / sha256sum MB/s = sha256sum time / add time
 echo
-echo "1. add of a ${SIZE_MIB} MiB file (median of $REPS, runs: sha256sum ${sha_t[*]} s; add ${add_t[*]} s)"
-printf '   sha256sum                      %7.2f s  %5s MB/s\n' "$SHA_T" "$SHA_MBS"
-printf '   hf_repo_add (auto-track)       %7.2f s  %5s MB/s   speed ratio %s (target >= 0.80)   peak RSS %.1f MiB (largest of %d)\n' \
-    "$ADD_T" "$ADD_MBS" "$ADD_RATIO" "$(awk -v k="$ADD_RSS" 'BEGIN { print k / 1024 }')" "$REPS"
-echo "   (sha256sum is coreutils' own SHA-256; the library hashes with OpenSSL and also writes the copy into .git/lfs/objects)"
+echo "1. add of a ${SIZE_MIB} MiB file, median of $REPS rounds (runs: sha256sum ${sha_t[*]} s | add ${add_t[*]} s)"
+printf '   %-24s %6.2f s  %5s MB/s\n' sha256sum "$SHA_T" "$(mbs "$SIZE" "$SHA_T")"
+printf '   %-24s %6.2f s  %5s MB/s   speed ratio %s (target >= 0.80); CPU %s s; peak RSS %.1f MiB (largest of %d)\n' \
+    "hf_repo_add (auto-track)" "$ADD_T" "$(mbs "$SIZE" "$ADD_T")" "$ADD_RATIO" "$(median "${add_c[@]}")" \
+    "$(awk -v k="$ADD_RSS" 'BEGIN { print k / 1024 }')" "$REPS"
+echo "   (sha256sum is coreutils' own SHA-256 code; the library hashes with OpenSSL and also writes the copy into .git/lfs/objects)"
 rm -f "$WORK/big.bin"
 
 # ---------------------------------------------------------------------------------------------------------
 # 2. push and 3. clone
 hub_start --chunk-size "$CHUNK" >/dev/null || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Bench" LIB_REPO_EMAIL="bench@hfgit.invalid"
+# git_auth (tests/lib.sh) as a command line, so /usr/bin/time can run it
+GIT=(git -c credential.helper= -c "credential.helper=!f() { echo username=hf; echo password=\$HF_TOKEN; }; f")
 PUSH_SIZE=$((PUSH_MIB * MiB))
 mkdir -p "$WORK/src"
 for i in 1 2 3; do rand_file "$PUSH_SIZE" "shard$i" "$WORK/src/model-0000$i-of-00003.bin"; done
@@ -156,7 +168,24 @@ git_prep() {
 pushed() { [ "$(git ls-remote "$HUB_URL/bench/$1" refs/heads/main | cut -f1)" = "$(git -C "$WORK/$1" rev-parse HEAD)" ]; }
 same_files() { local f; for f in "$WORK"/src/*; do cmp -s "$f" "$1/$(basename "$f")" || return 1; done; }
 
-lb_t=() gb_t=() lm_t=() gm_t=() lc_t=() gc_t=() lb_rss=() lm_rss=() lc_rss=()
+# measure KEY CMD...: one timed run, appended to KEY_t, KEY_c (CPU s) and KEY_rss; path_KEY: what the hub saw.
+measure() {
+    local key=$1 s
+    shift
+    s=$(hub_stats)
+    timed "$@" || die "$key: $* failed"
+    local -n mt=${key}_t mc=${key}_c mr=${key}_rss
+    mt+=("$T") mc+=("$CPU") mr+=("$RSS")
+    printf -v "path_$key" '%s' "$(path_of "$s")"
+}
+push_lib() { measure "$1" "$LIB" push "$WORK/$1$r"; pushed "$1$r" || die "the hub's main is not $1$r's HEAD"; }
+push_git() { measure "$1" "${GIT[@]}" -C "$WORK/$1$r" push -q origin main; pushed "$1$r" || die "the hub's main is not $1$r's HEAD"; }
+# the clones fetch what the library pushed (the basic repo)
+clone_lib() { measure lc "$LIB" open "$WORK/cl$r" "$HUB_URL/bench/lb$r"; }
+clone_git() { measure gc "${GIT[@]}" clone -q "$HUB_URL/bench/lb$r" "$WORK/cg$r"; }
+
+lb_t=() lb_c=() lb_rss=() gb_t=() gb_c=() gb_rss=() lm_t=() lm_c=() lm_rss=() gm_t=() gm_c=() gm_rss=()
+lc_t=() lc_c=() lc_rss=() gc_t=() gc_c=() gc_rss=()
 for ((r = 1; r <= PUSH_REPS; r++)); do
     for n in lb gb; do hub_create_repo "bench/$n$r" >/dev/null || die "create bench/$n$r"; done
     for n in lm gm; do hub_create_repo "bench/$n$r" "\"lfsmultipartthresh\":$MP_THRESH" >/dev/null || die "create bench/$n$r"; done
@@ -165,22 +194,9 @@ for ((r = 1; r <= PUSH_REPS; r++)); do
     git_prep "gb$r"
     lib_prep "lm$r"
     git_prep "gm$r" agent
-
-    s=$(hub_stats)
-    timed "$LIB" push "$WORK/lb$r" && pushed "lb$r" || die "library push (basic) failed"
-    lb_t+=("$T") lb_rss+=("$RSS") path_lb=$(path_of "$s") s=$(hub_stats)
-    timed git_auth -C "$WORK/gb$r" push -q origin main && pushed "gb$r" || die "git push (basic) failed"
-    gb_t+=("$T") path_gb=$(path_of "$s") s=$(hub_stats)
-    timed "$LIB" push "$WORK/lm$r" && pushed "lm$r" || die "library push (multipart) failed"
-    lm_t+=("$T") lm_rss+=("$RSS") path_lm=$(path_of "$s") s=$(hub_stats)
-    timed git_auth -C "$WORK/gm$r" push -q origin main && pushed "gm$r" || die "git push (agent) failed"
-    gm_t+=("$T") path_gm=$(path_of "$s")
-
-    # clone what the library pushed (basic repo), the library first then git
-    timed "$LIB" open "$WORK/cl$r" "$HUB_URL/bench/lb$r" || die "library clone failed"
-    lc_t+=("$T") lc_rss+=("$RSS")
-    timed git_auth clone -q "$HUB_URL/bench/lb$r" "$WORK/cg$r" || die "git clone failed"
-    gc_t+=("$T")
+    # each pair back to back, the order alternating between rounds
+    if ((r % 2)); then push_lib lb; push_git gb; push_lib lm; push_git gm; clone_lib; clone_git
+    else push_git gb; push_lib lb; push_git gm; push_lib lm; clone_git; clone_lib; fi
     if [ "$r" = 1 ]; then
         same_files "$WORK/cl$r" || die "the library's clone differs from the source files"
         same_files "$WORK/cg$r" || die "git's clone of the library's push differs from the source files"
@@ -190,34 +206,42 @@ for ((r = 1; r <= PUSH_REPS; r++)); do
     rm -rf "$WORK"/{lb,gb,lm,gm,cl,cg}"$r" "$HUB_ROOT"/repos/models/bench/*"$r".git
 done
 
-LB=$(median "${lb_t[@]}") GB=$(median "${gb_t[@]}") LM=$(median "${lm_t[@]}") GM=$(median "${gm_t[@]}")
-LC=$(median "${lc_t[@]}") GC=$(median "${gc_t[@]}")
 mib() { printf '%s\n' "$@" | sort -n | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }'; }
+# row LABEL KEY [BASE_KEY]: median time, MB/s, median CPU, the hub's path; with BASE_KEY the paired time ratio
+# (median of per-round ratios) and the peak RSS.
+row() {
+    local -n rt=${2}_t rc=${2}_c rr=${2}_rss
+    local pv=path_$2 t
+    t=$(median "${rt[@]}")
+    printf '   %-24s %6.2f s  %5s MB/s  CPU %5.2f s' "$1" "$t" "$(mbs "$TOTAL" "$t")" "$(median "${rc[@]}")"
+    [ -n "${!pv:-}" ] && printf '   %s' "${!pv}"
+    [ $# -ge 3 ] && printf '\n   %24s time ratio %s (target <= 1.00), peak RSS %s MiB' "" "$(pratio "$2" "$3")" "$(mib "${rr[@]}")"
+    printf '\n'
+}
 echo
-echo "2. push of $((TOTAL / MiB)) MiB (3 x ${PUSH_MIB} MiB + 1 MiB binary as LFS, 3 text files in git) to fresh repos (median of $PUSH_REPS)"
-printf '   git + git-lfs       %7.2f s  %5s MB/s   %s\n' "$GB" "$(mbs "$TOTAL" "$GB")" "$path_gb"
-printf '   library             %7.2f s  %5s MB/s   %s; time ratio %s (target <= 1.00), peak RSS %s MiB\n' \
-    "$LB" "$(mbs "$TOTAL" "$LB")" "$path_lb" "$(ratio "$LB" "$GB")" "$(mib "${lb_rss[@]}")"
+echo "2. push of $((TOTAL / MiB)) MiB (3 x ${PUSH_MIB} MiB + 1 MiB binary as LFS, 3 text files in git) to fresh repos, median of $PUSH_REPS rounds"
+echo "   under the repo's multipart threshold (hub default 5000000000 bytes):"
+row "git + git-lfs" gb
+row "library" lb gb
 echo "   over the repo's multipart threshold ($MP_THRESH bytes, $((CHUNK / MiB)) MiB parts):"
-printf '   git + git-lfs + agent %5.2f s  %5s MB/s   %s\n' "$GM" "$(mbs "$TOTAL" "$GM")" "$path_gm"
-printf '   library             %7.2f s  %5s MB/s   %s; time ratio %s (target <= 1.00), peak RSS %s MiB\n' \
-    "$LM" "$(mbs "$TOTAL" "$LM")" "$path_lm" "$(ratio "$LM" "$GM")" "$(mib "${lm_rss[@]}")"
+row "git + git-lfs + agent" gm
+row "library" lm gm
 echo "   runs (s): library ${lb_t[*]} | git ${gb_t[*]} | library mp ${lm_t[*]} | git+agent ${gm_t[*]}"
 echo
-echo "3. clone of the library-pushed repo (LFS downloads are basic GETs; contents checked: ${CLONES_OK:-no})"
-printf '   git clone + git-lfs %7.2f s  %5s MB/s\n' "$GC" "$(mbs "$TOTAL" "$GC")"
-printf '   library             %7.2f s  %5s MB/s   time ratio %s (target <= 1.00), peak RSS %s MiB\n' \
-    "$LC" "$(mbs "$TOTAL" "$LC")" "$(ratio "$LC" "$GC")" "$(mib "${lc_rss[@]}")"
+echo "3. clone of the library-pushed repo, median of $PUSH_REPS rounds (LFS downloads are basic GETs; contents checked: ${CLONES_OK:-no})"
+row "git clone + git-lfs" gc
+row "library" lc gc
 echo "   runs (s): library ${lc_t[*]} | git ${gc_t[*]}"
-
 echo
 echo "summary                                  figure    target   result"
 printf '  add speed vs sha256sum                %6s x   >= 0.80   %s\n' "$ADD_RATIO" "$(verdict "$ADD_RATIO" '>=' 0.80)"
-printf '  add peak RSS (MiB)                    %6.1f     flat      (report)\n' "$(awk -v k="$ADD_RSS" 'BEGIN { print k / 1024 }')"
-for row in "push basic time vs git+git-lfs:$LB:$GB" "push multipart time vs git+agent:$LM:$GM" \
-    "clone time vs git clone + git-lfs:$LC:$GC"; do
-    IFS=: read -r what a b <<<"$row"
-    x=$(ratio "$a" "$b")
+printf '  add peak RSS (MiB; flat)              %6.1f     < 64      %s\n' "$(awk -v k="$ADD_RSS" 'BEGIN { print k / 1024 }')" \
+    "$(verdict "$ADD_RSS" '<=' $((64 * 1024 - 1)))"
+for x in "push basic, time vs git+git-lfs:lb:gb" "push multipart, time vs git+agent:lm:gm" \
+    "clone, time vs git clone + git-lfs:lc:gc"; do
+    IFS=: read -r what a b <<<"$x"
+    x=$(pratio "$a" "$b")
     printf '  %-37s %6s x   <= 1.00   %s\n' "$what" "$x" "$(verdict "$x" '<=' 1.00)"
 done
+echo "  (ratios: median over rounds of each round's back-to-back pair)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs shared; other work on the machine makes every figure noisier)"

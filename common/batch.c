@@ -4,6 +4,7 @@
 #include "error.h"
 #include "json.h"
 #include "pointer.h"
+#include "transfer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,6 @@
 #define BATCH_MEDIA_TYPE "application/vnd.git-lfs+json"
 /* Multipart answers carry one presigned URL per part (up to 10,000 per object), so answers can be large. */
 #define BATCH_MAX_RESPONSE ((size_t)256 << 20)
-#define HF_LFS_MAX_PARTS 10000
 
 int hf_batch_request_body(const hf_batch_request *req, hf_buf *out)
 {
@@ -101,20 +101,20 @@ void hf_lfs_headers_free(char **list)
     free(list);
 }
 
-/* A decimal of 1..19 digits (leading zeros allowed, as in "00001") into *v; -1 otherwise. */
-static int parse_decimal(const char *s, uint64_t *v)
+int hf_lfs_action_plan(const hf_lfs_action *action, const char *oid, int64_t size, hf_multipart_plan *plan)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > 19)
-        return -1;
-    uint64_t x = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        x = x * 10 + (uint64_t)(s[i] - '0');
-    }
-    *v = x;
-    return 0;
+    hf_multipart_plan empty = HF_MULTIPART_PLAN_INIT;
+    *plan = empty;
+    if (size < 0)
+        return hf_error_set(HF_EINVAL, "uploading %s: negative object size", oid);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && action && i < action->header_count; i++)
+        rc = hf_multipart_plan_add(plan, action->headers[i].name, action->headers[i].value);
+    if (rc == 0)
+        rc = hf_multipart_plan_finish(plan, oid, (uint64_t)size);
+    if (rc < 0)
+        hf_multipart_plan_free(plan);
+    return rc;
 }
 
 int hf_lfs_action_parts(const hf_lfs_action *action, int64_t size, const char ***urls, size_t *count,
@@ -123,47 +123,38 @@ int hf_lfs_action_parts(const hf_lfs_action *action, int64_t size, const char **
     *urls = NULL;
     *count = 0;
     *chunk_size = 0;
-    const char *cs = hf_lfs_action_header(action, "chunk_size");
-    if (!cs)
+    hf_multipart_plan plan;
+    int rc = hf_lfs_action_plan(action, "the object", size, &plan);
+    if (rc < 0)
+        return rc;
+    if (!plan.multipart) {
+        hf_multipart_plan_free(&plan);
         return 0;
-    uint64_t chunk;
-    if (parse_decimal(cs, &chunk) < 0 || chunk == 0)
-        return hf_error_set(HF_EINVAL, "LFS multipart action: chunk_size \"%.30s\" is not a positive integer", cs);
-    if (size <= 0)
+    }
+    if (plan.part_count == 0) {
+        hf_multipart_plan_free(&plan);
         return hf_error_set(HF_EINVAL, "LFS multipart action for an empty object");
-    uint64_t want = ((uint64_t)size + chunk - 1) / chunk;
-    if (want > HF_LFS_MAX_PARTS)
-        return hf_error_set(HF_EINVAL, "LFS multipart action: %llu parts of %llu bytes exceed the limit of %d",
-                            (unsigned long long)want, (unsigned long long)chunk, HF_LFS_MAX_PARTS);
-    size_t nparts = 0;
-    for (size_t i = 0; i < action->header_count; i++) {
-        uint64_t k;
-        if (parse_decimal(action->headers[i].name, &k) == 0)
-            nparts++;
     }
-    if (nparts != want)
-        return hf_error_set(HF_EINVAL,
-                            "LFS multipart action: %zu part URLs for %lld bytes in chunks of %llu (expected %llu)",
-                            nparts, (long long)size, (unsigned long long)chunk, (unsigned long long)want);
-    const char **list = calloc(want ? want : 1, sizeof(*list));
-    if (!list)
+    /* One allocation holding the pointer array and the strings, so the caller frees only the array. */
+    size_t bytes = plan.part_count * sizeof(char *);
+    for (size_t i = 0; i < plan.part_count; i++)
+        bytes += strlen(plan.part_urls[i]) + 1;
+    char **list = malloc(bytes);
+    if (!list) {
+        hf_multipart_plan_free(&plan);
         return hf_error_set(HF_ENOMEM, "LFS multipart action: out of memory");
-    for (size_t i = 0; i < action->header_count; i++) {
-        uint64_t k;
-        if (parse_decimal(action->headers[i].name, &k) < 0)
-            continue;
-        const char *u = action->headers[i].value;
-        if (k < 1 || k > want || list[k - 1] ||
-            (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)) {
-            free(list);
-            return hf_error_set(HF_EINVAL, "LFS multipart action: part key \"%.20s\" is out of range, repeated or "
-                                           "has no http(s) URL", action->headers[i].name);
-        }
-        list[k - 1] = u;
     }
-    *urls = list;
-    *count = (size_t)want;
-    *chunk_size = chunk;
+    char *text = (char *)(list + plan.part_count);
+    for (size_t i = 0; i < plan.part_count; i++) {
+        size_t n = strlen(plan.part_urls[i]) + 1;
+        memcpy(text, plan.part_urls[i], n);
+        list[i] = text;
+        text += n;
+    }
+    *urls = (const char **)list;
+    *count = plan.part_count;
+    *chunk_size = plan.chunk_size;
+    hf_multipart_plan_free(&plan);
     return 1;
 }
 

@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "transfer.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -106,10 +107,16 @@ char **hf_lfs_action_header_list(const hf_lfs_action *action, const char *const 
 void hf_lfs_headers_free(char **list);
 
 /* Hugging Face multipart: the upload action's header holds "chunk_size" (decimal string) and one presigned URL
- * per part under numeric keys ("00001", "1", …). Fills *urls (part order, pointing into the action; free only
- * the array), *count and *chunk_size after checking that the keys are 1..N without gaps and that
- * N == ceil(size / chunk_size). Returns 1 when the action is multipart, 0 when it has no chunk_size (a plain
- * PUT to href), or HF_EINVAL naming what is wrong. */
+ * per part under numeric keys ("00001", "1", …). Both functions apply the one part-plan rule set of
+ * transfer.h (hf_multipart_plan_*: numeric sort, parts exactly 1..N with N == ceil(size / chunk_size), http(s)
+ * URLs only, at most 10,000 parts; without chunk_size no part keys and every entry a valid HTTP header).
+ *
+ * hf_lfs_action_plan fills *plan (plan->multipart says which; free it with hf_multipart_plan_free; left
+ * empty on error) and returns 0, or HF_EINVAL naming oid and what is wrong.
+ * hf_lfs_action_parts fills *urls (part order; one allocation: free only the array), *count and *chunk_size.
+ * Returns 1 when the action is multipart, 0 when it has no chunk_size (a plain PUT to href), or HF_EINVAL
+ * naming what is wrong. */
+int hf_lfs_action_plan(const hf_lfs_action *action, const char *oid, int64_t size, hf_multipart_plan *plan);
 int hf_lfs_action_parts(const hf_lfs_action *action, int64_t size, const char ***urls, size_t *count,
                         uint64_t *chunk_size);
 

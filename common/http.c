@@ -8,7 +8,14 @@
  *
  * Progress and retries: the callbacks report only bytes beyond a high-water mark kept across the tries of one
  * hf_http_send_retry call, so a part that fails at 90% and is sent again is not counted twice, and the sum
- * reported equals the body size exactly once the request succeeds.
+ * reported equals the body size exactly once the request succeeds. While nothing moves, the callback is
+ * polled with 0 (throttled to one call per POLL_MS) so that a stop asked for elsewhere (the transfer engine
+ * cancelling the other parts after a first failure) ends a try that waits on a silent server, and the
+ * backoff between tries, without waiting for the stall limit or the backoff to run out.
+ *
+ * Stalls are detected in the same callback instead of with CURLOPT_LOW_SPEED_*, because the rule differs by
+ * phase (http.h): bytes must flow while a body moves, but after the body is sent the server may think for
+ * as long as the request's response_timeout_secs. curl calls the callback at least once a second.
  */
 #include "http.h"
 #include "error.h"
@@ -38,6 +45,7 @@
 #define UPLOAD_BUFFER (256L * 1024)
 #endif
 #define DEFAULT_MAX_RESPONSE (1024 * 1024)
+#define POLL_MS 100 /* how often a silent try or a backoff asks the progress callback whether to stop */
 #define EXCERPT_MAX 200
 
 struct hf_http_client {
@@ -62,6 +70,12 @@ typedef struct xfer {
     int to_file;       /* -1 undecided, 0 memory, 1 out_fd (decided by the status of the final response) */
     int io_errno;      /* pread/pwrite failure; -1 = file shorter than the slice, -2 = more than out_max */
     int cancelled;
+    uint64_t last_call_ms; /* last call into req->progress, for the POLL_MS throttle */
+    /* stall watch: a window that starts at (window_ms, window_bytes) in the current phase */
+    int got_status;        /* a status line arrived (set by on_header) */
+    int phase;             /* -1 not started, 0 bytes moving, 1 waiting for the response */
+    uint64_t window_ms, window_bytes;
+    long stalled_secs;     /* > 0: the try was ended as a stall after this many seconds */
 } xfer;
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -134,6 +148,13 @@ void hf_http_response_reset(hf_http_response *resp)
     *resp = fresh;
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* ---- curl callbacks ---- */
 
 static size_t on_read(char *dst, size_t size, size_t nitems, void *ud)
@@ -169,23 +190,72 @@ static int on_seek(void *ud, curl_off_t offset, int origin)
     return CURL_SEEKFUNC_OK;
 }
 
-static int report(xfer *x, uint64_t *mark, uint64_t now)
+/* Tells the progress callback about n new bytes (0: nothing new, only asking whether to stop). */
+static int call_progress(xfer *x, uint64_t n)
 {
-    if (!x->req->progress || now <= *mark)
-        return 0;
-    uint64_t delta = now - *mark;
-    *mark = now;
-    if (x->req->progress(x->req->progress_ud, delta) != 0) {
+    x->last_call_ms = now_ms();
+    if (x->req->progress(x->req->progress_ud, n) != 0) {
         x->cancelled = 1;
         return 1;
     }
     return 0;
 }
 
+static int report(xfer *x, uint64_t *mark, uint64_t now)
+{
+    if (!x->req->progress || now <= *mark)
+        return 0;
+    uint64_t delta = now - *mark;
+    *mark = now;
+    return call_progress(x, delta);
+}
+
+static uint64_t body_length(const hf_http_request *req)
+{
+    return req->body_fd >= 0 ? req->body_size : req->body ? req->body_len : 0;
+}
+
+/* The stall rule of http.h. Returns 1 (and sets stalled_secs) when the try must end. */
+static int stall_check(xfer *x, uint64_t now, uint64_t up, uint64_t down)
+{
+    /* waiting: the whole body is out and no status line has come back yet */
+    int phase = up >= body_length(x->req) && !x->got_status;
+    uint64_t moved = up + down;
+    if (phase != x->phase || moved < x->window_bytes) { /* new phase, or curl rewound the body */
+        x->phase = phase;
+        x->window_ms = now;
+        x->window_bytes = moved;
+        return 0;
+    }
+    long limit = phase && x->req->response_timeout_secs > 0 ? x->req->response_timeout_secs : stall_secs;
+    if (now - x->window_ms < (uint64_t)limit * 1000)
+        return 0;
+    if (phase || moved - x->window_bytes < (uint64_t)STALL_BYTES_PER_S * (uint64_t)limit) {
+        x->stalled_secs = limit;
+        return 1;
+    }
+    x->window_ms = now; /* enough moved in this window: start the next one */
+    x->window_bytes = moved;
+    return 0;
+}
+
+/* curl calls this as bytes move and, while nothing does, about once a second. */
 static int on_xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
     xfer *x = ud;
-    return ulnow > 0 ? report(x, &x->marks->up, (uint64_t)ulnow) : 0;
+    (void)dltotal;
+    (void)ultotal;
+    uint64_t up = ulnow > 0 ? (uint64_t)ulnow : 0, down = dlnow > 0 ? (uint64_t)dlnow : 0;
+    if (x->req->progress) {
+        /* upload bytes are reported here; download bytes as they are written (write_file) */
+        if (body_length(x->req) && up > x->marks->up) {
+            if (report(x, &x->marks->up, up))
+                return 1;
+        } else if (now_ms() - x->last_call_ms >= POLL_MS && call_progress(x, 0)) {
+            return 1;
+        }
+    }
+    return stall_check(x, now_ms(), up, down);
 }
 
 static size_t write_file(xfer *x, const char *data, size_t n)
@@ -241,6 +311,7 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *ud)
     size_t n = size * nitems;
     hf_http_response *resp = x->resp;
     if (n >= 5 && !memcmp(data, "HTTP/", 5)) {
+        x->got_status = 1; /* the server answered: from now on the stall rule is about bytes moving */
         /* a new response (after 100 Continue or a redirect): forget the previous one's headers */
         free(resp->etag);
         free(resp->content_type);
@@ -400,7 +471,7 @@ static int send_once(hf_http_client *c, const hf_http_request *req, hf_http_resp
 
     CURL *h = c->easy;
     xfer x = {h, req, resp, marks, req->max_response_bytes ? req->max_response_bytes : DEFAULT_MAX_RESPONSE,
-              0, 0, -1, 0, 0};
+              0, 0, -1, 0, 0, now_ms(), 0, -1, 0, 0, 0};
     curl_easy_reset(h);
     c->errbuf[0] = '\0';
     curl_easy_setopt(h, CURLOPT_URL, req->url);
@@ -408,8 +479,10 @@ static int send_once(hf_http_client *c, const hf_http_request *req, hf_http_resp
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, STALL_BYTES_PER_S);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall_secs);
+    /* URLs come from servers (batch answers, redirects): never let one make curl read or write a local file
+     * (file://) or speak another protocol. */
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, RECV_BUFFER);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "hfgit/" HFGIT_VERSION);
@@ -418,11 +491,10 @@ static int send_once(hf_http_client *c, const hf_http_request *req, hf_http_resp
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
     int form_body = set_method_and_body(h, req, &x);
-    if (req->progress && (req->body_fd >= 0 || req->body)) {
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    }
+    /* always on: it carries the stall rule and the stop polling */
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     struct curl_slist *headers = NULL;
     if ((rc = build_headers(req, form_body, &headers)) != 0)
         return rc;
@@ -433,6 +505,12 @@ static int send_once(hf_http_client *c, const hf_http_request *req, hf_http_resp
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     free_headers(headers);
+    if (x.stalled_secs && !x.cancelled && x.phase == 1)
+        snprintf(c->errbuf, sizeof(c->errbuf), "no response within %ld s after the request was sent",
+                 x.stalled_secs);
+    else if (x.stalled_secs && !x.cancelled)
+        snprintf(c->errbuf, sizeof(c->errbuf), "stalled: under %ld bytes/s for %ld s", STALL_BYTES_PER_S,
+                 x.stalled_secs);
 
     hf_buf url = HF_BUF_INIT;
     hf_http_redact_url(req->url, &url);
@@ -465,6 +543,9 @@ static int send_once(hf_http_client *c, const hf_http_request *req, hf_http_resp
     else if (x.io_errno)
         rc = hf_error_set(HF_EIO, "%s %s: %s the local file: %s", req->method, url.ptr,
                           cc == CURLE_WRITE_ERROR ? "writing" : "reading", strerror(x.io_errno));
+    else if (cc == CURLE_UNSUPPORTED_PROTOCOL)
+        rc = hf_error_set(HF_EINVAL, "%s %s: refused: only http:// and https:// URLs are allowed (%s)",
+                          req->method, url.ptr, c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
     else if (cc == CURLE_TOO_MANY_REDIRECTS)
         rc = hf_error_set_http(HF_EHTTP, status, "%s %s: more than 3 redirects (HTTP %ld)", req->method,
                                url.ptr, status);
@@ -472,10 +553,9 @@ static int send_once(hf_http_client *c, const hf_http_request *req, hf_http_resp
         /* no answer, or a 2xx/3xx cut short (e.g. dropped mid-body): a transport failure, retried */
         rc = hf_error_set(HF_ENET, "%s %s: %s", req->method, url.ptr,
                           c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
-    else if (status >= 200 && status <= 299 && req->progress && (req->body_fd >= 0 || req->body)) {
+    else if (status >= 200 && status <= 299 && req->progress && body_length(req)) {
         /* curl's last progress call may come before the final bytes; on success the whole body is sent */
-        uint64_t size = req->body_fd >= 0 ? req->body_size : req->body_len;
-        if (report(&x, &marks->up, size))
+        if (report(&x, &marks->up, body_length(req)))
             rc = hf_error_set(HF_ECANCELLED, "%s %s: stopped by the progress callback", req->method, url.ptr);
     }
     resp->status = rc == 0 ? status : 0;
@@ -493,17 +573,25 @@ int hf_http_send(hf_http_client *c, const hf_http_request *req, hf_http_response
 
 /* ---- retries ---- */
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(uint64_t ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* The backoff: sleeps ms in slices of at most POLL_MS, asking the progress callback between them whether to
+ * stop (a backoff can last 20 s, or a long Retry-After). Returns 1 when it said stop. */
+static int backoff_sleep(const hf_http_request *req, uint64_t ms)
+{
+    uint64_t end = now_ms() + ms;
+    for (;;) {
+        if (req->progress && req->progress(req->progress_ud, 0) != 0)
+            return 1;
+        uint64_t now = now_ms();
+        if (now >= end)
+            return 0;
+        sleep_ms(end - now < POLL_MS ? end - now : POLL_MS);
     }
 }
 
@@ -577,7 +665,14 @@ int hf_http_send_retry(hf_http_client *c, const hf_http_request *req, const hf_r
         }
         hf_trace("http: %s: retrying in %ld ms (attempt %d of %d)", req->method, delay, attempt + 1,
                  p.max_attempts);
-        sleep_ms((uint64_t)delay);
+        if (backoff_sleep(req, (uint64_t)delay)) {
+            hf_buf url = HF_BUF_INIT;
+            hf_http_redact_url(req->url, &url);
+            rc = hf_error_set(HF_ECANCELLED, "%s %s: cancelled while waiting to retry (after %d attempt%s)",
+                              req->method, hf_buf_cstr(&url), attempt, attempt == 1 ? "" : "s");
+            hf_buf_free(&url);
+            return rc;
+        }
     }
     if (rc == 0)
         return status_error(req, resp, attempt, why);

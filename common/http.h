@@ -3,12 +3,22 @@
  *
  * A request body comes from memory or from a slice of a file read with pread (constant memory, offsets past
  * 4 GiB fine); Content-Length is always exact and chunked encoding is never used. A response body goes to
- * memory (capped) or into a file slice with pwrite. Progress callbacks report bytes actually moved.
+ * memory (capped) or into a file slice with pwrite. Progress callbacks report bytes actually moved; while
+ * nothing moves they are also polled with 0 ("nothing new: shall I stop?"), so a stop is seen within about a
+ * second even when the server is silent, and within 100 ms during a retry backoff.
  *
  * Retry policy (hf_http_send_retry): transport errors, 5xx, 408 and 429 are retried with exponential backoff
  * and full jitter, honouring Retry-After (seconds or HTTP date), bounded by max_attempts and max_total_ms.
  * Other statuses are final. Timeouts never kill a slow-but-moving transfer: only a connect timeout and a
- * "less than low_speed_bytes per low_speed_secs" stall limit apply.
+ * stall limit apply.
+ *
+ * Stall rule (checked here in the progress callback, not by curl's LOW_SPEED options, so the phases differ):
+ *   - while the body goes up or the response comes down: under 1 KiB/s on average over a window of
+ *     HFGIT_HTTP_STALL_SECS (default 60 s) is a stall;
+ *   - from the moment the whole body is sent until the response's status line arrives the server may be
+ *     busy (the Hub's multipart completion hashes the whole object before answering): the request's
+ *     response_timeout_secs applies instead (0 = the stall time).
+ * Either way the try fails as a transport error (HF_ENET) that hf_http_send_retry retries.
  *
  * Errors carry the method, the URL without its query string (presigned signatures and tokens stay out of
  * messages), the status and a short excerpt of the server's message. The bearer token is never logged.
@@ -16,11 +26,13 @@
  *
  * Transport: one curl easy handle per client, reused so connections stay alive; HTTP/1.1; no "Expect:
  * 100-continue" (it costs a round trip per part); GET/HEAD follow up to 3 redirects (curl drops Authorization
- * when the host changes), other methods return the 3xx. Connect timeout 30 s; a transfer slower than 1 KiB/s
- * for 60 s is a stall (transport error). No overall timeout.
+ * when the host changes), other methods return the 3xx, never to anything but http or https (curl is
+ * restricted to those two protocols for every request and redirect: a server-supplied file:// URL is refused
+ * with HF_EINVAL before anything is read or written). Connect timeout 30 s; stalls as above. No overall timeout.
  *
  * Environment (read once, for tests and diagnosis):
- *   HFGIT_HTTP_STALL_SECS  seconds below 1 KiB/s that count as a stall (default 60)
+ *   HFGIT_HTTP_STALL_SECS  seconds below 1 KiB/s that count as a stall, and the default wait for a
+ *                          response (default 60)
  *   HFGIT_RETRY_BASE_MS    replaces policy->base_delay_ms in hf_http_send_retry (tests use 1-10 ms)
  *   HFGIT_TRACE            see trace.h
  *
@@ -46,7 +58,9 @@ typedef struct hf_retry_policy {
 
 #define HF_RETRY_POLICY_INIT {6, 500, 20000, 600000}
 
-/* Called as body bytes move, with the number of new bytes; return non-zero to abort the request. */
+/* Called as body bytes move, with the number of new bytes; return non-zero to abort the request. Also called
+ * with new_bytes == 0 (at most every 100 ms) while nothing moves, during a try and during the backoff between
+ * tries: 0 means "nothing new", only the answer matters (so never report it to a user as an event). */
 typedef int (*hf_http_progress_cb)(void *ud, uint64_t new_bytes);
 
 typedef struct hf_http_request {
@@ -67,9 +81,12 @@ typedef struct hf_http_request {
     void *progress_ud;
     uint64_t out_max; /* out_fd only: 0 = no limit; a longer 2xx body fails the try (HF_EINVAL),
                        * so a server that ignores Range cannot overwrite a neighbouring slice */
+    long response_timeout_secs; /* how long to wait for the status line once the body is sent; 0 = the
+                                 * stall time (HFGIT_HTTP_STALL_SECS). Set it for requests the server
+                                 * answers only after long work, e.g. a multipart completion. */
 } hf_http_request;
 
-#define HF_HTTP_REQUEST_INIT {NULL, NULL, NULL, NULL, NULL, 0, -1, 0, 0, -1, 0, 0, NULL, NULL, 0}
+#define HF_HTTP_REQUEST_INIT {NULL, NULL, NULL, NULL, NULL, 0, -1, 0, 0, -1, 0, 0, NULL, NULL, 0, 0}
 
 typedef struct hf_http_response {
     long status;                     /* 0 when no response arrived */
@@ -92,14 +109,15 @@ void hf_http_client_free(hf_http_client *c);
 /* One try. Returns 0 when a response arrived (any status; check resp->status), HF_ENET on transport failure
  * (resp->status 0), HF_EIO when the body file or out_fd failed (or the file is shorter than the slice),
  * HF_ECANCELLED when the progress callback stopped it, HF_EINVAL for a bad request (no URL, a token with a
- * line break). A 4xx/5xx that arrives while the body is still being sent counts as a response. resp is reset
+ * line break, a scheme other than http/https). A 4xx/5xx that arrives while the body is still being sent counts as a response. resp is reset
  * first. out_fd receives the body only for a 2xx; other bodies go to resp->body for the error message. */
 int hf_http_send(hf_http_client *c, const hf_http_request *req, hf_http_response *resp);
 /* Tries under the policy. Returns 0 only for a 2xx; otherwise HF_EHTTP/HF_EAUTH/HF_ENOTFOUND/HF_ENET with a
  * message (method, URL without query, status, server message excerpt, attempts), e.g.
  *   PUT http://127.0.0.1:5000/__part/abc/2: HTTP 500 "injected failure" after 6 attempts
  * and hf_error_last_http_status() set. A 403 on a URL with a query string and no bearer token adds a hint
- * that the presigned URL probably expired. Local failures (HF_EIO, HF_ECANCELLED, HF_EINVAL) return at once.
+ * that the presigned URL probably expired. Local failures (HF_EIO, HF_ECANCELLED, HF_EINVAL) return at once;
+ * so does a stop asked for (progress callback polled with 0) during a backoff: HF_ECANCELLED, "cancelled".
  * resp holds the last answer and resp->attempts the tries made. A file-slice body is re-read from its offset
  * on each try; progress never counts a byte twice and sums to the body size on success. */
 int hf_http_send_retry(hf_http_client *c, const hf_http_request *req, const hf_retry_policy *policy,

@@ -25,6 +25,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The Hub answers the completion only after checking the whole object (it hashes up to 50 GB): the normal
+ * stall limit would kill that wait and retry it. An hour covers 50 GB at ~15 MB/s of server-side hashing. */
+#define COMPLETE_RESPONSE_TIMEOUT_SECS 3600L
+
 /* ---- progress shared by all parts of one transfer ---- */
 
 typedef struct xfer_meter {
@@ -63,7 +67,9 @@ static void slice_add(xfer_slice *s, uint64_t n)
     pthread_mutex_unlock(&m->lock);
 }
 
-/* hf_http_progress_cb for a slice body: returns non-zero to abort the request when the transfer stops. */
+/* hf_http_progress_cb for a slice body: returns non-zero to abort the request when the transfer stops. The
+ * HTTP layer also polls it with 0 while nothing moves (slice_add ignores 0: no event reaches the caller's
+ * callback), so a part waiting on a silent server or in a retry backoff stops as soon as another fails. */
 static int slice_progress(void *ud, uint64_t new_bytes)
 {
     xfer_slice *s = ud;
@@ -285,9 +291,16 @@ static int mp_complete(mp_state *s)
     req.headers = headers;
     req.body = body.ptr;
     req.body_len = body.len;
+    req.response_timeout_secs = COMPLETE_RESPONSE_TIMEOUT_SECS;
+    /* a zero-length slice: no bytes to count, but the caller's cancel still ends the (long) wait */
+    xfer_slice none = {&s->meter, 0, 0};
+    req.progress = slice_progress;
+    req.progress_ud = &none;
     hf_trace("transfer: %.12s: completing %zu parts", o->oid, o->part_count);
     rc = hf_http_send_retry(client, &req, &o->retry, &resp);
-    if (rc != 0) {
+    if (rc == HF_ECANCELLED) {
+        rc = hf_error_set(HF_ECANCELLED, "uploading %s: cancelled while completing the upload", o->oid);
+    } else if (rc != 0) {
         long status = resp.status ? resp.status : hf_error_last_http_status();
         hf_buf msg = HF_BUF_INIT;
         hf_buf_printf(&msg,

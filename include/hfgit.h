@@ -20,7 +20,9 @@
  *
  * Errors: every function that can fail returns 0 or a negative hf_error_code and leaves a message for
  * hf_error_last_message() on the calling thread (naming the file, the server's answer and the fix where known).
- * Messages never contain the token.
+ * Messages never contain the token. A clone or fetch that gets an HTTP 5xx answer from the git server, and a
+ * push that gets one before anything was sent, are retried twice (0.3 s, then 0.6 s later); LFS transfers
+ * retry on their own.
  *
  * Credentials: the token comes from hf_repo_options.token, else the HF_TOKEN environment variable, else the
  * token file ($HF_HOME/token, default ~/.cache/huggingface/token). It is handed to libgit2's credential

@@ -84,7 +84,8 @@ echo "pushed in ${t_git} s: $parts parts, up to $peak in flight at once"
 
 step "3. the C API (libhfgit, no git binary): push another $SIZE_MIB MiB file"
 head -c $((SIZE_MIB << 20)) /dev/urandom >"$DEMO/weights-c.bin"
-cc -std=c11 -o "$DEMO/push_file" "$ROOT/examples/push_file.c" -I"$ROOT/include" "$BIN/libhfgit.a" \
+# Under `make check SAN=...` the library carries the sanitizer runtime, so the program links it too.
+cc -std=c11 ${SAN:+-fsanitize=$SAN} -o "$DEMO/push_file" "$ROOT/examples/push_file.c" -I"$ROOT/include" "$BIN/libhfgit.a" \
     $(pkg-config --libs libgit2 libcurl openssl zlib) -lpthread
 t0=$(t)
 "$DEMO/push_file" demo/big-model "$DEMO/work-c" "$DEMO/weights-c.bin" weights-c.bin 2>&1 | tail -n 3 | sed 's/^/  /'

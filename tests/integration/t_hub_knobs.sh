@@ -38,16 +38,18 @@ check_eq "the knob counted down to 0" "$(json_num "$(hub_stats)" fail_part_times
 
 # --- drop the connection mid-part ---
 hub_knobs '{"drop_part_number":1,"drop_part_times":1}' >/dev/null
+bytes0=$(json_num "$(hub_stats)" bytes_received)
 code=$(put_part "$U1" "$WORK/part.0" 2>"$WORK/curl.err")
 rc=$?
 [ "$rc" -ne 0 ] && [ "${code:0:1}" != 2 ] && ok "drop part 1: curl sees the connection closed (exit $rc)" ||
     not_ok "drop part 1: connection closed" "curl exit $rc, http $code: $(cat "$WORK/curl.err")"
 sleep 0.2
 check_eq "drop: no partial part stays" "$(ls -A "$UPLOAD_DIR" | sort | tr '\n' ' ')" "2 2.etag 3 3.etag meta "
+read_before_drop=$(($(json_num "$(hub_stats)" bytes_received) - bytes0))
+[ "$read_before_drop" -ge $((CHUNK / 2)) ] && ok "drop: at least half the part was read first ($read_before_drop bytes)" ||
+    not_ok "drop: half read" "read $read_before_drop bytes"
 check_eq "drop: the next try goes through" "$(put_part "$U1" "$WORK/part.0")" 200
 E1=$(etag_of)
-[ "$(json_num "$(hub_stats)" bytes_received)" -ge $((CHUNK / 2)) ] && ok "drop: about half the part was read first" ||
-    not_ok "drop: half read" "$(hub_stats)"
 
 # --- fail the completion K times (1 from --fail-complete at start-up, then 2 from the knob) ---
 completion "$COMPLETE" "$OID" "$E1" "$E2" "$E3"
@@ -65,30 +67,38 @@ OID2=$(sha "$WORK/obj2")
 split -b $CHUNK -d -a 1 "$WORK/obj2" "$WORK/q."
 batch "$OID2" $SIZE
 hub_knobs '{"bandwidth_cap":2000000}' >/dev/null
-t=$(curl -sS -o /dev/null -w '%{time_total}' -T "$WORK/q.0" "$(part_url "$resp" 1)")
-in_range "$t" 0.85 2.5 && ok "capped part PUT of 2 MiB at 2 MB/s took ${t}s (expected ~1.05)" ||
-    not_ok "capped part PUT took ${t}s, expected ~1.05"
-# The cap is per connection: two parts at once take about as long as one.
-start=$(date +%s.%N)
-curl -sS -o /dev/null -T "$WORK/q.1" "$(part_url "$resp" 2)" &
-bg=$!
-curl -sS -o /dev/null -T "$WORK/q.0" "$(part_url "$resp" 1)"
-wait $bg
-t=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-in_range "$t" 0.85 1.9 && ok "two capped parts in parallel took ${t}s (per-connection cap)" ||
-    not_ok "two capped parts in parallel took ${t}s, expected ~1.05"
+# Lower bounds show the cap at work; upper bounds depend on how busy the machine is, so a timing that misses
+# its range is measured once more before it counts as a failure.
+timed() { # timed LO HI NAME CMD...: passes when CMD's output (seconds) is in [LO, HI] in one of two tries
+    local lo=$1 hi=$2 name=$3 t try; shift 3
+    for try in 1 2; do
+        t=$("$@")
+        in_range "$t" "$lo" "$hi" && { ok "$name took ${t}s"; return; }
+    done
+    not_ok "$name took ${t}s, expected between $lo and $hi"
+}
+put_time() { curl -sS -o /dev/null -w '%{time_total}' -T "$1" "$2"; }
+U_Q1=$(part_url "$resp" 1) U_Q2=$(part_url "$resp" 2)
+timed 0.85 2.5 "capped part PUT of 2 MiB at 2 MB/s (expected ~1.05 s)" put_time "$WORK/q.0" "$U_Q1"
+two_parts() { # the cap is per connection: two parts at once take about as long as one
+    local start=$EPOCHREALTIME bg
+    curl -sS -o /dev/null -T "$WORK/q.1" "$U_Q2" &
+    bg=$!
+    curl -sS -o /dev/null -T "$WORK/q.0" "$U_Q1"
+    wait $bg
+    awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'
+}
+timed 0.85 1.9 "two capped parts in parallel (per-connection cap: ~1.05 s, not ~2.1 s)" two_parts
 dl=$(curl -sS -X POST -H 'Content-Type: application/vnd.git-lfs+json' \
     --data "{\"operation\":\"download\",\"objects\":[{\"oid\":\"$OID\",\"size\":$SIZE}]}" \
     "$HUB_URL/$LFS_REPO.git/info/lfs/objects/batch")
 href=$(grep -o '"download":{"href":"[^"]*"' <<<"$dl" | sed 's/.*"href":"//; s/"$//')
 hub_knobs '{"bandwidth_cap":4000000}' >/dev/null
-t=$(curl -sS -o "$WORK/got" -w '%{time_total}' "$href")
-in_range "$t" 1.0 3.0 && ok "capped GET of 5 MB at 4 MB/s took ${t}s (expected ~1.25)" ||
-    not_ok "capped GET took ${t}s, expected ~1.25"
+get_time() { curl -sS -o "$WORK/got" -w '%{time_total}' "$href"; }
+timed 1.0 3.0 "capped GET of 5 MB at 4 MB/s (expected ~1.25 s)" get_time
 check "capped GET: the right bytes" cmp "$WORK/got" "$WORK/obj"
 hub_knobs '{"bandwidth_cap":0}' >/dev/null
-t=$(curl -sS -o /dev/null -w '%{time_total}' -T "$WORK/q.0" "$(part_url "$resp" 1)")
-in_range "$t" 0 0.8 && ok "cap 0 lifts the cap (${t}s)" || not_ok "uncapped PUT took ${t}s"
+timed 0 0.8 "cap 0 lifts the cap: 2 MiB PUT (capped it would take ~1.05 s)" put_time "$WORK/q.0" "$U_Q1"
 
 # --- URL lifetime: applies to URLs issued from then on ---
 batch "$OID2" $SIZE

@@ -99,8 +99,34 @@ static void *poll_main(void *arg)
     return NULL;
 }
 
+/* The progress callback of the queued push with the big file: the command's own counters must say the same
+ * while it runs. */
+typedef struct watch {
+    hf_command *_Atomic cmd; /* set once hf_repo_push returned */
+    atomic_int mid_calls;    /* callbacks with 0 < done < total */
+    atomic_int matched;      /* ... where the command was running and reported exactly these numbers */
+} watch;
+
+static int watch_progress(uint64_t done, uint64_t total, void *payload)
+{
+    watch *w = payload;
+    hf_command *c = atomic_load(&w->cmd);
+    if (done > 0 && done < total) {
+        atomic_fetch_add(&w->mid_calls, 1);
+        uint64_t cd, ct;
+        hf_command_progress(c, &cd, &ct);
+        if (c && hf_command_status(c) == -1 && cd == done && ct == total)
+            atomic_fetch_add(&w->matched, 1);
+    }
+    return 0;
+}
+
 static int scenario_pushes(hf_repo *repo, int n)
 {
+    watch w;
+    atomic_init(&w.cmd, NULL);
+    atomic_init(&w.mid_calls, 0);
+    atomic_init(&w.matched, 0);
     poller p = {repo, 0, 0, 0, 0};
     pthread_t th;
     pthread_create(&th, NULL, poll_main, &p);
@@ -117,7 +143,14 @@ static int scenario_pushes(hf_repo *repo, int n)
         EXPECT(hf_repo_add(repo, ".", 1) == 0, "add %d: %s", i, hf_error_last_message());
         EXPECT(hf_repo_commit_id(repo, msg, sha) == 0, "commit %d: %s", i, hf_error_last_message());
         printf("commit %d %s\n", i, sha);
-        EXPECT(hf_repo_push(repo, NULL, &cmds[i - 1]) == 0, "queue push %d: %s", i, hf_error_last_message());
+        hf_push_options po = HF_PUSH_OPTIONS_INIT;
+        if (i == 2) {
+            po.progress = watch_progress;
+            po.progress_payload = &w;
+        }
+        EXPECT(hf_repo_push(repo, &po, &cmds[i - 1]) == 0, "queue push %d: %s", i, hf_error_last_message());
+        if (i == 2)
+            atomic_store(&w.cmd, cmds[1]);
         int st = hf_command_status(cmds[i - 1]);
         printf("queued %d status %d\n", i, st);
         EXPECT(st == -1, "push %d: status right after queueing is %d, not -1", i, st);
@@ -143,6 +176,9 @@ static int scenario_pushes(hf_repo *repo, int n)
     atomic_store(&p.stop, 1);
     pthread_join(th, NULL);
     printf("polls %ld max_total %llu saw_partial %d\n", p.polls, (unsigned long long)p.max_total, p.saw_partial);
+    printf("mid_progress_calls %d matched %d\n", atomic_load(&w.mid_calls), atomic_load(&w.matched));
+    EXPECT(atomic_load(&w.matched) > 0 && atomic_load(&w.matched) == atomic_load(&w.mid_calls),
+           "the command's progress did not follow the upload while it ran");
     EXPECT(p.max_total >= (3u << 20), "no command reported the 3 MiB upload (max total %llu)",
            (unsigned long long)p.max_total);
     free(cmds);

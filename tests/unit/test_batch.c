@@ -298,9 +298,40 @@ static void test_parts(void **state)
     char c1[] = "1";
     h[11].value = c1;
     assert_int_equal(hf_lfs_action_parts(make_action(h, 12), 20000, &urls, &n, &chunk), HF_EINVAL);
-    /* no chunk_size: a plain PUT */
-    assert_int_equal(hf_lfs_action_parts(make_action(h, 11), 105, &urls, &n, &chunk), 0);
+    /* a gap: parts 1..10 and 12 (count right, numbering wrong) */
+    char twelve[] = "12";
+    h[0].name = twelve; /* was "11" */
+    h[11].value = "10";
+    assert_int_equal(hf_lfs_action_parts(make_action(h, 12), 105, &urls, &n, &chunk), HF_EINVAL);
+    assert_non_null(strstr(hf_error_last_message(), "no URL for part 11"));
     assert_null(urls);
+    h[0].name = names[0];
+    /* no chunk_size: a plain PUT (every entry is a header) */
+    hf_lfs_header plain[] = {{"X-Amz-Acl", "private"}, {"Content-Type", "application/octet-stream"}};
+    assert_int_equal(hf_lfs_action_parts(make_action(plain, 2), 105, &urls, &n, &chunk), 0);
+    assert_null(urls);
+    assert_int_equal(n, 0);
+    /* part URLs without chunk_size are refused rather than sent as headers named "1".."11" */
+    assert_int_equal(hf_lfs_action_parts(make_action(h, 11), 105, &urls, &n, &chunk), HF_EINVAL);
+    assert_non_null(strstr(hf_error_last_message(), "no chunk_size"));
+    assert_null(urls);
+}
+
+static void test_action_plan(void **state)
+{
+    (void)state;
+    /* the plan form names the object and owns its copies of the URLs */
+    hf_lfs_header h[] = {{"00002", "https://s3/b"}, {"00001", "https://s3/a"}, {"chunk_size", "5"}};
+    hf_multipart_plan plan;
+    assert_int_equal(hf_lfs_action_plan(make_action(h, 3), OID_A, 7, &plan), 0);
+    assert_true(plan.multipart);
+    assert_int_equal(plan.part_count, 2);
+    assert_string_equal(plan.part_urls[0], "https://s3/a");
+    assert_string_equal(plan.part_urls[1], "https://s3/b");
+    hf_multipart_plan_free(&plan);
+    assert_int_equal(hf_lfs_action_plan(make_action(h, 3), OID_A, 11, &plan), HF_EINVAL);
+    assert_non_null(strstr(hf_error_last_message(), OID_A));
+    assert_null(plan.part_urls);
 }
 
 static void test_header_list(void **state)
@@ -333,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_response_hostile),
         cmocka_unit_test(test_error_without_message),
         cmocka_unit_test(test_parts),
+        cmocka_unit_test(test_action_plan),
         cmocka_unit_test(test_header_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

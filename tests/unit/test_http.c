@@ -839,6 +839,170 @@ static void test_stall_is_transport_error(void **state)
     hf_http_client_free(c);
 }
 
+/* A progress callback that asks to stop once stop_at (now_s() clock) has passed, counting its 0-byte polls. */
+typedef struct stop_clock {
+    double stop_at;
+    int zero_calls;
+    uint64_t bytes;
+} stop_clock;
+
+static int stop_after_time(void *ud, uint64_t n)
+{
+    stop_clock *s = ud;
+    s->bytes += n;
+    s->zero_calls += n == 0;
+    return now_s() >= s->stop_at;
+}
+
+static void test_stop_while_waiting_for_response(void **state)
+{
+    (void)state;
+    /* The body is sent at once, then the server is silent for 3 s. A stop asked for 0.3 s in must end the try
+     * about then (the transfer engine stops the other parts this way after a first failure), not when the
+     * answer or the stall limit comes. */
+    step slow = {.status = 200, .body = "late"};
+    slow.sleep_ms = 3000;
+    script(&slow, 1, 0);
+    int fd = pattern_file(0, 4096, 4096);
+    hf_http_client *c;
+    assert_int_equal(hf_http_client_new(&c), 0);
+    hf_http_request req = HF_HTTP_REQUEST_INIT;
+    req.method = "PUT";
+    req.url = url("/__part/wait/1");
+    req.body_fd = fd;
+    req.body_size = 4096;
+    req.response_timeout_secs = 30; /* so that only the stop can end it early */
+    double t0 = now_s();
+    stop_clock sc = {t0 + 0.3, 0, 0};
+    req.progress = stop_after_time;
+    req.progress_ud = &sc;
+    hf_http_response resp = HF_HTTP_RESPONSE_INIT;
+    assert_int_equal(hf_http_send_retry(c, &req, &FAST, &resp), HF_ECANCELLED);
+    double dt = now_s() - t0;
+    assert_true(dt >= 0.25 && dt < 1.6);
+    assert_true(sc.zero_calls >= 1);
+    assert_true(sc.bytes <= 4096);
+    assert_int_equal(resp.attempts, 1);
+    hf_http_response_reset(&resp);
+    hf_http_client_free(c);
+    close(fd);
+}
+
+static void test_stop_during_backoff(void **state)
+{
+    (void)state;
+    /* 503 with Retry-After: 5 -> a 5 s backoff; a stop 0.3 s in ends it within a poll slice (100 ms). */
+    script((step[]){{.status = 503, .body = "busy", .hdr_name = "Retry-After", .hdr_value = "5"}}, 1, 0);
+    hf_http_client *c;
+    assert_int_equal(hf_http_client_new(&c), 0);
+    hf_http_request req = HF_HTTP_REQUEST_INIT;
+    req.method = "GET";
+    req.url = url("/busy");
+    double t0 = now_s();
+    stop_clock sc = {t0 + 0.3, 0, 0};
+    req.progress = stop_after_time;
+    req.progress_ud = &sc;
+    hf_http_response resp = HF_HTTP_RESPONSE_INIT;
+    assert_int_equal(hf_http_send_retry(c, &req, &FAST, &resp), HF_ECANCELLED);
+    double dt = now_s() - t0;
+    assert_true(dt >= 0.25 && dt < 0.9);
+    assert_non_null(strstr(hf_error_last_message(), "cancelled"));
+    assert_int_equal(resp.attempts, 1);
+    assert_int_equal(nrec(), 1);
+    assert_true(sc.zero_calls >= 2); /* polled between the sleep slices */
+    hf_http_response_reset(&resp);
+    hf_http_client_free(c);
+}
+
+static void test_slow_answer_after_body(void **state)
+{
+    (void)state;
+    /* HFGIT_HTTP_STALL_SECS=1 (main). A server that answers 2.5 s after receiving the body (the Hub hashing a
+     * 50 GB object before answering the completion) is waited for when response_timeout_secs allows it ... */
+    step slow = {.status = 200, .body = "{}"};
+    slow.sleep_ms = 2500;
+    script(&slow, 1, 0);
+    hf_http_client *c;
+    assert_int_equal(hf_http_client_new(&c), 0);
+    hf_http_request req = HF_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.url = url("/complete");
+    req.body = "{\"oid\":\"x\",\"parts\":[]}";
+    req.body_len = strlen(req.body);
+    req.response_timeout_secs = 10;
+    hf_retry_policy p = FAST;
+    p.max_attempts = 1;
+    hf_http_response resp = HF_HTTP_RESPONSE_INIT;
+    double t0 = now_s();
+    assert_int_equal(hf_http_send_retry(c, &req, &p, &resp), 0);
+    assert_true(now_s() - t0 >= 2.4);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal(nrec(), 1);
+    hf_http_response_reset(&resp);
+
+    /* ... and with the default (0 = the stall time, 1 s here) it is a transport error that says why */
+    script(&slow, 1, 0);
+    req.response_timeout_secs = 0;
+    t0 = now_s();
+    assert_int_equal(hf_http_send_retry(c, &req, &p, &resp), HF_ENET);
+    double dt = now_s() - t0;
+    assert_true(dt >= 0.9 && dt < 2.4);
+    assert_non_null(strstr(hf_error_last_message(), "no response within 1 s"));
+    hf_http_response_reset(&resp);
+    hf_http_client_free(c);
+}
+
+static void test_only_http_and_https(void **state)
+{
+    (void)state;
+    /* A server-supplied file:// URL must not make curl write (PUT) or read (GET) a local file. */
+    char dir[] = "/tmp/hfgit-test-http-file.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char target[128], furl[160];
+    snprintf(target, sizeof(target), "%s/written", dir);
+    snprintf(furl, sizeof(furl), "file://%s", target);
+    int fd = pattern_file(0, 1000, 1000);
+    hf_http_client *c;
+    assert_int_equal(hf_http_client_new(&c), 0);
+    hf_http_request req = HF_HTTP_REQUEST_INIT;
+    req.method = "PUT";
+    req.url = furl;
+    req.body_fd = fd;
+    req.body_size = 1000;
+    hf_http_response resp = HF_HTTP_RESPONSE_INIT;
+    assert_int_equal(hf_http_send_retry(c, &req, &FAST, &resp), HF_EINVAL);
+    assert_non_null(strstr(hf_error_last_message(), "only http:// and https:// URLs are allowed"));
+    assert_int_equal(resp.attempts, 1);
+    assert_int_equal(access(target, F_OK), -1);
+    hf_http_response_reset(&resp);
+
+    /* GET file:// into a file slice: refused, nothing written */
+    char out_path[] = "/tmp/hfgit-test-http-out.XXXXXX";
+    int out = mkstemp(out_path);
+    assert_true(out >= 0);
+    unlink(out_path);
+    hf_http_request get = HF_HTTP_REQUEST_INIT;
+    get.method = "GET";
+    get.url = "file:///etc/passwd";
+    get.out_fd = out;
+    assert_int_equal(hf_http_send_retry(c, &get, &FAST, &resp), HF_EINVAL);
+    assert_int_equal(lseek(out, 0, SEEK_END), 0);
+    hf_http_response_reset(&resp);
+
+    /* nor may a redirect lead there */
+    script((step[]){{.status = 302, .hdr_name = "Location", .hdr_value = "file:///etc/passwd"}}, 1, 0);
+    get.url = url("/redirect");
+    assert_int_equal(hf_http_send_retry(c, &get, &FAST, &resp), HF_EINVAL);
+    assert_int_equal(lseek(out, 0, SEEK_END), 0);
+    assert_int_equal(nrec(), 1);
+    hf_http_response_reset(&resp);
+
+    hf_http_client_free(c);
+    close(out);
+    close(fd);
+    rmdir(dir);
+}
+
 static void test_trace_never_shows_token(void **state)
 {
     (void)state;
@@ -910,6 +1074,10 @@ int main(void)
         cmocka_unit_test(test_authorization_only_with_bearer),
         cmocka_unit_test(test_connection_reused),
         cmocka_unit_test(test_stall_is_transport_error),
+        cmocka_unit_test(test_stop_while_waiting_for_response),
+        cmocka_unit_test(test_stop_during_backoff),
+        cmocka_unit_test(test_slow_answer_after_body),
+        cmocka_unit_test(test_only_http_and_https),
         cmocka_unit_test(test_trace_never_shows_token),
     };
     return cmocka_run_group_tests(tests, server_start, server_stop);
