@@ -4,7 +4,7 @@
 # push and clone no slower than git + git-lfs).
 #
 #   1. add of a 2 GiB random file (hf_repo_add with auto-tracking: hash + copy into .git/lfs/objects) vs
-#      `sha256sum` of it: median of REPS runs each, interleaved; the library's peak RSS.
+#      `sha256sum` of it: REPS rounds of one run each (the order alternating); the library's peak RSS and CPU.
 #   2. push of one repo content (3 x 300 MiB random + a 1 MiB binary + 3 small text files) to fresh hub repos:
 #      - under the repo's multipart threshold (hub default, 5 GB): the library (basic PUTs) vs git + git-lfs
 #        (basic transfer);
@@ -14,14 +14,17 @@
 #   3. clone of the library-pushed repo: the library (hf_repo_open with clone_from) vs `git clone` with the
 #      git-lfs smudge filter; both clones are compared with the source files (first round).
 # Programs are tests/tools/lib_repo (the public API only) and the git/git-lfs of the machine, all at their
-# default concurrency (8 transfers). Every figure is the median of REPS rounds (PUSH_REPS for 2 and 3).
+# default concurrency (8 transfers). Times are medians over REPS rounds (PUSH_REPS for 2 and 3); a ratio is the
+# median over rounds of the ratio of the round's two back-to-back runs. CPU (user + sys of the client
+# processes, not the hub's) is printed next to each time: it hardly depends on the machine's load.
 #
 # Page cache: warm, not dropped. The machine is shared, and dropping caches (echo 3 > drop_caches) would
 # slow everybody's work and tests; instead every input was read once before the timed runs (both sides read
 # it from memory) and each timed run starts after `sync`, so no write-back of an earlier phase is charged to
 # it. CACHE=cold (root only) instead drops the caches before each timed run of step 1.
 #
-#   BUILD=build bash bench/lib.sh    (SIZE_MIB=2048 PUSH_MIB=300 REPS=3 PUSH_REPS=3 CACHE=warm|cold to change)
+#   BUILD=build bash bench/lib.sh    (SIZE_MIB=2048 PUSH_MIB=300 REPS=3 PUSH_REPS=5 CACHE=warm|cold to change;
+#                                     MP_THRESH=100000000 CHUNK_MIB=64 set the multipart repos)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/tests/lib.sh" # scratch dir, hub_start/hub_create_repo/hub_stats/git_auth, cleanup at exit
@@ -29,7 +32,7 @@ source "$ROOT/tests/lib.sh" # scratch dir, hub_start/hub_create_repo/hub_stats/g
 SIZE_MIB=${SIZE_MIB:-2048}
 PUSH_MIB=${PUSH_MIB:-300}
 REPS=${REPS:-3}
-PUSH_REPS=${PUSH_REPS:-3}
+PUSH_REPS=${PUSH_REPS:-5}
 CACHE=${CACHE:-warm}
 MiB=1048576
 CHUNK=$((${CHUNK_MIB:-64} * MiB))
@@ -81,13 +84,14 @@ pratio() {
 verdict() { awk -v g="$1" -v b="$3" -v op="$2" 'BEGIN { ok = op == ">=" ? g >= b : g <= b; print ok ? "PASS" : "MISS" }'; }
 # rand_file BYTES NAME FILE: reproducible random bytes (nothing downstream can shortcut them), fast.
 rand_file() { openssl enc -aes-128-ctr -pass "pass:hfgit-$2" -nosalt -pbkdf2 </dev/zero 2>/dev/null | head -c "$1" >"$3"; }
+stat_delta() { echo $(($(json_num "$a" "$1") - $(json_num "$b" "$1"))); } # counter $1: stats $a minus $b
 # path_of BEFORE_STATS: the LFS requests the hub saw since BEFORE_STATS (basic PUTs, parts, completions, GETs).
 path_of() {
     local b=$1 a
     a=$(hub_stats)
-    d() { echo $(($(json_num "$a" "$1") - $(json_num "$b" "$1"))); }
     local puts parts comps gets
-    puts=$(d requests_object_put) parts=$(d parts_ok) comps=$(d completions_ok) gets=$(d requests_object_get)
+    puts=$(stat_delta requests_object_put) parts=$(stat_delta parts_ok) comps=$(stat_delta completions_ok)
+    gets=$(stat_delta requests_object_get)
     if [ "$comps" -gt 0 ]; then echo "multipart: $comps objects in $parts parts, $puts basic PUT"
     elif [ "$puts" -gt 0 ]; then echo "basic: $puts PUTs"
     else echo "$gets GETs"; fi
@@ -203,7 +207,7 @@ for ((r = 1; r <= PUSH_REPS; r++)); do
         CLONES_OK=yes
     fi
     # free the disk (and page cache) for the next round
-    rm -rf "$WORK"/{lb,gb,lm,gm,cl,cg}"$r" "$HUB_ROOT"/repos/models/bench/*"$r".git
+    rm -rf "$WORK"/{lb,gb,lm,gm,cl,cg}"$r" "$HUB_ROOT"/repos/models/bench/{lb,gb,lm,gm}"$r".git
 done
 
 mib() { printf '%s\n' "$@" | sort -n | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }'; }

@@ -15,6 +15,11 @@
  * new bytes sum to exactly `size`, and the last call has total == size. It is called from worker threads, but
  * never concurrently (the engine holds its lock), so the callback needs no locking of its own.
  *
+ * Stopping: the first failed part, the cancel flag or a non-zero progress return stops the other parts within
+ * about a second, even while they wait on a silent server or sleep before a retry (http.h polls the engine).
+ * The completion POST waits up to an hour for its answer (the Hub hashes the whole object first) and stays
+ * cancellable meanwhile.
+ *
  * Errors name the object, the part (number, byte range), the HTTP status and the server's message; a 403 on a
  * presigned URL says that the URL has probably expired. No token is ever sent to a presigned URL (part PUTs
  * and the completion POST carry no Authorization header).

@@ -45,6 +45,7 @@ typedef struct step {
     uint64_t gen_base;
     int sleep_ms;             /* wait before answering */
     int early;                /* answer at once, before reading the request body */
+    int stall_ms;             /* > 0 (with body): send 100 bytes of it, then nothing for stall_ms */
 } step;
 
 typedef struct record {
@@ -96,6 +97,30 @@ static void record_request(req_ctx *ctx)
     pthread_mutex_unlock(&srv.lock);
 }
 
+/* MHD content reader for step.stall_ms: 100 bytes, then a silence, then the rest of the body. */
+typedef struct trickle {
+    const char *body;
+    int stall_ms;
+} trickle;
+
+static ssize_t trickle_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    trickle *t = cls;
+    size_t len = strlen(t->body);
+    if (pos >= len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (pos >= 100 && t->stall_ms) {
+        struct timespec ts = {t->stall_ms / 1000, (t->stall_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        t->stall_ms = 0;
+    }
+    size_t n = pos < 100 ? 100 - (size_t)pos : len - (size_t)pos;
+    if (n > max)
+        n = max;
+    memcpy(buf, t->body + pos, n);
+    return (ssize_t)n;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -145,7 +170,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         nanosleep(&ts, NULL);
     }
     struct MHD_Response *resp;
-    if (ctx->st.gen_len) {
+    if (ctx->st.stall_ms && ctx->st.body) {
+        trickle *t = malloc(sizeof(*t));
+        t->body = ctx->st.body;
+        t->stall_ms = ctx->st.stall_ms;
+        resp = MHD_create_response_from_callback(strlen(t->body), 1024, trickle_read, t, free);
+    } else if (ctx->st.gen_len) {
         char *buf = malloc(ctx->st.gen_len);
         for (size_t i = 0; i < ctx->st.gen_len; i++)
             buf[i] = (char)pattern(ctx->st.gen_base + i);
@@ -952,6 +982,35 @@ static void test_slow_answer_after_body(void **state)
     hf_http_client_free(c);
 }
 
+static void test_stall_while_receiving(void **state)
+{
+    (void)state;
+    /* The status line and 100 body bytes arrive, then 3 s of silence: under 1 KiB/s for the stall time
+     * (1 s here) while a body moves is a stall even with a long response_timeout_secs, which only covers
+     * the wait for the status line. */
+    static char body[2000];
+    memset(body, 'b', sizeof(body) - 1);
+    step st = {.status = 200, .body = body};
+    st.stall_ms = 3000;
+    script(&st, 1, 0);
+    hf_http_client *c;
+    assert_int_equal(hf_http_client_new(&c), 0);
+    hf_http_request req = HF_HTTP_REQUEST_INIT;
+    req.method = "GET";
+    req.url = url("/trickle");
+    req.response_timeout_secs = 30;
+    hf_retry_policy p = FAST;
+    p.max_attempts = 1;
+    hf_http_response resp = HF_HTTP_RESPONSE_INIT;
+    double t0 = now_s();
+    assert_int_equal(hf_http_send_retry(c, &req, &p, &resp), HF_ENET);
+    double dt = now_s() - t0;
+    assert_true(dt >= 0.9 && dt < 2.9);
+    assert_non_null(strstr(hf_error_last_message(), "stalled"));
+    hf_http_response_reset(&resp);
+    hf_http_client_free(c);
+}
+
 static void test_only_http_and_https(void **state)
 {
     (void)state;
@@ -1077,6 +1136,7 @@ int main(void)
         cmocka_unit_test(test_stop_while_waiting_for_response),
         cmocka_unit_test(test_stop_during_backoff),
         cmocka_unit_test(test_slow_answer_after_body),
+        cmocka_unit_test(test_stall_while_receiving),
         cmocka_unit_test(test_only_http_and_https),
         cmocka_unit_test(test_trace_never_shows_token),
     };
