@@ -188,8 +188,9 @@ push_git() { measure "$1" "${GIT[@]}" -C "$WORK/$1$r" push -q origin main; pushe
 clone_lib() { measure lc "$LIB" open "$WORK/cl$r" "$HUB_URL/bench/lb$r"; }
 clone_git() { measure gc "${GIT[@]}" clone -q "$HUB_URL/bench/lb$r" "$WORK/cg$r"; }
 
-lb_t=() lb_c=() lb_rss=() gb_t=() gb_c=() gb_rss=() lm_t=() lm_c=() lm_rss=() gm_t=() gm_c=() gm_rss=()
-lc_t=() lc_c=() lc_rss=() gc_t=() gc_c=() gc_rss=()
+# shellcheck disable=SC2034 # read through namerefs (local -n) in measure, row and pratio
+lb_t=() lb_c=() lb_rss=() gb_t=() gb_c=() gb_rss=() lm_t=() lm_c=() lm_rss=() gm_t=() gm_c=() gm_rss=() \
+    lc_t=() lc_c=() lc_rss=() gc_t=() gc_c=() gc_rss=()
 for ((r = 1; r <= PUSH_REPS; r++)); do
     for n in lb gb; do hub_create_repo "bench/$n$r" >/dev/null || die "create bench/$n$r"; done
     for n in lm gm; do hub_create_repo "bench/$n$r" "\"lfsmultipartthresh\":$MP_THRESH" >/dev/null || die "create bench/$n$r"; done
