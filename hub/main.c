@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -125,6 +126,27 @@ static int mkdirs(const char *root)
     return 0;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    if (ftw->level > 0 && remove(path) != 0)
+        fprintf(stderr, "hfgit-hub: warning: cannot remove %s: %s\n", path, strerror(errno));
+    return 0;
+}
+
+/* Signed URLs die with the process (the HMAC key is random per start), so uploads in progress and temp files
+ * left by an earlier run can never complete: remove them rather than let them pile up. Objects are never here. */
+static void clear_stale(const char *root)
+{
+    static const char *const sub[] = {"/uploads", "/tmp"};
+    char p[PATH_MAX];
+    for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", root, sub[i]);
+        nftw(p, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -176,6 +198,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "hfgit-hub: cannot create or use root %s: %s\n", root, strerror(errno));
         return 1;
     }
+    clear_stale(h.root);
     h.hooks_dir = hooks ? realpath(hooks, NULL) : default_hooks_dir();
     if (!h.hooks_dir)
         fputs("hfgit-hub: warning: no git-hooks/pre-receive found; pushes will not be checked (--hooks-dir)\n",
