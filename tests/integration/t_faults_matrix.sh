@@ -164,14 +164,14 @@ SUDO=""
 [ "$(id -u)" = 0 ] || { sudo -n true 2>/dev/null && SUDO="sudo -n"; }
 unmount_all() { local m; for m in "${MOUNTS[@]}"; do $SUDO umount "$m" 2>/dev/null || $SUDO umount -l "$m"; done; MOUNTS=(); }
 trap 'unmount_all; cleanup' EXIT
-DISK_MODE=tmpfs
+DISK_MODE="tmpfs"
 small_lfs() { # DIR: mounts an 8 MiB tmpfs on DIR/.git/lfs, keeping what was there
     mv "$1/.git/lfs" "$1/.git/lfs.orig" 2>/dev/null
     mkdir -p "$1/.git/lfs"
     if ! $SUDO mount -t tmpfs -o "size=8m,uid=$(id -u),gid=$(id -g)" tmpfs "$1/.git/lfs" 2>"$WORK/mount.err"; then
         [ "$DISK_MODE" = tmpfs ] && skip "disk full through a tmpfs on .git/lfs" \
             "cannot mount one ($(head -n 1 "$WORK/mount.err")): using ulimit -f instead"
-        DISK_MODE=ulimit
+        DISK_MODE="ulimit"
     else
         MOUNTS+=("$WORK/$1/.git/lfs")
     fi
