@@ -1,7 +1,8 @@
 /*
  * lfs.h: the LFS side of hfgit-hub, shared between lfs.c (routing, refusals, paths), lfs_sink.c (request
  * bodies streamed to files), lfs_batch.c, lfs_object.c (basic object PUT/GET, verify), lfs_multipart.c
- * (upload meta, part PUT) and lfs_complete.c (completion). Not installed.
+ * (upload meta, part PUT) and lfs_complete.c (completion). Parsing and validating batch and completion bodies
+ * is the pure lfs_parse.c (lfs_parse.h), which the handlers call first. Not installed.
  *
  * URLs the hub hands out, all signed (sign.c); <repo> is "ns/name", "datasets/ns/name" or "spaces/ns/name":
  *   PUT  /__object/<repo>/<oid>          basic upload (S3-like: an Authorization header is refused)
@@ -22,12 +23,13 @@
 #include "hub.h"
 
 #include "../common/digest.h"
+#include "lfs_parse.h"
 
 #include <stdint.h>
 
 #define LFS_MEDIA_TYPE "application/vnd.git-lfs+json"
 #define LFS_MAX_OBJECT_SIZE 50000000000ull /* the Hub's 50 GB per file */
-#define LFS_MAX_PARTS 10000
+#define LFS_MAX_PARTS HUB_LFS_MAX_PARTS
 #define LFS_MAX_PART_SIZE (5ull << 30) /* S3: 5 GiB per part */
 #define LFS_UPLOAD_ID_LEN 32           /* hex characters */
 

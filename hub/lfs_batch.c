@@ -15,6 +15,7 @@
  * "authenticated": true, so git-lfs sends no credentials to them.
  */
 #include "lfs.h"
+#include "lfs_parse.h"
 
 #include "../common/error.h"
 #include "../common/json.h"
@@ -30,7 +31,7 @@
 enum kind { K_ERROR, K_STORED, K_BASIC, K_MULTIPART, K_DOWNLOAD };
 
 typedef struct item {
-    char *oid; /* as sent (may be invalid; echoed back in errors) */
+    const char *oid; /* as sent (may be invalid or NULL; echoed back in errors): the parsed object's */
     int64_t size;
     enum kind kind;
     int code;
@@ -52,25 +53,9 @@ static void item_error(item *it, int code, const char *fmt, ...)
     it->code = code;
 }
 
-static int advertises(const hf_json *doc, const char *name)
-{
-    int arr = hf_json_get(doc, 0, "transfers");
-    for (int i = 0; i < hf_json_count(doc, arr); i++)
-        if (hf_json_str_eq(doc, hf_json_at(doc, arr, i), name)) return 1;
-    return 0;
-}
-
-/* Decides what one object needs. */
+/* Decides what one object needs; its oid and size were checked by hub_batch_parse. */
 static void classify(hub *h, const hub_repo *repo, item *it, int upload, int multipart_ok, uint64_t threshold)
 {
-    if (!lfs_oid_ok(it->oid)) {
-        item_error(it, 422, "Invalid object id: an LFS oid is 64 lowercase hexadecimal digits (sha256)");
-        return;
-    }
-    if (it->size < 0) {
-        item_error(it, 422, "Invalid size %" PRId64, it->size);
-        return;
-    }
     hf_buf path = HF_BUF_INIT;
     struct stat st;
     int stored = lfs_object_path(repo->git_dir, it->oid, &path) == 0 && stat(path.ptr, &st) == 0;
@@ -219,20 +204,16 @@ static enum MHD_Result batch_done(hub_req *r)
 {
     batch *b = r->state;
     hub *h = r->h;
-    hf_json *doc = NULL;
-    if (hf_json_parse(&doc, hf_buf_cstr(&r->body), r->body.len))
-        return hub_respond_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "batch request is not valid JSON: %s",
-                                 hf_error_last_message());
+    hub_batch_request q;
+    hf_buf out = HF_BUF_INIT, err = HF_BUF_INIT, rpath = HF_BUF_INIT;
+    unsigned refused = hub_batch_parse(hf_buf_cstr(&r->body), r->body.len, &q, &err);
     enum MHD_Result res;
     item *items = NULL;
-    int n = 0;
-    hf_buf out = HF_BUF_INIT, err = HF_BUF_INIT, rpath = HF_BUF_INIT;
-    int op = hf_json_get(doc, 0, "operation"), objs = hf_json_get(doc, 0, "objects");
-    int upload = hf_json_str_eq(doc, op, "upload");
-    int halgo = hf_json_get(doc, 0, "hash_algo");
-    if (!upload && !hf_json_str_eq(doc, op, "download")) {
-        res = hub_respond_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
-                                "operation must be \"upload\" or \"download\"");
+    size_t n = q.count;
+    int upload = q.operation == HUB_LFS_OP_UPLOAD;
+    /* Not JSON or no operation: refused before authorization, the rest of the body after it. */
+    if (refused && q.operation == HUB_LFS_OP_NONE) {
+        res = hub_respond_error(r, refused, "%s", hf_buf_cstr(&err));
         goto out;
     }
     if (upload && !hub_authorized(r)) {
@@ -243,30 +224,25 @@ static enum MHD_Result batch_done(hub_req *r)
         res = hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Repository not found");
         goto out;
     }
-    if (hf_json_type_of(doc, objs) != HF_JSON_ARRAY) {
-        res = hub_respond_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "\"objects\" must be an array");
+    if (refused) {
+        res = hub_respond_error(r, refused, "%s", hf_buf_cstr(&err));
         goto out;
     }
-    /* huggingface.js spells it "sha_256". */
-    if (halgo >= 0 && !hf_json_str_eq(doc, halgo, "sha256") && !hf_json_str_eq(doc, halgo, "sha_256")) {
-        res = hub_respond_error(r, MHD_HTTP_CONFLICT, "unsupported hash algorithm: only sha256 is supported");
-        goto out;
-    }
-    n = hf_json_count(doc, objs);
-    items = calloc((size_t)n + 1, sizeof(*items));
+    items = calloc(n + 1, sizeof(*items));
     if (!items || repo_path(&b->repo, &rpath)) {
         res = hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         goto out;
     }
-    int multipart_ok = upload && advertises(doc, "multipart"), any_multipart = 0;
+    int any_multipart = 0;
     uint64_t threshold = lfs_repo_threshold(h, b->repo.git_dir);
-    for (int i = 0; i < n; i++) {
-        int o = hf_json_at(doc, objs, i);
-        items[i].oid = hf_json_get_strdup(doc, o, "oid");
-        if (hf_json_get_int64(doc, o, "size", &items[i].size))
-            item_error(&items[i], 422, "Invalid size: \"size\" must be an integer");
+    for (size_t i = 0; i < n; i++) {
+        const hub_batch_object *o = &q.objects[i];
+        items[i].oid = o->oid;
+        items[i].size = o->size;
+        if (o->code)
+            item_error(&items[i], (int)o->code, "%s", o->msg);
         else
-            classify(h, &b->repo, &items[i], upload, multipart_ok, threshold);
+            classify(h, &b->repo, &items[i], upload, q.multipart, threshold);
         any_multipart |= items[i].kind == K_MULTIPART;
     }
     pthread_mutex_lock(&h->knobs_lock);
@@ -279,7 +255,8 @@ static enum MHD_Result batch_done(hub_req *r)
     hf_jw_key(&w, "objects");
     hf_jw_arr_begin(&w);
     int rc = 0;
-    for (int i = 0; i < n && !rc; i++)
+    hf_buf_clear(&err);
+    for (size_t i = 0; i < n && !rc; i++)
         rc = write_object(&w, h, &b->repo, rpath.ptr, &items[i], life, &err);
     hf_jw_arr_end(&w);
     hf_jw_kstr(&w, "hash_algo", "sha256");
@@ -290,13 +267,11 @@ static enum MHD_Result batch_done(hub_req *r)
     else
         res = hub_respond_json(r, MHD_HTTP_OK, &out);
 out:
-    for (int i = 0; items && i < n; i++)
-        free(items[i].oid);
     free(items);
     hf_buf_free(&out);
     hf_buf_free(&err);
     hf_buf_free(&rpath);
-    hf_json_free(doc);
+    hub_batch_request_free(&q);
     return res;
 }
 

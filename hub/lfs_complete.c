@@ -10,9 +10,9 @@
  * 200 (a retry after a lost answer finds the upload dir gone but the object there).
  */
 #include "lfs.h"
+#include "lfs_parse.h"
 
 #include "../common/error.h"
-#include "../common/json.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -73,27 +73,12 @@ static void stored_etag(hub *h, const char *id, int n, char *out, size_t osz)
     hf_buf_free(&path);
 }
 
-/* Checks parts[i] (which must be part i + 1); 0, or an HTTP status with msg filled. */
-static unsigned check_part(hub *h, const char *id, const lfs_upload_meta *m, const hf_json *doc, int el,
-                           int i, char *msg, size_t msz)
+/* Checks part p (its number and ETag string were checked by hub_complete_parse) against what the part PUT
+ * stored; 0, or an HTTP status with msg filled. */
+static unsigned check_part(hub *h, const char *id, const lfs_upload_meta *m, const hub_complete_part *p,
+                           char *msg, size_t msz)
 {
-    int64_t num = 0;
-    int n = i + 1;
-    int etag_tok = hf_json_get(doc, el, "etag");
-    if (hf_json_get_int64(doc, el, "partNumber", &num) || hf_json_type_of(doc, etag_tok) != HF_JSON_STRING) {
-        snprintf(msg, msz, "parts[%d] needs an integer \"partNumber\" and a string \"etag\"", i);
-        return MHD_HTTP_BAD_REQUEST;
-    }
-    if (num > n && (uint64_t)n <= m->parts) {
-        snprintf(msg, msz, "part %d missing from the completion (parts[%d] is part %" PRId64 ")", n, i, num);
-        return MHD_HTTP_BAD_REQUEST;
-    }
-    if (num != n) {
-        snprintf(msg, msz,
-                 "part numbers must be 1..%" PRIu64 ", each once and in order: parts[%d] is %" PRId64,
-                 m->parts, i, num);
-        return MHD_HTTP_BAD_REQUEST;
-    }
+    int n = (int)p->number;
     hf_buf path = HF_BUF_INIT;
     struct stat st;
     int present = hf_buf_printf(&path, "%s/uploads/%s/%d", h->root, id, n) == 0 && stat(path.ptr, &st) == 0;
@@ -109,32 +94,30 @@ static unsigned check_part(hub *h, const char *id, const lfs_upload_meta *m, con
     }
     char stored[128];
     stored_etag(h, id, n, stored, sizeof(stored));
-    if (!stored[0] || !hf_json_str_eq(doc, etag_tok, stored)) {
-        char *given = hf_json_strdup(doc, etag_tok);
-        snprintf(msg, msz, "ETag for part %d does not match: got %.80s, the part was stored with %s", n,
-                 given ? given : "?", stored[0] ? stored : "(none)");
-        free(given);
+    if (!stored[0] || strcmp(p->etag, stored) != 0) {
+        snprintf(msg, msz, "ETag for part %d does not match: got %.80s, the part was stored with %s", n, p->etag,
+                 stored[0] ? stored : "(none)");
         return MHD_HTTP_BAD_REQUEST;
     }
     return 0;
 }
 
-/* Checks the part list against the upload; 0, or an HTTP status with msg filled. */
-static unsigned check_parts(hub *h, const char *id, const lfs_upload_meta *m, const hf_json *doc, int parts,
+/* Checks the part list (1..count, in order: hub_complete_parse) against the upload; 0, or an HTTP status with
+ * msg filled. */
+static unsigned check_parts(hub *h, const char *id, const lfs_upload_meta *m, const hub_complete_request *q,
                             char *msg, size_t msz)
 {
-    int count = hf_json_count(doc, parts);
-    for (int i = 0; i < count; i++) {
-        unsigned status = check_part(h, id, m, doc, hf_json_at(doc, parts, i), i, msg, msz);
+    for (size_t i = 0; i < q->count && i < m->parts; i++) {
+        unsigned status = check_part(h, id, m, &q->parts[i], msg, msz);
         if (status) return status;
     }
-    if ((uint64_t)count < m->parts) {
-        snprintf(msg, msz, "part %d missing from the completion (%d of %" PRIu64 " parts listed)", count + 1,
-                 count, m->parts);
+    if ((uint64_t)q->count < m->parts) {
+        snprintf(msg, msz, "part %zu missing from the completion (%zu of %" PRIu64 " parts listed)",
+                 q->count + 1, q->count, m->parts);
         return MHD_HTTP_BAD_REQUEST;
     }
-    if ((uint64_t)count > m->parts) {
-        snprintf(msg, msz, "%d parts listed, the upload has %" PRIu64, count, m->parts);
+    if ((uint64_t)q->count > m->parts) {
+        snprintf(msg, msz, "%zu parts listed, the upload has %" PRIu64, q->count, m->parts);
         return MHD_HTTP_BAD_REQUEST;
     }
     return 0;
@@ -209,34 +192,34 @@ static enum MHD_Result complete_done(hub_req *r)
     complete_req *c = r->state;
     hub *h = r->h;
     char msg[512] = "";
-    unsigned status = 0;
     lfs_upload_meta m = {0};
-    hf_json *doc = NULL;
-    char *oid = NULL;
-    int parts = -1;
-    if (hf_json_parse(&doc, hf_buf_cstr(&r->body), r->body.len)) {
-        snprintf(msg, sizeof(msg), "completion body is not JSON: %s", hf_error_last_message());
-        status = MHD_HTTP_BAD_REQUEST;
-    } else if (!lfs_oid_ok(oid = hf_json_get_strdup(doc, 0, "oid")) ||
-               hf_json_type_of(doc, parts = hf_json_get(doc, 0, "parts")) != HF_JSON_ARRAY) {
-        snprintf(msg, sizeof(msg),
-                 "completion body must be {\"oid\":<sha256>,\"parts\":[{\"partNumber\",\"etag\"}]}");
-        status = MHD_HTTP_BAD_REQUEST;
+    hub_complete_request q;
+    hf_buf err = HF_BUF_INIT;
+    /* A malformed part list (q.oid set) is answered only after the upload checks, so that a retried
+     * completion of a finished upload still gets its 200. */
+    unsigned refused = hub_complete_parse(hf_buf_cstr(&r->body), r->body.len, &q, &err);
+    unsigned status = 0;
+    if (refused && !q.oid[0]) {
+        snprintf(msg, sizeof(msg), "%s", hf_buf_cstr(&err));
+        status = refused;
     } else if (lfs_upload_read(h, c->id, &m)) {
         /* Gone: completed already (answer as before), or never existed. */
-        if (!object_stored(c->repo.git_dir, oid, UINT64_MAX)) {
+        if (!object_stored(c->repo.git_dir, q.oid, UINT64_MAX)) {
             snprintf(msg, sizeof(msg), "NoSuchUpload: upload %s does not exist", c->id);
             status = MHD_HTTP_NOT_FOUND;
         }
     } else if (strcmp(m.git_dir, c->repo.git_dir) != 0) {
         snprintf(msg, sizeof(msg), "NoSuchUpload: upload %s belongs to another repository", c->id);
         status = MHD_HTTP_NOT_FOUND;
-    } else if (strcmp(oid, m.oid) != 0) {
-        snprintf(msg, sizeof(msg), "oid %s is not this upload's (%s)", oid, m.oid);
+    } else if (strcmp(q.oid, m.oid) != 0) {
+        snprintf(msg, sizeof(msg), "oid %s is not this upload's (%s)", q.oid, m.oid);
         status = MHD_HTTP_UNPROCESSABLE_CONTENT;
     } else if (object_stored(m.git_dir, m.oid, m.size)) {
         remove_upload(h, c->id); /* idempotent */
-    } else if (!(status = check_parts(h, c->id, &m, doc, parts, msg, sizeof(msg)))) {
+    } else if (refused) {
+        snprintf(msg, sizeof(msg), "%s", hf_buf_cstr(&err));
+        status = refused;
+    } else if (!(status = check_parts(h, c->id, &m, &q, msg, sizeof(msg)))) {
         status = assemble(h, c->id, &m, msg, sizeof(msg));
         if (!status) remove_upload(h, c->id);
     }
@@ -247,12 +230,12 @@ static enum MHD_Result complete_done(hub_req *r)
     } else {
         atomic_fetch_add(&h->stats.completions_ok, 1);
         hf_buf out = HF_BUF_INIT;
-        hf_buf_printf(&out, "{\"oid\":\"%s\"}", oid);
+        hf_buf_printf(&out, "{\"oid\":\"%s\"}", q.oid);
         res = hub_respond_json(r, MHD_HTTP_OK, &out);
         hf_buf_free(&out);
     }
-    free(oid);
-    hf_json_free(doc);
+    hub_complete_request_free(&q);
+    hf_buf_free(&err);
     lfs_upload_meta_clear(&m);
     return res;
 }

@@ -125,7 +125,8 @@ typedef struct hf_repo_options {
  * - clone_from NULL and local_dir a git repository: opens it;
  * - a non-empty directory that is not a repository, or a clone of another remote: HF_EEXISTS; no clone_from
  *   and no repository: HF_ENOTFOUND; the message says what to do. A failed clone leaves no directory behind
- *   (when it created it).
+ *   (when it created it). A remote repository that does not exist (HTTP 404) is HF_ENOTFOUND with a message
+ *   naming it; a missing or refused token (HTTP 401/403) is HF_EAUTH, for clone as for pull and push.
  * Then revision, when set, is checked out: a local branch; a branch of origin (a tracking branch is
  * created); a tag or commit (detached HEAD); else a new branch of that name at HEAD. */
 int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *opts);
@@ -140,7 +141,10 @@ const char *hf_repo_workdir(const hf_repo *repo);
  * honouring .gitignore, including deletions. With auto_lfs_track, files of 10 MiB or more and binary files
  * (a byte outside the text set in the first 10 MiB) that are not yet LFS-tracked get a line
  * `<path> filter=lfs diff=lfs merge=lfs -text` in .gitattributes first, and lines naming deleted files are
- * removed. LFS-tracked files are cleaned into .git/lfs/objects while being staged, in constant memory. */
+ * removed. LFS-tracked files are cleaned into .git/lfs/objects while being staged, in constant memory.
+ * A subdirectory holding a `.git` (directory or file: a nested repository, a submodule's working tree) is
+ * skipped with everything below it, without an error: its files are not staged and no gitlink is added
+ * (git would add a gitlink; huggingface_hub's upload skips .git folders too). */
 int hf_repo_add(hf_repo *repo, const char *pathspec, int auto_lfs_track);
 
 /* Commits the index on the current branch (creating it on an unborn HEAD). Returns HF_ENOCHANGES, with a

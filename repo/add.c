@@ -81,6 +81,18 @@ static int entry_fresh(const add_ctx *c, const git_index_entry *e, const struct 
     return 1;
 }
 
+/* 1 when the directory dir (absolute path) holds a `.git` (a directory, or a file as in submodules and
+ * worktrees): the working tree of a nested repository, which huggingface_hub and git do not add as files. */
+static int is_nested_repo(hf_buf *dir)
+{
+    size_t len = dir->len;
+    struct stat st;
+    int nested = hf_buf_puts(dir, "/.git") == 0 && lstat(dir->ptr, &st) == 0;
+    dir->len = len;
+    dir->ptr[len] = '\0';
+    return nested;
+}
+
 static int walk(add_ctx *c, hf_buf *rel)
 {
     hf_buf abs = HF_BUF_INIT;
@@ -109,7 +121,10 @@ static int walk(add_ctx *c, hf_buf *rel)
             hf_buf_free(&full);
             continue; /* vanished meanwhile */
         }
+        int nested = S_ISDIR(st.st_mode) && is_nested_repo(&full);
         hf_buf_free(&full);
+        if (nested)
+            continue; /* another repository's files are not ours to stage (git would add a gitlink) */
         int ignored = 0;
         if (S_ISDIR(st.st_mode)) {
             if (hf_buf_putc(rel, '/') < 0) {

@@ -36,6 +36,9 @@ int hf_repo_checkout_tree(hf_repo *repo, const git_oid *commit, int force)
     if (git_checkout_tree(repo->git, (const git_object *)c, &co) < 0)
         rc = hf_repo_git_error(HF_ERROR, "checkout failed");
     git_commit_free(c);
+    /* libgit2 filtered with the attributes in place before the checkout: redo what the new ones make LFS */
+    if (rc == 0)
+        rc = hf_repo_lfs_smudge_missed(repo, NULL);
     size_t missing = hf_lfs_filter_missing();
     if (rc == 0 && missing && !repo->skip_lfs_files)
         (void)fprintf(stderr, "hfgit: warning: %zu LFS file(s) left as pointers: their objects are not in %s\n", missing,

@@ -67,7 +67,7 @@ static int find_upstream(hf_repo *r, upstream *u)
     return err ? hf_error_set(HF_ENOMEM, "out of memory") : 0;
 }
 
-static int fetch(hf_repo *r, const upstream *u)
+static int fetch(hf_repo *r, const upstream *u, const char *url)
 {
     git_remote *remote = NULL;
     if (git_remote_lookup(&remote, r->git, u->remote.ptr) < 0)
@@ -85,7 +85,7 @@ static int fetch(hf_repo *r, const upstream *u)
          attempt++)
         cred.attempts = 0;
     if (fetched < 0)
-        rc = hf_repo_git_error(cred.refused ? HF_EAUTH : HF_ERROR, "fetch failed");
+        rc = hf_repo_git_net_error(&cred, "fetch failed", url);
     pthread_mutex_unlock(r->net);
     git_remote_free(remote);
     return rc;
@@ -129,6 +129,8 @@ static int rebase_onto(hf_repo *r, git_annotated_commit *onto)
         git_rebase_abort(rb);
     else if (git_rebase_finish(rb, sig) < 0)
         rc = hf_repo_git_error(HF_ERROR, "cannot finish the rebase");
+    else
+        rc = hf_repo_lfs_smudge_missed(r, NULL); /* the rebase's checkouts read the old .gitattributes */
 out:
     git_rebase_free(rb);
     git_signature_free(sig);
@@ -145,7 +147,7 @@ int hf_repo_pull_unlocked(hf_repo *repo, int rebase)
     hf_buf url = HF_BUF_INIT;
     git_oid tip;
     int rc = find_upstream(repo, &u);
-    if (rc < 0 || (rc = hf_repo_origin_url(repo, u.remote.ptr, &url)) < 0 || (rc = fetch(repo, &u)) < 0)
+    if (rc < 0 || (rc = hf_repo_origin_url(repo, u.remote.ptr, &url)) < 0 || (rc = fetch(repo, &u, url.ptr)) < 0)
         goto out;
     if (git_reference_name_to_id(&tip, repo->git, u.tracking.ptr) < 0) {
         git_error_clear();

@@ -205,7 +205,7 @@ int hf_repo_push_refspecs(hf_repo *repo, const char *remote_name, const char **s
             rc = ctx.lfs_rc; /* its message is already set */
             hf_error_prefix("push of %s to %s stopped before sending any git object: ", what, url.ptr);
         } else {
-            rc = hf_repo_git_error(ctx.cred.refused ? HF_EAUTH : HF_ERROR, "push failed");
+            rc = hf_repo_git_net_error(&ctx.cred, "push failed", url.ptr);
             hf_error_prefix("pushing %s to %s: ", what, url.ptr);
         }
         goto out;

@@ -22,6 +22,23 @@ int hf_repo_git_error(int code, const char *what)
     return hf_error_set(code, "%s: %s", what, e && e->message ? e->message : "unknown libgit2 error");
 }
 
+int hf_repo_git_net_error(const hf_cred_state *cred, const char *what, const char *url)
+{
+    const git_error *e = git_error_last();
+    const char *m = e && e->message ? e->message : "";
+    if (cred && cred->refused)
+        return hf_repo_git_error(HF_EAUTH, what);
+    /* libgit2 1.5 reports HTTP answers it cannot use only in the message text (class GIT_ERROR_HTTP/NET) */
+    if (strstr(m, "status code: 404"))
+        return hf_error_set(HF_ENOTFOUND, "%s: repository %s not found (HTTP 404): check the repo id and type "
+                            "(datasets/..., spaces/...) and that the token may read it", what, url ? url : "");
+    if (strstr(m, "status code: 401") || strstr(m, "status code: 403") ||
+        (e && e->klass == GIT_ERROR_HTTP && strstr(m, "authentication")))
+        return hf_error_set(HF_EAUTH, "%s: %s refused the credentials (%s): check the token (HF_TOKEN or "
+                            "hf_repo_options.token) and its access to the repository", what, url ? url : "", m);
+    return hf_repo_git_error(HF_ERROR, what);
+}
+
 int hf_git_retry_server_error(int attempt, const hf_cred_state *cred)
 {
     const git_error *e = git_error_last();
@@ -184,7 +201,7 @@ static int do_clone(hf_repo *r, const char *url, const char *dir)
     if (cloned < 0) {
         hf_buf clean = HF_BUF_INIT;
         hf_url_strip_credentials(&clean, url);
-        int rc = hf_repo_git_error(cred.refused ? HF_EAUTH : HF_ERROR, "clone failed");
+        int rc = hf_repo_git_net_error(&cred, "clone failed", hf_buf_cstr(&clean));
         hf_error_prefix("cloning %s into %s: ", hf_buf_cstr(&clean), dir);
         hf_buf_free(&clean);
         return rc;

@@ -88,6 +88,11 @@ typedef struct hf_cred_state {
 int hf_repo_credentials_cb(git_credential **out, const char *url, const char *username_from_url,
                            unsigned int allowed_types, void *payload);
 
+/* After a failed clone, fetch or push: the hf error for libgit2's last error: HF_EAUTH when cred says the token
+ * was refused or missing, or the server answered 401/403; HF_ENOTFOUND, naming url, on a 404; else HF_ERROR.
+ * The message starts with what. cred may be NULL. Returns the code. */
+int hf_repo_git_net_error(const hf_cred_state *cred, const char *what, const char *url);
+
 /* After a failed clone, fetch or push (attempt 1, 2, ...): when libgit2's last error is an HTTP 5xx answer, the
  * token was not refused and attempt <= 2, sleeps a little (0.3 s x attempt) and returns 1: try again. A
  * server's transient error (and the ref advertisement's, before anything is sent) is not worth failing a
@@ -104,6 +109,12 @@ int hf_lfs_fetch_for_commit(hf_repo *repo, const git_oid *commit, const char *re
 /* Checks out `commit` into the working tree and index (force for a fresh clone, safe otherwise), reporting the
  * files left as pointers in a warning on stderr when skip_lfs_files is off. */
 int hf_repo_checkout_tree(hf_repo *repo, const git_oid *commit, int force);
+
+/* lfs_fixup.c: after a checkout, smudges the files written as LFS pointers because libgit2 read the old
+ * .gitattributes (a commit adding a file and its filter=lfs line together): an index entry whose working file
+ * is its pointer blob byte for byte, whose attributes now say filter=lfs and whose object is in the store is
+ * checked out again through the filter. *out_fixed (may be NULL) gets the number of files redone. */
+int hf_repo_lfs_smudge_missed(hf_repo *repo, size_t *out_fixed);
 
 /* Checks out a revision as huggingface_hub's git_checkout(revision, create_branch_ok=True): a local branch; a
  * branch of origin (a local tracking branch is created); a commit or tag (detached HEAD); else a new branch at

@@ -49,7 +49,7 @@ static int remote_exists(hf_repo *r, const char *remote_name, const char *ref)
     pthread_mutex_lock(r->net);
     if (git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0 ||
         git_remote_ls(&heads, &n, remote) < 0) {
-        rc = hf_repo_git_error(cred.refused ? HF_EAUTH : HF_ERROR, "cannot list the remote's refs");
+        rc = hf_repo_git_net_error(&cred, "cannot list the remote's refs", remote_name);
         hf_error_prefix("%s: ", remote_name);
     }
     for (size_t i = 0; rc == 0 && heads && i < n; i++)
