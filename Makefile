@@ -101,6 +101,9 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBRARIES)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(if $(REPO_SRC),$(LIBHFGIT_A),$(LIBCOMMON)) $(LDFLAGS_ALL) \
 		$(LIBS_CMOCKA) $(LIBS_MHD) $(if $(REPO_SRC),$(LIBS_GIT2)) $(LIBS_COMMON)
 
+# test_hub_parse includes the hub's pure parser source directly (the hub is a program, not a library).
+$(BUILD)/tests/test_hub_parse: hub/lfs_parse.c hub/lfs_parse.h
+
 # Small helper programs used by integration tests and benchmarks.
 $(BUILD)/tests/%: tests/tools/%.c $(LIBRARIES)
 	@mkdir -p $(dir $@)

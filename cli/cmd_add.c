@@ -1,5 +1,6 @@
 /* cmd_add.c: `hfgit add` and `hfgit commit`: staging with auto LFS tracking, and committing the index. */
 #include "cli.h"
+#include "progress.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,13 @@ int hf_cli_add(int argc, char **argv)
     for (int i = 0; i < a.npos && rc == 0; i++) {
         repo_path(&path, &prefix, a.pos[i]);
         if (hf_cli_verbosity() > 0) (void)fprintf(stderr, "hfgit add: staging %s\n", path.ptr);
+        /* hashing progress on a terminal (large files are hashed into the LFS store while staged) */
+        hf_cli_progress prog;
+        hf_cli_progress_init(&prog, "Hashing");
+        (void)hf_repo_set_progress(repo, HF_PROGRESS_HASH, hf_cli_progress_cb, &prog);
         int err = hf_repo_add(repo, path.ptr, !no_auto);
+        (void)hf_repo_set_progress(repo, HF_PROGRESS_HASH, NULL, NULL);
+        hf_cli_progress_end(&prog);
         if (err < 0) rc = hf_cli_fail("add", err);
     }
     hf_cli_close(repo);

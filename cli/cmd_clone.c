@@ -1,5 +1,6 @@
 /* cmd_clone.c: `hfgit clone REPO [DIR]`: hf_repo_open with clone_from (LFS files downloaded natively). */
 #include "cli.h"
+#include "progress.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,8 @@
 static const char help[] =
     "usage: hfgit clone [options] REPO [DIR]\n"
     "\n"
-    "Clones a Hub repository and downloads its LFS files (in parallel, SHA-256 checked) without git-lfs.\n"
+    "Clones a Hub repository and downloads its LFS files (in parallel, SHA-256 checked) without git-lfs,\n"
+    "showing download progress on a terminal.\n"
     "REPO is a repo id (\"ns/name\", \"datasets/ns/name\", \"spaces/ns/name\") resolved against "
     "HF_ENDPOINT,\n"
     "or a full URL. DIR defaults to the repository's name. The token is never written to .git/config.\n"
@@ -56,9 +58,16 @@ int hf_cli_clone(int argc, char **argv)
     o.repo_type = repo_type;
     o.revision = revision;
     o.skip_lfs_files = skip_lfs;
+    hf_cli_progress prog;
+    hf_cli_progress_init(&prog, "Downloading LFS objects");
+    o.download_progress = hf_cli_progress_cb;
+    o.download_progress_payload = &prog;
     hf_repo *repo = NULL;
     hf_cli_say("Cloning %s into %s\n", a.pos[0], dir);
     rc = hf_repo_open(&repo, dir, &o);
+    hf_cli_progress_end(&prog);
+    if (repo)
+        (void)hf_repo_set_progress(repo, HF_PROGRESS_DOWNLOAD, NULL, NULL); /* prog goes out of scope */
     if (rc < 0)
         rc = hf_cli_fail("clone", rc);
     else

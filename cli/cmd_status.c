@@ -1,8 +1,9 @@
 /*
  * cmd_status.c: `hfgit status`, in the format of `git status --short --branch`, with LFS files marked.
  *
- * Uses libgit2's status with the same options as hf_repo_is_clean; after hf_init the lfs filter is
- * registered, and thanks to the stat data hf_repo_add records, unchanged large files are not re-read.
+ * Uses hf_repo_status: files whose stat data matches the index are not read, and a modified LFS file is
+ * hashed by streaming it (libgit2's status would read it whole into memory). The branch line comes from
+ * libgit2 directly.
  */
 #include "cli.h"
 
@@ -21,25 +22,6 @@ static const char help[] =
     "  -C DIR             run as if started in DIR\n"
     "  -q, --quiet        print nothing; the exit status says it: 0 clean, 1 changes\n"
     "  -v, --verbose\n";
-
-static char index_char(unsigned s)
-{
-    if (s & GIT_STATUS_INDEX_NEW) return 'A';
-    if (s & GIT_STATUS_INDEX_MODIFIED) return 'M';
-    if (s & GIT_STATUS_INDEX_DELETED) return 'D';
-    if (s & GIT_STATUS_INDEX_RENAMED) return 'R';
-    if (s & GIT_STATUS_INDEX_TYPECHANGE) return 'T';
-    return ' ';
-}
-
-static char worktree_char(unsigned s)
-{
-    if (s & GIT_STATUS_WT_MODIFIED) return 'M';
-    if (s & GIT_STATUS_WT_DELETED) return 'D';
-    if (s & GIT_STATUS_WT_RENAMED) return 'R';
-    if (s & GIT_STATUS_WT_TYPECHANGE) return 'T';
-    return ' ';
-}
 
 static void print_branch(git_repository *git)
 {
@@ -70,12 +52,6 @@ static void print_branch(git_repository *git)
     git_reference_free(head);
 }
 
-static int is_lfs(git_repository *git, const char *path)
-{
-    const char *v = NULL;
-    return git_attr_get(&v, git, 0, path, "filter") == 0 && v && strcmp(v, "lfs") == 0;
-}
-
 int hf_cli_status(int argc, char **argv)
 {
     const char *dir = NULL;
@@ -83,39 +59,36 @@ int hf_cli_status(int argc, char **argv)
     hf_cli_args a = {"status", help, opts, 0, 0, NULL, 0};
     hf_repo *repo = NULL;
     git_repository *git = NULL;
-    git_status_list *list = NULL;
+    hf_status st = {NULL, 0};
     int rc = hf_cli_parse(&a, argc, argv);
     free(a.pos);
     if (rc >= 0 || (rc = hf_cli_open("status", &repo, dir, NULL)) != 0) return rc;
-    git_status_options so;
-    git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
-    so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-    so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
-               GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_SORT_CASE_SENSITIVELY;
-    if (git_repository_open(&git, hf_repo_workdir(repo)) < 0 || git_status_list_new(&list, git, &so) < 0) {
+    if (git_repository_open(&git, hf_repo_workdir(repo)) < 0) {
         const git_error *e = git_error_last();
-        (void)fprintf(stderr, "hfgit status: cannot read the status: %s\n", e ? e->message : "unknown error");
+        (void)fprintf(stderr, "hfgit status: cannot open the repository: %s\n", e ? e->message : "unknown error");
         rc = HF_CLI_EXIT_FAILED;
         goto out;
     }
-    size_t n = git_status_list_entrycount(list);
-    rc = n ? 1 : 0;
+    /* the library's status streams changed LFS files instead of reading them whole (libgit2's would) */
+    if ((rc = hf_repo_status(repo, &st)) < 0) {
+        rc = hf_cli_fail("status", rc);
+        goto out;
+    }
+    rc = st.count ? 1 : 0;
     if (hf_cli_verbosity() < 0) goto out;
     print_branch(git);
-    for (size_t i = 0; i < n; i++) {
-        const git_status_entry *e = git_status_byindex(list, i);
-        const git_diff_delta *d = e->head_to_index ? e->head_to_index : e->index_to_workdir;
-        const char *path = d->new_file.path ? d->new_file.path : d->old_file.path;
-        if (e->status & GIT_STATUS_WT_NEW)
-            (void)printf("?? %s", path);
+    for (size_t i = 0; i < st.count; i++) {
+        const hf_status_entry *e = &st.entries[i];
+        if (e->worktree_status == '?')
+            (void)printf("?? %s", e->path);
         else
-            (void)printf("%c%c %s", index_char(e->status), worktree_char(e->status), path);
-        (void)printf("%s\n", is_lfs(git, path) ? "  [lfs]" : "");
+            (void)printf("%c%c %s", e->index_status, e->worktree_status, e->path);
+        (void)printf("%s\n", e->lfs ? "  [lfs]" : "");
     }
-    if (n == 0) (void)printf("clean\n");
+    if (st.count == 0) (void)printf("clean\n");
     rc = 0; /* with output, a dirty tree is not a failure */
 out:
-    git_status_list_free(list);
+    hf_status_dispose(&st);
     git_repository_free(git);
     hf_cli_close(repo);
     return rc;

@@ -11,6 +11,7 @@ static const char pull_help[] =
     "\n"
     "Fetches the current branch's upstream, downloads the LFS files its new commits need and fast-forwards\n"
     "the branch and working tree. A pull that would need a merge fails and leaves the tree unchanged.\n"
+    "Shows download progress on a terminal.\n"
     "\n"
     "  --rebase           rebase local commits on top of the upstream instead\n"
     "  -C DIR             run as if started in DIR\n"
@@ -42,7 +43,12 @@ int hf_cli_pull(int argc, char **argv)
     int rc = hf_cli_parse(&a, argc, argv);
     free(a.pos);
     if (rc >= 0 || (rc = hf_cli_open("pull", &repo, dir, NULL)) != 0) return rc;
+    hf_cli_progress prog;
+    hf_cli_progress_init(&prog, "Downloading LFS objects");
+    (void)hf_repo_set_progress(repo, HF_PROGRESS_DOWNLOAD, hf_cli_progress_cb, &prog);
     rc = hf_repo_pull(repo, rebase);
+    (void)hf_repo_set_progress(repo, HF_PROGRESS_DOWNLOAD, NULL, NULL);
+    hf_cli_progress_end(&prog);
     rc = rc < 0 ? hf_cli_fail("pull", rc) : 0;
     if (rc == 0) hf_cli_say("Pulled: up to date with the upstream branch\n");
     hf_cli_close(repo);

@@ -4,8 +4,10 @@
 #include "error.h"
 #include "json.h"
 #include "pointer.h"
+#include "transfer.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +91,16 @@ static int64_t parse_rfc3339(const char *s)
     return (int64_t)timegm(&tm) - off;
 }
 
+/* An http(s) URL without control characters: Go's url.Parse (git-lfs) refuses those, and a CR/LF would let
+ * the server inject request lines (fuzz_batch_response found a "\n" passing through). */
+static int href_ok(const char *href)
+{
+    if (!hf_transfer_url_ok(href)) return 0;
+    for (const unsigned char *p = (const unsigned char *)href; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) return 0;
+    return 1;
+}
+
 static int parse_action(const hf_json *doc, int tok, const char *name, const char *oid, time_t sent_at,
                         hf_lfs_action **out)
 {
@@ -102,7 +114,7 @@ static int parse_action(const hf_json *doc, int tok, const char *name, const cha
     int rc = 0;
     int href = hf_json_get(doc, tok, "href");
     a->href = hf_json_strdup(doc, href);
-    if (!a->href || (strncmp(a->href, "http://", 7) != 0 && strncmp(a->href, "https://", 8) != 0)) {
+    if (!href_ok(a->href)) {
         rc = hf_error_set(HF_EINVAL, "LFS batch response: action \"%s\" of object %s has no http(s) href", name,
                           oid);
         goto out;
@@ -170,8 +182,9 @@ static int parse_action(const hf_json *doc, int tok, const char *name, const cha
         }
     }
     /* expires_in wins over expires_at, as in git-lfs; a non-positive expires_in means "not set" there. */
-    if (a->expires_in > 0)
-        a->expires_at_epoch = (int64_t)sent_at + a->expires_in;
+    if (a->expires_in > 0) /* saturating: a huge expires_in (fuzz_batch_response) means "never" */
+        a->expires_at_epoch =
+            a->expires_in > INT64_MAX - (int64_t)sent_at ? INT64_MAX : (int64_t)sent_at + a->expires_in;
     else if (at > 0)
         a->expires_at_epoch = at;
 out:
@@ -207,7 +220,9 @@ static int parse_object(const hf_json *doc, int tok, size_t idx, time_t sent_at,
         int64_t code = 0;
         if (hf_json_type_of(doc, err) != HF_JSON_OBJECT || hf_json_get_int64(doc, err, "code", &code) < 0)
             return hf_error_set(HF_EINVAL, "LFS batch response: object %s has a malformed error", o->oid);
-        o->error_code = code ? (int)code : -1;
+        /* Any code outside 1..INT_MAX becomes -1: truncating 4294967296 to an int gave 0, which read as "no
+         * error" (an upload the server claims to have), found by fuzz_batch_response. */
+        o->error_code = code > 0 && code <= INT_MAX ? (int)code : -1;
         o->error_message = hf_json_get_strdup(doc, err, "message");
         if (!o->error_message)
             o->error_message = strdup("(no message)");

@@ -2,12 +2,13 @@
  * lfs_complete.c: POST /__complete/<repo>/<upload id>?exp&sig, the Hub's multipart completion.
  *
  * Body: {"oid":"<sha256>","parts":[{"partNumber":1,"etag":"\"<md5>\""},...]} (application/json from the
- * reference agent, the git-lfs type from huggingface_hub's HTTP path). Before the object appears: the oid is
- * the upload's, part numbers are 1..N exactly once and in order, each ETag is the one the part PUT answered
- * (quotes included), every part is there with its exact size, and the SHA-256 of the concatenation is the
- * oid. The parts are concatenated into <root>/tmp while hashing and renamed into the object path only on a
- * match, so a refused completion leaves no object. A completion for an object the repo already has answers
- * 200 (a retry after a lost answer finds the upload dir gone but the object there).
+ * reference agent, the git-lfs type from huggingface_hub's HTTP path), parsed and checked for shape by
+ * hub_complete_parse (lfs_parse.c). Before the object appears: the oid is the upload's, part numbers are 1..N
+ * exactly once and in order, each ETag is the one the part PUT answered (quotes included), every part is there
+ * with its exact size, and the SHA-256 of the concatenation is the oid. The parts are concatenated into
+ * <root>/tmp while hashing and renamed into the object path only on a match, so a refused completion leaves no
+ * object. A completion for an object the repo already has answers 200 (a retry after a lost answer finds the
+ * upload dir gone but the object there).
  */
 #include "lfs.h"
 #include "lfs_parse.h"
@@ -95,8 +96,8 @@ static unsigned check_part(hub *h, const char *id, const lfs_upload_meta *m, con
     char stored[128];
     stored_etag(h, id, n, stored, sizeof(stored));
     if (!stored[0] || strcmp(p->etag, stored) != 0) {
-        snprintf(msg, msz, "ETag for part %d does not match: got %.80s, the part was stored with %s", n, p->etag,
-                 stored[0] ? stored : "(none)");
+        snprintf(msg, msz, "ETag for part %d does not match: got %.80s, the part was stored with %s", n,
+                 p->etag, stored[0] ? stored : "(none)");
         return MHD_HTTP_BAD_REQUEST;
     }
     return 0;

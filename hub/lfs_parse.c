@@ -121,7 +121,8 @@ static unsigned complete_part(const hf_json *doc, int el, int i, hub_complete_pa
         return HTTP_BAD_REQUEST;
     }
     if (num != n) {
-        hf_buf_printf(err, "part numbers must be 1..N, each once and in order: parts[%d] is %" PRId64, i, num);
+        hf_buf_printf(err, "part numbers must be 1..N, each once and in order: parts[%d] is %" PRId64, i,
+                      num);
         return HTTP_BAD_REQUEST;
     }
     p->number = (uint64_t)n;

@@ -30,10 +30,10 @@ typedef enum hub_lfs_op {
 } hub_lfs_op;
 
 typedef struct hub_batch_object {
-    char *oid;      /* as sent; NULL when not a string. Valid (hf_oid_valid) whenever code == 0 */
-    int64_t size;   /* >= 0 whenever code == 0 */
-    unsigned code;  /* 0, or the object error (422) to answer for this object alone */
-    char msg[128];  /* the object error's message */
+    char *oid;     /* as sent; NULL when not a string. Valid (hf_oid_valid) whenever code == 0 */
+    int64_t size;  /* >= 0 whenever code == 0 */
+    unsigned code; /* 0, or the object error (422) to answer for this object alone */
+    char msg[128]; /* the object error's message */
 } hub_batch_object;
 
 typedef struct hub_batch_request {
@@ -46,9 +46,9 @@ typedef struct hub_batch_request {
 
 /* {"operation":"upload"|"download","objects":[{"oid","size"}...],"transfers":[...],"ref":{"name"},
  *  "hash_algo":"sha256"|"sha_256"(huggingface.js)}. Refusals: not JSON, or operation neither upload nor
- * download (422, envelope tier); objects not an array (422); hash_algo present and not sha256 (409). An object
- * with a size that is not an integer, an invalid oid or a negative size is not a refusal of the batch: it
- * gets its own 422 (code, msg). *out is always initialised; free it with hub_batch_request_free. */
+ * download (422, envelope tier); objects not an array (422); hash_algo present and not sha256 (409). An
+ * object with a size that is not an integer, an invalid oid or a negative size is not a refusal of the batch:
+ * it gets its own 422 (code, msg). *out is always initialised; free it with hub_batch_request_free. */
 unsigned hub_batch_parse(const char *body, size_t len, hub_batch_request *out, hf_buf *err);
 void hub_batch_request_free(hub_batch_request *req);
 

@@ -100,6 +100,19 @@ void hf_shutdown(void);
 typedef struct hf_repo hf_repo;
 typedef struct hf_command hf_command; /* a queued operation: see "Command queue" below */
 
+/* Progress: bytes done so far and in total for the whole operation; done only grows and ends at total on
+ * success. Return non-zero to cancel (the operation then fails with HF_ECANCELLED).
+ * - LFS upload of a push (hf_push_options.progress): objects the server already has count as done; a cancel
+ *   stops the push before any git object is sent. Called from the calling thread or a transfer thread.
+ * - LFS download (HF_PROGRESS_DOWNLOAD: clone, pull, checkout): the objects missing from the local store, in
+ *   bytes received; a cancel stops before the checkout, tree untouched. Called from the library's transfer
+ *   threads (not the caller's), never two at once.
+ * - hashing (HF_PROGRESS_HASH: hf_repo_add): the sizes of the files being staged (LFS files report as they
+ *   are hashed into the store, others when staged). Called on the thread calling hf_repo_add.
+ * Callbacks run while the operation holds the repository's locks: they must not call hf_repo_* functions on
+ * the same repository (that would deadlock). */
+typedef int (*hf_progress_cb)(uint64_t done, uint64_t total, void *payload);
+
 typedef struct hf_repo_options {
     unsigned int version;
     /* Where to clone from: a URL ("https://hub/ns/name", "https://hub/datasets/ns/name") or a repo id
@@ -113,10 +126,16 @@ typedef struct hf_repo_options {
     const char *git_email;  /* written to the repository's config when set (user.email) */
     const char *revision;   /* branch, tag or commit to check out after opening (a branch is created if missing) */
     int skip_lfs_files;     /* 1: clone/pull leave LFS pointer files instead of downloading the objects */
+    /* Since version 2: progress of LFS downloads (clone, pull, checkout) and of hashing (add), or NULL; the
+     * same as hf_repo_set_progress right after opening, but also covering the clone inside hf_repo_open. */
+    hf_progress_cb download_progress;
+    void *download_progress_payload;
+    hf_progress_cb hash_progress;
+    void *hash_progress_payload;
 } hf_repo_options;
 
-#define HF_REPO_OPTIONS_VERSION 1
-#define HF_REPO_OPTIONS_INIT {HF_REPO_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0}
+#define HF_REPO_OPTIONS_VERSION 2 /* version 1 (no progress fields) is still accepted */
+#define HF_REPO_OPTIONS_INIT {HF_REPO_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL}
 
 /* Opens local_dir:
  * - clone_from set and local_dir missing or empty: clones; the LFS objects of the checked-out commit are
@@ -130,6 +149,14 @@ typedef struct hf_repo_options {
  * Then revision, when set, is checked out: a local branch; a branch of origin (a tracking branch is
  * created); a tag or commit (detached HEAD); else a new branch of that name at HEAD. */
 int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *opts);
+
+/* What hf_repo_set_progress sets (a bit mask). */
+#define HF_PROGRESS_DOWNLOAD 1u /* LFS downloads of clone, pull and checkout */
+#define HF_PROGRESS_HASH 2u     /* hashing during hf_repo_add */
+
+/* Sets (or with cb NULL clears) the progress callback for the kinds in `kinds` (HF_PROGRESS_*); payload and
+ * cb must stay valid while set. Returns 0, or HF_EINVAL for no repository or an unknown kind. */
+int hf_repo_set_progress(hf_repo *repo, unsigned int kinds, hf_progress_cb cb, void *payload);
 
 /* Waits for queued commands, then frees the handle. NULL is fine. */
 void hf_repo_free(hf_repo *repo);
@@ -158,11 +185,6 @@ int hf_repo_commit_id(hf_repo *repo, const char *message, char out_id[41]);
  * negative error code. Files staged by hf_repo_add or written by a checkout are not re-read. */
 int hf_repo_is_clean(hf_repo *repo);
 
-/* Progress of an LFS upload: bytes moved so far and in total for the whole push (objects the server already
- * has count as done). Return non-zero to cancel (the push then fails with HF_ECANCELLED before any git
- * object is sent). Called from the calling thread or a transfer thread, never two at once, while the push holds
- * the repository's locks: it must not call hf_repo_* functions on the same repository (that would deadlock). */
-typedef int (*hf_progress_cb)(uint64_t done, uint64_t total, void *payload);
 
 typedef struct hf_push_options {
     unsigned int version;
@@ -337,6 +359,28 @@ int hf_repo_remote_url(hf_repo *repo, char **out);
 /* "<remote URL>/commit/<head sha>", i.e. <endpoint>/<prefix><ns>/<name>/commit/<sha> (prefix "datasets/",
  * "spaces/" or none): the page of the HEAD commit on the hub. */
 int hf_repo_head_commit_url(hf_repo *repo, char **out);
+/* One changed path, as `git status --short` shows it: index_status is HEAD against the index ('A', 'M', 'D',
+ * 'R', 'T' or ' '), worktree_status the index against the working tree ('M', 'D', 'T', ' ', or '?' for an
+ * untracked file, then with index_status ' '); lfs is 1 when the path's attributes say filter=lfs. */
+typedef struct hf_status_entry {
+    char *path;
+    char index_status;
+    char worktree_status;
+    int lfs;
+} hf_status_entry;
+
+typedef struct hf_status {
+    hf_status_entry *entries; /* sorted by path (byte order) */
+    size_t count;
+} hf_status;
+
+/* The changes of the index and working tree, like `git status --short --untracked-files=all` (ignored files
+ * and files of nested repositories left out). Files whose stat data matches the index are not read; a changed
+ * LFS-tracked file is hashed by streaming it (constant memory, nothing written to the store), unlike
+ * libgit2's status, which reads a modified filtered file whole into memory. Free with hf_status_dispose. */
+int hf_repo_status(hf_repo *repo, hf_status *out);
+void hf_status_dispose(hf_status *status);
+
 /* Paths deleted in the working tree or the index relative to HEAD (what `git status -s` marks D). */
 int hf_repo_list_deleted_files(hf_repo *repo, hf_strarray *out);
 /* huggingface_hub's git_checkout: a local branch, a branch of origin (a tracking branch is created), a tag

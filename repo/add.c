@@ -8,6 +8,7 @@
 #include "repo.h"
 
 #include "attrs.h"
+#include "lfs_filter.h"
 #include "lfs_store.h"
 
 #include "../common/error.h"
@@ -298,19 +299,90 @@ static int auto_track(add_ctx *c)
     return rc < 0 ? rc : changed;
 }
 
+/* Hashing progress (HF_PROGRESS_HASH): the bytes of the files being staged. The lfs filter reports what it
+ * hashes as it goes (on this thread); each file is then counted whole, so the total comes out exact. */
+typedef struct hash_progress {
+    hf_progress_cb cb;
+    void *payload;
+    uint64_t done, total;
+    int cancelled;
+} hash_progress;
+
+static int hash_report(hash_progress *h, uint64_t done)
+{
+    if (h->total == 0)
+        return 0; /* nothing to hash: no report */
+    if (done > h->total)
+        done = h->total;
+    if (done < h->done)
+        return 0;
+    h->done = done;
+    if (h->cb(h->done, h->total, h->payload) != 0)
+        h->cancelled = 1;
+    return h->cancelled;
+}
+
+static int hash_step(void *ud, uint64_t bytes)
+{
+    hash_progress *h = ud;
+    return hash_report(h, h->done + bytes);
+}
+
+static uint64_t file_size(const add_ctx *c, const char *rel)
+{
+    hf_buf full = HF_BUF_INIT;
+    struct stat st;
+    uint64_t size = 0;
+    if (hf_buf_printf(&full, "%s%s", c->repo->workdir, rel) == 0 && lstat(full.ptr, &st) == 0)
+        size = (uint64_t)st.st_size;
+    hf_buf_free(&full);
+    return size;
+}
+
+static int stage_files(add_ctx *c, int attrs_changed, hash_progress *h)
+{
+    uint64_t *sizes = NULL;
+    if (h) {
+        if (!(sizes = calloc(c->changed.count + 1, sizeof(*sizes))))
+            return hf_error_set(HF_ENOMEM, "out of memory");
+        for (size_t i = 0; i < c->changed.count; i++)
+            h->total += sizes[i] = file_size(c, c->changed.items[i]);
+        hf_lfs_filter_set_clean_progress(hash_step, h);
+        hash_report(h, 0);
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < c->changed.count && !(h && h->cancelled); i++) {
+        uint64_t end = h ? h->done + sizes[i] : 0;
+        if (attrs_changed && strcmp(c->changed.items[i], ".gitattributes") == 0)
+            ; /* staged first, below */
+        else if (git_index_add_bypath(c->index, c->changed.items[i]) < 0 && !(h && h->cancelled)) {
+            hf_repo_git_error(HF_ERROR, "cannot stage");
+            rc = hf_error_prefix("%s: ", c->changed.items[i]);
+        }
+        if (h && !h->cancelled)
+            hash_report(h, end);
+    }
+    if (h) {
+        hf_lfs_filter_set_clean_progress(NULL, NULL);
+        free(sizes);
+        if (rc == 0 && h->cancelled) {
+            git_index_read(c->index, 1); /* drop what was staged in memory: the index file is unchanged */
+            rc = hf_error_set(HF_ECANCELLED, "hf_repo_add was cancelled by the progress callback; nothing was "
+                                             "staged");
+        }
+    }
+    return rc;
+}
+
 static int stage(add_ctx *c, int attrs_changed)
 {
     /* .gitattributes first, so that the filter attributes of the new lines are what the index says too */
     if (attrs_changed && git_index_add_bypath(c->index, ".gitattributes") < 0)
         return hf_repo_git_error(HF_ERROR, "cannot stage .gitattributes");
-    for (size_t i = 0; i < c->changed.count; i++) {
-        if (attrs_changed && strcmp(c->changed.items[i], ".gitattributes") == 0)
-            continue;
-        if (git_index_add_bypath(c->index, c->changed.items[i]) < 0) {
-            hf_repo_git_error(HF_ERROR, "cannot stage");
-            return hf_error_prefix("%s: ", c->changed.items[i]);
-        }
-    }
+    hash_progress h = {c->repo->hash_cb, c->repo->hash_payload, 0, 0, 0};
+    int rc = stage_files(c, attrs_changed, h.cb ? &h : NULL);
+    if (rc < 0)
+        return rc;
     for (size_t i = 0; i < c->deleted.count; i++)
         if (git_index_remove_bypath(c->index, c->deleted.items[i]) < 0)
             return hf_repo_git_error(HF_ERROR, "cannot unstage a deleted file");

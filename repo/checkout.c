@@ -17,6 +17,8 @@ int hf_lfs_fetch_for_commit(hf_repo *repo, const git_oid *commit, const char *re
         hf_lfs_xfer_options xo = HF_LFS_XFER_OPTIONS_INIT;
         xo.remote_url = remote_url;
         xo.ref = ref;
+        xo.progress = repo->download_cb;
+        xo.progress_payload = repo->download_payload;
         rc = hf_lfs_transfer(repo, HF_LFS_DOWNLOAD, &set, &xo);
     }
     hf_lfs_set_free(&set);

@@ -19,6 +19,14 @@
 #define SMUDGE_READ_SIZE ((size_t)1 << 20)
 
 static _Thread_local size_t missing_objects;
+static _Thread_local hf_lfs_clean_progress_fn clean_progress;
+static _Thread_local void *clean_progress_ud;
+
+void hf_lfs_filter_set_clean_progress(hf_lfs_clean_progress_fn fn, void *ud)
+{
+    clean_progress = fn;
+    clean_progress_ud = ud;
+}
 
 size_t hf_lfs_filter_missing(void)
 {
@@ -82,6 +90,8 @@ static int clean_write(git_writestream *stream, const char *buf, size_t len)
         return fail(rc);
     if (hf_write_all(s->fd, buf, len) < 0)
         return fail(hf_error_set(HF_EIO, "cannot write %s: %s", s->tmp_path.ptr, strerror(errno)));
+    if (clean_progress && clean_progress(clean_progress_ud, len) != 0)
+        return fail(hf_error_set(HF_ECANCELLED, "hashing cancelled by the progress callback"));
     return 0;
 }
 

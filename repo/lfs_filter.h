@@ -18,6 +18,7 @@
 #define HF_REPO_LFS_FILTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define HF_LFS_FILTER_NAME "lfs"
 
@@ -29,5 +30,11 @@ void hf_lfs_filter_unregister(void);
  * reset. Checkout code resets it before and reads it after to report files left as pointers. */
 size_t hf_lfs_filter_missing(void);
 void hf_lfs_filter_missing_reset(void);
+
+/* Hashing progress of this thread's cleans (hf_repo_add): fn(ud, bytes) after each chunk written to the
+ * store (small pointer-sized inputs are not reported); a non-zero return fails the clean with HF_ECANCELLED.
+ * NULL stops reporting. Thread-local, like the missing-object counter. */
+typedef int (*hf_lfs_clean_progress_fn)(void *ud, uint64_t bytes);
+void hf_lfs_filter_set_clean_progress(hf_lfs_clean_progress_fn fn, void *ud);
 
 #endif

@@ -66,6 +66,14 @@ static int progress_add(void *ud, uint64_t new_bytes, uint64_t total)
     return stop;
 }
 
+/* Download progress from the HTTP layer: counts the bytes, and stops the GET when the caller's callback
+ * cancels or another object failed (run->cancel), as uploads do. */
+static int download_progress(void *ud, uint64_t new_bytes)
+{
+    xfer_run *run = ud;
+    return progress_add(run, new_bytes, 0) || atomic_load(&run->cancel) ? 1 : 0;
+}
+
 /* A fresh batch answer for one object whose action is about to expire. */
 static int rebatch(xfer_run *run, hf_http_client *http, const xfer_job *job, hf_batch_response **out)
 {
@@ -83,46 +91,40 @@ static int rebatch(xfer_run *run, hf_http_client *http, const xfer_job *job, hf_
 
 static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, const hf_batch_object *o)
 {
+    (void)job;
     hf_buf path = HF_BUF_INIT;
     int rc = hf_lfs_object_path(&path, run->repo->lfs_dir.ptr, o->oid);
     if (rc < 0)
         return rc;
-    const char **urls = NULL;
-    size_t nparts = 0;
-    uint64_t chunk = 0;
-    rc = hf_lfs_action_parts(o->upload, o->size, &urls, &nparts, &chunk);
-    if (rc == 1) {
+    /* one plan for both transfers, so a malformed action is reported naming the object's oid */
+    hf_multipart_plan plan = HF_MULTIPART_PLAN_INIT;
+    rc = hf_lfs_action_plan(o->upload, o->oid, o->size, &plan);
+    if (rc == 0 && plan.multipart) {
         hf_multipart_options mo = HF_MULTIPART_OPTIONS_INIT;
         mo.path = path.ptr;
         mo.oid = o->oid;
         mo.size = (uint64_t)o->size;
-        mo.chunk_size = chunk;
-        mo.part_urls = urls;
-        mo.part_count = nparts;
+        mo.chunk_size = plan.chunk_size;
+        mo.part_urls = (const char *const *)plan.part_urls;
+        mo.part_count = plan.part_count;
         mo.complete_url = o->upload->href;
         mo.progress = progress_add;
         mo.progress_ud = run;
         mo.cancel = &run->cancel;
         rc = hf_multipart_upload(&mo);
     } else if (rc == 0) {
-        char **headers = hf_lfs_action_header_list(o->upload, NULL);
-        if (!headers) {
-            rc = hf_error_set(HF_ENOMEM, "out of memory");
-        } else {
-            hf_single_put_options so = HF_SINGLE_PUT_OPTIONS_INIT;
-            so.path = path.ptr;
-            so.oid = o->oid;
-            so.size = (uint64_t)o->size;
-            so.href = o->upload->href;
-            so.headers = (const char *const *)headers;
-            so.progress = progress_add;
-            so.progress_ud = run;
-            so.cancel = &run->cancel;
-            rc = hf_single_put(&so);
-            hf_lfs_headers_free(headers);
-        }
+        hf_single_put_options so = HF_SINGLE_PUT_OPTIONS_INIT;
+        so.path = path.ptr;
+        so.oid = o->oid;
+        so.size = (uint64_t)o->size;
+        so.href = o->upload->href;
+        so.headers = (const char *const *)plan.headers;
+        so.progress = progress_add;
+        so.progress_ud = run;
+        so.cancel = &run->cancel;
+        rc = hf_single_put(&so);
     }
-    free(urls);
+    hf_multipart_plan_free(&plan);
     hf_buf_free(&path);
     if (rc == 0 && o->verify)
         rc = hf_batch_verify(http, o->verify, o->oid, o->size, o->authenticated ? NULL : run->repo->token);
@@ -146,6 +148,8 @@ static int do_download(xfer_run *run, hf_http_client *http, const xfer_job *job,
         req.url = o->download->href;
         req.headers = (const char *const *)headers;
         req.out_fd = fd;
+        req.progress = download_progress;
+        req.progress_ud = run;
         hf_http_response resp = HF_HTTP_RESPONSE_INIT;
         hf_retry_policy policy = HF_RETRY_POLICY_INIT;
         rc = hf_http_send_retry(http, &req, &policy, &resp);
@@ -163,8 +167,6 @@ static int do_download(xfer_run *run, hf_http_client *http, const xfer_job *job,
         rc = hf_error_set(HF_EIO, "downloaded content of %s hashes to %s, expected %s", job->path, got, o->oid);
     if (rc == 0) {
         rc = hf_lfs_object_commit(run->repo->lfs_dir.ptr, tmp.ptr, o->oid, job->obj->size);
-        if (rc == 0)
-            progress_add(run, job->obj->size, 0);
     } else {
         unlink(tmp.ptr);
     }

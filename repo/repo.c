@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +66,8 @@ int hf_repo_credentials_cb(git_credential **out, const char *url, const char *us
     }
     /* libgit2 calls again after a 401: the token was refused, so stop instead of looping. */
     if (st->attempts++ > 0) {
-        git_error_set_str(GIT_ERROR_NET, "the server refused the token (check that it is valid and has write "
-                                         "access to this repository)");
+        git_error_set_str(GIT_ERROR_NET, "the server refused the token (check that it is valid and has access "
+                                         "to this repository)");
         st->refused = 1;
         return GIT_EAUTH;
     }
@@ -137,6 +138,21 @@ static int dir_is_empty(const char *path)
         }
     closedir(d);
     return empty;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    if (ftw->level == 0)
+        return 0; /* the directory itself stays */
+    return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Removes everything inside dir (not following symlinks); best effort. Only used on a directory this call
+ * found empty and then cloned into. */
+static void empty_dir(const char *dir)
+{
+    (void)nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int mkdir_p(const char *path)
@@ -271,8 +287,8 @@ int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *op
     *out = NULL;
     if (!opts)
         opts = &defaults;
-    if (opts->version != HF_REPO_OPTIONS_VERSION)
-        return hf_error_set(HF_EINVAL, "hf_repo_options: version %u is not %d (use HF_REPO_OPTIONS_INIT)",
+    if (opts->version < 1 || opts->version > HF_REPO_OPTIONS_VERSION)
+        return hf_error_set(HF_EINVAL, "hf_repo_options: version %u is not 1..%d (use HF_REPO_OPTIONS_INIT)",
                             opts->version, HF_REPO_OPTIONS_VERSION);
     if (!local_dir || !local_dir[0])
         return hf_error_set(HF_EINVAL, "hf_repo_open: no local directory given");
@@ -287,6 +303,12 @@ int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *op
     pthread_mutex_init(&r->net_storage, NULL);
     r->net = &r->net_storage;
     r->skip_lfs_files = opts->skip_lfs_files;
+    if (opts->version >= 2) { /* a version 1 struct ends before these fields */
+        r->download_cb = opts->download_progress;
+        r->download_payload = opts->download_progress_payload;
+        r->hash_cb = opts->hash_progress;
+        r->hash_payload = opts->hash_progress_payload;
+    }
     hf_buf endpoint = HF_BUF_INIT, url = HF_BUF_INIT;
     int rc = resolve_token(r, opts);
     if (rc < 0)
@@ -318,9 +340,16 @@ int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *op
         struct stat st;
         int created = stat(local_dir, &st) < 0;
         rc = mkdir_p(local_dir) < 0 ? hf_error_last_code() : do_clone(r, url.ptr, local_dir);
-        /* libgit2 empties the directory of a failed clone; a directory we made goes too */
-        if (rc < 0 && created)
-            rmdir(local_dir);
+        /* libgit2 empties the directory of a failed clone, but not when the LFS download or checkout after
+         * it failed: the directory was empty (or missing) before, so empty it again, and a directory we
+         * made goes too */
+        if (rc < 0) {
+            git_repository_free(r->git);
+            r->git = NULL;
+            empty_dir(local_dir);
+            if (created)
+                rmdir(local_dir);
+        }
     } else
         rc = open_existing(r, local_dir, opts->clone_from ? url.ptr : NULL);
     if (rc < 0)
@@ -401,4 +430,22 @@ void hf_repo_free(hf_repo *r)
 const char *hf_repo_workdir(const hf_repo *r)
 {
     return r ? r->workdir : NULL;
+}
+
+int hf_repo_set_progress(hf_repo *r, unsigned int kinds, hf_progress_cb cb, void *payload)
+{
+    if (!r || !kinds || (kinds & ~(HF_PROGRESS_DOWNLOAD | HF_PROGRESS_HASH)))
+        return hf_error_set(HF_EINVAL, "hf_repo_set_progress: no repository, or kinds is not a mask of "
+                                       "HF_PROGRESS_DOWNLOAD and HF_PROGRESS_HASH");
+    hf_repo_lock(r);
+    if (kinds & HF_PROGRESS_DOWNLOAD) {
+        r->download_cb = cb;
+        r->download_payload = cb ? payload : NULL;
+    }
+    if (kinds & HF_PROGRESS_HASH) {
+        r->hash_cb = cb;
+        r->hash_payload = cb ? payload : NULL;
+    }
+    hf_repo_unlock(r);
+    return 0;
 }

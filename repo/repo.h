@@ -39,6 +39,10 @@ struct hf_repo {
     struct hf_queue *_Atomic queue; /* NULL until the first queued command (queue.c); set once */
     int is_shadow;               /* a worker-side copy: strings and mutexes belong to the real handle */
     unsigned long pins;          /* queued pushes so far, names their refs/hfgit/push/ pins (under lock) */
+    hf_progress_cb download_cb;  /* HF_PROGRESS_DOWNLOAD (under lock; NULL in shadows) */
+    void *download_payload;
+    hf_progress_cb hash_cb;      /* HF_PROGRESS_HASH (under lock) */
+    void *hash_payload;
 };
 
 void hf_repo_lock(hf_repo *r);

@@ -1,5 +1,5 @@
-/* status.c: hf_repo_is_clean. Thanks to the stat data hf_repo_add and checkouts record, this does not re-read
- * (or re-clean) files that have not changed since they were staged. */
+/* status.c: hf_repo_is_clean, on hf_repo_status (status_list.c): files whose stat data hf_repo_add and
+ * checkouts recorded are not re-read, changed LFS files are streamed. */
 #include "repo.h"
 
 #include "../common/error.h"
@@ -8,16 +8,13 @@ static int is_clean_unlocked(hf_repo *repo)
 {
     if (!repo)
         return hf_error_set(HF_EINVAL, "hf_repo_is_clean: no repository");
-    git_status_options so;
-    git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
-    so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-    so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
-               GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
-    git_status_list *list = NULL;
-    if (git_status_list_new(&list, repo->git, &so) < 0)
-        return hf_repo_git_error(HF_ERROR, "cannot read the status");
-    int clean = git_status_list_entrycount(list) == 0;
-    git_status_list_free(list);
+    /* hf_repo_status, not libgit2's: a modified LFS file is streamed, not read whole into memory */
+    hf_status st;
+    int rc = hf_repo_status(repo, &st);
+    if (rc < 0)
+        return rc;
+    int clean = st.count == 0;
+    hf_status_dispose(&st);
     return clean;
 }
 

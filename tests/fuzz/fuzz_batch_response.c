@@ -2,9 +2,9 @@
  * fuzz_batch_response.c: libFuzzer target for the LFS batch response decoder (common/batch_decode.c) and the
  * action helpers built on it (common/batch.c: header lookup and list, expiry, the multipart plan).
  *
- * Oracles: no crash, leak, out-of-bounds read or undefined behaviour on any bytes; a refused body has a message
- * and leaves *out NULL; an accepted one holds only what the transfer engine can use as is: every oid 64
- * lowercase hex and findable, an object error always with a message and never a code of 0 (that would read
+ * Oracles: no crash, leak, out-of-bounds read or undefined behaviour on any bytes; a refused body has a
+ * message and leaves *out NULL; an accepted one holds only what the transfer engine can use as is: every oid
+ * 64 lowercase hex and findable, an object error always with a message and never a code of 0 (that would read
  * as "the server has it"), sizes >= 0 for objects without error, every action href http(s), header names
  * non-empty without CR/LF/':' and values without CR/LF, expiry deadlines never before the request was sent
  * when given as expires_in. Upload actions that make a plan make one the engine can run: parts 1..N with
@@ -50,14 +50,16 @@ static void check_plan(const hf_lfs_action *a, const hf_batch_object *o)
         for (size_t i = 0; i < plan.part_count; i++)
             if (!hf_transfer_url_ok(plan.part_urls[i]) || plan.part_numbers[i] != i + 1) abort();
         /* hf_lfs_action_parts: the same plan, except that an empty object cannot go multipart */
-        if (plan.part_count == 0 ? prc >= 0 : prc != 1 || count != plan.part_count || chunk != plan.chunk_size)
+        if (plan.part_count == 0 ? prc >= 0
+                                 : prc != 1 || count != plan.part_count || chunk != plan.chunk_size)
             abort();
         for (size_t i = 0; prc == 1 && i < count; i++)
             if (strcmp(urls[i], plan.part_urls[i]) != 0) abort();
     } else {
         if (plan.part_count || prc != 0 || urls) abort();
         for (size_t i = 0; i < plan.header_count; i++)
-            if (!plan.headers[i] || strpbrk(plan.headers[i], "\r\n") || !strchr(plan.headers[i], ':')) abort();
+            if (!plan.headers[i] || strpbrk(plan.headers[i], "\r\n") || !strchr(plan.headers[i], ':'))
+                abort();
     }
     free(urls);
     hf_multipart_plan_free(&plan);

@@ -58,7 +58,8 @@ static void fuzz_batch(const char *body, size_t len)
     hf_buf err = HF_BUF_INIT;
     unsigned st = hub_batch_parse(body, len, &q, &err);
     if (st) {
-        if ((st != 409 && st != 422 && st != 500) || !err.len || (st != 500 && (q.count || q.objects))) abort();
+        if ((st != 409 && st != 422 && st != 500) || !err.len || (st != 500 && (q.count || q.objects)))
+            abort();
         if (st == 409 && q.operation == HUB_LFS_OP_NONE) abort();
     } else {
         if (q.operation == HUB_LFS_OP_NONE || (q.count && !q.objects)) abort();

@@ -15,7 +15,7 @@ for src in tests/fuzz/fuzz_*.c; do
     extra=""; [ -f "tests/fuzz/$name.flags" ] && extra=$(cat "tests/fuzz/$name.flags")
     echo "== $name"
     # shellcheck disable=SC2086
-    if ! clang -g -O1 -std=c11 -D_GNU_SOURCE -DHFGIT_VERSION='"fuzz"' -fsanitize=fuzzer,address,undefined \
+    if ! clang -g -O1 -std=c11 -D_GNU_SOURCE -DHFGIT_VERSION='"fuzz"' -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
             -Icommon -Iinclude $extra "$src" common/*.c -o "$out/$name" $pc -lpthread; then
         echo "fuzz: $name does not build"; rc=1; continue
     fi

@@ -45,8 +45,21 @@ check "... m.safetensors is the content, not the pointer" cmp g2/m.safetensors h
 check_eq "... hfgit status is clean" "$(hfgit status -C h2 | grep -v '^##')" "clean"
 (cd g2 && git pull -q 2>/dev/null; git lfs track 'n.bin' >/dev/null && head -c 1000 /dev/urandom >n.bin && git add -A &&
     git commit -qm "add n" && git_auth push -q origin main >/dev/null 2>&1) || not_ok "git push (n)"
-check "a second hf_repo_pull" "$LIB" pull c2
+check "a second hf_repo_pull (.gitattributes already there, gets a new line)" "$LIB" pull c2
 check "... n.bin is the content" cmp g2/n.bin c2/n.bin
+check_eq "... git sees a clean tree" "$(cd c2 && git status --porcelain)" ""
+check "the same with hfgit pull (the t_cli_repo scenario)" hfgit -q pull -C h2
+check "... n.bin is the content" cmp g2/n.bin h2/n.bin
+check_eq "... git status agrees with git-lfs" "$(cd h2 && git status --porcelain)" ""
+
+# --- pull with rebase over a local commit ---
+printf 'local\n' >c2/local.txt && "$LIB" add c2 . >/dev/null && "$LIB" commit c2 local >/dev/null
+(cd g2 && git lfs track 'r.pt' >/dev/null && head -c 4321 /dev/urandom >r.pt && git add -A && git commit -qm r &&
+    git_auth push -q origin main >/dev/null 2>&1) || not_ok "git push (r)"
+check "hf_repo_pull --rebase" "$LIB" pull c2 --rebase
+check "... r.pt is the content" cmp g2/r.pt c2/r.pt
+check_eq "... the local commit is on top" "$(cd c2 && git log --format=%s -2 | tr '\n' ,)" "local,r,"
+check_eq "... git sees a clean tree" "$(cd c2 && git status --porcelain)" ""
 
 # --- checkout of another revision whose commit adds both ---
 (cd g2 && git checkout -qb side && git lfs track 'side.dat' >/dev/null && head -c 50000 /dev/urandom >side.dat && cp side.dat ../side.dat.want &&

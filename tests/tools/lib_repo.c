@@ -8,6 +8,7 @@
  *   lib_repo push   DIR [--no-multipart]
  *   lib_repo pull   DIR [--rebase]
  *   lib_repo status DIR                             prints "clean" or "dirty"
+ *   lib_repo lsstatus DIR                           prints hf_repo_status: "XY path" (" [lfs]"), one a line
  *   lib_repo info   DIR                             prints branch, head, url, commit_url lines
  *   lib_repo deleted DIR                            prints the deleted files, one a line
  *   lib_repo checkout DIR REV [--create]
@@ -23,7 +24,8 @@
  *
  * The token comes from the usual places (HF_TOKEN, the token file); HF_ENDPOINT resolves repo ids.
  * git_user/git_email come from LIB_REPO_USER/LIB_REPO_EMAIL when set; LIB_REPO_PROGRESS=1 prints push progress,
- * LIB_REPO_CANCEL=1 makes the progress callback cancel the push. On failure the library's message goes to
+ * LIB_REPO_CANCEL=1 makes the progress callback cancel the push; LIB_REPO_DOWNLOAD_PROGRESS=1 /
+ * LIB_REPO_HASH_PROGRESS=1 print the last download / hash progress report at exit (see kind_cb). On failure the library's message goes to
  * stderr and the exit status is the negated hf_error_code (so HF_ENOCHANGES is 10).
  */
 #include "hfgit.h"
@@ -49,8 +51,39 @@ static int progress(uint64_t done, uint64_t total, void *payload)
     return getenv("LIB_REPO_CANCEL") ? 1 : 0;
 }
 
+/* LIB_REPO_DOWNLOAD_PROGRESS / LIB_REPO_HASH_PROGRESS: download and hash progress. Each kind checks that done
+ * never goes back and never passes total, and its last report is printed at exit ("download D/T calls N");
+ * LIB_REPO_CANCEL_DOWNLOAD / LIB_REPO_CANCEL_HASH cancel from the first report. */
+typedef struct kind_progress {
+    const char *name, *cancel_env;
+    uint64_t done, total;
+    unsigned long calls;
+    int bad;
+} kind_progress;
+
+static int kind_cb(uint64_t done, uint64_t total, void *payload)
+{
+    kind_progress *k = payload;
+    if (done < k->done || done > total || (k->calls && total != k->total))
+        k->bad = 1;
+    k->done = done;
+    k->total = total;
+    k->calls++;
+    return getenv(k->cancel_env) ? 1 : 0;
+}
+
+static void kind_print(const kind_progress *k)
+{
+    if (k->calls || getenv(k->name[0] == 'd' ? "LIB_REPO_DOWNLOAD_PROGRESS" : "LIB_REPO_HASH_PROGRESS"))
+        printf("%s %llu/%llu calls %lu%s\n", k->name, (unsigned long long)k->done, (unsigned long long)k->total,
+               k->calls, k->bad ? " NOT-MONOTONIC" : "");
+}
+
 int main(int argc, char **argv)
 {
+    kind_progress dl = {"download", "LIB_REPO_CANCEL_DOWNLOAD", 0, 0, 0, 0};
+    kind_progress hash = {"hash", "LIB_REPO_CANCEL_HASH", 0, 0, 0, 0};
+    int want_dl = getenv("LIB_REPO_DOWNLOAD_PROGRESS") != NULL, want_hash = getenv("LIB_REPO_HASH_PROGRESS") != NULL;
     if (argc < 3) {
         fprintf(stderr, "usage: lib_repo open|add|commit|push|pull DIR [ARGS]\n");
         return 2;
@@ -70,8 +103,19 @@ int main(int argc, char **argv)
             if (strcmp(argv[i], "--revision") == 0)
                 opts.revision = argv[i + 1];
     }
+    /* open (clone) gets the callbacks through the options; the other commands through hf_repo_set_progress */
+    if (strcmp(cmd, "open") == 0) {
+        opts.download_progress = want_dl ? kind_cb : NULL;
+        opts.download_progress_payload = &dl;
+        opts.hash_progress = want_hash ? kind_cb : NULL;
+        opts.hash_progress_payload = &hash;
+    }
     hf_repo *repo = NULL;
     int rc = hf_repo_open(&repo, dir, &opts);
+    if (rc == 0 && strcmp(cmd, "open") != 0 &&
+        ((want_dl && hf_repo_set_progress(repo, HF_PROGRESS_DOWNLOAD, kind_cb, &dl) < 0) ||
+         (want_hash && hf_repo_set_progress(repo, HF_PROGRESS_HASH, kind_cb, &hash) < 0)))
+        rc = hf_error_last_code();
     if (rc == 0) {
         if (strcmp(cmd, "open") == 0) {
             rc = 0;
@@ -93,6 +137,13 @@ int main(int argc, char **argv)
                 printf("%s\n", rc ? "clean" : "dirty");
                 rc = 0;
             }
+        } else if (strcmp(cmd, "lsstatus") == 0) {
+            hf_status st;
+            if ((rc = hf_repo_status(repo, &st)) == 0)
+                for (size_t i = 0; i < st.count; i++)
+                    printf("%c%c %s%s\n", st.entries[i].worktree_status == '?' ? '?' : st.entries[i].index_status,
+                           st.entries[i].worktree_status, st.entries[i].path, st.entries[i].lfs ? " [lfs]" : "");
+            hf_status_dispose(&st);
         } else if (strcmp(cmd, "info") == 0) {
             char *branch = NULL, *url = NULL, *curl = NULL, head[41] = "";
             if ((rc = hf_repo_current_branch(repo, &branch)) == 0 && (rc = hf_repo_remote_url(repo, &url)) == 0 &&
@@ -165,6 +216,8 @@ int main(int argc, char **argv)
     }
     if (rc < 0 && rc != -2)
         fprintf(stderr, "lib_repo %s: %s (%s)\n", cmd, hf_error_last_message(), hf_error_code_name(rc));
+    kind_print(&dl);
+    kind_print(&hash);
     hf_repo_free(repo);
     hf_shutdown();
     return rc < 0 ? -rc : 0;

@@ -237,6 +237,41 @@ static void test_error_without_message(void **state)
     hf_batch_response_free(r);
 }
 
+/* Inputs fuzz_batch_response (tests/fuzz/) found. */
+static void test_fuzz_regressions(void **state)
+{
+    (void)state;
+    /* A "\n" (or any control character) in an href passed the decoder and reached the engine. */
+    parse_fails("{\"objects\":[{\"oid\":\"" OID_A "\",\"size\":1,\"actions\":{\"upload\":{\"href\":"
+                "\"http://x/a\\n `evil\"}}}]}",
+                "href");
+    parse_fails("{\"objects\":[{\"oid\":\"" OID_A "\",\"size\":1,\"actions\":{\"download\":{\"href\":"
+                "\"https://x/\\u007f\"}}}]}",
+                "href");
+    parse_fails("{\"objects\":[{\"oid\":\"" OID_A "\",\"size\":1,\"actions\":{\"verify\":{\"href\":"
+                "\"https://x/\\t\"}}}]}",
+                "href");
+    /* An error code of 2^32 truncated to 0: an object error that read as "the server has it". */
+    hf_batch_response *r = parse_ok("{\"objects\":[{\"oid\":\"" OID_A "\",\"size\":5,"
+                                    "\"error\":{\"code\":4294967296,\"message\":\"m\"}},"
+                                    "{\"oid\":\"" OID_B "\",\"size\":5,\"error\":{\"code\":-404}}]}");
+    assert_int_equal(r->objects[0].error_code, -1);
+    assert_string_equal(r->objects[0].error_message, "m");
+    assert_int_equal(r->objects[1].error_code, -1);
+    hf_batch_response_free(r);
+    /* expires_in near INT64_MAX overflowed sent_at + expires_in (UBSan): now it saturates, never expiring. */
+    r = parse_ok("{\"objects\":[{\"oid\":\"" OID_A "\",\"size\":5,\"actions\":{\"upload\":{"
+                 "\"href\":\"https://h/c\",\"expires_in\":9223372036854775807}}}]}");
+    assert_true(r->objects[0].upload->expires_at_epoch == INT64_MAX);
+    assert_int_equal(hf_lfs_action_expired(r->objects[0].upload, 2000000000, 60), 0);
+    hf_batch_response_free(r);
+    /* upper-case schemes are still http(s) (Go lower-cases them) */
+    r = parse_ok("{\"objects\":[{\"oid\":\"" OID_A "\",\"size\":5,\"actions\":{\"download\":{"
+                 "\"href\":\"HTTPS://h/o\"}}}]}");
+    assert_string_equal(r->objects[0].download->href, "HTTPS://h/o");
+    hf_batch_response_free(r);
+}
+
 static hf_lfs_action *make_action(hf_lfs_header *h, size_t n)
 {
     static hf_lfs_action a;
@@ -363,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_response_negative_size_is_object_error),
         cmocka_unit_test(test_response_hostile),
         cmocka_unit_test(test_error_without_message),
+        cmocka_unit_test(test_fuzz_regressions),
         cmocka_unit_test(test_parts),
         cmocka_unit_test(test_action_plan),
         cmocka_unit_test(test_header_list),

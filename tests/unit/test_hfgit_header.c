@@ -43,6 +43,22 @@ static void test_init_options_and_version(void **state)
     assert_int_equal(hf_repo_open(&r, "/nonexistent", &o), HF_EINVAL);
     assert_null(r);
     assert_non_null(strstr(hf_error_last_message(), "HF_REPO_OPTIONS_INIT"));
+    /* version 2 added the progress fields at the end, NULL by default; a version 1 caller still works */
+    hf_repo_options o2 = HF_REPO_OPTIONS_INIT;
+    assert_int_equal(HF_REPO_OPTIONS_VERSION, 2);
+    assert_null(o2.download_progress);
+    assert_null(o2.download_progress_payload);
+    assert_null(o2.hash_progress);
+    assert_null(o2.hash_progress_payload);
+    o2.version = 1;
+    assert_int_equal(hf_repo_open(&r, "", &o2), HF_EINVAL);
+    assert_null(strstr(hf_error_last_message(), "version"));
+    assert_int_equal(hf_repo_set_progress(NULL, HF_PROGRESS_HASH, NULL, NULL), HF_EINVAL);
+    hf_status st = {(hf_status_entry *)1, 1};
+    assert_int_equal(hf_repo_status(NULL, &st), HF_EINVAL);
+    assert_int_equal(st.count, 0);
+    hf_status_dispose(&st);
+    hf_status_dispose(NULL);
     assert_true(strlen(hf_version()) > 0);
     hf_shutdown();
 }
