@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define AGENT_NAME "git-lfs-hfmultipart"
-#define LINE_BUFFER_KEEP (64 * 1024)
+#define LINE_BUFFER_KEEP ((size_t)64 * 1024)
 
 static const char usage_text[] =
     "usage: " AGENT_NAME " [--parallel N]\n"

@@ -97,7 +97,6 @@ static int read_action(const hf_json *doc, agent_request *req)
 
 static int parse_upload(const hf_json *doc, agent_request *req)
 {
-    int rc;
     if (!req->oid || !hf_oid_valid(req->oid))
         return hf_error_set(HF_EINVAL, "the upload request has no valid oid (64 lowercase hex digits)");
     if (hf_json_get_int64(doc, 0, "size", &req->size) != 0 || req->size < 0) {
@@ -107,7 +106,7 @@ static int parse_upload(const hf_json *doc, agent_request *req)
     req->path = hf_json_get_strdup(doc, 0, "path");
     if (!req->path || !*req->path)
         return hf_error_set(HF_EINVAL, "the upload request for %s has no path", req->oid);
-    if ((rc = read_action(doc, req)) != 0) return hf_error_prefix("upload request for %s: ", req->oid);
+    if (read_action(doc, req) != 0) return hf_error_prefix("upload request for %s: ", req->oid);
     return hf_multipart_plan_finish(&req->plan, req->oid, (uint64_t)req->size); /* names the oid */
 }
 

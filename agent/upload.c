@@ -27,7 +27,7 @@
 
 #define PROGRESS_MAX_GAP_NS (100 * 1000000ULL)
 #define PROGRESS_MIN_GAP_NS (10 * 1000000ULL)
-#define PROGRESS_BATCH_BYTES (1024 * 1024)
+#define PROGRESS_BATCH_BYTES ((uint64_t)1024 * 1024)
 
 typedef struct progress_state {
     const char *oid;

@@ -1,4 +1,5 @@
 /* error.c: thread-local last-error storage (see error.h). */
+#define HF_ERROR_IMPLEMENTATION /* the definitions below, not error.h's analyzer model */
 #include "error.h"
 
 #include <stdarg.h>

@@ -44,7 +44,7 @@
 #ifndef UPLOAD_BUFFER
 #define UPLOAD_BUFFER (256L * 1024)
 #endif
-#define DEFAULT_MAX_RESPONSE (1024 * 1024)
+#define DEFAULT_MAX_RESPONSE ((size_t)1024 * 1024)
 #define POLL_MS 100 /* how often a silent try or a backoff asks the progress callback whether to stop */
 #define EXCERPT_MAX 200
 

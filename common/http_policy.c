@@ -72,23 +72,24 @@ static int day_ok(const char *d, int long_form)
 static long long parse_http_date(const char *v)
 {
     char wd[16], mon[4];
-    int day, year, hh, mm, ss, n = -1;
+    int day, year, hh, mm, ss, n = -1, form = 0; /* form: 1 IMF-fixdate, 2 RFC 850, 3 asctime */
     struct tm tm;
     memset(&tm, 0, sizeof(tm));
     if (sscanf(v, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", wd, &day, mon, &year, &hh, &mm, &ss,
                &n) == 7 &&
-        n > 0 && v[n] == '\0' && day_ok(wd, 0)) {
-    } else if (n = -1, sscanf(v, "%15[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d GMT%n", wd, &day, mon, &year,
-                              &hh, &mm, &ss, &n) == 7 &&
-                           n > 0 && v[n] == '\0' && day_ok(wd, 1)) {
-        year +=
-            year < 70 ? 2000 : 1900; /* RFC 9110: two-digit years more than 50 years ahead are in the past */
-    } else if (n = -1, sscanf(v, "%3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", wd, mon, &day, &hh, &mm, &ss,
-                              &year, &n) == 7 &&
-                           n > 0 && v[n] == '\0' && day_ok(wd, 0)) {
-    } else {
-        return -1;
-    }
+        n > 0 && v[n] == '\0' && day_ok(wd, 0))
+        form = 1;
+    else if (n = -1, sscanf(v, "%15[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d GMT%n", wd, &day, mon, &year, &hh,
+                            &mm, &ss, &n) == 7 &&
+                         n > 0 && v[n] == '\0' && day_ok(wd, 1))
+        form = 2;
+    else if (n = -1, sscanf(v, "%3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", wd, mon, &day, &hh, &mm, &ss,
+                            &year, &n) == 7 &&
+                         n > 0 && v[n] == '\0' && day_ok(wd, 0))
+        form = 3;
+    if (!form) return -1;
+    if (form == 2) /* RFC 9110: two-digit years more than 50 years ahead are in the past */
+        year += year < 70 ? 2000 : 1900;
     int m = month_index(mon);
     if (m < 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || year < 1970 || hh < 0 || mm < 0 ||
         ss < 0)

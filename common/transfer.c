@@ -252,7 +252,7 @@ static void mp_run_parts(mp_state *s)
     size_t started = 0;
     pthread_attr_init(&attr);
     /* Workers only run libcurl and pread: a small stack keeps many of them cheap. */
-    pthread_attr_setstacksize(&attr, 512 * 1024);
+    pthread_attr_setstacksize(&attr, (size_t)512 * 1024);
     for (; started < n; started++)
         if (pthread_create(&tids[started], &attr, mp_worker, s) != 0) break;
     pthread_attr_destroy(&attr);

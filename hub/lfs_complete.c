@@ -200,6 +200,7 @@ static enum MHD_Result complete_done(hub_req *r)
      * completion of a finished upload still gets its 200. */
     unsigned refused = hub_complete_parse(hf_buf_cstr(&r->body), r->body.len, &q, &err);
     unsigned status = 0;
+    /* NOLINTNEXTLINE(bugprone-branch-clone): `refused` is answered at two points of the order on purpose */
     if (refused && !q.oid[0]) {
         snprintf(msg, sizeof(msg), "%s", hf_buf_cstr(&err));
         status = refused;

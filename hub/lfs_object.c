@@ -194,7 +194,7 @@ static enum MHD_Result get_done(hub_req *r)
             c->g = *g;
             c->h = r->h;
         }
-        resp = c ? MHD_create_response_from_callback(count, 256 * 1024, capped_read, c, capped_free) : NULL;
+        resp = c ? MHD_create_response_from_callback(count, (size_t)256 * 1024, capped_read, c, capped_free) : NULL;
         if (!resp) free(c);
     }
     if (!resp) return MHD_NO;

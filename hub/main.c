@@ -176,9 +176,15 @@ int main(int argc, char **argv)
         case 'k': hooks = optarg; break;
         case 'b': bad = parse_u64(optarg, &h.knobs.bandwidth_cap); break;
         case 'f': bad = parse_pair(optarg, &h.knobs.fail_part_number, &h.knobs.fail_part_times); break;
-        case 'F': bad = parse_u64(optarg, &v) || v > 1000000; h.knobs.fail_complete_times = (int)v; break;
+        case 'F':
+            bad = parse_u64(optarg, &v) || v > 1000000;
+            if (!bad) h.knobs.fail_complete_times = (int)v; /* v is unset when parse_u64 failed */
+            break;
         case 'd': bad = parse_pair(optarg, &h.knobs.drop_part_number, &h.knobs.drop_part_times); break;
-        case 'u': bad = parse_u64(optarg, &v) || v > 10u * 365 * 86400; h.knobs.url_lifetime_secs = (long)v; break;
+        case 'u':
+            bad = parse_u64(optarg, &v) || v > 10ULL * 365 * 86400;
+            if (!bad) h.knobs.url_lifetime_secs = (long)v;
+            break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("hfgit-hub %s\n", HFGIT_VERSION); return 0;
         default: usage(stderr); return 2;

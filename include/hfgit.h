@@ -211,7 +211,10 @@ int hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out);
 
 /* Fetches the current branch's upstream, downloads the LFS objects its new commits need (unless
  * skip_lfs_files) and fast-forwards the branch and working tree (rebase = 1 also rebases local commits on
- * top). A pull that would need a merge fails with HF_EINVAL and leaves the tree unchanged. */
+ * top). A pull that would need a merge fails with HF_EINVAL and leaves the tree unchanged. As with git +
+ * git-lfs, files are checked out with the .gitattributes of the commits being checked out: a commit that adds
+ * a file together with the line making it LFS gives the file's content, not its pointer (also for clone and
+ * hf_repo_checkout). */
 int hf_repo_pull(hf_repo *repo, int rebase);
 
 /* ---------------------------------------------------------------------------------------------------------- */

@@ -59,6 +59,7 @@ typedef struct clean_stream {
     hf_buf tmp_path;
     hf_digest *sha;
     uint64_t size;
+    int failed;                      /* a write failed: close must not commit what was written so far */
 } clean_stream;
 
 /* Starts the temp file and moves the prefix into it. */
@@ -74,9 +75,23 @@ static int clean_spill(clean_stream *s)
     return 0;
 }
 
+static int clean_write_step(clean_stream *s, const char *buf, size_t len);
+
+/* libgit2 1.5 still calls close() after a write() failed (disk full, cancel): s->failed makes that close
+ * fail instead of committing the truncated temp file under the hash of all the bytes offered. */
 static int clean_write(git_writestream *stream, const char *buf, size_t len)
 {
     clean_stream *s = (clean_stream *)stream;
+    if (s->failed)
+        return -1;
+    int rc = clean_write_step(s, buf, len);
+    if (rc < 0)
+        s->failed = 1;
+    return rc;
+}
+
+static int clean_write_step(clean_stream *s, const char *buf, size_t len)
+{
     int rc;
     if ((rc = hf_digest_update(s->sha, buf, len)) < 0)
         return fail(rc);
@@ -99,6 +114,11 @@ static int clean_close(git_writestream *stream)
 {
     clean_stream *s = (clean_stream *)stream;
     int rc;
+    if (s->failed) {
+        /* the error of the failed write stands; clean_free removes the temp file */
+        git_error_set_str(GIT_ERROR_FILTER, hf_error_last_message());
+        return -1;
+    }
     hf_lfs_pointer ptr;
     /* Small input: empty stays empty, and a pointer (e.g. a file checked out without its object) is kept
      * byte for byte, so cleaning is idempotent and no object is invented. */

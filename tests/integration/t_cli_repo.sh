@@ -70,10 +70,12 @@ check_eq "the big and binary files are LFS for git-lfs" "$(cd g && git lfs ls-fi
 
 # --- pull: a change pushed by real git comes back with its LFS file ---
 head -c 3000000 /dev/urandom >g/big.bin
-(cd g && git add -A && git commit -qm "from git" &&
+head -c 1500000 /dev/urandom >g/pulled.pt # tracked in the same commit that adds it
+(cd g && git lfs track pulled.pt >/dev/null && git add -A && git commit -qm "from git" &&
     git_auth push -q origin main) >/dev/null 2>&1 || not_ok "real git pushes a change"
 check "hfgit pull" hfgit pull -C cli
 check "... brought the new big.bin, smudged" cmp g/big.bin cli/big.bin
+check "... and pulled.pt, tracked in the same commit, smudged" cmp g/pulled.pt cli/pulled.pt
 check_eq "... HEAD equals the remote" "$(git -C cli rev-parse HEAD)" "$(git -C g rev-parse HEAD)"
 printf 'x\n' >>cli/README.md
 out=$(hfgit status -C cli)

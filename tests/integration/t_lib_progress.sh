@@ -42,9 +42,12 @@ check_eq "... leaves no directory" "$(ls -d cancelled 2>&1 | grep -c 'No such')"
 # --- hashing ---
 "$LIB" checkout c main >/dev/null 2>&1
 head -c 11000000 /dev/urandom >c/big.dat && printf 'small\n' >c/small.txt
+objects=$(find c/.git/lfs/objects -type f | wc -l)
 out=$(LIB_REPO_HASH_PROGRESS=1 LIB_REPO_CANCEL_HASH=1 "$LIB" add c . --auto 2>&1); rc=$?
 check_eq "an add cancelled from the hash callback: HF_ECANCELLED" "$rc" 11
 check_eq "... stages nothing" "$(git -C c diff --cached --name-only)" ""
+check_eq "... stores no (truncated) object and leaves no temp file" \
+    "$(find c/.git/lfs/objects -type f | wc -l):$(find c/.git/lfs/tmp -type f 2>/dev/null | wc -l)" "$objects:0"
 out=$(LIB_REPO_HASH_PROGRESS=1 "$LIB" add c . --auto 2>&1)
 # the cancelled add left its auto-tracking line in .gitattributes, so that file is staged (hashed) too
 want=$((11000006 + $(stat -c %s c/.gitattributes)))
