@@ -163,9 +163,9 @@ int main(int argc, char **argv)
     h.multipart_threshold = DEFAULT_THRESHOLD;
     h.chunk_size = DEFAULT_CHUNK;
     h.knobs.url_lifetime_secs = 3600;
-    int c;
+    int c, opt = 0;
     uint64_t v;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", opts, &opt)) != -1) {
         int bad = 0;
         switch (c) {
         case 'r': root = optarg; break;
@@ -190,7 +190,7 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
         if (bad) {
-            fprintf(stderr, "hfgit-hub: bad value '%s' for %s (see --help)\n", optarg, argv[optind - 1]);
+            fprintf(stderr, "hfgit-hub: bad value '%s' for --%s (see --help)\n", optarg, opts[opt].name);
             return 2;
         }
     }
