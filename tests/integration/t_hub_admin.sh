@@ -79,4 +79,7 @@ check_eq "... and requests_api" "$(json_num "$out" requests_api)" 0
 check_eq "... but not the knobs" "$(json_num "$out" fail_part_number)" 3
 code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$HUB_URL/__stats")
 check_eq "DELETE /__stats: 405" "$code" 405
+out=$("$BUILD_DIR/hfgit-hub" --root "$WORK/x" --fail-complete abc 2>&1); rc=$?
+check_eq "a bad knob value exits 2" "$rc" 2
+check_contains "... naming the option" "$out" "for --fail-complete"
 done_testing
