@@ -78,6 +78,8 @@ done
 wait "$push_pid" || { cat "$DEMO/push.log"; echo "demo: git push failed"; exit 1; }
 t_git=$(secs "$t0" "$(t)")
 stats=$(curl -sS "$URL/__stats")
+printf '  parts stored: %s/%s, in flight now: %s\n' "$(sed -n 's/.*"parts_ok":\([0-9]*\).*/\1/p' <<<"$stats")" \
+    "$nparts" "$(sed -n 's/.*"parts_in_flight":\([0-9]*\).*/\1/p' <<<"$stats")"
 parts=$(sed -n 's/.*"parts_ok":\([0-9]*\).*/\1/p' <<<"$stats")
 peak=$(sed -n 's/.*"peak_parts_in_flight":\([0-9]*\).*/\1/p' <<<"$stats")
 echo "pushed in ${t_git} s: $parts parts, up to $peak in flight at once"

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD HFGIT_ROOT="$PWD"
 # libgit2 1.5 leaks inside PCRE2 (fixed upstream later): see tests/integration/lib_lsan.supp.
-export LSAN_OPTIONS="suppressions=$PWD/tests/integration/lib_lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS="suppressions=$PWD/tests/integration/lib_lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 # glibc's tzset lock is invisible to TSan (lib_tsan.supp says why); any TSan report fails the program.
 export TSAN_OPTIONS="suppressions=$PWD/tests/integration/lib_tsan.supp:exitcode=66${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
 read -r -a patterns <<<"${TESTS:-*}"
