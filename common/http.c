@@ -148,11 +148,16 @@ void hf_http_response_reset(hf_http_response *resp)
     *resp = fresh;
 }
 
-static uint64_t now_ms(void)
+static uint64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ms(void)
+{
+    return now_ns() / 1000000u;
 }
 
 /* ---- curl callbacks ---- */
@@ -573,25 +578,27 @@ int hf_http_send(hf_http_client *c, const hf_http_request *req, hf_http_response
 
 /* ---- retries ---- */
 
-static void sleep_ms(uint64_t ms)
+static void sleep_ns(uint64_t ns)
 {
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
 }
 
 /* The backoff: sleeps ms in slices of at most POLL_MS, asking the progress callback between them whether to
- * stop (a backoff can last 20 s, or a long Retry-After). Returns 1 when it said stop. */
+ * stop (a backoff can last 20 s, or a long Retry-After). The deadline is kept in nanoseconds so that a
+ * Retry-After of N seconds is never cut short by millisecond rounding. Returns 1 when it said stop. */
 static int backoff_sleep(const hf_http_request *req, uint64_t ms)
 {
-    uint64_t end = now_ms() + ms;
+    uint64_t end = now_ns() + ms * 1000000u;
     for (;;) {
         if (req->progress && req->progress(req->progress_ud, 0) != 0)
             return 1;
-        uint64_t now = now_ms();
+        uint64_t now = now_ns();
         if (now >= end)
             return 0;
-        sleep_ms(end - now < POLL_MS ? end - now : POLL_MS);
+        uint64_t left = end - now, slice = (uint64_t)POLL_MS * 1000000u;
+        sleep_ns(left < slice ? left : slice);
     }
 }
 
