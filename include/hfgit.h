@@ -489,24 +489,24 @@ typedef struct hf_scheduler_options {
  * below dir); `.git` folders are skipped. The first tick comes every_minutes after the start. HF_ENOTFOUND
  * for a missing folder, HF_EINVAL for every_minutes <= 0 or a path_in_repo leaving the work tree. opts may
  * be NULL (defaults). */
-int hf_scheduler_start(hf_scheduler **out, hf_repo *repo, const char *folder_path, const hf_scheduler_options *opts);
+HF_EXTERN(int) hf_scheduler_start(hf_scheduler **out, hf_repo *repo, const char *folder_path, const hf_scheduler_options *opts);
 /* Writers hold the lock while appending; the scheduler holds it only while it scans and snapshots, never
  * while copying or uploading. Not recursive. */
-void hf_scheduler_lock(hf_scheduler *s);
-void hf_scheduler_unlock(hf_scheduler *s);
+HF_EXTERN(void) hf_scheduler_lock(hf_scheduler *s);
+HF_EXTERN(void) hf_scheduler_unlock(hf_scheduler *s);
 /* One scheduled commit now, waited for: 0 (committed and pushed), HF_ENOCHANGES (nothing new and nothing
  * unpushed) or the failure (also kept for hf_scheduler_last_error). */
-int hf_scheduler_trigger(hf_scheduler *s);
+HF_EXTERN(int) hf_scheduler_trigger(hf_scheduler *s);
 /* A last commit of what is pending (and a push of earlier unpushed commits), then the thread ends: 0 also
  * when nothing was pending, else the last commit's failure. The thread is ended either way. */
-int hf_scheduler_stop(hf_scheduler *s);
+HF_EXTERN(int) hf_scheduler_stop(hf_scheduler *s);
 /* The outcome of the last tick: 0 (also for "nothing new") or its error code, with its message copied into
  * buf (size bytes, may be NULL/0). How a program reports the background thread's failures, which the
  * library never prints (with HFGIT_TRACE=1 they are also traced). */
-int hf_scheduler_last_error(hf_scheduler *s, char *buf, size_t size);
+HF_EXTERN(int) hf_scheduler_last_error(hf_scheduler *s, char *buf, size_t size);
 /* Ends the thread if still running (without a last commit: call hf_scheduler_stop for that) and frees s.
  * NULL is fine. */
-void hf_scheduler_free(hf_scheduler *s);
+HF_EXTERN(void) hf_scheduler_free(hf_scheduler *s);
 
 #ifdef __cplusplus
 }
