@@ -12,8 +12,6 @@
 #ifndef HF_REPO_REPO_H
 #define HF_REPO_REPO_H
 
-/* error.h before hfgit.h: both define the error codes under the HF_ERROR_H guard, and only error.h declares
- * hf_error_set and friends, so it has to be the one that wins. */
 #include "../common/error.h"
 
 #include "hfgit.h"
