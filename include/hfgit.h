@@ -449,6 +449,73 @@ HF_EXTERN(int) hf_repo_lfs_prune(hf_repo *repo, size_t *out_removed, uint64_t *o
  * configuration for multipart. */
 HF_EXTERN(int) hf_repo_lfs_enable_largefiles(hf_repo *repo);
 
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Commit scheduler (huggingface_hub's CommitScheduler)                                                       */
+/*
+ *     hf_scheduler_options so = HF_SCHEDULER_OPTIONS_INIT;
+ *     so.path_in_repo = "logs";
+ *     so.every_minutes = 5;
+ *     hf_scheduler *s;
+ *     if (hf_scheduler_start(&s, repo, "/data/run-42", &so) < 0) ...
+ *     hf_scheduler_lock(s); fprintf(f, "{\"step\": %d}\n", step); fflush(f); hf_scheduler_unlock(s);
+ *     ...
+ *     hf_scheduler_stop(s);   // a last commit of what is pending
+ *     hf_scheduler_free(s);
+ *
+ * A background thread wakes every every_minutes, snapshots the folder (new files and files that grew:
+ * append-only data is assumed), copies what changed into the clone under path_in_repo, stages it with
+ * auto-tracking (large and binary files go to LFS), commits and pushes the current branch through the
+ * repository's queue (the push holds no handle lock; the caller may keep using the repository). A tick with
+ * nothing new makes no commit. A failed tick (hub down) is retried at the next one, losing nothing: its
+ * commit stays local and goes out with the next push. The folder may be anywhere, also outside the clone.
+ * Files are streamed (copy_file_range), never read whole into memory; an LFS file is hashed whole at each
+ * commit that changes it.
+ * Consistency: hf_scheduler_lock is held by the scheduler only while it lists the folder and records the
+ * sizes (its snapshot), never while copying or uploading. Bytes a writer appended while holding the lock are
+ * either wholly in a commit or wholly in a later one; a line written without the lock may be cut at a commit
+ * boundary (the rest comes with the next commit).
+ * Thread-safety: every hf_scheduler_* function may be called from any thread; ticks (the thread's, trigger's,
+ * stop's) never overlap. Stop and free the scheduler before hf_repo_free. Its pushes are queued commands of the
+ * repository (hf_repo_command_at lists them; failed ones count in hf_repo_wait_for_commands).
+ */
+typedef struct hf_scheduler hf_scheduler;
+
+typedef struct hf_scheduler_options {
+    unsigned int version;
+    const char *path_in_repo;                  /* NULL: the repository root */
+    double every_minutes;                      /* default 5; fractions allowed */
+    const char *const *allow_patterns;         /* NULL-terminated globs, or NULL for all */
+    const char *const *ignore_patterns;        /* NULL-terminated globs, or NULL for none */
+    const char *commit_message;                /* default "Scheduled commit" */
+} hf_scheduler_options;
+
+#define HF_SCHEDULER_OPTIONS_VERSION 1
+#define HF_SCHEDULER_OPTIONS_INIT {HF_SCHEDULER_OPTIONS_VERSION, NULL, 5.0, NULL, NULL, NULL}
+
+/* Starts the scheduler's thread for folder_path (an existing folder; copied, as are the options' strings).
+ * Patterns are fnmatch globs on the path relative to the folder ('*' also matches '/'; "dir/" matches all
+ * below dir); `.git` folders are skipped. The first tick comes every_minutes after the start. HF_ENOTFOUND
+ * for a missing folder, HF_EINVAL for every_minutes <= 0 or a path_in_repo leaving the work tree. opts may
+ * be NULL (defaults). */
+HF_EXTERN(int) hf_scheduler_start(hf_scheduler **out, hf_repo *repo, const char *folder_path, const hf_scheduler_options *opts);
+/* Writers hold the lock while appending; the scheduler holds it only while it scans and snapshots, never
+ * while copying or uploading. Not recursive. */
+HF_EXTERN(void) hf_scheduler_lock(hf_scheduler *s);
+HF_EXTERN(void) hf_scheduler_unlock(hf_scheduler *s);
+/* One scheduled commit now, waited for: 0 (committed and pushed), HF_ENOCHANGES (nothing new and nothing
+ * unpushed) or the failure (also kept for hf_scheduler_last_error). */
+HF_EXTERN(int) hf_scheduler_trigger(hf_scheduler *s);
+/* A last commit of what is pending (and a push of earlier unpushed commits), then the thread ends: 0 also
+ * when nothing was pending, else the last commit's failure. The thread is ended either way. */
+HF_EXTERN(int) hf_scheduler_stop(hf_scheduler *s);
+/* The outcome of the last tick: 0 (also for "nothing new") or its error code, with its message copied into
+ * buf (size bytes, may be NULL/0). How a program reports the background thread's failures, which the
+ * library never prints (with HFGIT_TRACE=1 they are also traced). */
+HF_EXTERN(int) hf_scheduler_last_error(hf_scheduler *s, char *buf, size_t size);
+/* Ends the thread if still running (without a last commit: call hf_scheduler_stop for that) and frees s.
+ * NULL is fine. */
+HF_EXTERN(void) hf_scheduler_free(hf_scheduler *s);
+
 #ifdef __cplusplus
 }
 #endif
