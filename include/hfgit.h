@@ -185,8 +185,9 @@ HF_EXTERN(const char *) hf_repo_workdir(const hf_repo *repo);
 /* Stages files matching pathspec ("." for everything; a path or a glob relative to the working tree),
  * honouring .gitignore, including deletions. With auto_lfs_track, files of 10 MiB or more and binary files
  * (a byte outside the text set in the first 10 MiB) that are not yet LFS-tracked get a line
- * `<path> filter=lfs diff=lfs merge=lfs -text` in .gitattributes first, and lines naming deleted files are
- * removed. LFS-tracked files are cleaned into .git/lfs/objects while being staged, in constant memory.
+ * `<path> filter=lfs diff=lfs merge=lfs -text` in .gitattributes first (path escaped as
+ * hf_repo_lfs_track_filenames does, so `model[0].bin` tracks that file and nothing else), and lines naming
+ * deleted files are removed. LFS-tracked files are cleaned into .git/lfs/objects while being staged, in constant memory.
  * A subdirectory holding a `.git` (directory or file: a nested repository, a submodule's working tree) is
  * skipped with everything below it, without an error: its files are not staged and no gitlink is added
  * (git would add a gitlink; huggingface_hub's upload skips .git folders too). */
@@ -430,6 +431,13 @@ HF_EXTERN(int) hf_repo_delete_tag(hf_repo *repo, const char *name, const char *r
 /* Adds `<pattern> filter=lfs diff=lfs merge=lfs -text` to .gitattributes for each pattern not yet tracked
  * (git lfs track; the pattern is written as given). Returns the number of lines added. */
 HF_EXTERN(int) hf_repo_lfs_track(hf_repo *repo, const char *const *patterns, size_t count);
+/* Tracks each path (relative to the working tree's root) as a literal file name, like
+ * `git lfs track --filename`: the line's pattern escapes what would otherwise be a glob or a comment
+ * ('*', '?', '[', ']', '#' get a backslash, a space becomes [[:space:]]: `model[0].bin` is written
+ * `model\[0\].bin`), byte for byte as git-lfs 3.3.0 writes it; where git-lfs's line would not match the file
+ * (a tab, a backslash, a leading '!' or '"') the line escapes that too. A path with a line break: HF_EINVAL.
+ * Returns the number of lines added (a path already tracked by the same line adds none). */
+HF_EXTERN(int) hf_repo_lfs_track_filenames(hf_repo *repo, const char *const *paths, size_t count);
 /* Removes the filter=lfs lines of each pattern (git lfs untrack). Returns the number of lines removed. */
 HF_EXTERN(int) hf_repo_lfs_untrack(hf_repo *repo, const char *const *patterns, size_t count);
 /* Deletes from .git/lfs/objects the objects already on the remote: those referenced by commits reachable

@@ -282,13 +282,17 @@ static int auto_track(add_ctx *c)
             continue;
         if ((rc = wants_lfs(c->repo, rel, &want)) < 0 || !want)
             continue;
-        if ((rc = hf_attrs_escape_pattern(rel, &pattern)) < 0 || (rc = hf_attrs_track(&content, pattern.ptr)) < 0)
+        /* the escaped literal name, as `git lfs track --filename`: `model[0].bin` as written would be a
+         * pattern matching model0.bin, not the file */
+        if ((rc = hf_attrs_track_filename(&content, rel)) < 0)
             break;
         changed |= rc;
         rc = 0;
     }
     for (size_t i = 0; rc == 0 && i < c->deleted.count; i++) {
-        if ((rc = hf_attrs_escape_pattern(c->deleted.items[i], &pattern)) < 0 ||
+        if (strpbrk(c->deleted.items[i], "\n\r"))
+            continue; /* no line can name it, so none was written */
+        if ((rc = hf_attrs_escape_filename(c->deleted.items[i], &pattern)) < 0 ||
             (rc = hf_attrs_untrack(&content, pattern.ptr)) < 0)
             break;
         changed |= rc > 0;
