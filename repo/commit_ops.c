@@ -42,15 +42,14 @@ static int head_refname(hf_repo *r, hf_buf *out)
     return rc;
 }
 
+/* The literal-name line `git lfs track --filename` writes (as hf_repo_add's auto-tracking): a name with glob
+ * characters must match only itself. */
 static int track(build *b, const char *path)
 {
-    hf_buf pattern = HF_BUF_INIT;
     int rc = 0;
-    if (!b->attrs_owned_by_op && !hf_commit_path_lfs_tracked(b->repo, path)) {
-        if ((rc = hf_attrs_escape_pattern(path, &pattern)) == 0 && (rc = hf_attrs_track(&b->attrs, pattern.ptr)) > 0)
-            b->attrs_changed = 1;
-    }
-    hf_buf_free(&pattern);
+    if (!b->attrs_owned_by_op && !hf_commit_path_lfs_tracked(b->repo, path) &&
+        (rc = hf_attrs_track_filename(&b->attrs, path)) > 0)
+        b->attrs_changed = 1;
     return rc < 0 ? rc : 0;
 }
 
@@ -58,8 +57,8 @@ static int untrack(build *b, const char *path)
 {
     hf_buf pattern = HF_BUF_INIT;
     int rc = 0;
-    if (!b->attrs_owned_by_op) {
-        if ((rc = hf_attrs_escape_pattern(path, &pattern)) == 0 && (rc = hf_attrs_untrack(&b->attrs, pattern.ptr)) > 0)
+    if (!b->attrs_owned_by_op && !strpbrk(path, "\n\r")) { /* no line can name such a path */
+        if ((rc = hf_attrs_escape_filename(path, &pattern)) == 0 && (rc = hf_attrs_untrack(&b->attrs, pattern.ptr)) > 0)
             b->attrs_changed = 1;
     }
     hf_buf_free(&pattern);
