@@ -20,6 +20,9 @@ static const hf_cli_command commands[] = {
     {"install-hooks", hf_cli_install_hooks, "install the pre-push hook (10 MiB rule), chaining to git-lfs's"},
     {"lfs-enable-largefiles", hf_cli_lfs_enable_largefiles,
      "configure a repository so that `git push` uploads large LFS files in parallel parts"},
+    {"login", hf_cli_login, "check a token against the hub and save it ($HF_HOME/token, mode 0600)"},
+    {"whoami", hf_cli_whoami, "print the user the hub knows the token by, and the endpoint"},
+    {"logout", hf_cli_logout, "remove the saved token"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
