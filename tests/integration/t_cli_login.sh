@@ -10,6 +10,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 hub_start || { not_ok "hub starts"; done_testing; exit 1; }
 export HF_ENDPOINT="$HUB_URL" HF_HOME="$WORK/hf"
 unset HF_TOKEN HF_TOKEN_PATH
+cd "$WORK" || exit 1
 all_out="$WORK/all.out"
 : >"$all_out"
 run() { "$@" >"$WORK/o" 2>"$WORK/e" </dev/null; local rc=$?; cat "$WORK/o" "$WORK/e" >>"$all_out"; return $rc; }
