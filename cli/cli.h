@@ -55,6 +55,7 @@ int hf_cli_track(int argc, char **argv);
 int hf_cli_untrack(int argc, char **argv);
 int hf_cli_install_hooks(int argc, char **argv);
 int hf_cli_upload(int argc, char **argv);
+int hf_cli_upload_large_folder(int argc, char **argv);
 int hf_cli_login(int argc, char **argv);
 int hf_cli_whoami(int argc, char **argv);
 int hf_cli_logout(int argc, char **argv);
