@@ -46,6 +46,13 @@ static const char logout_help[] = "usage: hfgit logout\n"
                                   "Removes the token file written by `hfgit login`. HF_TOKEN, when set, still\n"
                                   "wins over the file: unset it too.\n";
 
+/* 1 when HF_TOKEN is set and not empty: it wins over the token file. */
+static int env_token_set(void)
+{
+    const char *v = getenv("HF_TOKEN");
+    return v && *v;
+}
+
 /* Wipes and frees a buffer that held a token. */
 static void token_free(hf_buf *b)
 {
@@ -199,7 +206,7 @@ int hf_cli_login(int argc, char **argv)
         rc = hf_cli_exit_code(rc);
     } else {
         hf_cli_say("Logged in as %s at %s; token saved to %s\n", name, endpoint.ptr, path.ptr);
-        if (getenv("HF_TOKEN") && *getenv("HF_TOKEN"))
+        if (env_token_set())
             hf_cli_note("hfgit login: note: HF_TOKEN is set and wins over the saved token\n");
         rc = 0;
     }
@@ -259,7 +266,7 @@ int hf_cli_logout(int argc, char **argv)
         rc = HF_CLI_EXIT_FAILED;
     } else {
         hf_cli_say(removed ? "Logged out: removed %s\n" : "Not logged in (no %s)\n", path.ptr);
-        if (getenv("HF_TOKEN") && *getenv("HF_TOKEN"))
+        if (env_token_set())
             hf_cli_note("hfgit logout: note: HF_TOKEN is still set in the environment and still used\n");
         rc = 0;
     }
