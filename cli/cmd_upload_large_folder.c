@@ -186,6 +186,13 @@ static int run(ulf_args *u, const char *endpoint)
     if ((rc = ulf_hash_start(&r, threads)) < 0) goto out;
     hashing = 1;
     rc = commit_all(&r, repo, &commits);
+    if (rc == 0) {
+        /* every commit is on the hub: whatever a killed run left in the clone's LFS store (links to the
+         * folder's files, never pushed) has no use any more */
+        hf_buf_clear(&path);
+        hf_buf_printf(&path, "%s.git/lfs/objects", hf_repo_workdir(repo));
+        (void)hf_upload_remove_tree(path.ptr);
+    }
 out:
     if (hashing) ulf_hash_stop(&r, threads);
     ulf_status_stop(status);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,11 +41,9 @@ static void escape_pattern(hf_buf *out, const char *path)
     }
 }
 
-static int write_new(const char *path, const char *data, size_t len)
+static int write_file(const char *path, const char *data, size_t len)
 {
-    if (unlink(path) < 0 && errno != ENOENT)
-        return hf_error_set(HF_EIO, "cannot replace %s: %s", path, strerror(errno));
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     int ok = fd >= 0 && write(fd, data, len) == (ssize_t)len;
     if (fd >= 0 && close(fd) < 0) ok = 0;
     return ok ? 0 : hf_error_set(HF_EIO, "cannot write %s: %s", path, strerror(errno ? errno : EIO));
@@ -56,36 +55,42 @@ static void store_path(hf_buf *out, const char *workdir, const char *oid)
     hf_buf_printf(out, "%s.git/lfs/objects/%.2s/%.2s/%s", workdir, oid, oid + 2, oid);
 }
 
-/* Puts one file into the clone. */
+/* Puts one file into the clone. Everything below the working tree goes through hf_upload_copy_file, which
+ * never follows a symbolic link the remote's content may have put on the way; .git/ is ours alone. */
 static int place(ulf_run *r, const char *workdir, const ulf_file *f)
 {
-    hf_buf src = HF_BUF_INIT, dest = HF_BUF_INIT, obj = HF_BUF_INIT;
+    hf_buf src = HF_BUF_INIT, tmp = HF_BUF_INIT, obj = HF_BUF_INIT;
     hf_buf_printf(&src, "%s/%s", r->local_path, f->path);
-    hf_buf_printf(&dest, "%s%s", workdir, f->path);
-    int rc = hf_upload_make_parents(dest.ptr);
-    if (rc == 0 && f->lfs) {
+    int rc = 0;
+    if (f->lfs) {
         hf_buf ptr = HF_BUF_INIT;
         hf_buf_printf(&ptr, "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %llu\n", f->oid,
                       (unsigned long long)f->size);
-        rc = write_new(dest.ptr, ptr.ptr, ptr.len);
+        hf_buf_printf(&tmp, "%s.git/hfgit-ulf-pointer", workdir);
+        rc = write_file(tmp.ptr, ptr.ptr, ptr.len);
         hf_buf_free(&ptr);
+        if (rc == 0) rc = hf_upload_copy_file(tmp.ptr, workdir, f->path);
         store_path(&obj, workdir, f->oid);
-        if (rc == 0) rc = hf_upload_make_parents(obj.ptr);
+        if (rc >= 0) rc = hf_upload_make_parents(obj.ptr);
         if (rc == 0 && unlink(obj.ptr) < 0 && errno != ENOENT)
             rc = hf_error_set(HF_EIO, "cannot replace %s: %s", obj.ptr, strerror(errno));
         /* a hard link costs nothing; where the system refuses one (protected_hardlinks), a copy */
-        if (rc == 0 && link(src.ptr, obj.ptr) < 0) rc = hf_upload_copy_file(src.ptr, obj.ptr);
-    } else if (rc == 0) {
-        if (unlink(dest.ptr) < 0 && errno != ENOENT)
-            rc = hf_error_set(HF_EIO, "cannot replace %s: %s", dest.ptr, strerror(errno));
-        if (rc == 0) rc = hf_upload_copy_file(src.ptr, dest.ptr);
+        if (rc == 0 && link(src.ptr, obj.ptr) < 0) {
+            hf_buf_clear(&tmp);
+            hf_buf_printf(&tmp, "%.2s/%.2s/%s", f->oid, f->oid + 2, f->oid);
+            hf_buf_clear(&obj);
+            hf_buf_printf(&obj, "%s.git/lfs/objects", workdir);
+            rc = hf_upload_copy_file(src.ptr, obj.ptr, tmp.ptr);
+        }
+    } else {
+        rc = hf_upload_copy_file(src.ptr, workdir, f->path);
     }
-    if (rc == HF_EIO && access(src.ptr, F_OK) < 0)
+    if (rc < 0 && access(src.ptr, F_OK) < 0)
         rc = hf_error_set(HF_ENOTFOUND, "%s vanished during the upload; nothing is lost: run the same command "
                                         "again when the folder is settled",
                           src.ptr);
     hf_buf_free(&src);
-    hf_buf_free(&dest);
+    hf_buf_free(&tmp);
     hf_buf_free(&obj);
     return rc < 0 ? rc : 0;
 }
