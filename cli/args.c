@@ -130,6 +130,7 @@ static int apply(hf_cli_args *a, const hf_cli_opt *o, const char *inline_value, 
         *(const char **)o->value = inline_value;
         return -1;
     case HF_CLI_OPT_LIST:
+        ((hf_cli_list *)o->value)->given = 1;
         if (inline_value) return list_add(a, o, inline_value);
         while (*i + 1 < argc && argv[*i + 1][0] != '-') {
             int rc = list_add(a, o, argv[++*i]);

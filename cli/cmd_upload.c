@@ -146,6 +146,16 @@ static int publish(upload_args *u, hf_repo *repo, char out_id[41])
     else
         hf_buf_printf(&msg, "Upload %s with hfgit", u->path_in_repo);
     rc = hf_repo_commit_id(repo, msg.ptr, out_id);
+    if (rc == HF_ENOCHANGES && hf_repo_head_hash(repo, out_id) == HF_ENOTFOUND) {
+        /* an empty repository has no commit to point at: nothing to print, and nothing was uploaded */
+        rc = hf_error_set(
+            HF_ENOCHANGES,
+            "nothing to upload: %s has no file to upload%s and %s has no commit yet, so nothing "
+            "was committed",
+            u->local_path, u->include.given || u->exclude.count ? " (after --include/--exclude)" : "",
+            u->repo_id);
+        goto out;
+    }
     if (rc == HF_ENOCHANGES) {
         (void)fprintf(stderr,
                       "hfgit upload: no files have changed since the last commit; nothing was committed\n");

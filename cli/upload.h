@@ -8,7 +8,8 @@
 #include "cli.h"
 
 /* 1 when rel (a path relative to the uploaded folder) passes the filters as huggingface_hub's
- * filter_repo_objects does: it matches one of include (when any is given) and none of exclude. Matching is
+ * filter_repo_objects does: it matches one of include (when --include was given, even with no pattern) and
+ * none of exclude. Matching is
  * fnmatch(3) without flags, so '*' also matches '/', and a pattern ending in '/' gets a '*' appended. */
 int hf_upload_selected(const char *rel, const hf_cli_list *include, const hf_cli_list *exclude);
 
