@@ -8,7 +8,8 @@ _hfgit_options() {
     add) echo "--no-auto-track -C" ;;
     commit) echo "-m --message -a --all -C" ;;
     push) echo "--remote --branch --no-multipart -C" ;;
-    status | track | untrack | install-hooks) echo "-C" ;;
+    track) echo "--filename -C" ;;
+    status | untrack | install-hooks) echo "-C" ;;
     lfs-enable-largefiles) echo "--parallel" ;;
     upload) echo "--repo-type --revision --commit-message --include --exclude --delete --private --every" ;;
     upload-large-folder) echo "--repo-type --revision --include --exclude --num-workers --no-report --private" ;;
