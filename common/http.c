@@ -144,6 +144,7 @@ void hf_http_response_reset(hf_http_response *resp)
     free(resp->etag);
     free(resp->content_type);
     free(resp->location);
+    free(resp->content_range);
     hf_http_response fresh = HF_HTTP_RESPONSE_INIT;
     *resp = fresh;
 }
@@ -321,7 +322,8 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *ud)
         free(resp->etag);
         free(resp->content_type);
         free(resp->location);
-        resp->etag = resp->content_type = resp->location = NULL;
+        free(resp->content_range);
+        resp->etag = resp->content_type = resp->location = resp->content_range = NULL;
         resp->retry_after_ms = -1;
         return n;
     }
@@ -342,6 +344,8 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *ud)
         set_field(&resp->content_type, v, vlen);
     else if (HEADER_IS("Location"))
         set_field(&resp->location, v, vlen);
+    else if (HEADER_IS("Content-Range"))
+        set_field(&resp->content_range, v, vlen);
     else if (HEADER_IS("Retry-After")) {
         char tmp[64];
         if (vlen < sizeof(tmp)) {
@@ -563,7 +567,8 @@ static int send_once(hf_http_client *c, const hf_http_request *req, hf_http_resp
         if (report(&x, &marks->up, body_length(req)))
             rc = hf_error_set(HF_ECANCELLED, "%s %s: stopped by the progress callback", req->method, url.ptr);
     }
-    resp->status = rc == 0 ? status : 0;
+    /* a body longer than out_max still came with a status: a ranged GET needs it to see "200, Range ignored" */
+    resp->status = rc == 0 || x.io_errno == -2 ? status : 0;
     hf_buf_free(&url);
     return rc;
 }
