@@ -200,13 +200,13 @@ static void *worker(void *arg)
             atomic_compare_exchange_strong(&run->stop, &expected, STOP_RANGE_IGNORED);
             break;
         }
+        if (rc == HF_ECANCELLED) break; /* stopped on purpose: run->stop already says why */
         if (rc == 0) rc = record_done(run, i);
         if (rc < 0) {
-            if (rc != HF_ECANCELLED)
-                hf_error_prefix("range %llu of %llu (bytes %llu-%llu): ", (unsigned long long)i + 1,
-                                (unsigned long long)run->count, (unsigned long long)from,
-                                (unsigned long long)(from + s.len - 1));
-            run_fail(run, rc, rc == HF_ECANCELLED ? STOP_CANCELLED : STOP_FAILED);
+            hf_error_prefix("range %llu of %llu (bytes %llu-%llu): ", (unsigned long long)i + 1,
+                            (unsigned long long)run->count, (unsigned long long)from,
+                            (unsigned long long)(from + s.len - 1));
+            run_fail(run, rc, STOP_FAILED);
             break;
         }
         pthread_mutex_lock(&run->lock);
