@@ -123,13 +123,13 @@ static int publish(upload_args *u, hf_repo *repo, char out_id[41])
     hf_buf dest = HF_BUF_INIT, msg = HF_BUF_INIT;
     size_t deleted = 0, copied = 1, unchanged = 0;
     int rc = 0;
-    hf_buf_printf(&dest, "%s%s", wd, u->path_in_repo);
     if (u->is_dir) {
         if (u->delete_patterns.count &&
             (rc = hf_upload_delete(wd, u->path_in_repo, &u->delete_patterns, &deleted)) < 0)
             goto out;
-        rc = hf_upload_copy_tree(u->local_path, dest.ptr, &u->include, &u->exclude, &copied, &unchanged);
-    } else if ((rc = hf_upload_copy_file(u->local_path, dest.ptr)) == 1) {
+        rc = hf_upload_copy_tree(u->local_path, wd, u->path_in_repo, &u->include, &u->exclude, &copied,
+                                 &unchanged);
+    } else if ((rc = hf_upload_copy_file(u->local_path, wd, u->path_in_repo)) == 1) {
         unchanged = 1;
         rc = 0;
     }
@@ -162,7 +162,6 @@ static int publish(upload_args *u, hf_repo *repo, char out_id[41])
     hf_cli_progress_end(&prog);
     if (rc == 0) {
         /* everything is on the hub now: the cache keeps the working files only, not a second copy */
-        hf_buf_clear(&dest);
         hf_buf_printf(&dest, "%s.git/lfs/objects", wd);
         (void)hf_upload_remove_tree(dest.ptr);
     }

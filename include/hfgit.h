@@ -47,14 +47,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of this header; hf_version() gives the library's at run time ("MAJOR.MINOR.PATCH"). The
+ * Makefile reads these lines, so they are the one place the version is written. */
+#define HFGIT_VERSION_MAJOR 0
+#define HFGIT_VERSION_MINOR 1
+#define HFGIT_VERSION_PATCH 0
+/* One number for #if comparisons: HFGIT_VERSION_NUMBER >= HFGIT_VERSION_ENCODE(0, 2, 0). */
+#define HFGIT_VERSION_ENCODE(major, minor, patch) ((major) * 1000000L + (minor) * 1000L + (patch))
+#define HFGIT_VERSION_NUMBER HFGIT_VERSION_ENCODE(HFGIT_VERSION_MAJOR, HFGIT_VERSION_MINOR, HFGIT_VERSION_PATCH)
+
+/* HF_EXTERN(type) marks a function of the public API: libhfgit is built with -fvisibility=hidden, so only
+ * what is declared here with HF_EXTERN is exported from libhfgit.so (tests/integration/t_lib_abi.sh checks
+ * that `nm -D` and this header name the same functions). */
+#if defined(__GNUC__) || defined(__clang__)
+#define HF_EXTERN(type) extern __attribute__((visibility("default"))) type
+#else
+#define HF_EXTERN(type) extern type
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* The error codes are those of the library's internal common/error.h; the guard is shared so that code
- * including both sees one definition. */
-#ifndef HF_ERROR_H
-#define HF_ERROR_H
+/* The error codes. The library's internal headers include this definition rather than repeating it, so the
+ * guard is this header's own and a program may include anything before it. */
+#ifndef HFGIT_ERROR_CODE_DEFINED
+#define HFGIT_ERROR_CODE_DEFINED
 typedef enum hf_error_code {
     HF_OK = 0,
     HF_ERROR = -1,        /* generic failure */
@@ -70,29 +88,29 @@ typedef enum hf_error_code {
     HF_ECANCELLED = -11,  /* stopped by a callback */
     HF_EEXPIRED = -12,    /* a presigned URL or action has expired */
 } hf_error_code;
+#endif
 
 /* The message of the last failed call on this thread; "" when none. Valid until the next hf_ call. */
-const char *hf_error_last_message(void);
+HF_EXTERN(const char *) hf_error_last_message(void);
 /* The code of the last failed call on this thread. */
-int hf_error_last_code(void);
+HF_EXTERN(int) hf_error_last_code(void);
 /* "HF_EINVAL", ... */
-const char *hf_error_code_name(int code);
+HF_EXTERN(const char *) hf_error_code_name(int code);
 /* Records code and a printf-style message as this thread's last error and returns code: how a queued
  * function (hf_command_fn) explains its failure (the message becomes the command's error text). */
-int hf_error_set(int code, const char *fmt, ...)
+HF_EXTERN(int) hf_error_set(int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-#endif
 
 /* Library version, "MAJOR.MINOR.PATCH". */
-const char *hf_version(void);
+HF_EXTERN(const char *) hf_version(void);
 
 /* Initialises libgit2, libcurl and registers the "lfs" filter. Reference-counted: every successful hf_init
  * needs one hf_shutdown. Returns 0 or a negative error code. Call before starting threads. */
-int hf_init(void);
-void hf_shutdown(void);
+HF_EXTERN(int) hf_init(void);
+HF_EXTERN(void) hf_shutdown(void);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Repositories                                                                                               */
@@ -152,7 +170,7 @@ typedef struct hf_repo_options {
  *   naming it; a missing or refused token (HTTP 401/403) is HF_EAUTH, for clone as for pull and push.
  * Then revision, when set, is checked out: a local branch; a branch of origin (a tracking branch is
  * created); a tag or commit (detached HEAD); else a new branch of that name at HEAD. */
-int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *opts);
+HF_EXTERN(int) hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *opts);
 
 /* What hf_repo_set_progress sets (a bit mask). */
 #define HF_PROGRESS_DOWNLOAD 1u /* LFS downloads of clone, pull and checkout */
@@ -160,13 +178,13 @@ int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *op
 
 /* Sets (or with cb NULL clears) the progress callback for the kinds in `kinds` (HF_PROGRESS_*); payload and
  * cb must stay valid while set. Returns 0, or HF_EINVAL for no repository or an unknown kind. */
-int hf_repo_set_progress(hf_repo *repo, unsigned int kinds, hf_progress_cb cb, void *payload);
+HF_EXTERN(int) hf_repo_set_progress(hf_repo *repo, unsigned int kinds, hf_progress_cb cb, void *payload);
 
 /* Waits for queued commands, then frees the handle. NULL is fine. */
-void hf_repo_free(hf_repo *repo);
+HF_EXTERN(void) hf_repo_free(hf_repo *repo);
 
 /* The absolute path of the working tree, with a trailing '/'. */
-const char *hf_repo_workdir(const hf_repo *repo);
+HF_EXTERN(const char *) hf_repo_workdir(const hf_repo *repo);
 
 /* Stages files matching pathspec ("." for everything; a path or a glob relative to the working tree),
  * honouring .gitignore, including deletions. With auto_lfs_track, files of 10 MiB or more and binary files
@@ -176,18 +194,18 @@ const char *hf_repo_workdir(const hf_repo *repo);
  * A subdirectory holding a `.git` (directory or file: a nested repository, a submodule's working tree) is
  * skipped with everything below it, without an error: its files are not staged and no gitlink is added
  * (git would add a gitlink; huggingface_hub's upload skips .git folders too). */
-int hf_repo_add(hf_repo *repo, const char *pathspec, int auto_lfs_track);
+HF_EXTERN(int) hf_repo_add(hf_repo *repo, const char *pathspec, int auto_lfs_track);
 
 /* Commits the index on the current branch (creating it on an unborn HEAD). Returns HF_ENOCHANGES, with a
  * message, when the index equals HEAD's tree. The author is git_user/git_email, else user.name/user.email
  * from the git configuration. */
-int hf_repo_commit(hf_repo *repo, const char *message);
+HF_EXTERN(int) hf_repo_commit(hf_repo *repo, const char *message);
 /* The same, writing the new commit's hex id (40 characters and a NUL) to out_id on success. */
-int hf_repo_commit_id(hf_repo *repo, const char *message, char out_id[41]);
+HF_EXTERN(int) hf_repo_commit_id(hf_repo *repo, const char *message, char out_id[41]);
 
 /* 1 when the working tree and the index match HEAD (untracked files count as changes), 0 when not, or a
  * negative error code. Files staged by hf_repo_add or written by a checkout are not re-read. */
-int hf_repo_is_clean(hf_repo *repo);
+HF_EXTERN(int) hf_repo_is_clean(hf_repo *repo);
 
 
 typedef struct hf_push_options {
@@ -211,7 +229,7 @@ typedef struct hf_push_options {
  * set. What is pushed is decided now: the branch (opts->branch, else the current one) and its current commit,
  * pinned under refs/hfgit/push/ until the push ran, so later commits or checkouts do not change it. The
  * strings of opts are copied; progress and progress_payload must stay valid until the command is done. */
-int hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out);
+HF_EXTERN(int) hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out);
 
 /* Fetches the current branch's upstream, downloads the LFS objects its new commits need (unless
  * skip_lfs_files) and fast-forwards the branch and working tree (rebase = 1 also rebases local commits on
@@ -219,7 +237,7 @@ int hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out);
  * git-lfs, files are checked out with the .gitattributes of the commits being checked out: a commit that adds
  * a file together with the line making it LFS gives the file's content, not its pointer (also for clone and
  * hf_repo_checkout). */
-int hf_repo_pull(hf_repo *repo, int rebase);
+HF_EXTERN(int) hf_repo_pull(hf_repo *repo, int rebase);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Command queue (huggingface_hub's command_queue / CommandInProgress, but ordered)                            */
@@ -232,18 +250,18 @@ int hf_repo_pull(hf_repo *repo, int rebase);
  */
 
 /* -1 while queued or running, 0 done, > 0 failed: the failure's hf_error_code negated (7 = HF_EAUTH, ...). */
-int hf_command_status(const hf_command *cmd);
-int hf_command_is_done(const hf_command *cmd);  /* 1 when status != -1 */
-int hf_command_failed(const hf_command *cmd);   /* 1 when status > 0 */
+HF_EXTERN(int) hf_command_status(const hf_command *cmd);
+HF_EXTERN(int) hf_command_is_done(const hf_command *cmd);  /* 1 when status != -1 */
+HF_EXTERN(int) hf_command_failed(const hf_command *cmd);   /* 1 when status > 0 */
 /* The failure's message ("" while running or after success). Never contains the token. */
-const char *hf_command_error(const hf_command *cmd);
+HF_EXTERN(const char *) hf_command_error(const hf_command *cmd);
 /* "push", or the title given to hf_repo_enqueue. */
-const char *hf_command_title(const hf_command *cmd);
+HF_EXTERN(const char *) hf_command_title(const hf_command *cmd);
 /* Bytes moved so far and in total (LFS upload of a push; whatever a queued function reports); 0/0 when the
  * command moves no data or has not started. */
-void hf_command_progress(const hf_command *cmd, uint64_t *done, uint64_t *total);
+HF_EXTERN(void) hf_command_progress(const hf_command *cmd, uint64_t *done, uint64_t *total);
 /* Blocks until this command is done; returns its status (0 or > 0). HF_EINVAL from the worker thread. */
-int hf_command_wait(hf_command *cmd);
+HF_EXTERN(int) hf_command_wait(hf_command *cmd);
 
 /* A function run on the worker thread: returns 0 or a negative hf_error_code (with hf_error_set's message,
  * which becomes the command's error). It may call any hf_repo_* function on repo (they lock as usual), but not
@@ -251,20 +269,20 @@ int hf_command_wait(hf_command *cmd);
 typedef int (*hf_command_fn)(hf_repo *repo, hf_command *cmd, void *payload);
 
 /* Queues fn(repo, cmd, payload) under title (copied; NULL: "command"). *out (may be NULL) gets the command. */
-int hf_repo_enqueue(hf_repo *repo, const char *title, hf_command_fn fn, void *payload, hf_command **out);
+HF_EXTERN(int) hf_repo_enqueue(hf_repo *repo, const char *title, hf_command_fn fn, void *payload, hf_command **out);
 /* For a queued function: reports its progress (read by hf_command_progress). */
-void hf_command_report_progress(hf_command *cmd, uint64_t done, uint64_t total);
+HF_EXTERN(void) hf_command_report_progress(hf_command *cmd, uint64_t done, uint64_t total);
 
 /* The number of failed commands / of commands queued or running; when out is not NULL, up to cap of them
  * are written there, oldest first. */
-size_t hf_repo_commands_failed(hf_repo *repo, hf_command **out, size_t cap);
-size_t hf_repo_commands_in_progress(hf_repo *repo, hf_command **out, size_t cap);
+HF_EXTERN(size_t) hf_repo_commands_failed(hf_repo *repo, hf_command **out, size_t cap);
+HF_EXTERN(size_t) hf_repo_commands_in_progress(hf_repo *repo, hf_command **out, size_t cap);
 /* Every command queued so far (done or not), oldest first: the count, and the i-th (NULL past the end). */
-size_t hf_repo_command_count(hf_repo *repo);
-hf_command *hf_repo_command_at(hf_repo *repo, size_t i);
+HF_EXTERN(size_t) hf_repo_command_count(hf_repo *repo);
+HF_EXTERN(hf_command *) hf_repo_command_at(hf_repo *repo, size_t i);
 /* Blocks until nothing is queued or running. Returns the number of failed commands among all queued so far
  * (0: all succeeded; hf_repo_commands_failed lists them), or HF_EINVAL when called from the worker thread. */
-int hf_repo_wait_for_commands(hf_repo *repo);
+HF_EXTERN(int) hf_repo_wait_for_commands(hf_repo *repo);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Commit context (huggingface_hub's `with repo.commit(message):`)                                             */
@@ -304,46 +322,49 @@ typedef struct hf_commit_options {
  * upstream and no command of this repository is queued or running, pulls with rebase (with queued pushes
  * in flight the remote is about to become what they push, and a pull would race them). Fails on a detached
  * HEAD. message is copied. opts may be NULL. On failure *out is NULL and nothing needs ending. */
-int hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *message, const hf_commit_options *opts);
+HF_EXTERN(int) hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *message, const hf_commit_options *opts);
 /* Ends it and frees ctx. body_status 0: adds everything (auto-tracking per track_large_files), commits
  * (nothing to commit is fine), pushes (blocking or queued) and prunes when asked; returns 0 or the first
  * failure. body_status != 0: adds, commits and pushes nothing, leaves the working tree exactly as the body
  * left it, and returns HF_ECANCELLED with a message saying so. */
-int hf_commit_end(hf_commit_ctx *ctx, int body_status);
+HF_EXTERN(int) hf_commit_end(hf_commit_ctx *ctx, int body_status);
 
 /* HF_REPO_COMMIT(repo, message, opts) { body }: begin, the body, end. Inside the body, HF_COMMIT_FAIL(status)
  * marks the body failed (status != 0) and leaves it; plain `break` leaves it as a success. Use HF_COMMIT_FAIL
- * directly in the body (inside a nested loop or switch it only leaves that). Do not `return` or `goto` out of
- * the body: the commit would never end. The outcome goes to opts->result when set; when begin fails the body
- * does not run. */
+ * directly in the body or in a switch of it (inside a nested loop it only ends that loop's iteration, though
+ * the body still counts as failed). Do not `return` or `goto` out of the body: the commit would never end.
+ * The outcome goes to opts->result when set; when begin fails the body does not run. */
 typedef struct hf_commit_block {
     hf_commit_ctx *ctx;
     int body_status;
     int state; /* 0 body to run, 1 body done, 2 ended */
     int *result;
 } hf_commit_block;
-hf_commit_block hf_commit_block_begin(hf_repo *repo, const char *message, const hf_commit_options *opts);
-void hf_commit_block_end(hf_commit_block *b);
+HF_EXTERN(hf_commit_block) hf_commit_block_begin(hf_repo *repo, const char *message, const hf_commit_options *opts);
+HF_EXTERN(void) hf_commit_block_end(hf_commit_block *b);
 
 #define HF_REPO_COMMIT(repo, message, opts)                                                                    \
     for (hf_commit_block hf_commit_blk_ = hf_commit_block_begin((repo), (message), (opts));                   \
          hf_commit_blk_.state < 2; hf_commit_block_end(&hf_commit_blk_))                                      \
         for (; hf_commit_blk_.state == 0; hf_commit_blk_.state = 1)
+/* One statement, so `if (x) HF_COMMIT_FAIL(-1); else ...` works; status is evaluated once. It is a switch
+ * ending in `continue` (the body's loop then ends), not the usual do/while(0), because it has to leave the
+ * body, and not if/else, which draws -Wdangling-else after a plain `if (x)`. */
 #define HF_COMMIT_FAIL(status)                                                                                 \
-    {                                                                                                          \
-        hf_commit_blk_.body_status = (status) ? (status) : -1;                                                 \
-        break;                                                                                                 \
-    }
+    switch (hf_commit_blk_.body_status = (status),                                                             \
+            hf_commit_blk_.body_status = hf_commit_blk_.body_status ? hf_commit_blk_.body_status : -1)         \
+    default:                                                                                                   \
+        continue
 
 /* Joins the working tree and a path relative to it into out (size bytes). HF_EINVAL for an empty or
  * absolute path, a ".." component, or when out is too small. Thread-safe. */
-int hf_repo_path(const hf_repo *repo, const char *relative, char *out, size_t size);
+HF_EXTERN(int) hf_repo_path(const hf_repo *repo, const char *relative, char *out, size_t size);
 
 /* huggingface_hub's push_to_hub: with clean_ok and a clean repository, does nothing and returns 0 (*out_cmd
  * NULL). Otherwise adds everything with auto-tracking, commits message (HF_ENOCHANGES when there is nothing
  * to commit) and pushes the current branch: blocking, or queued with *out_cmd set (out_cmd may be NULL).
  * auto_lfs_prune prunes after the push. */
-int hf_repo_push_to_hub(hf_repo *repo, const char *message, int blocking, int clean_ok, int auto_lfs_prune,
+HF_EXTERN(int) hf_repo_push_to_hub(hf_repo *repo, const char *message, int blocking, int clean_ok, int auto_lfs_prune,
                         hf_command **out_cmd);
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -354,18 +375,18 @@ typedef struct hf_strarray {
     char **strings;
     size_t count;
 } hf_strarray;
-void hf_strarray_dispose(hf_strarray *arr);
+HF_EXTERN(void) hf_strarray_dispose(hf_strarray *arr);
 
 /* Strings returned through char ** are the caller's to free() (NULL on failure). */
 /* The current branch's short name, or "HEAD" when HEAD is detached (as `git rev-parse --abbrev-ref HEAD`). */
-int hf_repo_current_branch(hf_repo *repo, char **out);
+HF_EXTERN(int) hf_repo_current_branch(hf_repo *repo, char **out);
 /* HEAD's commit id, 40 hex characters and a NUL. HF_ENOTFOUND on an unborn branch. */
-int hf_repo_head_hash(hf_repo *repo, char out[41]);
+HF_EXTERN(int) hf_repo_head_hash(hf_repo *repo, char out[41]);
 /* origin's URL without credentials. */
-int hf_repo_remote_url(hf_repo *repo, char **out);
+HF_EXTERN(int) hf_repo_remote_url(hf_repo *repo, char **out);
 /* "<remote URL>/commit/<head sha>", i.e. <endpoint>/<prefix><ns>/<name>/commit/<sha> (prefix "datasets/",
  * "spaces/" or none): the page of the HEAD commit on the hub. */
-int hf_repo_head_commit_url(hf_repo *repo, char **out);
+HF_EXTERN(int) hf_repo_head_commit_url(hf_repo *repo, char **out);
 /* One changed path, as `git status --short` shows it: index_status is HEAD against the index ('A', 'M', 'D',
  * 'R', 'T' or ' '), worktree_status the index against the working tree ('M', 'D', 'T', ' ', or '?' for an
  * untracked file, then with index_status ' '); lfs is 1 when the path's attributes say filter=lfs. */
@@ -385,44 +406,44 @@ typedef struct hf_status {
  * and files of nested repositories left out). Files whose stat data matches the index are not read; a changed
  * LFS-tracked file is hashed by streaming it (constant memory, nothing written to the store), unlike
  * libgit2's status, which reads a modified filtered file whole into memory. Free with hf_status_dispose. */
-int hf_repo_status(hf_repo *repo, hf_status *out);
-void hf_status_dispose(hf_status *status);
+HF_EXTERN(int) hf_repo_status(hf_repo *repo, hf_status *out);
+HF_EXTERN(void) hf_status_dispose(hf_status *status);
 
 /* Paths deleted in the working tree or the index relative to HEAD (what `git status -s` marks D). */
-int hf_repo_list_deleted_files(hf_repo *repo, hf_strarray *out);
+HF_EXTERN(int) hf_repo_list_deleted_files(hf_repo *repo, hf_strarray *out);
 /* huggingface_hub's git_checkout: a local branch, a branch of origin (a tracking branch is created), a tag
  * or commit (detached HEAD); an unknown revision becomes a new branch at HEAD when create_branch_ok, else
  * HF_ENOTFOUND. LFS objects are downloaded first; conflicting local changes fail without touching the tree. */
-int hf_repo_checkout(hf_repo *repo, const char *revision, int create_branch_ok);
+HF_EXTERN(int) hf_repo_checkout(hf_repo *repo, const char *revision, int create_branch_ok);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Tags. remote NULL: the local tags only; else also that remote ("origin").                                 */
 
 /* 1 when the tag exists (locally, or with remote set on that remote, as `git ls-remote`), 0 when not. */
-int hf_repo_tag_exists(hf_repo *repo, const char *name, const char *remote);
+HF_EXTERN(int) hf_repo_tag_exists(hf_repo *repo, const char *name, const char *remote);
 /* Tags HEAD (annotated when message is set) and, with remote, pushes the tag there. HF_EEXISTS when the tag
  * exists locally. */
-int hf_repo_add_tag(hf_repo *repo, const char *name, const char *message, const char *remote);
+HF_EXTERN(int) hf_repo_add_tag(hf_repo *repo, const char *name, const char *message, const char *remote);
 /* Deletes the local tag when it exists and, with remote, the remote one when it exists there. 0 also when
  * there was nothing to delete. */
-int hf_repo_delete_tag(hf_repo *repo, const char *name, const char *remote);
+HF_EXTERN(int) hf_repo_delete_tag(hf_repo *repo, const char *name, const char *remote);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* LFS housekeeping                                                                                           */
 
 /* Adds `<pattern> filter=lfs diff=lfs merge=lfs -text` to .gitattributes for each pattern not yet tracked
  * (git lfs track; the pattern is written as given). Returns the number of lines added. */
-int hf_repo_lfs_track(hf_repo *repo, const char *const *patterns, size_t count);
+HF_EXTERN(int) hf_repo_lfs_track(hf_repo *repo, const char *const *patterns, size_t count);
 /* Removes the filter=lfs lines of each pattern (git lfs untrack). Returns the number of lines removed. */
-int hf_repo_lfs_untrack(hf_repo *repo, const char *const *patterns, size_t count);
+HF_EXTERN(int) hf_repo_lfs_untrack(hf_repo *repo, const char *const *patterns, size_t count);
 /* Deletes from .git/lfs/objects the objects already on the remote: those referenced by commits reachable
  * from a remote-tracking branch, except the ones HEAD's tree, the index or an unpushed local commit still
  * refers to. The counts go to out_removed / out_bytes (either may be NULL). */
-int hf_repo_lfs_prune(hf_repo *repo, size_t *out_removed, uint64_t *out_bytes);
+HF_EXTERN(int) hf_repo_lfs_prune(hf_repo *repo, size_t *out_removed, uint64_t *out_bytes);
 /* Configures the repository so that the git CLI (git-lfs) uploads large files with the multipart custom
  * transfer agent (lfs.customtransfer.multipart.path = git-lfs-hfmultipart); the library itself needs no
  * configuration for multipart. */
-int hf_repo_lfs_enable_largefiles(hf_repo *repo);
+HF_EXTERN(int) hf_repo_lfs_enable_largefiles(hf_repo *repo);
 
 #ifdef __cplusplus
 }

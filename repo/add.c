@@ -224,9 +224,12 @@ out:
 
 int hf_read_file(const char *path, hf_buf *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NOFOLLOW: the work tree's content comes from the remote, and a .gitattributes that is a link
+     * ("-> ~/.ssh/id_rsa") must not be read into the next commit; git ignores such a file too */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return errno == ENOENT ? 0 : hf_error_set(HF_EIO, "cannot read %s: %s", path, strerror(errno));
+        return errno == ENOENT || errno == ELOOP ? 0
+                                                 : hf_error_set(HF_EIO, "cannot read %s: %s", path, strerror(errno));
     char buf[8192];
     ssize_t n;
     int rc = 0;
