@@ -338,6 +338,25 @@ static int open_data(dl_run *run, const char *path, int fresh)
     return 0;
 }
 
+/* "<dir>/<oid>.<random>.hfdl", created exclusively (0666 minus the umask, as git-lfs wants: the file keeps
+ * its mode in the store); path is replaced with the name. */
+static int open_unique(dl_run *run, hf_buf *path)
+{
+    for (int attempt = 0; attempt < 16; attempt++) {
+        unsigned char rnd[8];
+        char hex[17];
+        if (hf_random_bytes(rnd, sizeof(rnd)) < 0) return hf_error_set(HF_ERROR, "no random bytes for a file name");
+        hf_hex_encode(rnd, sizeof(rnd), hex);
+        hf_buf_clear(path);
+        if (hf_buf_printf(path, "%s/%s.%s.hfdl", run->o->dir, run->o->oid, hex) < 0)
+            return hf_error_set(HF_ENOMEM, "out of memory");
+        run->fd = open(path->ptr, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (run->fd >= 0) return 0;
+        if (errno != EEXIST) return hf_error_set(HF_EIO, "cannot create %s: %s", path->ptr, strerror(errno));
+    }
+    return hf_error_set(HF_EIO, "cannot create a temp file in %s", run->o->dir);
+}
+
 static int verify(const dl_run *run, const char *path)
 {
     char got[HF_SHA256_HEX_LEN + 1];
@@ -369,23 +388,24 @@ void hf_download_options_from_env(hf_download_options *o)
     }
 }
 
-static int download(dl_run *run, const char *data_path, const char *rec_path)
+static int download(dl_run *run, hf_buf *data_path, const char *rec_path)
 {
     const hf_download_options *o = run->o;
     int rc;
     if (run->count == 1) {
-        /* one plain GET, no record: small objects are cheap to fetch again */
-        rc = open_data(run, data_path, 1);
+        /* one plain GET into a file of its own (the same object may be fetched twice at once, e.g. for two
+         * paths with the same content); no record: small objects are cheap to fetch again */
+        rc = open_unique(run, data_path);
         if (rc == 0) rc = run_stream(run);
-        if (rc == 0) rc = verify(run, data_path);
-        if (rc < 0) unlink(data_path);
+        if (rc == 0) rc = verify(run, data_path->ptr);
+        if (rc < 0) unlink(data_path->ptr);
         return rc;
     }
     run->rec_fd = record_open_locked(rec_path);
     if (run->rec_fd < 0) return run->rec_fd;
-    long have = record_load(run, data_path);
+    long have = record_load(run, data_path->ptr);
     if (have < 0) return (int)have;
-    rc = open_data(run, data_path, have == 0);
+    rc = open_data(run, data_path->ptr, have == 0);
     if (rc < 0) return rc;
     for (uint64_t i = 0; i < run->count; i++)
         if (run->done[i]) run->raw += range_len(run, i);
@@ -401,8 +421,8 @@ static int download(dl_run *run, const char *data_path, const char *rec_path)
         if (ftruncate(run->rec_fd, 0) != 0) hf_trace("download: %s: cannot empty the record", o->oid);
         rc = run_stream(run);
     }
-    if (rc == 0 && (rc = verify(run, data_path)) < 0) {
-        unlink(data_path);
+    if (rc == 0 && (rc = verify(run, data_path->ptr)) < 0) {
+        unlink(data_path->ptr);
         unlink(rec_path);
     }
     if (rc == 0) unlink(rec_path);
@@ -430,7 +450,7 @@ int hf_download_object(const hf_download_options *opts, hf_buf *path_out)
     if (!run.done || !run.got || hf_buf_printf(&data, "%s/%s.hfdl", opts->dir, opts->oid) ||
         hf_buf_printf(&rec, "%s/%s.hfdl.ranges", opts->dir, opts->oid))
         rc = hf_error_set(HF_ENOMEM, "out of memory");
-    if (rc == 0) rc = download(&run, data.ptr, rec.ptr);
+    if (rc == 0) rc = download(&run, &data, rec.ptr);
     if (run.fd >= 0 && close(run.fd) != 0 && rc == 0)
         rc = hf_error_set(HF_EIO, "cannot write %s: %s", data.ptr, strerror(errno));
     if (run.rec_fd >= 0) close(run.rec_fd); /* releases the lock */

@@ -10,7 +10,8 @@
  * plain GET (the library runs several of those at once).
  *
  * Files, in `dir` (the repository's .git/lfs/incomplete, so the final rename stays on one file system):
- *   <oid>.hfdl         the object being assembled, at its full size from the start (sparse)
+ *   <oid>.hfdl         the object being assembled, at its full size from the start (sparse); an object of
+ *                      one range goes to "<oid>.<random>.hfdl" instead, and has no record
  *   <oid>.hfdl.ranges  the record of finished ranges: a header line "hfgit-ranges 1 <size> <range_size>",
  *                      then one line "<index>" per range whose bytes are all written
  * A killed download resumes on the next run from what the record lists (same size and range size; anything
@@ -70,7 +71,7 @@ typedef struct hf_download_options {
  * set and valid (bad values are ignored: the defaults are safe). */
 void hf_download_options_from_env(hf_download_options *o);
 
-/* Fetches the object. On success (0) path_out holds "<dir>/<oid>.hfdl": complete, of the right size, hashing
+/* Fetches the object. On success (0) path_out holds the temp file's path (see above): complete, of the right size, hashing
  * to oid; the record is gone. The caller renames the file into the store (or hands it to git-lfs). On
  * failure a negative hf_error_code with a message naming the object, the range and the server's answer;
  * the record and the partial file stay for a resume unless what is on disk is known to be wrong. */

@@ -271,6 +271,13 @@ static int one_batch(xfer_run *run, hf_http_client *http, const hf_lfs_set *set,
     return rc;
 }
 
+static int set_has(const hf_lfs_set *set, const char *oid)
+{
+    for (size_t i = 0; i < set->count; i++)
+        if (strcmp(set->items[i].oid, oid) == 0) return 1;
+    return 0;
+}
+
 int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, const hf_lfs_xfer_options *opts)
 {
     hf_lfs_set todo = HF_LFS_SET_INIT;
@@ -284,8 +291,8 @@ int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, c
             rc = hf_error_set(HF_ENOTFOUND, "the LFS object of %s (%s, %llu bytes) is not in %s/objects: add the "
                                             "file again, or fetch the object, before pushing",
                               set->paths[i], p->oid, (unsigned long long)p->size, repo->lfs_dir.ptr);
-        else if (op == HF_LFS_UPLOAD || !present)
-            rc = hf_lfs_set_add(&todo, p, set->paths[i]);
+        else if (op == HF_LFS_UPLOAD || (!present && !set_has(&todo, p->oid)))
+            rc = hf_lfs_set_add(&todo, p, set->paths[i]); /* one download per object, however many paths */
     }
     if (rc == 0 && todo.count && (rc = hf_lfs_batch_url(&url, opts->remote_url)) < 0)
         hf_error_prefix("no LFS endpoint for the remote: ");
