@@ -55,6 +55,10 @@ int hf_cli_track(int argc, char **argv);
 int hf_cli_untrack(int argc, char **argv);
 int hf_cli_install_hooks(int argc, char **argv);
 int hf_cli_upload(int argc, char **argv);
+int hf_cli_upload_large_folder(int argc, char **argv);
+int hf_cli_login(int argc, char **argv);
+int hf_cli_whoami(int argc, char **argv);
+int hf_cli_logout(int argc, char **argv);
 
 /* Installs git-hooks/pre-push into the repository whose working tree is workdir (trailing '/'), per the
  * contract at the top of that hook (cmd_install_hooks.c): 0 or a negative hf_error_code with a message.
@@ -90,6 +94,7 @@ int hf_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 typedef struct hf_cli_list {
     const char *items[HF_CLI_LIST_MAX];
     size_t count;
+    int given; /* the option was on the command line, perhaps with no value ("--include" alone) */
 } hf_cli_list;
 
 typedef enum { HF_CLI_OPT_FLAG, HF_CLI_OPT_STRING, HF_CLI_OPT_LIST } hf_cli_opt_kind;

@@ -35,7 +35,8 @@ static int match_any(const hf_cli_list *l, const char *rel)
 
 int hf_upload_selected(const char *rel, const hf_cli_list *include, const hf_cli_list *exclude)
 {
-    if (include && include->count && !match_any(include, rel)) return 0;
+    /* "--include" with no pattern selects nothing, as huggingface-cli's allow_patterns=[] does */
+    if (include && (include->count || include->given) && !match_any(include, rel)) return 0;
     return !match_any(exclude, rel);
 }
 
