@@ -158,6 +158,11 @@ if [ -x "$BUILD_DIR/hfgit" ]; then
         env HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" "$BUILD_DIR/hfgit" clone user/priv pcli
     check_fails "hfgit clone of a private repo without a token fails" \
         env -u HF_TOKEN HF_ENDPOINT="$HUB_URL" HF_HOME="$WORK/nohf" GIT_TERMINAL_PROMPT=0 "$BUILD_DIR/hfgit" clone user/priv pcli2
+    check "hfgit upload --private creates a repo" \
+        env HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" "$BUILD_DIR/hfgit" upload --private user/up-priv o1 o1.bin
+    check_eq "... that is private (404 to anonymous API readers)" "$(code_of "$HUB_URL/api/models/user/up-priv")" 404
+    check_contains "... and there for the owner" \
+        "$(curl -sS -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/api/models/user/up-priv")" '"private":true'
 fi
 LFS_REPO=user/s
 
