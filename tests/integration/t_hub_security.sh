@@ -120,8 +120,9 @@ check_eq "... counted once each" "$(json_num "$(hub_stats)" completions_ok)" 6
 
 # ==== private repositories: git reads, LFS download batches and the API need the token ====
 check_contains "create-repo with private: true" "$(hub_create_repo user/priv '"private":true')" '"private":true'
-git init -q -b main pw && cp o1 pw/o1.txt && git -C pw add o1.txt && git -C pw commit -qm one
-check "the owner pushes to the private repo" git_auth -C pw push -q "$HUB_URL/user/priv" main
+check "the owner clones the new private repo" git_auth clone -q "$HUB_URL/user/priv" pw
+cp o1 pw/o1.txt && git -C pw add o1.txt && git -C pw commit -qm one
+check "... and pushes to it" git_auth -C pw push -q origin main
 code_of() { curl -sS -o /dev/null -w '%{http_code}' "$@"; }
 check_eq "anonymous info/refs of a private repo: 401 (git asks for credentials)" \
     "$(code_of "$HUB_URL/user/priv.git/info/refs?service=git-upload-pack")" 401
@@ -174,7 +175,7 @@ chmod +x hooks/pre-receive
 printf '%s\n' "$HUB_TOKEN" >token.txt
 hub_stop
 mkdir -p "$WORK/hub2"
-HFGIT_HUB_TOKEN=$HUB_TOKEN "$BUILD_DIR/hfgit-hub" --root "$WORK/hub2" --listen 127.0.0.1:0 --hooks-dir hooks \
+HFGIT_HUB_TOKEN=$HUB_TOKEN "$BUILD_DIR/hfgit-hub" --root "$WORK/hub2" --listen 127.0.0.1:0 --hooks-dir hooks --empty-repos \
     >hub2.out 2>hub2.err &
 HUB_PID=$!
 for _ in $(seq 1 100); do
