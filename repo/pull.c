@@ -70,13 +70,14 @@ static int find_upstream(hf_repo *r, upstream *u)
 static int fetch(hf_repo *r, const upstream *u, const char *url)
 {
     git_remote *remote = NULL;
-    if (git_remote_lookup(&remote, r->git, u->remote.ptr) < 0)
-        return hf_repo_git_error(HF_ENOTFOUND, "cannot pull");
+    if (hf_remote_open(&remote, r->git, u->remote.ptr) < 0)
+        return hf_error_prefix("cannot pull: ");
     git_fetch_options fo;
     git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
     hf_cred_state cred = {r, 0, 0};
     fo.callbacks.credentials = hf_repo_credentials_cb;
     fo.callbacks.payload = &cred;
+    fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_AUTO; /* what the named remote would do (remote.c) */
     int rc = 0;
     pthread_mutex_lock(r->net); /* a queued push updates the same remote-tracking refs */
     int fetched;

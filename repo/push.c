@@ -173,10 +173,8 @@ int hf_repo_push_refspecs(hf_repo *repo, const char *remote_name, const char **s
     int rc = hf_repo_origin_url(repo, remote_name, &url);
     if (rc < 0)
         goto out;
-    if (git_remote_lookup(&ctx.remote, repo->git, remote_name) < 0) {
-        rc = hf_repo_git_error(HF_ENOTFOUND, "no such remote");
+    if ((rc = hf_remote_open(&ctx.remote, repo->git, remote_name)) < 0)
         goto out;
-    }
     ctx.remote_url = url.ptr;
     git_push_options po;
     git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
@@ -194,7 +192,7 @@ int hf_repo_push_refspecs(hf_repo *repo, const char *remote_name, const char **s
     for (int attempt = 1; pushed < 0 && !ctx.negotiated && hf_git_retry_server_error(attempt, &ctx.cred); attempt++) {
         git_remote_free(ctx.remote);
         ctx.remote = NULL;
-        if (git_remote_lookup(&ctx.remote, repo->git, remote_name) < 0)
+        if (hf_remote_open(&ctx.remote, repo->git, remote_name) < 0)
             break;
         ctx.cred.attempts = 0; /* the token was not refused: offer it again */
         pushed = git_remote_push(ctx.remote, &arr, &po);

@@ -79,6 +79,13 @@ void hf_scrub_secret(hf_buf *buf, const char *secret);
  * component or an empty path, and when it does not fit. Pure. */
 int hf_path_join_checked(const char *workdir, const char *relative, char *out, size_t size);
 
+/* remote.c: a git_remote for the remote `name` of git, like git_remote_lookup but without libgit2 1.5's PCRE2
+ * leak (remote.c says why): anonymous, with the configured url/pushurl (insteadOf applied) and the first fetch
+ * refspec. HF_ENOTFOUND when there is no such remote. Free with git_remote_free. */
+int hf_remote_open(git_remote **out, git_repository *git, const char *name);
+/* The URL of that remote with any user:password@ removed. */
+int hf_remote_config_url(git_repository *git, const char *name, hf_buf *out);
+
 /* Sets an hf error from libgit2's last error: "<what>: <libgit2 message>". Returns code. */
 int hf_repo_git_error(int code, const char *what);
 

@@ -36,8 +36,8 @@ static int remote_exists(hf_repo *r, const char *remote_name, const char *ref)
     if (!ref)
         return hf_error_set(HF_EINVAL, "no tag name given");
     git_remote *remote = NULL;
-    if (git_remote_lookup(&remote, r->git, remote_name) < 0)
-        return hf_repo_git_error(HF_ENOTFOUND, "no such remote");
+    if (hf_remote_open(&remote, r->git, remote_name) < 0)
+        return hf_error_last_code();
     git_remote_callbacks cb;
     git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
     hf_cred_state cred = {r, 0, 0};
