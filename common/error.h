@@ -23,6 +23,8 @@ typedef enum hf_error_code {
     HF_ENOCHANGES = -10,  /* nothing to commit */
     HF_ECANCELLED = -11,  /* stopped by a callback */
     HF_EEXPIRED = -12,    /* a presigned URL or action has expired */
+    HF_ETIMEOUT = -13,    /* a wait with a time limit ran out first (hf_repo_wait_for_commands_timeout) */
+    HF_EBUSY = -14,       /* the command queue is full (hf_repo_set_queue_limit without blocking) */
 } hf_error_code;
 
 /* Records code and a printf-style message for this thread; returns code so callers can `return hf_error_set(...)`. */

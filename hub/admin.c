@@ -40,6 +40,7 @@ static void write_knobs(hf_jw *w, const hub_knobs *k)
     hf_jw_kint(w, "drop_part_number", k->drop_part_number);
     hf_jw_kint(w, "drop_part_times", k->drop_part_times);
     hf_jw_kint(w, "url_lifetime_secs", k->url_lifetime_secs);
+    hf_jw_kint(w, "git_push_stall_secs", k->git_push_stall_secs);
 }
 
 static hub_knobs knobs_now(hub *h)
@@ -146,7 +147,8 @@ static enum MHD_Result set_knobs(hub_req *r)
                  {"fail_complete_times", 1000000},
                  {"drop_part_number", 10000},
                  {"drop_part_times", 1000000},
-                 {"url_lifetime_secs", 10ll * 365 * 86400}};
+                 {"url_lifetime_secs", 10ll * 365 * 86400},
+                 {"git_push_stall_secs", 3600}};
     enum { NKNOBS = sizeof(names) / sizeof(names[0]) };
     int64_t v[NKNOBS];
     int given[NKNOBS];
@@ -162,7 +164,7 @@ static enum MHD_Result set_knobs(hub_req *r)
             enum MHD_Result rc = hub_respond_error(
                 r, MHD_HTTP_BAD_REQUEST,
                 "unknown knob '%.100s' (known: bandwidth_cap, fail_part_number, fail_part_times, "
-                "fail_complete_times, drop_part_number, drop_part_times, url_lifetime_secs)",
+                "fail_complete_times, drop_part_number, drop_part_times, url_lifetime_secs, git_push_stall_secs)",
                 k ? k : "?");
             free(k);
             hf_json_free(doc);
@@ -188,6 +190,7 @@ static enum MHD_Result set_knobs(hub_req *r)
     if (given[4]) k->drop_part_number = (int)v[4];
     if (given[5]) k->drop_part_times = (int)v[5];
     if (given[6]) k->url_lifetime_secs = (long)v[6];
+    if (given[7]) k->git_push_stall_secs = (long)v[7];
     hub_knobs now = *k;
     pthread_mutex_unlock(&h->knobs_lock);
     return respond_knobs(r, &now);

@@ -30,6 +30,7 @@ typedef struct hub_knobs {
     int drop_part_number;         /* part number whose connection is dropped halfway ... */
     int drop_part_times;          /* ... this many times (counts down) */
     long url_lifetime_secs;       /* lifetime of signed URLs issued from now on */
+    long git_push_stall_secs;     /* > 0: a git push (receive-pack POST) gets no answer for this long */
 } hub_knobs;
 
 typedef struct hub_stats {

@@ -45,6 +45,7 @@ static void usage(FILE *f)
           "  --fail-complete K          answer 500 to the next K completions\n"
           "  --drop-part N:K            drop the connection halfway through part N, K times\n"
           "  --url-lifetime SECS        lifetime of signed URLs (default 3600)\n"
+          "  (run time only) git_push_stall_secs: git pushes get no answer for that long\n"
           "  --help, --version\n"
           "\n"
           "Prints \"hfgit-hub: listening on URL\" when ready; GET /__stats returns counters as JSON.\n",

@@ -43,6 +43,8 @@ struct hf_repo {
     void *download_payload;
     hf_progress_cb hash_cb;      /* HF_PROGRESS_HASH (under lock) */
     void *hash_payload;
+    const hf_command *cmd;       /* shadows running a queued command: its cancel request is checked at the
+                                  * push's safe points (push.c); NULL otherwise */
 };
 
 void hf_repo_lock(hf_repo *r);
@@ -56,8 +58,14 @@ void hf_repo_shadow(hf_repo *shadow, const hf_repo *r, git_repository *git);
 void hf_queue_shutdown(hf_repo *r);
 /* 1 when this thread is r's worker thread (waiting for the queue from there would deadlock). */
 int hf_queue_on_worker(const hf_repo *r);
-/* Queues a push of opts->branch (else the current branch) as it is now; the caller holds r->lock. */
+/* queue_push.c (the caller holds no lock of r; see there): queues a push of opts->branch (else the current
+ * branch) as it is now; a blocking push of the same, after the commands queued before it; queues the push of
+ * a tag ref ("refs/tags/x", pointing at target) to remote. */
 int hf_queue_push(hf_repo *r, const hf_push_options *opts, hf_command **out);
+int hf_push_blocking(hf_repo *r, const hf_push_options *opts);
+int hf_queue_tag_push(hf_repo *r, const char *remote, const char *ref, const git_oid *target, hf_command **out);
+/* Runs fn on a shadow of r with a git_repository of its own (network work without r->lock). */
+int hf_repo_with_own_git(hf_repo *r, int (*fn)(hf_repo *shadow, void *payload), void *payload);
 
 /* push.c: pushes refspecs ("refs/heads/a:refs/heads/a", ":refs/tags/t") to the remote, LFS objects first.
  * what names the push in messages. Takes *net; the caller holds lock, or r is a shadow on the worker. */
