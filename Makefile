@@ -15,7 +15,8 @@ SAN ?=
 CC ?= cc
 comma := ,
 BUILD ?= build$(if $(SAN),-$(subst $(comma),-,$(SAN)))
-VERSION := 0.1.0
+# The version is written once, in include/hfgit.h (HFGIT_VERSION_MAJOR/MINOR/PATCH).
+VERSION := $(shell sed -n 's/^\#define HFGIT_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' include/hfgit.h | paste -sd.)
 
 # Debian packages the build, tests and demo need (make deps installs whichever are missing). Test-only:
 # python3 (a fault-injecting proxy in t_lib_retry), valgrind (t_agent_valgrind), cppcheck + clang-tidy
@@ -35,7 +36,8 @@ LIBS_CMOCKA = $(eval LIBS_CMOCKA := $$(call pkgcfg,--libs,cmocka))$(LIBS_CMOCKA)
 WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 OPT ?= -O2 -g
 SANFLAGS := $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -DHFGIT_VERSION='"$(VERSION)"' -fPIC $(OPT) $(WARN) $(SANFLAGS) \
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -DHFGIT_VERSION='"$(VERSION)"' -fPIC \
+	-fvisibility=hidden $(OPT) $(WARN) $(SANFLAGS) \
 	$(PKG_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(EXTRA_LDFLAGS)
 

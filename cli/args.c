@@ -74,6 +74,9 @@ int hf_cli_fail(const char *cmd, int code)
     if (code == HF_EAUTH)
         (void)fprintf(stderr,
                       "hint: set HF_TOKEN, or write the token to $HF_HOME/token (see `hfgit help config`)\n");
+    if (code == HF_ENET)
+        (void)fprintf(stderr, "hint: the server could not be reached: check the network connection and "
+                              "HF_ENDPOINT (see `hfgit help config`), then try again\n");
     return hf_cli_exit_code(code);
 }
 
@@ -127,6 +130,7 @@ static int apply(hf_cli_args *a, const hf_cli_opt *o, const char *inline_value, 
         *(const char **)o->value = inline_value;
         return -1;
     case HF_CLI_OPT_LIST:
+        ((hf_cli_list *)o->value)->given = 1;
         if (inline_value) return list_add(a, o, inline_value);
         while (*i + 1 < argc && argv[*i + 1][0] != '-') {
             int rc = list_add(a, o, argv[++*i]);

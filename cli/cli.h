@@ -90,6 +90,7 @@ int hf_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 typedef struct hf_cli_list {
     const char *items[HF_CLI_LIST_MAX];
     size_t count;
+    int given; /* the option was on the command line, perhaps with no value ("--include" alone) */
 } hf_cli_list;
 
 typedef enum { HF_CLI_OPT_FLAG, HF_CLI_OPT_STRING, HF_CLI_OPT_LIST } hf_cli_opt_kind;

@@ -2,6 +2,8 @@
 #include "cli.h"
 #include "progress.h"
 
+#include "../common/config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,26 @@ static char *default_dir(const char *repo)
     return n > start ? strndup(repo + start, n - start) : NULL;
 }
 
+/* A malformed repo id or type is a usage error (2), as for every command, before anything is created. */
+static int check_repo(const char *repo, const char *repo_type)
+{
+    static const char *const prefixes[] = {"datasets/", "spaces/", "models/"};
+    if (repo_type && strcmp(repo_type, "model") != 0 && strcmp(repo_type, "dataset") != 0 &&
+        strcmp(repo_type, "space") != 0)
+        return hf_cli_usage_error("clone", "--repo-type must be model, dataset or space, not \"%s\"",
+                                  repo_type);
+    if (strncmp(repo, "http://", 7) == 0 || strncmp(repo, "https://", 8) == 0) return -1;
+    for (size_t i = 0; i < 3; i++)
+        if (strncmp(repo, prefixes[i], strlen(prefixes[i])) == 0) {
+            repo += strlen(prefixes[i]);
+            break;
+        }
+    if (hf_repo_id_validate(repo) < 0)
+        return hf_cli_usage_error("clone", "bad REPO: %s (or give an http(s):// URL)",
+                                  hf_error_last_message());
+    return -1;
+}
+
 int hf_cli_clone(int argc, char **argv)
 {
     const char *repo_type = NULL, *revision = NULL;
@@ -44,6 +66,7 @@ int hf_cli_clone(int argc, char **argv)
     hf_cli_args a = {"clone", help, opts, 1, 2, NULL, 0};
     int rc = hf_cli_parse(&a, argc, argv);
     if (rc >= 0) goto out_args;
+    if ((rc = check_repo(a.pos[0], repo_type)) >= 0) goto out_args;
     char *dir = a.npos > 1 ? strdup(a.pos[1]) : default_dir(a.pos[0]);
     if (!dir) {
         rc = hf_cli_usage_error("clone", "cannot tell a directory name from \"%s\"; give DIR", a.pos[0]);
@@ -66,8 +89,7 @@ int hf_cli_clone(int argc, char **argv)
     hf_cli_say("Cloning %s into %s\n", a.pos[0], dir);
     rc = hf_repo_open(&repo, dir, &o);
     hf_cli_progress_end(&prog);
-    if (repo)
-        (void)hf_repo_set_progress(repo, HF_PROGRESS_DOWNLOAD, NULL, NULL); /* prog goes out of scope */
+    if (repo) (void)hf_repo_set_progress(repo, HF_PROGRESS_DOWNLOAD, NULL, NULL); /* prog goes out of scope */
     if (rc < 0)
         rc = hf_cli_fail("clone", rc);
     else

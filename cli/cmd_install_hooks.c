@@ -23,9 +23,10 @@
 #define HOOK_MARKER "hfgit-hook: pre-push"
 
 static const char help[] =
-    "usage: hfgit install-hooks [options]\n"
+    "usage: hfgit install-hooks [options] [PATH]\n"
     "\n"
-    "Installs hfgit's pre-push hook into the repository (core.hooksPath if set, else .git/hooks). Before\n"
+    "Installs hfgit's pre-push hook into the repository at PATH (default: the one containing the current\n"
+    "folder), in core.hooksPath if set, else .git/hooks. Before\n"
     "`git push` uploads anything it refuses blobs over 10 MiB that are not in LFS (naming each path and the\n"
     "`hfgit track` command that fixes it) and warns about LFS files over 5 GB without the multipart agent.\n"
     "An existing git-lfs pre-push hook is moved to pre-push.lfs and run by the new hook. Safe to run again.\n"
@@ -156,12 +157,20 @@ int hf_cli_install_hooks(int argc, char **argv)
 {
     const char *dir = NULL;
     const hf_cli_opt opts[] = {{"directory", 'C', HF_CLI_OPT_STRING, &dir}, {NULL, 0, HF_CLI_OPT_FLAG, NULL}};
-    hf_cli_args a = {"install-hooks", help, opts, 0, 0, NULL, 0};
+    hf_cli_args a = {"install-hooks", help, opts, 0, 1, NULL, 0};
     hf_repo *repo = NULL;
+    hf_buf where = HF_BUF_INIT;
     int rc = hf_cli_parse(&a, argc, argv);
+    /* PATH as lfs-enable-largefiles takes it; with -C DIR too, a relative PATH is below DIR */
+    if (rc < 0 && a.npos)
+        hf_buf_printf(&where, "%s%s%s", dir && a.pos[0][0] != '/' ? dir : "",
+                      dir && a.pos[0][0] != '/' ? "/" : "", a.pos[0]);
     free(a.pos);
-    if (rc >= 0 || (rc = hf_cli_open("install-hooks", &repo, dir, NULL)) != 0) return rc;
+    if (rc >= 0 || (rc = hf_cli_open("install-hooks", &repo, where.len ? where.ptr : dir, NULL)) != 0)
+        goto out;
     if ((rc = hf_cli_install_pre_push(hf_repo_workdir(repo))) < 0) rc = hf_cli_fail("install-hooks", rc);
     hf_cli_close(repo);
+out:
+    hf_buf_free(&where);
     return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * cmd_lfs_enable_largefiles.c: `hfgit lfs-enable-largefiles [--parallel N] PATH`.
+ * cmd_lfs_enable_largefiles.c: `hfgit lfs-enable-largefiles [--parallel N] [PATH]`.
  *
  * Points git-lfs at git-lfs-hfmultipart for the "multipart" transfer the Hub picks for large files, in the
  * repository's own config (the keys cannot come from .lfsconfig, reference/git-lfs-3.3.0.md §1):
@@ -23,23 +23,18 @@
 #define AGENT_PROGRAM "git-lfs-hfmultipart"
 
 static const char usage_text[] =
-    "usage: hfgit lfs-enable-largefiles [--parallel N] PATH\n"
+    "usage: hfgit lfs-enable-largefiles [options] [PATH]\n"
     "\n"
-    "Configures the git repository at PATH so that `git push` uploads LFS files the Hub wants in parts\n"
-    "(its \"multipart\" transfer, used for large files) through " AGENT_PROGRAM ": parts go up in\n"
-    "parallel with retries and exact progress. Sets lfs.customtransfer.multipart.{path,args,direction}\n"
-    "in PATH's .git/config, and installs hfgit's pre-push hook (see `hfgit install-hooks --help`).\n"
-    "Safe to run again.\n"
+    "Configures the git repository at PATH (default: the current folder) so that `git push` uploads LFS "
+    "files\n"
+    "the Hub wants in parts (its \"multipart\" transfer, used for large files) through " AGENT_PROGRAM ":\n"
+    "parts go up in parallel with retries and exact progress. Sets lfs.customtransfer.multipart.{path,args,\n"
+    "direction} in PATH's .git/config, and installs hfgit's pre-push hook (see `hfgit install-hooks "
+    "--help`).\n"
+    "`git push` needs git-lfs for this (a warning says so when it is not installed). Safe to run again.\n"
     "\n"
-    "  --parallel N   parts uploaded at once per file (default 8)\n";
-
-static int fail(const char *fmt, const char *a, const char *b)
-{
-    fprintf(stderr, "hfgit lfs-enable-largefiles: ");
-    fprintf(stderr, fmt, a, b);
-    fputc('\n', stderr);
-    return 1;
-}
+    "  --parallel N       parts uploaded at once per file (1 to 64, default 8)\n"
+    "  -q, --quiet / -v, --verbose\n";
 
 static const char *git_msg(void)
 {
@@ -47,90 +42,106 @@ static const char *git_msg(void)
     return e && e->message ? e->message : "unknown libgit2 error";
 }
 
-/* Opens the repository containing path; fails unless it has a work tree. */
+/* Opens the repository containing path; fails unless it has a work tree. Returns -1 or an exit status. */
 static int open_work_tree(git_repository **repo, const char *path)
 {
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return fail("%s is not a directory%s", path, "");
-    if (git_repository_open_ext(repo, path, 0, NULL) != 0)
-        return fail("%s is not a git work tree (%s); clone or `git init` it first", path, git_msg());
-    if (git_repository_is_bare(*repo)) {
-        git_repository_free(*repo);
-        *repo = NULL;
-        return fail("%s is a bare repository; large files are pushed from a work tree%s", path, "");
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        (void)fprintf(stderr, "hfgit lfs-enable-largefiles: %s is not a folder\n", path);
+        return HF_CLI_EXIT_NOTFOUND;
     }
-    return 0;
+    if (git_repository_open_ext(repo, path, 0, NULL) != 0) {
+        (void)fprintf(
+            stderr,
+            "hfgit lfs-enable-largefiles: %s is not in a git work tree (%s); clone or `git init` it "
+            "first\n",
+            path, git_msg());
+        return HF_CLI_EXIT_NOTFOUND;
+    }
+    if (git_repository_is_bare(*repo)) {
+        (void)fprintf(stderr,
+                      "hfgit lfs-enable-largefiles: %s is a bare repository; large files are pushed from a "
+                      "work tree\n",
+                      path);
+        return HF_CLI_EXIT_FAILED;
+    }
+    return -1;
 }
 
 static int set_key(git_config *cfg, const char *key, const char *value)
 {
-    if (git_config_set_string(cfg, key, value) != 0) return fail("cannot set %s: %s", key, git_msg());
-    printf("  %s = %s\n", key, value);
-    return 0;
+    if (git_config_set_string(cfg, key, value) != 0) {
+        (void)fprintf(stderr, "hfgit lfs-enable-largefiles: cannot set %s: %s\n", key, git_msg());
+        return HF_CLI_EXIT_FAILED;
+    }
+    hf_cli_say("  %s = %s\n", key, value);
+    return -1;
 }
 
 int hf_cli_lfs_enable_largefiles(int argc, char **argv)
 {
-    const char *path = NULL, *parallel = NULL;
+    const char *parallel = NULL;
+    const hf_cli_opt opts[] = {{"parallel", 0, HF_CLI_OPT_STRING, &parallel},
+                               {NULL, 0, HF_CLI_OPT_FLAG, NULL}};
+    hf_cli_args a = {"lfs-enable-largefiles", usage_text, opts, 0, 1, NULL, 0};
     git_repository *repo = NULL;
     git_config *all = NULL, *local = NULL;
-    char *agent = NULL;
+    char *agent = NULL, *lfs = NULL;
     hf_buf args = HF_BUF_INIT;
-    int rc = 1;
-
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(usage_text, stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--parallel") == 0 && i + 1 < argc) {
-            parallel = argv[++i];
-            char *end;
-            long v = strtol(parallel, &end, 10);
-            if (!*parallel || *end || v < 1 || v > 64) {
-                fprintf(stderr, "hfgit lfs-enable-largefiles: --parallel wants a number from 1 to 64\n");
-                return 2;
-            }
-        } else if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "hfgit lfs-enable-largefiles: unexpected argument \"%s\"\n%s", argv[i],
-                    usage_text);
-            return 2;
-        } else {
-            path = argv[i];
+    int rc = hf_cli_parse(&a, argc, argv);
+    const char *path = a.npos ? a.pos[0] : ".";
+    if (rc >= 0) goto out_args;
+    if (parallel) {
+        char *end;
+        long v = strtol(parallel, &end, 10);
+        if (!*parallel || *end || v < 1 || v > 64) {
+            rc = hf_cli_usage_error("lfs-enable-largefiles",
+                                    "--parallel wants a number from 1 to 64, not \"%s\"", parallel);
+            goto out_args;
         }
+        hf_buf_printf(&args, "--parallel %ld", v);
     }
-    if (!path) {
-        fputs(usage_text, stderr);
-        return 2;
+    if (!(agent = hf_cli_find_sibling_program(AGENT_PROGRAM))) {
+        rc = hf_cli_fail("lfs-enable-largefiles", hf_error_last_code());
+        goto out_args;
     }
-    if (!(agent = hf_cli_find_sibling_program(AGENT_PROGRAM)))
-        return fail("%s%s", hf_error_last_message(), "");
-    if (parallel) hf_buf_printf(&args, "--parallel %s", parallel);
-
     git_libgit2_init();
-    if (open_work_tree(&repo, path) != 0) goto out;
+    if ((rc = open_work_tree(&repo, path)) >= 0) goto out;
     if (git_repository_config(&all, repo) != 0 ||
         git_config_open_level(&local, all, GIT_CONFIG_LEVEL_LOCAL) != 0) {
-        fail("cannot open the repository's config: %s%s", git_msg(), "");
+        (void)fprintf(stderr, "hfgit lfs-enable-largefiles: cannot open the repository's config: %s\n",
+                      git_msg());
+        rc = HF_CLI_EXIT_FAILED;
         goto out;
     }
-    printf("Set in %sconfig:\n", git_repository_path(repo));
-    if (set_key(local, "lfs.customtransfer.multipart.path", agent) ||
-        set_key(local, "lfs.customtransfer.multipart.args", hf_buf_cstr(&args)) ||
-        set_key(local, "lfs.customtransfer.multipart.direction", "upload"))
+    hf_cli_say("Set in %sconfig:\n", git_repository_path(repo));
+    if ((rc = set_key(local, "lfs.customtransfer.multipart.path", agent)) >= 0 ||
+        (rc = set_key(local, "lfs.customtransfer.multipart.args", hf_buf_cstr(&args))) >= 0 ||
+        (rc = set_key(local, "lfs.customtransfer.multipart.direction", "upload")) >= 0)
         goto out;
     /* The pre-push hook catches non-LFS files over 10 MiB before anything is uploaded (and chains to
-     * git-lfs's). The agent setup above stands on its own, so a hook that cannot be installed is a warning. */
+     * git-lfs's). The agent setup above stands on its own, so a hook that cannot be installed is a warning.
+     */
     if (hf_cli_install_pre_push(git_repository_workdir(repo)) < 0)
-        fprintf(stderr, "hfgit lfs-enable-largefiles: warning: pre-push hook not installed: %s\n",
-                hf_error_last_message());
-    printf("Local repo set up for largefiles\n");
+        (void)fprintf(stderr, "hfgit lfs-enable-largefiles: warning: pre-push hook not installed: %s\n",
+                      hf_error_last_message());
+    /* the settings are for git-lfs: without it `git push` sends LFS files as bare pointers (or fails) */
+    if (!(lfs = hf_cli_find_sibling_program("git-lfs")))
+        (void)fprintf(
+            stderr,
+            "hfgit lfs-enable-largefiles: warning: git-lfs is not installed, and `git push` needs it to "
+            "upload LFS files (apt-get install git-lfs && git lfs install); `hfgit push` does not\n");
+    hf_cli_say("Local repo set up for largefiles\n");
     rc = 0;
 out:
     git_config_free(local);
     git_config_free(all);
     git_repository_free(repo);
     git_libgit2_shutdown();
+out_args:
     free(agent);
+    free(lfs);
     hf_buf_free(&args);
+    free(a.pos);
     return rc;
 }

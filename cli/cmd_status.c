@@ -52,6 +52,32 @@ static void print_branch(git_repository *git)
     git_reference_free(head);
 }
 
+/* Prints path as `git status --short` does (quote_path with core.quotePath): in double quotes with C escapes
+ * when it holds a control character, '"', '\\', a space or (unless quote_high is 0) a byte of 0x80 or more,
+ * so a name with a newline stays one entry. */
+static void print_path(const char *path, int quote_high)
+{
+    int quote = 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p && !quote; p++)
+        quote = *p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\' || *p == ' ' || (*p >= 0x80 && quote_high);
+    if (!quote) {
+        (void)fputs(path, stdout);
+        return;
+    }
+    (void)putchar('"');
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (*p >= 7 && *p <= 13)
+            (void)printf("\\%c", "abtnvfr"[*p - 7]);
+        else if (*p == '"' || *p == '\\')
+            (void)printf("\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && quote_high))
+            (void)printf("\\%03o", *p);
+        else
+            (void)putchar(*p);
+    }
+    (void)putchar('"');
+}
+
 int hf_cli_status(int argc, char **argv)
 {
     const char *dir = NULL;
@@ -65,7 +91,8 @@ int hf_cli_status(int argc, char **argv)
     if (rc >= 0 || (rc = hf_cli_open("status", &repo, dir, NULL)) != 0) return rc;
     if (git_repository_open(&git, hf_repo_workdir(repo)) < 0) {
         const git_error *e = git_error_last();
-        (void)fprintf(stderr, "hfgit status: cannot open the repository: %s\n", e ? e->message : "unknown error");
+        (void)fprintf(stderr, "hfgit status: cannot open the repository: %s\n",
+                      e ? e->message : "unknown error");
         rc = HF_CLI_EXIT_FAILED;
         goto out;
     }
@@ -77,12 +104,19 @@ int hf_cli_status(int argc, char **argv)
     rc = st.count ? 1 : 0;
     if (hf_cli_verbosity() < 0) goto out;
     print_branch(git);
+    git_config *cfg = NULL;
+    int quote_high = 1;
+    if (git_repository_config_snapshot(&cfg, git) == 0 &&
+        git_config_get_bool(&quote_high, cfg, "core.quotePath") < 0)
+        quote_high = 1;
+    git_config_free(cfg);
     for (size_t i = 0; i < st.count; i++) {
         const hf_status_entry *e = &st.entries[i];
         if (e->worktree_status == '?')
-            (void)printf("?? %s", e->path);
+            (void)printf("?? ");
         else
-            (void)printf("%c%c %s", e->index_status, e->worktree_status, e->path);
+            (void)printf("%c%c ", e->index_status, e->worktree_status);
+        print_path(e->path, quote_high);
         (void)printf("%s\n", e->lfs ? "  [lfs]" : "");
     }
     if (st.count == 0) (void)printf("clean\n");

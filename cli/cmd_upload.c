@@ -123,13 +123,13 @@ static int publish(upload_args *u, hf_repo *repo, char out_id[41])
     hf_buf dest = HF_BUF_INIT, msg = HF_BUF_INIT;
     size_t deleted = 0, copied = 1, unchanged = 0;
     int rc = 0;
-    hf_buf_printf(&dest, "%s%s", wd, u->path_in_repo);
     if (u->is_dir) {
         if (u->delete_patterns.count &&
             (rc = hf_upload_delete(wd, u->path_in_repo, &u->delete_patterns, &deleted)) < 0)
             goto out;
-        rc = hf_upload_copy_tree(u->local_path, dest.ptr, &u->include, &u->exclude, &copied, &unchanged);
-    } else if ((rc = hf_upload_copy_file(u->local_path, dest.ptr)) == 1) {
+        rc = hf_upload_copy_tree(u->local_path, wd, u->path_in_repo, &u->include, &u->exclude, &copied,
+                                 &unchanged);
+    } else if ((rc = hf_upload_copy_file(u->local_path, wd, u->path_in_repo)) == 1) {
         unchanged = 1;
         rc = 0;
     }
@@ -146,6 +146,16 @@ static int publish(upload_args *u, hf_repo *repo, char out_id[41])
     else
         hf_buf_printf(&msg, "Upload %s with hfgit", u->path_in_repo);
     rc = hf_repo_commit_id(repo, msg.ptr, out_id);
+    if (rc == HF_ENOCHANGES && hf_repo_head_hash(repo, out_id) == HF_ENOTFOUND) {
+        /* an empty repository has no commit to point at: nothing to print, and nothing was uploaded */
+        rc = hf_error_set(
+            HF_ENOCHANGES,
+            "nothing to upload: %s has no file to upload%s and %s has no commit yet, so nothing "
+            "was committed",
+            u->local_path, u->include.given || u->exclude.count ? " (after --include/--exclude)" : "",
+            u->repo_id);
+        goto out;
+    }
     if (rc == HF_ENOCHANGES) {
         (void)fprintf(stderr,
                       "hfgit upload: no files have changed since the last commit; nothing was committed\n");
@@ -162,7 +172,6 @@ static int publish(upload_args *u, hf_repo *repo, char out_id[41])
     hf_cli_progress_end(&prog);
     if (rc == 0) {
         /* everything is on the hub now: the cache keeps the working files only, not a second copy */
-        hf_buf_clear(&dest);
         hf_buf_printf(&dest, "%s.git/lfs/objects", wd);
         (void)hf_upload_remove_tree(dest.ptr);
     }

@@ -8,24 +8,31 @@
 #include "cli.h"
 
 /* 1 when rel (a path relative to the uploaded folder) passes the filters as huggingface_hub's
- * filter_repo_objects does: it matches one of include (when any is given) and none of exclude. Matching is
+ * filter_repo_objects does: it matches one of include (when --include was given, even with no pattern) and
+ * none of exclude. Matching is
  * fnmatch(3) without flags, so '*' also matches '/', and a pattern ending in '/' gets a '*' appended. */
 int hf_upload_selected(const char *rel, const hf_cli_list *include, const hf_cli_list *exclude);
 
-/* Copies the file src to dest (parents created, mode bits and mtime kept; copy_file_range, so reflinks or
- * in-kernel copies where the file system allows). Returns 0 when copied, 1 when dest already had the same
- * size, mode and mtime (nanoseconds) and was left alone, or a negative hf_error_code. */
-int hf_upload_copy_file(const char *src, const char *dest);
+/* The working tree's content comes from the remote, so every path below it is opened one component at a time
+ * without following symbolic links: a link in the repository ("out -> /home/me") on the way to a file being
+ * written or deleted makes the operation fail with HF_EINVAL, naming the link; nothing is written or deleted
+ * through it. A link at the very path being written is replaced by the file. */
 
-/* Copies the selected files of folder src into folder dest, skipping any entry named ".git" (nested
- * repositories, submodule links) and ".cache/huggingface" folders. *count receives the number of files
- * selected, *unchanged how many of them were left alone. */
-int hf_upload_copy_tree(const char *src, const char *dest, const hf_cli_list *include,
-                        const hf_cli_list *exclude, size_t *count, size_t *unchanged);
+/* Copies the file src to root/rel (parent folders created, mode bits and mtime kept; copy_file_range, so
+ * reflinks or in-kernel copies where the file system allows). Returns 0 when copied, 1 when the destination
+ * already had the same size, mode and mtime (nanoseconds) and was left alone, or a negative hf_error_code. */
+int hf_upload_copy_file(const char *src, const char *root, const char *rel);
 
-/* Deletes the files of the working tree under path_in_repo ("" for the root) whose path relative to
- * path_in_repo matches one of patterns, except the root .gitattributes. workdir ends with '/'. *count
- * receives the number of files deleted. */
+/* Copies the selected files of folder src into root/path_in_repo ("" for root), skipping any entry named
+ * ".git" (nested repositories, submodule links) and ".cache/huggingface" folders. *count receives the number
+ * of files selected, *unchanged how many of them were left alone. */
+int hf_upload_copy_tree(const char *src, const char *root, const char *path_in_repo,
+                        const hf_cli_list *include, const hf_cli_list *exclude, size_t *count,
+                        size_t *unchanged);
+
+/* Deletes the entries of the working tree under path_in_repo ("" for the root) whose path relative to
+ * path_in_repo matches one of patterns, except the root .gitattributes; a matching symbolic link is deleted
+ * itself. workdir ends with '/'. *count receives the number of entries deleted. */
 int hf_upload_delete(const char *workdir, const char *path_in_repo, const hf_cli_list *patterns,
                      size_t *count);
 

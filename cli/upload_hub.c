@@ -144,16 +144,23 @@ static int open_repo(hf_repo **out, const hf_upload_target *t, const char *dir, 
     o.repo_type = t->repo_type;
     o.endpoint = t->endpoint;
     o.skip_lfs_files = 1; /* the upload only adds files: existing LFS content is never needed locally */
-    /* commits need an author; the Hub would use the token's user, a clone has only the git config */
+    /* commits need an author; the Hub would use the token's user, a clone has only the git config: each part
+     * missing there (user.name, user.email) falls back on its own, so a configured name is kept */
     git_config *cfg = NULL;
     git_buf v = {0};
-    if (git_config_open_default(&cfg) == 0 && git_config_get_string_buf(&v, cfg, "user.name") < 0) {
+    int have_cfg = git_config_open_default(&cfg) == 0;
+    if (!have_cfg || git_config_get_string_buf(&v, cfg, "user.name") < 0 || !v.size)
         o.git_user = "hfgit upload";
+    git_buf_dispose(&v);
+    if (!have_cfg || git_config_get_string_buf(&v, cfg, "user.email") < 0 || !v.size)
         o.git_email = "hfgit-upload@users.noreply.huggingface.co";
-    }
     git_buf_dispose(&v);
     git_config_free(cfg);
     int rc = hf_repo_open(out, dir, &o);
+    char head[41];
+    /* a clone of an empty repository starts on init.defaultBranch, or libgit2's "master": the Hub's default
+     * branch is "main", so the first commit goes there */
+    if (rc == 0 && !revision && hf_repo_head_hash(*out, head) == HF_ENOTFOUND) revision = "main";
     if (rc == 0 && revision && (rc = checkout_branch(*out, revision)) < 0) {
         hf_error_prefix("checking out %s: ", revision);
         hf_repo_free(*out);
@@ -214,7 +221,7 @@ int hf_upload_open_cache(hf_repo **out, const hf_upload_target *t, const char *c
     if ((rc = hf_upload_make_parents(cache_dir)) < 0) return rc;
     rc = open_repo(out, t, cache_dir, t->revision);
     if (rc == 0) remember_default_branch(*out, t->revision);
-    if (rc == 0 || rc == HF_EAUTH) return rc;
+    if (rc == 0 || rc == HF_EAUTH || rc == HF_ENET) return rc; /* unreachable: creating would fail alike */
     /* as huggingface-cli upload does, a repository that is not there is created */
     hf_buf first = HF_BUF_INIT;
     hf_buf_puts(&first, hf_error_last_message());

@@ -9,23 +9,10 @@
 #ifndef HF_ERROR_H
 #define HF_ERROR_H
 
-typedef enum hf_error_code {
-    HF_OK = 0,
-    HF_ERROR = -1,        /* generic failure */
-    HF_ENOMEM = -2,       /* out of memory */
-    HF_EINVAL = -3,       /* bad argument or malformed input (JSON, pointer, protocol line) */
-    HF_EIO = -4,          /* local file system error (errno text in the message) */
-    HF_EHTTP = -5,        /* the server answered with an error status (hf_error_last_http_status()) */
-    HF_ENET = -6,         /* transport: connect, reset, timeout */
-    HF_EAUTH = -7,        /* 401/403 or no credentials */
-    HF_ENOTFOUND = -8,    /* repository, object or path not found */
-    HF_EEXISTS = -9,      /* already exists */
-    HF_ENOCHANGES = -10,  /* nothing to commit */
-    HF_ECANCELLED = -11,  /* stopped by a callback */
-    HF_EEXPIRED = -12,    /* a presigned URL or action has expired */
-    HF_ETIMEOUT = -13,    /* a wait with a time limit ran out first (hf_repo_wait_for_commands_timeout) */
-    HF_EBUSY = -14,       /* the command queue is full (hf_repo_set_queue_limit without blocking) */
-} hf_error_code;
+/* The codes (enum hf_error_code) and the public error functions are declared once, in the public header: the
+ * library's code and a program see the same definition, and the functions get the public header's export
+ * attribute (HF_EXTERN) whichever header a file includes. */
+#include "../include/hfgit.h"
 
 /* Records code and a printf-style message for this thread; returns code so callers can `return hf_error_set(...)`. */
 int hf_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

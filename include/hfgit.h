@@ -59,14 +59,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of this header; hf_version() gives the library's at run time ("MAJOR.MINOR.PATCH"). The
+ * Makefile reads these lines, so they are the one place the version is written. */
+#define HFGIT_VERSION_MAJOR 0
+#define HFGIT_VERSION_MINOR 1
+#define HFGIT_VERSION_PATCH 0
+/* One number for #if comparisons: HFGIT_VERSION_NUMBER >= HFGIT_VERSION_ENCODE(0, 2, 0). */
+#define HFGIT_VERSION_ENCODE(major, minor, patch) ((major) * 1000000L + (minor) * 1000L + (patch))
+#define HFGIT_VERSION_NUMBER HFGIT_VERSION_ENCODE(HFGIT_VERSION_MAJOR, HFGIT_VERSION_MINOR, HFGIT_VERSION_PATCH)
+
+/* HF_EXTERN(type) marks a function of the public API: libhfgit is built with -fvisibility=hidden, so only
+ * what is declared here with HF_EXTERN is exported from libhfgit.so (tests/integration/t_lib_abi.sh checks
+ * that `nm -D` and this header name the same functions). */
+#if defined(__GNUC__) || defined(__clang__)
+#define HF_EXTERN(type) extern __attribute__((visibility("default"))) type
+#else
+#define HF_EXTERN(type) extern type
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* The error codes are those of the library's internal common/error.h; the guard is shared so that code
- * including both sees one definition. */
-#ifndef HF_ERROR_H
-#define HF_ERROR_H
+/* The error codes. The library's internal headers include this definition rather than repeating it, so the
+ * guard is this header's own and a program may include anything before it. */
+#ifndef HFGIT_ERROR_CODE_DEFINED
+#define HFGIT_ERROR_CODE_DEFINED
 typedef enum hf_error_code {
     HF_OK = 0,
     HF_ERROR = -1,        /* generic failure */
@@ -84,29 +102,29 @@ typedef enum hf_error_code {
     HF_ETIMEOUT = -13,    /* a wait with a time limit ran out first (hf_repo_wait_for_commands_timeout) */
     HF_EBUSY = -14,       /* the command queue is full (hf_repo_set_queue_limit without blocking) */
 } hf_error_code;
+#endif
 
 /* The message of the last failed call on this thread; "" when none. Valid until the next hf_ call. */
-const char *hf_error_last_message(void);
+HF_EXTERN(const char *) hf_error_last_message(void);
 /* The code of the last failed call on this thread. */
-int hf_error_last_code(void);
+HF_EXTERN(int) hf_error_last_code(void);
 /* "HF_EINVAL", ... */
-const char *hf_error_code_name(int code);
+HF_EXTERN(const char *) hf_error_code_name(int code);
 /* Records code and a printf-style message as this thread's last error and returns code: how a queued
  * function (hf_command_fn) explains its failure (the message becomes the command's error text). */
-int hf_error_set(int code, const char *fmt, ...)
+HF_EXTERN(int) hf_error_set(int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-#endif
 
 /* Library version, "MAJOR.MINOR.PATCH". */
-const char *hf_version(void);
+HF_EXTERN(const char *) hf_version(void);
 
 /* Initialises libgit2, libcurl and registers the "lfs" filter. Reference-counted: every successful hf_init
  * needs one hf_shutdown. Returns 0 or a negative error code. Call before starting threads. */
-int hf_init(void);
-void hf_shutdown(void);
+HF_EXTERN(int) hf_init(void);
+HF_EXTERN(void) hf_shutdown(void);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Repositories                                                                                               */
@@ -162,7 +180,7 @@ typedef struct hf_repo_options {
  *   naming it; a missing or refused token (HTTP 401/403) is HF_EAUTH, for clone as for pull and push.
  * Then revision, when set, is checked out: a local branch; a branch of origin (a tracking branch is
  * created); a tag or commit (detached HEAD); else a new branch of that name at HEAD. */
-int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *opts);
+HF_EXTERN(int) hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *opts);
 
 /* What hf_repo_set_progress sets (a bit mask). */
 #define HF_PROGRESS_DOWNLOAD 1u /* LFS downloads of clone, pull and checkout */
@@ -170,34 +188,35 @@ int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *op
 
 /* Sets (or with cb NULL clears) the progress callback for the kinds in `kinds` (HF_PROGRESS_*); payload and
  * cb must stay valid while set. Returns 0, or HF_EINVAL for no repository or an unknown kind. */
-int hf_repo_set_progress(hf_repo *repo, unsigned int kinds, hf_progress_cb cb, void *payload);
+HF_EXTERN(int) hf_repo_set_progress(hf_repo *repo, unsigned int kinds, hf_progress_cb cb, void *payload);
 
 /* Waits for queued commands, then frees the handle. NULL is fine. */
-void hf_repo_free(hf_repo *repo);
+HF_EXTERN(void) hf_repo_free(hf_repo *repo);
 
 /* The absolute path of the working tree, with a trailing '/'. */
-const char *hf_repo_workdir(const hf_repo *repo);
+HF_EXTERN(const char *) hf_repo_workdir(const hf_repo *repo);
 
 /* Stages files matching pathspec ("." for everything; a path or a glob relative to the working tree),
  * honouring .gitignore, including deletions. With auto_lfs_track, files of 10 MiB or more and binary files
  * (a byte outside the text set in the first 10 MiB) that are not yet LFS-tracked get a line
- * `<path> filter=lfs diff=lfs merge=lfs -text` in .gitattributes first, and lines naming deleted files are
- * removed. LFS-tracked files are cleaned into .git/lfs/objects while being staged, in constant memory.
+ * `<path> filter=lfs diff=lfs merge=lfs -text` in .gitattributes first (path escaped as
+ * hf_repo_lfs_track_filenames does, so `model[0].bin` tracks that file and nothing else), and lines naming
+ * deleted files are removed. LFS-tracked files are cleaned into .git/lfs/objects while being staged, in constant memory.
  * A subdirectory holding a `.git` (directory or file: a nested repository, a submodule's working tree) is
  * skipped with everything below it, without an error: its files are not staged and no gitlink is added
  * (git would add a gitlink; huggingface_hub's upload skips .git folders too). */
-int hf_repo_add(hf_repo *repo, const char *pathspec, int auto_lfs_track);
+HF_EXTERN(int) hf_repo_add(hf_repo *repo, const char *pathspec, int auto_lfs_track);
 
 /* Commits the index on the current branch (creating it on an unborn HEAD). Returns HF_ENOCHANGES, with a
  * message, when the index equals HEAD's tree. The author is git_user/git_email, else user.name/user.email
  * from the git configuration. */
-int hf_repo_commit(hf_repo *repo, const char *message);
+HF_EXTERN(int) hf_repo_commit(hf_repo *repo, const char *message);
 /* The same, writing the new commit's hex id (40 characters and a NUL) to out_id on success. */
-int hf_repo_commit_id(hf_repo *repo, const char *message, char out_id[41]);
+HF_EXTERN(int) hf_repo_commit_id(hf_repo *repo, const char *message, char out_id[41]);
 
 /* 1 when the working tree and the index match HEAD (untracked files count as changes), 0 when not, or a
  * negative error code. Files staged by hf_repo_add or written by a checkout are not re-read. */
-int hf_repo_is_clean(hf_repo *repo);
+HF_EXTERN(int) hf_repo_is_clean(hf_repo *repo);
 
 
 typedef struct hf_push_options {
@@ -221,7 +240,7 @@ typedef struct hf_push_options {
  * set. What is pushed is decided now: the branch (opts->branch, else the current one) and its current commit,
  * pinned under refs/hfgit/push/ until the push ran, so later commits or checkouts do not change it. The
  * strings of opts are copied; progress and progress_payload must stay valid until the command is done. */
-int hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out);
+HF_EXTERN(int) hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out);
 
 /* Fetches the current branch's upstream, downloads the LFS objects its new commits need (unless
  * skip_lfs_files) and fast-forwards the branch and working tree (rebase = 1 also rebases local commits on
@@ -229,7 +248,7 @@ int hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out);
  * git-lfs, files are checked out with the .gitattributes of the commits being checked out: a commit that adds
  * a file together with the line making it LFS gives the file's content, not its pointer (also for clone and
  * hf_repo_checkout). */
-int hf_repo_pull(hf_repo *repo, int rebase);
+HF_EXTERN(int) hf_repo_pull(hf_repo *repo, int rebase);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Command queue (huggingface_hub's command_queue / CommandInProgress, but ordered)                            */
@@ -242,18 +261,18 @@ int hf_repo_pull(hf_repo *repo, int rebase);
  */
 
 /* -1 while queued or running, 0 done, > 0 failed: the failure's hf_error_code negated (7 = HF_EAUTH, ...). */
-int hf_command_status(const hf_command *cmd);
-int hf_command_is_done(const hf_command *cmd);  /* 1 when status != -1 */
-int hf_command_failed(const hf_command *cmd);   /* 1 when status > 0 */
+HF_EXTERN(int) hf_command_status(const hf_command *cmd);
+HF_EXTERN(int) hf_command_is_done(const hf_command *cmd);  /* 1 when status != -1 */
+HF_EXTERN(int) hf_command_failed(const hf_command *cmd);   /* 1 when status > 0 */
 /* The failure's message ("" while running or after success). Never contains the token. */
-const char *hf_command_error(const hf_command *cmd);
+HF_EXTERN(const char *) hf_command_error(const hf_command *cmd);
 /* "push", or the title given to hf_repo_enqueue. */
-const char *hf_command_title(const hf_command *cmd);
+HF_EXTERN(const char *) hf_command_title(const hf_command *cmd);
 /* Bytes moved so far and in total (LFS upload of a push; whatever a queued function reports); 0/0 when the
  * command moves no data or has not started. */
-void hf_command_progress(const hf_command *cmd, uint64_t *done, uint64_t *total);
+HF_EXTERN(void) hf_command_progress(const hf_command *cmd, uint64_t *done, uint64_t *total);
 /* Blocks until this command is done; returns its status (0 or > 0). HF_EINVAL from the worker thread. */
-int hf_command_wait(hf_command *cmd);
+HF_EXTERN(int) hf_command_wait(hf_command *cmd);
 
 /* A function run on the worker thread: returns 0 or a negative hf_error_code (with hf_error_set's message,
  * which becomes the command's error). It may call any hf_repo_* function on repo (they lock as usual), but not
@@ -261,23 +280,23 @@ int hf_command_wait(hf_command *cmd);
 typedef int (*hf_command_fn)(hf_repo *repo, hf_command *cmd, void *payload);
 
 /* Queues fn(repo, cmd, payload) under title (copied; NULL: "command"). *out (may be NULL) gets the command. */
-int hf_repo_enqueue(hf_repo *repo, const char *title, hf_command_fn fn, void *payload, hf_command **out);
+HF_EXTERN(int) hf_repo_enqueue(hf_repo *repo, const char *title, hf_command_fn fn, void *payload, hf_command **out);
 /* For a queued function: reports its progress (read by hf_command_progress). */
-void hf_command_report_progress(hf_command *cmd, uint64_t done, uint64_t total);
+HF_EXTERN(void) hf_command_report_progress(hf_command *cmd, uint64_t done, uint64_t total);
 
 /* The number of failed commands / of commands queued or running; when out is not NULL, up to cap of them
  * are written there, oldest first. */
-size_t hf_repo_commands_failed(hf_repo *repo, hf_command **out, size_t cap);
-size_t hf_repo_commands_in_progress(hf_repo *repo, hf_command **out, size_t cap);
+HF_EXTERN(size_t) hf_repo_commands_failed(hf_repo *repo, hf_command **out, size_t cap);
+HF_EXTERN(size_t) hf_repo_commands_in_progress(hf_repo *repo, hf_command **out, size_t cap);
 /* Every command queued so far (done or not), oldest first: the count, and the i-th (NULL past the end). */
-size_t hf_repo_command_count(hf_repo *repo);
-hf_command *hf_repo_command_at(hf_repo *repo, size_t i);
+HF_EXTERN(size_t) hf_repo_command_count(hf_repo *repo);
+HF_EXTERN(hf_command *) hf_repo_command_at(hf_repo *repo, size_t i);
 /* Blocks until nothing is queued or running. Returns the number of failed commands among all queued so far
  * (0: all succeeded; hf_repo_commands_failed lists them), or HF_EINVAL when called from the worker thread. */
-int hf_repo_wait_for_commands(hf_repo *repo);
+HF_EXTERN(int) hf_repo_wait_for_commands(hf_repo *repo);
 /* The same, waiting at most timeout_ms milliseconds (< 0: no limit): HF_ETIMEOUT when commands are still
  * queued or running then (they go on). Every completion callback of the commands waited for has returned. */
-int hf_repo_wait_for_commands_timeout(hf_repo *repo, long timeout_ms);
+HF_EXTERN(int) hf_repo_wait_for_commands_timeout(hf_repo *repo, long timeout_ms);
 
 /* --- queue controls for long runs (a training loop pushing every N steps) --- */
 
@@ -287,32 +306,32 @@ int hf_repo_wait_for_commands_timeout(hf_repo *repo, long timeout_ms);
 typedef void (*hf_command_done_cb)(hf_command *cmd, void *payload);
 /* Sets the completion callback (or with cb NULL none) for the commands queued from now on; payload must stay
  * valid while they may run. */
-int hf_repo_set_command_callback(hf_repo *repo, hf_command_done_cb cb, void *payload);
+HF_EXTERN(int) hf_repo_set_command_callback(hf_repo *repo, hf_command_done_cb cb, void *payload);
 
 /* Cancels a command. Not started yet: returns 0 and its status is HF_ECANCELLED (11) at once; it will not
  * run (a queued push sends nothing). Running: returns 1 and the command stops at its next safe point: a push
  * during its LFS upload or before its git objects are sent (status HF_ECANCELLED, the remote's branch and tag
  * refs unchanged; objects already uploaded stay on the LFS server, as with an interrupted git-lfs push); once
  * the git objects are on their way it completes. HF_EINVAL when it has already finished. */
-int hf_command_cancel(hf_command *cmd);
+HF_EXTERN(int) hf_command_cancel(hf_command *cmd);
 
 /* The commit a push command sends (its branch's commit when it was queued; a tag push: the tagged commit), 40
  * hex characters and a NUL. HF_ENOTFOUND for commands that send no commit (hf_repo_enqueue's). */
-int hf_command_commit_id(const hf_command *cmd, char out[41]);
+HF_EXTERN(int) hf_command_commit_id(const hf_command *cmd, char out[41]);
 /* That commit's page on the hub, "<remote URL>/commit/<sha>" (as hf_repo_head_commit_url); free() it.
  * HF_ENOTFOUND for commands without one. */
-int hf_command_commit_url(const hf_command *cmd, char **out);
+HF_EXTERN(int) hf_command_commit_url(const hf_command *cmd, char **out);
 
 /* Bounds the queue: at most max_pending queued pushes waiting or running (0: no bound, the default). A queued
  * push beyond that waits for room (block = 1; holding no lock of the handle, so other threads go on) or fails
  * with HF_EBUSY (block = 0; also from the worker thread). Tag pushes and hf_repo_enqueue's functions do not
  * count. A slow link then shows as backpressure instead of a growing backlog of pinned commits on disk. */
-int hf_repo_set_queue_limit(hf_repo *repo, size_t max_pending, int block);
+HF_EXTERN(int) hf_repo_set_queue_limit(hf_repo *repo, size_t max_pending, int block);
 
 /* Frees the records of finished commands (those the worker is done with) and returns how many: a week-long
  * run need not keep one per push. Pointers to them become invalid and hf_repo_command_at's indices shift;
  * hf_repo_commands_failed no longer counts them. Call it from the thread that owns the command pointers. */
-size_t hf_repo_commands_clear_done(hf_repo *repo);
+HF_EXTERN(size_t) hf_repo_commands_clear_done(hf_repo *repo);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Commit context (huggingface_hub's `with repo.commit(message):`)                                             */
@@ -355,48 +374,51 @@ typedef struct hf_commit_options {
  * upstream and no command of this repository is queued or running, pulls with rebase (with queued pushes
  * in flight the remote is about to become what they push, and a pull would race them). Fails on a detached
  * HEAD. message is copied. opts may be NULL. On failure *out is NULL and nothing needs ending. */
-int hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *message, const hf_commit_options *opts);
+HF_EXTERN(int) hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *message, const hf_commit_options *opts);
 /* Ends it and frees ctx. body_status 0: adds everything (auto-tracking per track_large_files), commits
  * (nothing to commit is fine), pushes (blocking or queued) and prunes when asked; returns 0 or the first
  * failure. body_status != 0: adds, commits and pushes nothing, leaves the working tree exactly as the body
  * left it, and returns HF_ECANCELLED with a message saying so. A queued push (blocking 0) is returned through
  * opts->command when set. The lock of the handle is not held while the pull of begin or the push of end moves
  * bytes. */
-int hf_commit_end(hf_commit_ctx *ctx, int body_status);
+HF_EXTERN(int) hf_commit_end(hf_commit_ctx *ctx, int body_status);
 
 /* HF_REPO_COMMIT(repo, message, opts) { body }: begin, the body, end. Inside the body, HF_COMMIT_FAIL(status)
  * marks the body failed (status != 0) and leaves it; plain `break` leaves it as a success. Use HF_COMMIT_FAIL
- * directly in the body (inside a nested loop or switch it only leaves that). Do not `return` or `goto` out of
- * the body: the commit would never end. The outcome goes to opts->result when set; when begin fails the body
- * does not run. */
+ * directly in the body or in a switch of it (inside a nested loop it only ends that loop's iteration, though
+ * the body still counts as failed). Do not `return` or `goto` out of the body: the commit would never end.
+ * The outcome goes to opts->result when set; when begin fails the body does not run. */
 typedef struct hf_commit_block {
     hf_commit_ctx *ctx;
     int body_status;
     int state; /* 0 body to run, 1 body done, 2 ended */
     int *result;
 } hf_commit_block;
-hf_commit_block hf_commit_block_begin(hf_repo *repo, const char *message, const hf_commit_options *opts);
-void hf_commit_block_end(hf_commit_block *b);
+HF_EXTERN(hf_commit_block) hf_commit_block_begin(hf_repo *repo, const char *message, const hf_commit_options *opts);
+HF_EXTERN(void) hf_commit_block_end(hf_commit_block *b);
 
 #define HF_REPO_COMMIT(repo, message, opts)                                                                    \
     for (hf_commit_block hf_commit_blk_ = hf_commit_block_begin((repo), (message), (opts));                   \
          hf_commit_blk_.state < 2; hf_commit_block_end(&hf_commit_blk_))                                      \
         for (; hf_commit_blk_.state == 0; hf_commit_blk_.state = 1)
+/* One statement, so `if (x) HF_COMMIT_FAIL(-1); else ...` works; status is evaluated once. It is a switch
+ * ending in `continue` (the body's loop then ends), not the usual do/while(0), because it has to leave the
+ * body, and not if/else, which draws -Wdangling-else after a plain `if (x)`. */
 #define HF_COMMIT_FAIL(status)                                                                                 \
-    {                                                                                                          \
-        hf_commit_blk_.body_status = (status) ? (status) : -1;                                                 \
-        break;                                                                                                 \
-    }
+    switch (hf_commit_blk_.body_status = (status),                                                             \
+            hf_commit_blk_.body_status = hf_commit_blk_.body_status ? hf_commit_blk_.body_status : -1)         \
+    default:                                                                                                   \
+        continue
 
 /* Joins the working tree and a path relative to it into out (size bytes). HF_EINVAL for an empty or
  * absolute path, a ".." component, or when out is too small. Thread-safe. */
-int hf_repo_path(const hf_repo *repo, const char *relative, char *out, size_t size);
+HF_EXTERN(int) hf_repo_path(const hf_repo *repo, const char *relative, char *out, size_t size);
 
 /* huggingface_hub's push_to_hub: with clean_ok and a clean repository, does nothing and returns 0 (*out_cmd
  * NULL). Otherwise adds everything with auto-tracking, commits message (HF_ENOCHANGES when there is nothing
  * to commit) and pushes the current branch: blocking, or queued with *out_cmd set (out_cmd may be NULL).
  * auto_lfs_prune prunes after the push. */
-int hf_repo_push_to_hub(hf_repo *repo, const char *message, int blocking, int clean_ok, int auto_lfs_prune,
+HF_EXTERN(int) hf_repo_push_to_hub(hf_repo *repo, const char *message, int blocking, int clean_ok, int auto_lfs_prune,
                         hf_command **out_cmd);
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -407,18 +429,18 @@ typedef struct hf_strarray {
     char **strings;
     size_t count;
 } hf_strarray;
-void hf_strarray_dispose(hf_strarray *arr);
+HF_EXTERN(void) hf_strarray_dispose(hf_strarray *arr);
 
 /* Strings returned through char ** are the caller's to free() (NULL on failure). */
 /* The current branch's short name, or "HEAD" when HEAD is detached (as `git rev-parse --abbrev-ref HEAD`). */
-int hf_repo_current_branch(hf_repo *repo, char **out);
+HF_EXTERN(int) hf_repo_current_branch(hf_repo *repo, char **out);
 /* HEAD's commit id, 40 hex characters and a NUL. HF_ENOTFOUND on an unborn branch. */
-int hf_repo_head_hash(hf_repo *repo, char out[41]);
+HF_EXTERN(int) hf_repo_head_hash(hf_repo *repo, char out[41]);
 /* origin's URL without credentials. */
-int hf_repo_remote_url(hf_repo *repo, char **out);
+HF_EXTERN(int) hf_repo_remote_url(hf_repo *repo, char **out);
 /* "<remote URL>/commit/<head sha>", i.e. <endpoint>/<prefix><ns>/<name>/commit/<sha> (prefix "datasets/",
  * "spaces/" or none): the page of the HEAD commit on the hub. */
-int hf_repo_head_commit_url(hf_repo *repo, char **out);
+HF_EXTERN(int) hf_repo_head_commit_url(hf_repo *repo, char **out);
 /* One changed path, as `git status --short` shows it: index_status is HEAD against the index ('A', 'M', 'D',
  * 'R', 'T' or ' '), worktree_status the index against the working tree ('M', 'D', 'T', ' ', or '?' for an
  * untracked file, then with index_status ' '); lfs is 1 when the path's attributes say filter=lfs. */
@@ -438,44 +460,118 @@ typedef struct hf_status {
  * and files of nested repositories left out). Files whose stat data matches the index are not read; a changed
  * LFS-tracked file is hashed by streaming it (constant memory, nothing written to the store), unlike
  * libgit2's status, which reads a modified filtered file whole into memory. Free with hf_status_dispose. */
-int hf_repo_status(hf_repo *repo, hf_status *out);
-void hf_status_dispose(hf_status *status);
+HF_EXTERN(int) hf_repo_status(hf_repo *repo, hf_status *out);
+HF_EXTERN(void) hf_status_dispose(hf_status *status);
 
 /* Paths deleted in the working tree or the index relative to HEAD (what `git status -s` marks D). */
-int hf_repo_list_deleted_files(hf_repo *repo, hf_strarray *out);
+HF_EXTERN(int) hf_repo_list_deleted_files(hf_repo *repo, hf_strarray *out);
 /* huggingface_hub's git_checkout: a local branch, a branch of origin (a tracking branch is created), a tag
  * or commit (detached HEAD); an unknown revision becomes a new branch at HEAD when create_branch_ok, else
  * HF_ENOTFOUND. LFS objects are downloaded first; conflicting local changes fail without touching the tree. */
-int hf_repo_checkout(hf_repo *repo, const char *revision, int create_branch_ok);
+HF_EXTERN(int) hf_repo_checkout(hf_repo *repo, const char *revision, int create_branch_ok);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Tags. remote NULL: the local tags only; else also that remote ("origin").                                 */
 
 /* 1 when the tag exists (locally, or with remote set on that remote, as `git ls-remote`), 0 when not. */
-int hf_repo_tag_exists(hf_repo *repo, const char *name, const char *remote);
+HF_EXTERN(int) hf_repo_tag_exists(hf_repo *repo, const char *name, const char *remote);
 /* Tags HEAD (annotated when message is set) and, with remote, pushes the tag there. HF_EEXISTS when the tag
  * exists locally. */
-int hf_repo_add_tag(hf_repo *repo, const char *name, const char *message, const char *remote);
+HF_EXTERN(int) hf_repo_add_tag(hf_repo *repo, const char *name, const char *message, const char *remote);
 /* Deletes the local tag when it exists and, with remote, the remote one when it exists there. 0 also when
  * there was nothing to delete. */
-int hf_repo_delete_tag(hf_repo *repo, const char *name, const char *remote);
+HF_EXTERN(int) hf_repo_delete_tag(hf_repo *repo, const char *name, const char *remote);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* LFS housekeeping                                                                                           */
 
 /* Adds `<pattern> filter=lfs diff=lfs merge=lfs -text` to .gitattributes for each pattern not yet tracked
  * (git lfs track; the pattern is written as given). Returns the number of lines added. */
-int hf_repo_lfs_track(hf_repo *repo, const char *const *patterns, size_t count);
+HF_EXTERN(int) hf_repo_lfs_track(hf_repo *repo, const char *const *patterns, size_t count);
+/* Tracks each path (relative to the working tree's root) as a literal file name, like
+ * `git lfs track --filename`: the line's pattern escapes what would otherwise be a glob or a comment
+ * ('*', '?', '[', ']', '#' get a backslash, a space becomes [[:space:]]: `model[0].bin` is written
+ * `model\[0\].bin`), byte for byte as git-lfs 3.3.0 writes it; where git-lfs's line would not match the file
+ * (a tab, a backslash, a leading '!' or '"') the line escapes that too. A path with a line break: HF_EINVAL.
+ * Returns the number of lines added (a path already tracked by the same line adds none). */
+HF_EXTERN(int) hf_repo_lfs_track_filenames(hf_repo *repo, const char *const *paths, size_t count);
 /* Removes the filter=lfs lines of each pattern (git lfs untrack). Returns the number of lines removed. */
-int hf_repo_lfs_untrack(hf_repo *repo, const char *const *patterns, size_t count);
+HF_EXTERN(int) hf_repo_lfs_untrack(hf_repo *repo, const char *const *patterns, size_t count);
 /* Deletes from .git/lfs/objects the objects already on the remote: those referenced by commits reachable
  * from a remote-tracking branch, except the ones HEAD's tree, the index or an unpushed local commit still
  * refers to. The counts go to out_removed / out_bytes (either may be NULL). */
-int hf_repo_lfs_prune(hf_repo *repo, size_t *out_removed, uint64_t *out_bytes);
+HF_EXTERN(int) hf_repo_lfs_prune(hf_repo *repo, size_t *out_removed, uint64_t *out_bytes);
 /* Configures the repository so that the git CLI (git-lfs) uploads large files with the multipart custom
  * transfer agent (lfs.customtransfer.multipart.path = git-lfs-hfmultipart); the library itself needs no
  * configuration for multipart. */
-int hf_repo_lfs_enable_largefiles(hf_repo *repo);
+HF_EXTERN(int) hf_repo_lfs_enable_largefiles(hf_repo *repo);
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Commit scheduler (huggingface_hub's CommitScheduler)                                                       */
+/*
+ *     hf_scheduler_options so = HF_SCHEDULER_OPTIONS_INIT;
+ *     so.path_in_repo = "logs";
+ *     so.every_minutes = 5;
+ *     hf_scheduler *s;
+ *     if (hf_scheduler_start(&s, repo, "/data/run-42", &so) < 0) ...
+ *     hf_scheduler_lock(s); fprintf(f, "{\"step\": %d}\n", step); fflush(f); hf_scheduler_unlock(s);
+ *     ...
+ *     hf_scheduler_stop(s);   // a last commit of what is pending
+ *     hf_scheduler_free(s);
+ *
+ * A background thread wakes every every_minutes, snapshots the folder (new files and files that grew:
+ * append-only data is assumed), copies what changed into the clone under path_in_repo, stages it with
+ * auto-tracking (large and binary files go to LFS), commits and pushes the current branch through the
+ * repository's queue (the push holds no handle lock; the caller may keep using the repository). A tick with
+ * nothing new makes no commit. A failed tick (hub down) is retried at the next one, losing nothing: its
+ * commit stays local and goes out with the next push. The folder may be anywhere, also outside the clone.
+ * Files are streamed (copy_file_range), never read whole into memory; an LFS file is hashed whole at each
+ * commit that changes it.
+ * Consistency: hf_scheduler_lock is held by the scheduler only while it lists the folder and records the
+ * sizes (its snapshot), never while copying or uploading. Bytes a writer appended while holding the lock are
+ * either wholly in a commit or wholly in a later one; a line written without the lock may be cut at a commit
+ * boundary (the rest comes with the next commit).
+ * Thread-safety: every hf_scheduler_* function may be called from any thread; ticks (the thread's, trigger's,
+ * stop's) never overlap. Stop and free the scheduler before hf_repo_free. Its pushes are queued commands of the
+ * repository (hf_repo_command_at lists them; failed ones count in hf_repo_wait_for_commands).
+ */
+typedef struct hf_scheduler hf_scheduler;
+
+typedef struct hf_scheduler_options {
+    unsigned int version;
+    const char *path_in_repo;                  /* NULL: the repository root */
+    double every_minutes;                      /* default 5; fractions allowed */
+    const char *const *allow_patterns;         /* NULL-terminated globs, or NULL for all */
+    const char *const *ignore_patterns;        /* NULL-terminated globs, or NULL for none */
+    const char *commit_message;                /* default "Scheduled commit" */
+} hf_scheduler_options;
+
+#define HF_SCHEDULER_OPTIONS_VERSION 1
+#define HF_SCHEDULER_OPTIONS_INIT {HF_SCHEDULER_OPTIONS_VERSION, NULL, 5.0, NULL, NULL, NULL}
+
+/* Starts the scheduler's thread for folder_path (an existing folder; copied, as are the options' strings).
+ * Patterns are fnmatch globs on the path relative to the folder ('*' also matches '/'; "dir/" matches all
+ * below dir); `.git` folders are skipped. The first tick comes every_minutes after the start. HF_ENOTFOUND
+ * for a missing folder, HF_EINVAL for every_minutes <= 0 or a path_in_repo leaving the work tree. opts may
+ * be NULL (defaults). */
+HF_EXTERN(int) hf_scheduler_start(hf_scheduler **out, hf_repo *repo, const char *folder_path, const hf_scheduler_options *opts);
+/* Writers hold the lock while appending; the scheduler holds it only while it scans and snapshots, never
+ * while copying or uploading. Not recursive. */
+HF_EXTERN(void) hf_scheduler_lock(hf_scheduler *s);
+HF_EXTERN(void) hf_scheduler_unlock(hf_scheduler *s);
+/* One scheduled commit now, waited for: 0 (committed and pushed), HF_ENOCHANGES (nothing new and nothing
+ * unpushed) or the failure (also kept for hf_scheduler_last_error). */
+HF_EXTERN(int) hf_scheduler_trigger(hf_scheduler *s);
+/* A last commit of what is pending (and a push of earlier unpushed commits), then the thread ends: 0 also
+ * when nothing was pending, else the last commit's failure. The thread is ended either way. */
+HF_EXTERN(int) hf_scheduler_stop(hf_scheduler *s);
+/* The outcome of the last tick: 0 (also for "nothing new") or its error code, with its message copied into
+ * buf (size bytes, may be NULL/0). How a program reports the background thread's failures, which the
+ * library never prints (with HFGIT_TRACE=1 they are also traced). */
+HF_EXTERN(int) hf_scheduler_last_error(hf_scheduler *s, char *buf, size_t size);
+/* Ends the thread if still running (without a last commit: call hf_scheduler_stop for that) and frees s.
+ * NULL is fine. */
+HF_EXTERN(void) hf_scheduler_free(hf_scheduler *s);
 
 #ifdef __cplusplus
 }

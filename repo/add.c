@@ -224,9 +224,12 @@ out:
 
 int hf_read_file(const char *path, hf_buf *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NOFOLLOW: the work tree's content comes from the remote, and a .gitattributes that is a link
+     * ("-> ~/.ssh/id_rsa") must not be read into the next commit; git ignores such a file too */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return errno == ENOENT ? 0 : hf_error_set(HF_EIO, "cannot read %s: %s", path, strerror(errno));
+        return errno == ENOENT || errno == ELOOP ? 0
+                                                 : hf_error_set(HF_EIO, "cannot read %s: %s", path, strerror(errno));
     char buf[8192];
     ssize_t n;
     int rc = 0;
@@ -279,13 +282,17 @@ static int auto_track(add_ctx *c)
             continue;
         if ((rc = wants_lfs(c->repo, rel, &want)) < 0 || !want)
             continue;
-        if ((rc = hf_attrs_escape_pattern(rel, &pattern)) < 0 || (rc = hf_attrs_track(&content, pattern.ptr)) < 0)
+        /* the escaped literal name, as `git lfs track --filename`: `model[0].bin` as written would be a
+         * pattern matching model0.bin, not the file */
+        if ((rc = hf_attrs_track_filename(&content, rel)) < 0)
             break;
         changed |= rc;
         rc = 0;
     }
     for (size_t i = 0; rc == 0 && i < c->deleted.count; i++) {
-        if ((rc = hf_attrs_escape_pattern(c->deleted.items[i], &pattern)) < 0 ||
+        if (strpbrk(c->deleted.items[i], "\n\r"))
+            continue; /* no line can name it, so none was written */
+        if ((rc = hf_attrs_escape_filename(c->deleted.items[i], &pattern)) < 0 ||
             (rc = hf_attrs_untrack(&content, pattern.ptr)) < 0)
             break;
         changed |= rc > 0;

@@ -16,6 +16,55 @@ int hf_attrs_escape_pattern(const char *path, hf_buf *out)
     return 0;
 }
 
+int hf_attrs_escape_filename(const char *path, hf_buf *out)
+{
+    hf_buf_clear(out);
+    if (!path || !path[0] || strpbrk(path, "\n\r"))
+        return hf_error_set(HF_EINVAL,
+                            "cannot name \"%s\" in .gitattributes: a pattern is one line (rename the file)",
+                            path ? path : "");
+    for (const char *p = path; *p; p++) {
+        int rc;
+        switch (*p) {
+        case ' ':
+        case '\t': /* git-lfs leaves a tab alone, which ends the pattern there; [[:space:]] matches it */
+            rc = hf_buf_puts(out, "[[:space:]]");
+            break;
+        case '#': /* a line starting with '#' is a comment */
+        case '*':
+        case '?':
+        case '[':
+        case ']':
+        case '\\': /* git-lfs turns it into '/' (a Windows separator); here it is part of the name */
+            rc = hf_buf_putc(out, '\\');
+            if (rc == 0)
+                rc = hf_buf_putc(out, *p);
+            break;
+        case '!': /* a leading '!' is a negative pattern, which git ignores in attributes */
+        case '"': /* a leading '"' starts a C-quoted pattern */
+            rc = p == path ? hf_buf_putc(out, '\\') : 0;
+            if (rc == 0)
+                rc = hf_buf_putc(out, *p);
+            break;
+        default:
+            rc = hf_buf_putc(out, *p);
+        }
+        if (rc < 0)
+            return hf_error_set(HF_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int hf_attrs_track_filename(hf_buf *content, const char *path)
+{
+    hf_buf pattern = HF_BUF_INIT;
+    int rc = hf_attrs_escape_filename(path, &pattern);
+    if (rc == 0)
+        rc = hf_attrs_track(content, pattern.ptr);
+    hf_buf_free(&pattern);
+    return rc;
+}
+
 /* The line [p, end) (without its newline) sets pattern filter=lfs? */
 static int line_tracks(const char *p, const char *end, const char *pattern)
 {

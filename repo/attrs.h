@@ -22,8 +22,19 @@
 #define HF_BINARY_SNIFF_SIZE ((size_t)10 << 20)
 
 /* The pattern git lfs track writes for a literal path: ' ' -> "[[:space:]]", '#' -> "\#", as git-lfs 3.3's
- * escapeAttrPattern does (other glob characters are left alone, like `git lfs track <path>`). */
+ * escapeAttrPattern does for `git lfs track <pattern>` (other glob characters stay glob characters). */
 int hf_attrs_escape_pattern(const char *path, hf_buf *out);
+
+/* The pattern matching exactly the file `path` (relative to the directory of the .gitattributes), as
+ * `git lfs track --filename` (git-lfs 3.3.0, escapeGlobCharacters) writes it: '*', '?', '[', ']' and '#' get
+ * a backslash, ' ' becomes "[[:space:]]" (`model[0].bin` -> `model\[0\].bin`). Where git-lfs's line would not
+ * match the file, the line differs: a tab also becomes "[[:space:]]" (git-lfs leaves it, ending the pattern),
+ * a backslash is escaped (git-lfs turns it into '/', a Windows separator), and a leading '!' or '"' is
+ * escaped (negative / quoted patterns). A name with a line break cannot be written: HF_EINVAL.
+ * hf_repo_add's auto-tracking, hf_repo_lfs_track_filenames and `hfgit track --filename` use this. */
+int hf_attrs_escape_filename(const char *path, hf_buf *out);
+/* hf_attrs_track of hf_attrs_escape_filename(path): 1 added, 0 already there, or a negative error. */
+int hf_attrs_track_filename(hf_buf *content, const char *path);
 
 /* Appends "<pattern> filter=lfs diff=lfs merge=lfs -text\n" to the .gitattributes content unless a line with
  * that pattern and filter=lfs is already there (then returns 0). Adds a missing final newline first. Returns

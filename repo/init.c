@@ -1,5 +1,5 @@
 /* init.c: hf_init / hf_shutdown / hf_version (see include/hfgit.h). */
-#include "../common/error.h" /* before hfgit.h: see repo.h */
+#include "../common/error.h"
 
 #include "hfgit.h"
 
@@ -9,16 +9,17 @@
 
 #include <git2.h>
 
-#ifndef HFGIT_VERSION
-#define HFGIT_VERSION "0.0.0"
-#endif
+/* The version comes from the header's macros, so hf_version() and HFGIT_VERSION_* cannot disagree. */
+#define HF_STRINGIFY_(x) #x
+#define HF_STRINGIFY(x) HF_STRINGIFY_(x)
 
 /* hf_init/hf_shutdown are documented as single-threaded (setup and teardown), so a plain counter does. */
 static int init_count;
 
 const char *hf_version(void)
 {
-    return HFGIT_VERSION;
+    return HF_STRINGIFY(HFGIT_VERSION_MAJOR) "." HF_STRINGIFY(HFGIT_VERSION_MINOR) "." HF_STRINGIFY(
+        HFGIT_VERSION_PATCH);
 }
 
 int hf_init(void)

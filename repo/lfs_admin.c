@@ -30,7 +30,8 @@ static int edit_attrs(hf_repo *r, const char *const *patterns, size_t count, att
     int changed = 0;
     for (size_t i = 0; rc == 0 && i < count; i++) {
         if (!patterns[i] || !patterns[i][0] || strpbrk(patterns[i], "\n\r")) {
-            rc = hf_error_set(HF_EINVAL, "%s: invalid pattern \"%s\"", what, patterns[i] ? patterns[i] : "");
+            rc = hf_error_set(HF_EINVAL, "%s: invalid pattern \"%s\" (empty, or a line break: a .gitattributes "
+                              "pattern is one line)", what, patterns[i] ? patterns[i] : "");
             break;
         }
         int n = edit(&content, patterns[i]);
@@ -52,6 +53,16 @@ int hf_repo_lfs_track(hf_repo *repo, const char *const *patterns, size_t count)
         return hf_error_set(HF_EINVAL, "hf_repo_lfs_track: no repository or patterns");
     hf_repo_lock(repo);
     int rc = edit_attrs(repo, patterns, count, hf_attrs_track, "hf_repo_lfs_track");
+    hf_repo_unlock(repo);
+    return rc;
+}
+
+int hf_repo_lfs_track_filenames(hf_repo *repo, const char *const *paths, size_t count)
+{
+    if (!repo || (count && !paths))
+        return hf_error_set(HF_EINVAL, "hf_repo_lfs_track_filenames: no repository or paths");
+    hf_repo_lock(repo);
+    int rc = edit_attrs(repo, paths, count, hf_attrs_track_filename, "hf_repo_lfs_track_filenames");
     hf_repo_unlock(repo);
     return rc;
 }

@@ -37,6 +37,11 @@ int hf_repo_git_net_error(const hf_cred_state *cred, const char *what, const cha
         (e && e->klass == GIT_ERROR_HTTP && strstr(m, "authentication")))
         return hf_error_set(HF_EAUTH, "%s: %s refused the credentials (%s): check the token (HF_TOKEN or "
                             "hf_repo_options.token) and its access to the repository", what, url ? url : "", m);
+    /* the server could not be reached or the connection broke (refused, name lookup, timeout, TLS, early
+     * EOF): a network error, which callers may retry later (`hfgit` exits 6), unlike an answer it refused */
+    if (e && (e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_SSL ||
+              (e->klass == GIT_ERROR_OS && strstr(m, "failed to connect")))) /* libgit2 1.5's socket stream */
+        return hf_repo_git_error(HF_ENET, what);
     return hf_repo_git_error(HF_ERROR, what);
 }
 

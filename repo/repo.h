@@ -12,8 +12,6 @@
 #ifndef HF_REPO_REPO_H
 #define HF_REPO_REPO_H
 
-/* error.h before hfgit.h: both define the error codes under the HF_ERROR_H guard, and only error.h declares
- * hf_error_set and friends, so it has to be the one that wins. */
 #include "../common/error.h"
 
 #include "hfgit.h"
@@ -143,8 +141,8 @@ int hf_repo_checkout_revision(hf_repo *repo, const char *revision);
 /* The same with create_branch_ok: 0 makes an unknown revision HF_ENOTFOUND instead of a new branch. */
 int hf_repo_checkout_rev(hf_repo *repo, const char *revision, int create_branch_ok);
 
-/* add.c: reads a whole file into out (a missing file reads as empty); writes .gitattributes through a temp file
- * and rename. */
+/* add.c: reads a whole file into out (a missing file, or a symbolic link, reads as empty); writes
+ * .gitattributes through a temp file and rename. */
 int hf_read_file(const char *path, hf_buf *out);
 int hf_repo_write_attrs(hf_repo *r, const hf_buf *content);
 /* commit.c: the author/committer: git_user/git_email, else the git configuration. */

@@ -28,7 +28,7 @@ check_contains "... and points to --help" "$out" "hfgit --help"
 hfgit push --frobnicate >/dev/null 2>&1
 check_eq "an unknown option exits 2" "$?" 2
 hfgit clone 'not a repo id!' x >/dev/null 2>&1
-check_eq "a bad repo id fails with exit 1" "$?" 1
+check_eq "a bad repo id is a usage error (2), as the help says" "$?" 2
 hfgit status -C "$WORK" >/dev/null 2>&1
 check_eq "status outside a repository: not found (4)" "$?" 4
 

@@ -86,7 +86,9 @@ check_contains "files next to a nested one are staged" "$staged" "100644 plain/f
 check_not_contains "nothing of the nested repository is staged" "$staged" "nested"
 check_not_contains "nothing under a .git file (worktree/submodule) is staged" "$staged" "plain/wt"
 check_not_contains "no gitlink was added" "$staged" "160000"
-check "hf_repo_add of a path inside the nested repository" "$LIB" add e nested/inner.txt
+out=$(hfgit add -C e nested/inner.txt 2>&1); rc=$?
+check_eq "hfgit add of a path inside the nested repository exits 4 (it stages nothing)" "$rc" 4
+check_contains "... naming the path" "$out" "'nested/inner.txt' did not match any file"
 check_eq "... stages nothing" "$(git -C e ls-files nested | wc -l | tr -d ' ')" 0
 check_eq "the nested repository is untouched" "$(git -C e/nested status --porcelain)" ""
 

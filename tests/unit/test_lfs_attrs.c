@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "../../repo/attrs.h"
+#include "../../common/error.h"
 
 #include <string.h>
 
@@ -23,6 +24,35 @@ static void test_escape(void **state)
     assert_string_equal(b.ptr, "dir/my[[:space:]]model[[:space:]]\\#1.bin");
     assert_int_equal(hf_attrs_escape_pattern("plain.bin", &b), 0);
     assert_string_equal(b.ptr, "plain.bin");
+    hf_buf_free(&b);
+}
+
+/* `git lfs track --filename` (git-lfs 3.3.0): glob characters and '#' escaped, spaces as [[:space:]]; the
+ * cases where git-lfs's line would miss the file are escaped too (tab, backslash, leading '!' or '"'). */
+static void test_escape_filename(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"model[0].bin", "model\\[0\\].bin"},
+        {"w*x?.bin", "w\\*x\\?.bin"},
+        {"dir/my model #1.bin", "dir/my[[:space:]]model[[:space:]]\\#1.bin"},
+        {"tab\tname", "tab[[:space:]]name"},
+        {"back\\slash", "back\\\\slash"},
+        {"!bang!", "\\!bang!"},
+        {"\"q\"", "\\\"q\""},
+        {"plain.bin", "plain.bin"},
+    };
+    hf_buf b = HF_BUF_INIT;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(hf_attrs_escape_filename(cases[i][0], &b), 0);
+        assert_string_equal(b.ptr, cases[i][1]);
+    }
+    assert_int_equal(hf_attrs_escape_filename("a\nb", &b), HF_EINVAL);
+    assert_int_equal(hf_attrs_escape_filename("", &b), HF_EINVAL);
+    hf_buf_clear(&b);
+    assert_int_equal(hf_attrs_track_filename(&b, "m[1].bin"), 1);
+    assert_string_equal(b.ptr, "m\\[1\\].bin filter=lfs diff=lfs merge=lfs -text\n");
+    assert_int_equal(hf_attrs_track_filename(&b, "m[1].bin"), 0);
     hf_buf_free(&b);
 }
 
@@ -85,6 +115,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_escape_filename),
         cmocka_unit_test(test_track),
         cmocka_unit_test(test_untrack),
         cmocka_unit_test(test_binary),
