@@ -231,10 +231,10 @@ int hf_queue_push(hf_repo *r, const hf_push_options *opts, hf_command **out)
     /* pinning and queueing under one lock: two threads' pushes reach the queue in the order they pinned */
     hf_repo_lock(r);
     rc = branch_job(r, opts, &j);
-    if (rc == 0)
-        rc = queue_job(r, j, "push", out);
-    else
+    if (rc < 0 || !j)
         hf_queue_unreserve(r);
+    else
+        rc = queue_job(r, j, "push", out); /* owns j from here */
     hf_repo_unlock(r);
     return rc;
 }
@@ -278,5 +278,7 @@ int hf_queue_tag_push(hf_repo *r, const char *remote, const char *ref, const git
     hf_queue_item item = {t, run_job, j, push_job_free, NULL, 0, j->commit_id, NULL};
     int rc = hf_queue_add(r, &item, out);
     hf_buf_free(&title);
+    /* hf_queue_add owns j: the command frees it, or hf_queue_add itself on failure */
+    // cppcheck-suppress memleak
     return rc;
 }
