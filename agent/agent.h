@@ -1,16 +1,20 @@
+/* clang-format off: the file map is a list and must stay one */
 /*
  * agent.h: internals of git-lfs-hfmultipart, the git-lfs custom transfer agent (design.md §2).
  *
- * main.c     options, the stdin loop: init / upload / terminate (one request at a time, as git-lfs sends
- * them) request.c  one line into an agent_request, checked (pure: no I/O; fuzzed and unit-tested) upload.c
- * one upload request: run the transfer engine (common/transfer.h), report progress output.c   protocol lines:
- * formatted in memory (pure), written whole and flushed, serialised between the engine's worker threads and
- * the main thread
+ *   main.c     options, the stdin loop: init / upload / terminate (one request at a time, as git-lfs
+ *              sends them)
+ *   line.c     one request line from stdin, with a bound on memory (AGENT_MAX_LINE)
+ *   request.c  one line into an agent_request, checked (pure: no I/O; fuzzed and unit-tested)
+ *   upload.c   one upload request: run the transfer engine (common/transfer.h), report progress
+ *   output.c   protocol lines: formatted in memory (pure), written whole and flushed, serialised between
+ *              the engine's worker threads and the main thread
  *
  * Nothing but protocol lines ever goes to the protocol descriptor; diagnostics go to stderr (git-lfs shows
  * them under GIT_TRACE=1). agent_output_init moves the real stdout aside and points descriptor 1 at stderr,
  * so a stray printf from any library cannot corrupt the protocol.
  */
+/* clang-format on */
 #ifndef HF_AGENT_H
 #define HF_AGENT_H
 
@@ -19,10 +23,12 @@
 #include "../common/transfer.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct agent_config {
     int parallel;          /* part PUTs in flight per object */
     hf_retry_policy retry; /* for part PUTs, single PUTs and the completion POST */
+    uint64_t max_line;     /* longest request line served (AGENT_MAX_LINE, HFGIT_AGENT_MAX_LINE) */
 } agent_config;
 
 /* Error codes in complete/init errors. git-lfs never interprets them; an HTTP status is used when there was
@@ -54,7 +60,13 @@ typedef struct agent_request {
  * 10,000). Otherwise a negative hf_error_code with the message for the error reply, and *req holds what
  * could be read. Always call agent_request_free. Pure and thread-safe. */
 int agent_request_parse(agent_request *req, const char *line, size_t len);
+/* The same without copying the line: line is a malloc'd block of at least len + 2 bytes, taken over (and
+ * freed) by the call, so a 10 MB line is not held twice while it is parsed. */
+int agent_request_parse_owned(agent_request *req, char *line, size_t len);
 void agent_request_free(agent_request *req);
+/* For a line that will not be parsed (too long): *req becomes empty but for the oid found in the line (the
+ * "oid":"<64 hex>" member), so the error reply names the object git-lfs waits for. */
+void agent_request_parse_oid(agent_request *req, const char *line, size_t len);
 extern const char agent_download_refusal[];
 
 /* Pure formatting of the agent's lines (JSON, no newline), for the emitters and the tests. */
@@ -72,6 +84,15 @@ int agent_emit_complete(const char *oid, int code, const char *message);
 int agent_emit_init_reply(int code, const char *message);
 /* 1 once a write to stdout failed. */
 int agent_stdout_gone(void);
+
+/* The longest request line served (HFGIT_AGENT_MAX_LINE overrides it). 10,000 part URLs of 1 KB, S3's
+ * maximum part count, take about 10 MiB; a longer line is answered with an error naming this limit. */
+#define AGENT_MAX_LINE ((size_t)64 * 1024 * 1024)
+
+/* Reads one line (with its newline, if any) into line, keeping at most max bytes: the rest of a longer line
+ * is read and dropped, and *dropped says how many bytes were. 1: a line; 0: EOF; -1: read error or out of
+ * memory. */
+int agent_line_read(FILE *in, hf_buf *line, uint64_t max, uint64_t *dropped);
 
 /* Serves one valid upload request: progress lines, then exactly one complete line. */
 void agent_upload(const agent_config *cfg, const agent_request *req);

@@ -10,6 +10,7 @@
 
 #include "../common/error.h"
 #include "../common/pointer.h"
+#include "../common/ratelimit.h"
 #include "../common/trace.h"
 
 #include <ctype.h>
@@ -22,7 +23,7 @@
 #include <unistd.h>
 
 #define AGENT_NAME "git-lfs-hfmultipart"
-#define LINE_BUFFER_KEEP ((size_t)64 * 1024)
+#define LINE_BUFFER_KEEP ((size_t)64 * 1024) /* a line buffer up to this size is reused for the next line */
 
 static const char usage_text[] =
     "usage: " AGENT_NAME " [--parallel N]\n"
@@ -66,36 +67,38 @@ static void handle_init(const agent_request *req)
     }
 }
 
-/* Handles one line; returns 1 when the agent should exit (terminate). Every line but terminate gets exactly
- * one reply: init its init reply, anything else exactly one complete line (after progress, for uploads).
- * The request keeps its own copies, so a line buffer that grew past LINE_BUFFER_KEEP for a huge request is
- * released before the upload. */
-static int handle_line(const agent_config *cfg, char **linep, size_t *capp, size_t len)
+/* Answers one parsed request; returns 1 when the agent should exit (terminate). Every request but terminate
+ * gets exactly one reply: init its init reply, anything else exactly one complete line (after progress, for
+ * uploads). rc is the parse result. */
+static int handle_request(const agent_config *cfg, const agent_request *req, int rc)
 {
-    agent_request req;
-    int rc = agent_request_parse(&req, *linep, len), quit = 0;
-
-    if (*capp > LINE_BUFFER_KEEP) {
-        free(*linep);
-        *linep = NULL;
-        *capp = 0;
-    }
     /* Release git-lfs's worker gate before anything slow happens (upload.c says why). Sent for a request
      * that names a valid object even when the rest of it is bad: it is the object git-lfs waits for. */
-    if (req.event == AGENT_EV_UPLOAD && req.size > 0 && hf_oid_valid(req.oid))
-        agent_emit_progress(req.oid, 1, 0);
+    if (req->event == AGENT_EV_UPLOAD && req->size > 0 && hf_oid_valid(req->oid))
+        agent_emit_progress(req->oid, 1, 0);
     if (rc != 0) {
         fprintf(stderr, AGENT_NAME ": %s\n", hf_error_last_message());
-        agent_emit_complete(req.oid ? req.oid : "", AGENT_ECODE_REQUEST, hf_error_last_message());
-    } else if (req.event == AGENT_EV_TERMINATE) {
-        quit = 1;
-    } else if (req.event == AGENT_EV_INIT) {
-        handle_init(&req);
+        agent_emit_complete(req->oid ? req->oid : "", AGENT_ECODE_REQUEST, hf_error_last_message());
+    } else if (req->event == AGENT_EV_TERMINATE) {
+        return 1;
+    } else if (req->event == AGENT_EV_INIT) {
+        handle_init(req);
     } else {
-        agent_upload(cfg, &req);
+        agent_upload(cfg, req);
     }
-    agent_request_free(&req);
-    return quit;
+    return 0;
+}
+
+/* A line longer than the limit: not parsed (that is what the limit protects), but the object git-lfs waits
+ * for, found near the start of the line, gets an error saying what happened and what to do. */
+static int refuse_long_line(agent_request *req, const hf_buf *line, uint64_t dropped, uint64_t max)
+{
+    agent_request_parse_oid(req, line->ptr, line->len);
+    return hf_error_set(HF_EINVAL,
+                        "the request line is %llu bytes, over this agent's limit of %llu bytes (about 10 MiB "
+                        "are needed for 10,000 part URLs); raise HFGIT_AGENT_MAX_LINE, or push with larger "
+                        "parts (fewer part URLs)",
+                        (unsigned long long)(line->len + dropped), (unsigned long long)max);
 }
 
 /* For HFGIT_TRACE=1 and the benchmark: CPU time and peak memory of this process. VmHWM is per address space
@@ -115,30 +118,51 @@ static void trace_usage(void)
              (long)ru.ru_stime.tv_usec / 1000, hwm_kib);
 }
 
-/* The protocol loop: lines of any length (getline), until terminate, EOF, or git-lfs closing our stdout. */
+/* The protocol loop: one line at a time (at most max_line bytes kept), until terminate, EOF, or git-lfs
+ * closing our stdout. The line buffer is this loop's: it is released here after a huge request was parsed
+ * (the request holds its own copies), so it does not sit beside the upload. */
 static int serve(const agent_config *cfg)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    hf_buf line = HF_BUF_INIT;
+    uint64_t dropped;
+    int n, quit = 0;
 
-    while ((n = getline(&line, &cap, stdin)) >= 0) {
-        size_t len = (size_t)n;
-        while (len && isspace((unsigned char)line[len - 1]))
-            line[--len] = '\0';
-        if (len == 0) continue; /* blank lines carry no request: nothing to answer */
-        if (handle_line(cfg, &line, &cap, len) || agent_stdout_gone()) break;
+    while (!quit && (n = agent_line_read(stdin, &line, cfg->max_line, &dropped)) > 0) {
+        size_t len = line.len;
+        while (len && isspace((unsigned char)line.ptr[len - 1]))
+            line.ptr[--len] = '\0';
+        line.len = len;
+        if (len == 0 && !dropped) continue; /* blank lines carry no request: nothing to answer */
+        agent_request req = AGENT_REQUEST_INIT;
+        int rc;
+        if (dropped) {
+            rc = refuse_long_line(&req, &line, dropped, cfg->max_line);
+        } else if (line.cap > LINE_BUFFER_KEEP) {
+            /* a big line (thousands of part URLs) goes to the parser without a copy; the request keeps
+             * what it needs and the text is freed before the upload starts */
+            rc = hf_buf_grow(&line, 1); /* the parser needs len + 2 bytes */
+            rc = rc ? rc : agent_request_parse_owned(&req, hf_buf_detach(&line), len);
+        } else {
+            rc = agent_request_parse(&req, line.ptr, len);
+        }
+        quit = handle_request(cfg, &req, rc) || agent_stdout_gone();
+        agent_request_free(&req);
     }
-    free(line);
+    if (n < 0 && !quit) fprintf(stderr, AGENT_NAME ": reading a request failed: %s\n", strerror(errno));
+    hf_buf_free(&line);
     if (hf_trace_enabled()) trace_usage();
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    agent_config cfg = {HF_MULTIPART_DEFAULT_PARALLEL, HF_RETRY_POLICY_INIT};
+    agent_config cfg = {HF_MULTIPART_DEFAULT_PARALLEL, HF_RETRY_POLICY_INIT, AGENT_MAX_LINE};
     const char *env = getenv("HFGIT_MULTIPART_PARALLEL");
 
+    const char *max_line = getenv("HFGIT_AGENT_MAX_LINE");
+    if (max_line && *max_line && hf_size_parse(max_line, &cfg.max_line) != 0)
+        fprintf(stderr, AGENT_NAME ": ignoring HFGIT_AGENT_MAX_LINE=%.20s (want bytes, k/M/G suffixes)\n",
+                max_line);
     if (env && *env && parse_parallel(env, &cfg.parallel) != 0)
         fprintf(stderr, AGENT_NAME ": ignoring HFGIT_MULTIPART_PARALLEL=%.20s (want 1..%d)\n", env,
                 HF_MULTIPART_MAX_PARALLEL);

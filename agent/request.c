@@ -137,7 +137,8 @@ static int parse_doc(const hf_json *doc, agent_request *req)
     return 0;
 }
 
-int agent_request_parse(agent_request *req, const char *line, size_t len)
+/* Parses text, which the JSON document takes over (see agent_request_parse_owned). */
+static int parse_owned(agent_request *req, char *text, size_t len)
 {
     hf_json *doc = NULL;
     agent_request empty = AGENT_REQUEST_INIT;
@@ -145,19 +146,49 @@ int agent_request_parse(agent_request *req, const char *line, size_t len)
 
     *req = empty;
     hf_error_clear();
-    if (memchr(line, '\0', len)) {
-        req->oid = scan_oid(line, len);
+    if (memchr(text, '\0', len)) {
+        req->oid = scan_oid(text, len);
+        free(text);
         return hf_error_set(HF_EINVAL, "unreadable request line (contains a NUL byte)");
     }
-    if (hf_json_parse(&doc, line, len) != 0 || hf_json_type_of(doc, 0) != HF_JSON_OBJECT) {
+    /* a bad line is scanned for its oid before the parser, which frees the text on failure, sees it */
+    char *oid = scan_oid(text, len);
+    if (hf_json_parse_owned(&doc, text, len) != 0 || hf_json_type_of(doc, 0) != HF_JSON_OBJECT) {
         rc = hf_error_set(HF_EINVAL, "unreadable request line (%s)",
                           doc ? "not a JSON object" : hf_error_last_message());
-        req->oid = scan_oid(line, len);
+        req->oid = oid;
+        oid = NULL;
     } else {
         rc = parse_doc(doc, req);
     }
+    free(oid);
     hf_json_free(doc);
     return rc;
+}
+
+int agent_request_parse(agent_request *req, const char *line, size_t len)
+{
+    char *copy = malloc(len + 2);
+    if (!copy) {
+        agent_request empty = AGENT_REQUEST_INIT;
+        *req = empty;
+        return hf_error_set(HF_ENOMEM, "out of memory reading a request line of %zu bytes", len);
+    }
+    memcpy(copy, line, len);
+    return parse_owned(req, copy, len);
+}
+
+int agent_request_parse_owned(agent_request *req, char *line, size_t len)
+{
+    return parse_owned(req, line, len);
+}
+
+void agent_request_parse_oid(agent_request *req, const char *line, size_t len)
+{
+    agent_request empty = AGENT_REQUEST_INIT;
+    *req = empty;
+    req->oid = scan_oid(line, len);
+    if (req->oid && memmem(line, len, "\"upload\"", 8)) req->event = AGENT_EV_UPLOAD;
 }
 
 void agent_request_free(agent_request *req)

@@ -42,6 +42,9 @@ static const char help[] =
     "commit,\n"
     "                           unless the upload brings them (the root .gitattributes is never deleted)\n"
     "  --private                make the repository private if it has to be created\n"
+    "  --every MINUTES          keep running: commit what changed in the folder every MINUTES (fractions\n"
+    "                           allowed), until SIGINT/SIGTERM, which makes a last commit and exits 0\n"
+    "                           (the library's commit scheduler; append-only files such as logs)\n"
     "  -q, --quiet / -v, --verbose\n"
     "Patterns are fnmatch(3) globs on paths relative to LOCAL_PATH (--include/--exclude) or PATH_IN_REPO\n"
     "(--delete); '*' matches '/' too and \"dir/\" means everything below dir, as in huggingface_hub. An "
@@ -59,9 +62,10 @@ static const char help[] =
     "wait in turn.\n";
 
 typedef struct upload_args {
-    const char *repo_id, *local_path, *path_in_repo, *repo_type, *revision, *message;
+    const char *repo_id, *local_path, *path_in_repo, *repo_type, *revision, *message, *every;
     hf_cli_list include, exclude, delete_patterns;
     int private_repo, is_dir;
+    double every_minutes;
 } upload_args;
 
 /* 1 when a component of path is ".." or ".git": it would leave the repository or write into git's own files.
@@ -203,6 +207,19 @@ static int resolve_type(upload_args *u)
     return -1;
 }
 
+/* --every MINUTES: a positive number, for a folder (the scheduler watches folders). -1 to go on. */
+static int check_every(upload_args *u)
+{
+    if (!u->every) return -1;
+    char *end;
+    u->every_minutes = strtod(u->every, &end);
+    if (*end || !(u->every_minutes > 0))
+        return hf_cli_usage_error("upload", "--every takes a positive number of minutes, not \"%s\"", u->every);
+    if (!u->is_dir) return hf_cli_usage_error("upload", "--every needs a folder as LOCAL_PATH");
+    if (u->delete_patterns.count) return hf_cli_usage_error("upload", "--every and --delete do not go together");
+    return -1;
+}
+
 static int run(upload_args *u, const char *endpoint)
 {
     hf_buf cache = HF_BUF_INIT, lock = HF_BUF_INIT;
@@ -219,7 +236,12 @@ static int run(upload_args *u, const char *endpoint)
     }
     hf_upload_target t = {u->repo_id, u->repo_type, u->revision, endpoint, u->private_repo};
     if ((rc = hf_upload_open_cache(&repo, &t, cache.ptr)) < 0) goto out;
-    if ((rc = publish(u, repo, id)) < 0) {
+    if (u->every) {
+        hf_upload_every_options eo = {u->local_path, u->path_in_repo, u->every_minutes, &u->include,
+                                      &u->exclude, u->message};
+        if ((rc = hf_upload_every(repo, &eo)) < 0 || (rc = hf_upload_head_id(hf_repo_workdir(repo), id)) < 0)
+            goto out;
+    } else if ((rc = publish(u, repo, id)) < 0) {
         /* the next upload starts from the remote's state, not from this half-done one */
         hf_repo_free(repo);
         repo = NULL;
@@ -253,13 +275,15 @@ int hf_cli_upload(int argc, char **argv)
                                {"exclude", 0, HF_CLI_OPT_LIST, &u.exclude},
                                {"delete", 0, HF_CLI_OPT_LIST, &u.delete_patterns},
                                {"private", 0, HF_CLI_OPT_FLAG, &u.private_repo},
+                               {"every", 0, HF_CLI_OPT_STRING, &u.every},
                                {NULL, 0, HF_CLI_OPT_FLAG, NULL}};
     hf_cli_args a = {"upload", help, opts, 1, 3, NULL, 0};
     hf_buf dest = HF_BUF_INIT, endpoint = HF_BUF_INIT;
     int rc = hf_cli_parse(&a, argc, argv);
     if (rc >= 0) goto out;
     u.repo_id = a.pos[0];
-    if ((rc = resolve_type(&u)) >= 0 || (rc = resolve_paths(&u, &a, &dest)) >= 0) goto out;
+    if ((rc = resolve_type(&u)) >= 0 || (rc = resolve_paths(&u, &a, &dest)) >= 0 || (rc = check_every(&u)) >= 0)
+        goto out;
     if ((rc = hf_init()) < 0) {
         rc = hf_cli_fail("upload", rc);
         goto out;

@@ -8,7 +8,9 @@
  * second even when the server is silent, and within 100 ms during a retry backoff.
  *
  * Retry policy (hf_http_send_retry): transport errors, 5xx, 408 and 429 are retried with exponential backoff
- * and full jitter, honouring Retry-After (seconds or HTTP date), bounded by max_attempts and max_total_ms.
+ * and full jitter, honouring Retry-After (seconds or HTTP date), bounded by max_attempts and by max_total_ms
+ * counted from the request's last progress (a try that moved bytes for 20 minutes and then lost its
+ * connection is retried).
  * Other statuses are final. Timeouts never kill a slow-but-moving transfer: only a connect timeout and a
  * stall limit apply.
  *
@@ -30,10 +32,15 @@
  * restricted to those two protocols for every request and redirect: a server-supplied file:// URL is refused
  * with HF_EINVAL before anything is read or written). Connect timeout 30 s; stalls as above. No overall timeout.
  *
+ * Bandwidth: file-slice bodies (up and down) wait for their slot under the process limit HFGIT_MAX_RATE
+ * and the request's own rate_limit (ratelimit.h); the wait polls the progress callback like a backoff, and
+ * does not count as a stall.
+ *
  * Environment (read once, for tests and diagnosis):
  *   HFGIT_HTTP_STALL_SECS  seconds below 1 KiB/s that count as a stall, and the default wait for a
  *                          response (default 60)
  *   HFGIT_RETRY_BASE_MS    replaces policy->base_delay_ms in hf_http_send_retry (tests use 1-10 ms)
+ *   HFGIT_MAX_RATE         bytes per second for the whole process (k/M/G = powers of 1024); ratelimit.h
  *   HFGIT_TRACE            see trace.h
  *
  * Thread-safety: hf_http_global_init() once (hf_init does it); then any number of threads may each use their
@@ -43,6 +50,7 @@
 #define HF_HTTP_H
 
 #include "buf.h"
+#include "ratelimit.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -53,7 +61,9 @@ typedef struct hf_retry_policy {
     int max_attempts;           /* total tries including the first; 1 = no retry */
     unsigned base_delay_ms;     /* first backoff; doubles each time */
     unsigned max_delay_ms;      /* cap on one backoff (Retry-After is capped by max_total_ms only) */
-    unsigned max_total_ms;      /* give up when the next wait would pass this since the first try; 0 = none */
+    unsigned max_total_ms;      /* give up when the next wait would pass this since the request last made
+                                 * progress (a body byte moved either way, or a status line arrived), so a
+                                 * long but moving try never uses it up; 0 = none */
 } hf_retry_policy;
 
 #define HF_RETRY_POLICY_INIT {6, 500, 20000, 600000}
@@ -84,9 +94,11 @@ typedef struct hf_http_request {
     long response_timeout_secs; /* how long to wait for the status line once the body is sent; 0 = the
                                  * stall time (HFGIT_HTTP_STALL_SECS). Set it for requests the server
                                  * answers only after long work, e.g. a multipart completion. */
+    hf_rate_limiter *rate_limit; /* or NULL: a limit on top of the process one (ratelimit.h), which always
+                                  * applies to file-slice bodies in either direction */
 } hf_http_request;
 
-#define HF_HTTP_REQUEST_INIT {NULL, NULL, NULL, NULL, NULL, 0, -1, 0, 0, -1, 0, 0, NULL, NULL, 0, 0}
+#define HF_HTTP_REQUEST_INIT {NULL, NULL, NULL, NULL, NULL, 0, -1, 0, 0, -1, 0, 0, NULL, NULL, 0, 0, NULL}
 
 typedef struct hf_http_response {
     long status;                     /* 0 when no response arrived */

@@ -311,31 +311,15 @@ static int index_children(hf_json *doc)
     return 0;
 }
 
-int hf_json_parse(hf_json **out, const char *text, size_t len)
+/* Tokenises doc->text (len bytes plus "\n\0"), already validated. Frees doc on failure. */
+static int tokenise(hf_json *doc, size_t len, int count, hf_json **out)
 {
-    *out = NULL;
-    if (len > (size_t)INT_MAX - 2) /* jsmn offsets are int */
-        return hf_error_set(HF_EINVAL, "invalid JSON: document of %zu bytes is over the 2 GiB limit", len);
-    scan sc = {text, len, 0, 0};
-    int rc = validate(&sc);
-    if (rc) return rc;
-
-    hf_json *doc = calloc(1, sizeof(*doc));
-    if (!doc || !(doc->text = malloc(len + 2))) {
-        free(doc);
-        return hf_error_set(HF_ENOMEM, "out of memory copying a JSON document of %zu bytes", len);
-    }
-    if (len) memcpy(doc->text, text, len);
-    doc->text[len] = '\n';
-    doc->text[len + 1] = '\0';
-
     jsmn_parser p;
     jsmn_init(&p);
-    int n = jsmn_parse(&p, doc->text, len + 1, NULL, 0);
-    if (n != sc.count) {
+    int n = jsmn_parse(&p, doc->text, len + 1, NULL, 0), rc;
+    if (n != count) {
         hf_json_free(doc);
-        return hf_error_set(HF_EINVAL, "invalid JSON: tokenizer counted %d tokens, validator %d", n,
-                            sc.count);
+        return hf_error_set(HF_EINVAL, "invalid JSON: tokenizer counted %d tokens, validator %d", n, count);
     }
     doc->tok = malloc((size_t)n * sizeof(jsmntok_t));
     if (!doc->tok) {
@@ -355,6 +339,46 @@ int hf_json_parse(hf_json **out, const char *text, size_t len)
     }
     *out = doc;
     return 0;
+}
+
+int hf_json_parse(hf_json **out, const char *text, size_t len)
+{
+    *out = NULL;
+    if (len > (size_t)INT_MAX - 2) /* jsmn offsets are int */
+        return hf_error_set(HF_EINVAL, "invalid JSON: document of %zu bytes is over the 2 GiB limit", len);
+    scan sc = {text, len, 0, 0};
+    int rc = validate(&sc);
+    if (rc) return rc;
+
+    hf_json *doc = calloc(1, sizeof(*doc));
+    if (!doc || !(doc->text = malloc(len + 2))) {
+        free(doc);
+        return hf_error_set(HF_ENOMEM, "out of memory copying a JSON document of %zu bytes", len);
+    }
+    if (len) memcpy(doc->text, text, len);
+    doc->text[len] = '\n';
+    doc->text[len + 1] = '\0';
+    return tokenise(doc, len, sc.count, out);
+}
+
+int hf_json_parse_owned(hf_json **out, char *text, size_t len)
+{
+    *out = NULL;
+    if (len > (size_t)INT_MAX - 2) {
+        free(text);
+        return hf_error_set(HF_EINVAL, "invalid JSON: document of %zu bytes is over the 2 GiB limit", len);
+    }
+    scan sc = {text, len, 0, 0};
+    int rc = validate(&sc);
+    hf_json *doc = rc ? NULL : calloc(1, sizeof(*doc));
+    if (!doc) {
+        free(text);
+        return rc ? rc : hf_error_set(HF_ENOMEM, "out of memory parsing a JSON document of %zu bytes", len);
+    }
+    doc->text = text;
+    doc->text[len] = '\n';
+    doc->text[len + 1] = '\0';
+    return tokenise(doc, len, sc.count, out);
 }
 
 static const jsmntok_t *token(const hf_json *doc, int tok)

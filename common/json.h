@@ -39,6 +39,10 @@ typedef enum hf_json_type {
 /* Parses len bytes of text (need not be NUL-terminated). Exactly one top-level value, optionally surrounded
  * by whitespace; anything else is HF_EINVAL. *out is NULL on failure. */
 int hf_json_parse(hf_json **out, const char *text, size_t len);
+/* The same without the copy, for documents of megabytes (an agent request line with 10,000 part URLs):
+ * text is a malloc'd block of at least len + 2 bytes, which the document takes over (freed by
+ * hf_json_free, or at once on failure). */
+int hf_json_parse_owned(hf_json **out, char *text, size_t len);
 void hf_json_free(hf_json *doc);
 
 hf_json_type hf_json_type_of(const hf_json *doc, int tok);

@@ -28,7 +28,8 @@
     X(auth_on_signed_urls)                                                                                   \
     X(parts_in_flight)                                                                                       \
     X(peak_parts_in_flight)                                                                                  \
-    X(pushes_rejected)
+    X(pushes_rejected)                                                                                       \
+    X(disk_full)
 
 static void write_knobs(hf_jw *w, const hub_knobs *k)
 {

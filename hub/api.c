@@ -1,5 +1,5 @@
 /*
- * api.c: the Hub's JSON API, as much of it as git clients need: POST /api/repos/create.
+ * api.c: the Hub's JSON API, as much of it as git clients need: POST /api/repos/create, GET /api/whoami-v2.
  *
  * A repository is built complete in <root>/tmp (git init --bare, config, the pre-receive hook, the multipart
  * threshold) and then renamed into <root>/repos/<type>/<ns>/<name>.git with RENAME_NOREPLACE, so concurrent
@@ -349,9 +349,52 @@ out:
     return res;
 }
 
+/* GET /api/whoami-v2: the user the token belongs to, in the Hub's shape (huggingface_hub reads "name",
+ * "type", "orgs" and "auth.accessToken.role"). Without a valid token: 401, as the Hub answers. */
+static enum MHD_Result whoami(hub_req *r)
+{
+    if (!hub_header(r, MHD_HTTP_HEADER_AUTHORIZATION) || !hub_authorized(r))
+        return hub_respond_unauthorized(r, "Invalid credentials in Authorization header");
+    hf_buf out = HF_BUF_INIT;
+    hf_jw w;
+    hf_jw_init(&w, &out);
+    hf_jw_obj_begin(&w);
+    hf_jw_kstr(&w, "type", "user");
+    hf_jw_kstr(&w, "id", "6866662d6769742d68756221"); /* fixed: one user per hub */
+    hf_jw_kstr(&w, "name", r->h->user);
+    hf_jw_kstr(&w, "fullname", r->h->user);
+    hf_jw_kbool(&w, "emailVerified", 0);
+    hf_jw_kbool(&w, "isPro", 0);
+    hf_jw_key(&w, "orgs");
+    hf_jw_arr_begin(&w);
+    hf_jw_arr_end(&w);
+    hf_jw_key(&w, "auth");
+    hf_jw_obj_begin(&w);
+    hf_jw_kstr(&w, "type", "access_token");
+    hf_jw_key(&w, "accessToken");
+    hf_jw_obj_begin(&w);
+    hf_jw_kstr(&w, "displayName", "hfgit-hub");
+    hf_jw_kstr(&w, "role", "write");
+    hf_jw_obj_end(&w);
+    hf_jw_obj_end(&w);
+    hf_jw_obj_end(&w);
+    enum MHD_Result rc = w.error
+                             ? hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory")
+                             : hub_respond(r, MHD_HTTP_OK, "application/json", hf_buf_cstr(&out), out.len);
+    hf_buf_free(&out);
+    return rc;
+}
+
 int hub_route_api(hub_req *r)
 {
     if (strncmp(r->path, "/api/", 5) != 0) return 0;
+    if (strcmp(r->path, "/api/whoami-v2") == 0) {
+        atomic_fetch_add(&r->h->stats.requests_api, 1);
+        if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+            return hub_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET for /api/whoami-v2");
+        r->on_done = whoami;
+        return 1;
+    }
     if (strcmp(r->path, "/api/repos/create") != 0) return 0;
     atomic_fetch_add(&r->h->stats.requests_api, 1);
     if (strcmp(r->method, "POST") != 0) {

@@ -46,6 +46,7 @@ typedef struct step {
     int sleep_ms;             /* wait before answering */
     int early;                /* answer at once, before reading the request body */
     int stall_ms;             /* > 0 (with body): send 100 bytes of it, then nothing for stall_ms */
+    int read_delay_ms;        /* > 0: wait this long after each piece of request body read (a slow link) */
 } step;
 
 typedef struct record {
@@ -156,6 +157,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         ctx->r.body_len += n;
         *upload_data_size = 0;
+        if (ctx->st.read_delay_ms) {
+            struct timespec ts = {0, ctx->st.read_delay_ms * 1000000L};
+            nanosleep(&ts, NULL);
+        }
         if (ctx->st.drop_after && ctx->r.body_len >= ctx->st.drop_after) {
             record_request(ctx);
             return MHD_NO; /* MHD closes the connection mid-body */
@@ -739,6 +744,69 @@ static void test_download_into_file_slice(void **state)
     hf_http_client_free(c);
 }
 
+/* issue 11: max_total_ms used to count from the first try, so a part whose one try outlasted it (a 5 GiB
+ * part on a slow uplink) was never retried after a dropped connection, nor a completion answered 502 after a
+ * long wait. The budget now runs from the last progress. */
+static void test_budget_counts_from_last_progress(void **state)
+{
+    (void)state;
+    struct timespec settle = {0, 200 * 1000000L}; /* an earlier test's closed connection may still arrive */
+    nanosleep(&settle, NULL);
+    /* a slow link (a 1 MiB/s limit on this request): the first try moves bytes for ~0.7 s, then the
+     * connection drops; it is retried although the try alone outlasted the 300 ms budget */
+    const uint64_t size = 1024 * 1024;
+    int fd = pattern_file(0, size, size);
+    step slow_drop = {.status = 500};
+    slow_drop.drop_after = 700 * 1024;
+    script((step[]){slow_drop, {.status = 200, .body = "", .hdr_name = "ETag", .hdr_value = "\"p\""}}, 2, 0);
+    hf_http_client *c;
+    assert_int_equal(hf_http_client_new(&c), 0);
+    hf_rate_limiter *slow;
+    assert_int_equal(hf_rate_limiter_new(&slow, 1024 * 1024), 0);
+    hf_http_request req = HF_HTTP_REQUEST_INIT;
+    req.method = "PUT";
+    req.url = url("/__part/budget/1");
+    req.body_fd = fd;
+    req.body_size = size;
+    req.rate_limit = slow;
+    progress_sum ps = {0, 0, 0};
+    req.progress = on_progress;
+    req.progress_ud = &ps;
+    hf_http_response resp = HF_HTTP_RESPONSE_INIT;
+    hf_retry_policy p = FAST;
+    p.max_total_ms = 300; /* far shorter than the first try */
+    double t0 = now_s();
+    assert_int_equal(hf_http_send_retry(c, &req, &p, &resp), 0);
+    assert_true(now_s() - t0 > 0.6); /* both tries together: the limit did slow them */
+    assert_int_equal(resp.attempts, 2);
+    assert_int_equal(ps.total, size);
+    assert_int_equal(nrec(), 2);
+    assert_true(rec(1).body_matches);
+    hf_http_response_reset(&resp);
+    hf_rate_limiter_free(slow);
+    close(fd);
+
+    /* an answer is progress too: 502 after a wait longer than the budget is retried */
+    script((step[]){{.status = 502, .body = "busy", .sleep_ms = 600}, {.status = 200, .body = "ok"}}, 2, 0);
+    hf_http_request post = HF_HTTP_REQUEST_INIT;
+    post.method = "POST";
+    post.url = url("/__complete/budget");
+    post.body = "{}";
+    post.body_len = 2;
+    post.response_timeout_secs = 30;
+    assert_int_equal(hf_http_send_retry(c, &post, &p, &resp), 0);
+    assert_int_equal(resp.attempts, 2);
+    hf_http_response_reset(&resp);
+
+    /* nothing ever moves: the budget still ends it, and says it counts from the last progress */
+    script((step[]){{.status = 503, .body = "down", .hdr_name = "Retry-After", .hdr_value = "1"}}, 1, 0);
+    assert_int_equal(hf_http_send_retry(c, &post, &p, &resp), HF_EHTTP);
+    assert_int_equal(resp.attempts, 1);
+    assert_non_null(strstr(hf_error_last_message(), "since the request last made progress"));
+    hf_http_response_reset(&resp);
+    hf_http_client_free(c);
+}
+
 static void test_progress_exact_across_retries(void **state)
 {
     (void)state;
@@ -1132,6 +1200,7 @@ int main(void)
         cmocka_unit_test(test_progress_exact_across_retries),
         cmocka_unit_test(test_authorization_only_with_bearer),
         cmocka_unit_test(test_connection_reused),
+        cmocka_unit_test(test_budget_counts_from_last_progress),
         cmocka_unit_test(test_stall_is_transport_error),
         cmocka_unit_test(test_stop_while_waiting_for_response),
         cmocka_unit_test(test_stop_during_backoff),
