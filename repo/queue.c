@@ -19,6 +19,7 @@
 #include "queue.h"
 
 #include "../common/error.h"
+#include "../common/trace.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,19 +43,23 @@ typedef struct hf_queue {
     void *done_payload;
 } hf_queue;
 
+/* No command (NULL): a failure with HF_EINVAL's number, in the documented range (> 0), so that a loop
+ * waiting for -1 to change ends; no command is neither done nor failed. */
 int hf_command_status(const hf_command *c)
 {
-    return c ? atomic_load_explicit(&c->status, memory_order_acquire) : HF_EINVAL;
+    if (!c)
+        return -hf_error_set(HF_EINVAL, "hf_command_status: no command");
+    return atomic_load_explicit(&c->status, memory_order_acquire);
 }
 
 int hf_command_is_done(const hf_command *c)
 {
-    return hf_command_status(c) != -1;
+    return c && hf_command_status(c) != -1;
 }
 
 int hf_command_failed(const hf_command *c)
 {
-    return hf_command_status(c) > 0;
+    return c && hf_command_status(c) > 0;
 }
 
 const char *hf_command_error(const hf_command *c)
@@ -479,7 +484,7 @@ static long ms_since(const struct timespec *start)
 }
 
 /* Waits (q->mu held) until the worker finished `target` commands, at most timeout_ms (< 0: no limit). With
- * notice, prints what it waits for on stderr after 5 s, then every 10 s. Returns 0 or HF_ETIMEOUT. */
+ * notice, traces what it waits for (HFGIT_TRACE) after 5 s, then every 10 s. Returns 0 or HF_ETIMEOUT. */
 static int wait_finished(hf_repo *r, hf_queue *q, uint64_t target, long timeout_ms, int notice)
 {
     struct timespec start;
@@ -497,10 +502,10 @@ static int wait_finished(hf_repo *r, hf_queue *q, uint64_t target, long timeout_
         if (notice && waited >= 5000 && (!last || waited - last >= 10000) && q->next - (q->running ? 1 : 0) < q->count) {
             last = waited;
             size_t first = q->next - (q->running ? 1 : 0);
-            (void)fprintf(stderr,
-                          "hfgit: waiting for %zu queued command(s) of %s to finish before freeing it (%lds so far; "
-                          "the first is \"%s\")\n",
-                          q->count - first, r->workdir, waited / 1000, q->cmds[first]->title);
+            /* the caller's stderr is not the library's: the trace log (HFGIT_TRACE=1) says it */
+            hf_trace("waiting for %zu queued command(s) of %s to finish before freeing it (%lds so far; the first "
+                     "is \"%s\")",
+                     q->count - first, r->workdir, waited / 1000, q->cmds[first]->title);
         }
     }
     return 0;

@@ -89,8 +89,8 @@ static int run_remote_step(hf_repo *shadow, void *payload)
 
 int hf_repo_tag_exists(hf_repo *repo, const char *name, const char *remote)
 {
-    if (!repo)
-        return hf_error_set(HF_EINVAL, "hf_repo_tag_exists: no repository");
+    if (!repo || !name || !name[0])
+        return hf_error_set(HF_EINVAL, "hf_repo_tag_exists: no repository or tag name");
     hf_buf ref = HF_BUF_INIT;
     hf_repo_lock(repo);
     int rc = tag_ref(&ref, name);
@@ -138,8 +138,8 @@ out:
 
 int hf_repo_add_tag(hf_repo *repo, const char *name, const char *message, const char *remote)
 {
-    if (!repo)
-        return hf_error_set(HF_EINVAL, "hf_repo_add_tag: no repository");
+    if (!repo || !name || !name[0])
+        return hf_error_set(HF_EINVAL, "hf_repo_add_tag: no repository or tag name");
     hf_buf ref = HF_BUF_INIT, spec = HF_BUF_INIT;
     git_oid target;
     int queued = 0;
@@ -176,8 +176,8 @@ static int delete_local_tag(hf_repo *r, const char *name, const char *ref)
 
 int hf_repo_delete_tag(hf_repo *repo, const char *name, const char *remote)
 {
-    if (!repo)
-        return hf_error_set(HF_EINVAL, "hf_repo_delete_tag: no repository");
+    if (!repo || !name || !name[0])
+        return hf_error_set(HF_EINVAL, "hf_repo_delete_tag: no repository or tag name");
     hf_buf ref = HF_BUF_INIT, spec = HF_BUF_INIT;
     hf_repo_lock(repo);
     int rc = tag_ref(&ref, name);
