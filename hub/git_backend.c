@@ -336,15 +336,16 @@ static char **cgi_env(hub_req *r, git_req *g)
 }
 
 /* The git_push_stall_secs knob: the push's body has arrived and the hub goes silent, as a server that stops
- * answering. Checked every 100 ms, so setting the knob back to 0 ends the silence. */
-static void stall_push(hub *h)
+ * answering. Checked every 100 ms, so setting the knob back to 0 ends the silence. Returns 1 when it stalled:
+ * the push is then refused, never applied late behind the back of a client that gave up. */
+static int stall_push(hub *h)
 {
     for (long waited_ms = 0;; waited_ms += 100) {
         pthread_mutex_lock(&h->knobs_lock);
         long stall = h->knobs.git_push_stall_secs;
         pthread_mutex_unlock(&h->knobs_lock);
         if (stall <= 0 || waited_ms >= stall * 1000)
-            return;
+            return waited_ms > 0;
         struct timespec ts = {0, 100000000L};
         nanosleep(&ts, NULL);
     }
@@ -353,8 +354,8 @@ static void stall_push(hub *h)
 static enum MHD_Result run_cgi(hub_req *r)
 {
     git_req *g = r->state;
-    if (strcmp(g->repo.rest, "/git-receive-pack") == 0)
-        stall_push(r->h);
+    if (strcmp(g->repo.rest, "/git-receive-pack") == 0 && stall_push(r->h))
+        return fail(r, "%s", "this push was held by the git_push_stall_secs knob and is not applied");
     if (g->spool_errno)
         return fail(r, "cannot store the request body in %s/tmp: %s", r->h->root, strerror(g->spool_errno));
     if (g->body_fd >= 0 && lseek(g->body_fd, 0, SEEK_SET) < 0)
