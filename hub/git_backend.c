@@ -7,7 +7,8 @@
  * rest is streamed to the client by MHD's content reader, 64 KiB at a time. The child is reaped when MHD
  * frees the response (killed first, with its whole process group, if the client went away mid-stream).
  *
- * Auth: reads are anonymous; the receive-pack service (advertisement and POST) needs the hub token.
+ * Auth: reads of public repos are anonymous, of private ones need the hub token (hub_read_refusal); the
+ * receive-pack service (advertisement and POST) always needs it.
  */
 #include "hub.h"
 #include "lfs.h"
@@ -37,9 +38,9 @@ typedef struct git_req {
     uint64_t body_len;
     uint64_t body_max; /* a longer body is refused with 413 (and not stored) */
     int too_large;
-    int spool_errno; /* first write error: answered with 507 or 500 once the body is in */
-    int authed;      /* the request carried the hub token */
-    int refused;     /* 404 or 401, answered once the body is in */
+    int spool_errno;  /* first write error: answered with 507 or 500 once the body is in */
+    int authed;       /* the request carried the hub token */
+    unsigned refused; /* 404 or 401, answered once the body is in */
 } git_req;
 
 /* Counts a push refused by pre-receive (the hook cannot reach the stats): receive-pack's report says
@@ -428,8 +429,10 @@ static const char *repo_prefix(const hub_repo *repo)
                                                  : "spaces/";
 }
 
-static enum MHD_Result refuse(hub_req *r, const hub_repo *repo, int status)
+static enum MHD_Result refuse(hub_req *r, const hub_repo *repo, unsigned status)
 {
+    if (status == MHD_HTTP_UNAUTHORIZED && hub_repo_private(repo) && !hub_authorized(r))
+        return hub_respond_unauthorized(r, "Repository not found (or private: it needs the hub token)");
     if (status == MHD_HTTP_UNAUTHORIZED)
         return hub_respond_unauthorized(r,
                                         "Invalid credentials: pushing needs the hub token (Bearer, or Basic "
@@ -464,9 +467,8 @@ int hub_route_git(hub_req *r)
     int post = strcmp(r->method, "POST") == 0;
     int push = strcmp(repo.rest, "/git-receive-pack") == 0 ||
                (strcmp(repo.rest, "/info/refs") == 0 && service && strcmp(service, "git-receive-pack") == 0);
-    int refused = !hub_repo_exists(&repo)      ? MHD_HTTP_NOT_FOUND
-                  : push && !hub_authorized(r) ? MHD_HTTP_UNAUTHORIZED
-                                               : 0;
+    unsigned refused = hub_read_refusal(r, &repo);
+    if (!refused && push && !hub_authorized(r)) refused = MHD_HTTP_UNAUTHORIZED;
     if (refused && !post) {
         refuse(r, &repo, refused);
         hub_repo_clear(&repo);
