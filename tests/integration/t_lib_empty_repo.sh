@@ -10,7 +10,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 LIB="$BUILD_DIR/tests/lib_repo"
 [ -x "$LIB" ] || { not_ok "lib_repo is built" "missing $LIB"; done_testing; exit 1; }
 # hfgit-hub creates repositories without a commit, or with an initial one unless --empty-repos says so
-if "$BUILD_DIR/hfgit-hub" --help 2>&1 | grep -q -- --empty-repos; then hub_start --empty-repos --empty-repos; else hub_start; fi ||
+if "$BUILD_DIR/hfgit-hub" --help 2>&1 | grep -q -- --empty-repos; then hub_start --empty-repos; else hub_start; fi ||
     { not_ok "hub starts"; done_testing; exit 1; }
 for r in alice/e1 alice/e2 alice/e3 alice/e4 alice/e5 alice/full; do hub_create_repo "$r" >/dev/null || not_ok "create $r"; done
 cd "$WORK" || exit 1
