@@ -242,11 +242,13 @@ HF_EXTERN(int) hf_repo_pull(hf_repo *repo, int rebase);
  * Each repository has one worker thread, started by the first queued command, that runs queued commands one
  * after the other in submission order. A failed command does not stop the ones after it; each keeps its own
  * status and error text. Commands belong to the repository and stay valid until hf_repo_free, which first
- * waits for all of them (printing a notice on stderr after 5 s and every 10 s while it waits, like the
- * reference's atexit hook). All hf_command_* functions are thread-safe and never block, except hf_command_wait.
+ * waits for all of them (with HFGIT_TRACE=1 it traces a notice after 5 s and every 10 s while it waits, like
+ * the reference's atexit hook; the library never writes to stderr or stdout otherwise). All hf_command_*
+ * functions are thread-safe and never block, except hf_command_wait.
  */
 
-/* -1 while queued or running, 0 done, > 0 failed: the failure's hf_error_code negated (7 = HF_EAUTH, ...). */
+/* -1 while queued or running, 0 done, > 0 failed: the failure's hf_error_code negated (7 = HF_EAUTH, ...).
+ * cmd NULL: status 3 (HF_EINVAL negated, with a message), is_done and failed 0. */
 HF_EXTERN(int) hf_command_status(const hf_command *cmd);
 HF_EXTERN(int) hf_command_is_done(const hf_command *cmd);  /* 1 when status != -1 */
 HF_EXTERN(int) hf_command_failed(const hf_command *cmd);   /* 1 when status > 0 */

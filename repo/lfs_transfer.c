@@ -66,6 +66,13 @@ static int progress_add(void *ud, uint64_t new_bytes, uint64_t total)
     return stop;
 }
 
+/* The caller's progress callback asked to stop: the whole transfer fails, so no git object follows. */
+static int cancelled(const xfer_run *run)
+{
+    return hf_error_set(HF_ECANCELLED, "%s cancelled by the progress callback",
+                        run->op == HF_LFS_UPLOAD ? "LFS upload (and the push)" : "LFS download");
+}
+
 /* Download progress from the HTTP layer: counts the bytes, and stops the GET when the caller's callback
  * cancels or another object failed (run->cancel), as uploads do. */
 static int download_progress(void *ud, uint64_t new_bytes)
@@ -266,7 +273,9 @@ static int one_batch(xfer_run *run, hf_http_client *http, const hf_lfs_set *set,
             rc = hf_error_set(o->error_code == 404 ? HF_ENOTFOUND : HF_EHTTP, "LFS server refused %s (%s): [%d] %s",
                               path, obj->oid, o->error_code, o->error_message);
         } else if (run->op == HF_LFS_UPLOAD && !o->upload) {
-            progress_add(run, obj->size, 0); /* the server has it already */
+            /* the server has it already: counted as done, and the callback may cancel right here */
+            if (progress_add(run, obj->size, 0))
+                rc = cancelled(run);
         } else if (run->op == HF_LFS_UPLOAD && !hf_lfs_object_present(run->repo->lfs_dir.ptr, obj->oid, obj->size)) {
             rc = hf_error_set(HF_ENOTFOUND, "the LFS object of %s (%s, %llu bytes) is not in %s/objects and the "
                                             "server does not have it: add the file again, or fetch the object, "
@@ -327,6 +336,10 @@ int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, c
     for (size_t from = 0; rc == 0 && from < todo.count; from += HF_BATCH_MAX_OBJECTS) {
         size_t n = todo.count - from < HF_BATCH_MAX_OBJECTS ? todo.count - from : HF_BATCH_MAX_OBJECTS;
         rc = one_batch(&run, http, &todo, from, n);
+        /* a worker that saw the cancel flag stops without a failure of its own; the callback may also have
+         * asked to stop on the very last report */
+        if (rc == 0 && atomic_load(&run.cancel))
+            rc = cancelled(&run);
     }
     hf_http_client_free(http);
     free(run.message);

@@ -10,6 +10,7 @@
  *   lib_repo status DIR                             prints "clean" or "dirty"
  *   lib_repo lsstatus DIR                           prints hf_repo_status: "XY path" (" [lfs]"), one a line
  *   lib_repo info   DIR                             prints branch, head, url, commit_url lines
+ *   lib_repo branch DIR                             prints hf_repo_current_branch (also on an unborn branch)
  *   lib_repo deleted DIR                            prints the deleted files, one a line
  *   lib_repo checkout DIR REV [--create]
  *   lib_repo tag-exists DIR NAME [--remote]         prints "yes" or "no"
@@ -25,7 +26,7 @@
  *
  * The token comes from the usual places (HF_TOKEN, the token file); HF_ENDPOINT resolves repo ids.
  * git_user/git_email come from LIB_REPO_USER/LIB_REPO_EMAIL when set; LIB_REPO_PROGRESS=1 prints push progress,
- * LIB_REPO_CANCEL=1 makes the progress callback cancel the push; LIB_REPO_DOWNLOAD_PROGRESS=1 /
+ * LIB_REPO_CANCEL=1 makes the progress callback cancel the push; LIB_REPO_BRANCH sets hf_push_options.branch; LIB_REPO_DOWNLOAD_PROGRESS=1 /
  * LIB_REPO_HASH_PROGRESS=1 print the last download / hash progress report at exit (see kind_cb). On failure the library's message goes to
  * stderr and the exit status is the negated hf_error_code (so HF_ENOCHANGES is 10).
  */
@@ -131,6 +132,7 @@ int main(int argc, char **argv)
             hf_push_options po = HF_PUSH_OPTIONS_INIT;
             po.multipart = !has_flag(argc, argv, "--no-multipart");
             po.progress = progress;
+            po.branch = getenv("LIB_REPO_BRANCH"); /* NULL: the current branch */
             rc = hf_repo_push(repo, &po, NULL);
         } else if (strcmp(cmd, "status") == 0) {
             rc = hf_repo_is_clean(repo);
@@ -145,6 +147,11 @@ int main(int argc, char **argv)
                     printf("%c%c %s%s\n", st.entries[i].worktree_status == '?' ? '?' : st.entries[i].index_status,
                            st.entries[i].worktree_status, st.entries[i].path, st.entries[i].lfs ? " [lfs]" : "");
             hf_status_dispose(&st);
+        } else if (strcmp(cmd, "branch") == 0) {
+            char *branch = NULL;
+            if ((rc = hf_repo_current_branch(repo, &branch)) == 0)
+                printf("%s\n", branch);
+            free(branch);
         } else if (strcmp(cmd, "info") == 0) {
             char *branch = NULL, *url = NULL, *curl = NULL, head[41] = "";
             if ((rc = hf_repo_current_branch(repo, &branch)) == 0 && (rc = hf_repo_remote_url(repo, &url)) == 0 &&
