@@ -32,6 +32,11 @@ typedef struct hub_knobs {
     int drop_part_number;         /* part number whose connection is dropped halfway ... */
     int drop_part_times;          /* ... this many times (counts down) */
     long url_lifetime_secs;       /* lifetime of signed URLs issued from now on */
+    int ignore_range;             /* 1: object GETs answer 200 with the whole object, as some servers do */
+    uint64_t fail_range_from;     /* object GETs starting at this byte answer 500 ... */
+    int fail_range_times;         /* ... this many times (counts down) */
+    uint64_t corrupt_range_from;  /* object GETs starting at this byte get their first byte flipped ... */
+    int corrupt_range_times;      /* ... this many times (counts down) */
 } hub_knobs;
 
 typedef struct hub_stats {
@@ -42,6 +47,7 @@ typedef struct hub_stats {
     atomic_long auth_on_signed_urls;   /* Authorization headers seen on signed URLs (must stay 0) */
     atomic_long parts_in_flight, peak_parts_in_flight;
     atomic_llong bytes_received;
+    atomic_llong object_get_bytes;     /* body bytes of the object GET responses started (ranges or whole) */
     atomic_long pushes_rejected;
     atomic_long disk_full;             /* writes refused with 507: the disk (or a quota) was full */
 } hub_stats;

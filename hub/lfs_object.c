@@ -174,13 +174,16 @@ static ssize_t get_reader(void *cls, uint64_t pos, char *buf, size_t max)
 typedef struct capped_reader {
     object_get g;
     hub *h;
+    uint64_t cap;
+    int corrupt; /* knob: flip the body's first byte */
 } capped_reader;
 
 static ssize_t capped_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     capped_reader *c = cls;
     ssize_t n = get_reader(&c->g, pos, buf, max);
-    if (n > 0) hub_throttle(c->h, &c->g.t0, &c->g.sent, (size_t)n);
+    if (n > 0 && pos == 0 && c->corrupt) buf[0] = (char)~buf[0];
+    if (n > 0 && c->cap) hub_throttle(c->h, &c->g.t0, &c->g.sent, (size_t)n);
     return n;
 }
 
@@ -194,12 +197,19 @@ static void capped_free(void *cls)
 static enum MHD_Result get_done(hub_req *r)
 {
     object_get *g = r->state;
+    hub_knobs *k = &r->h->knobs;
     pthread_mutex_lock(&r->h->knobs_lock);
-    uint64_t cap = r->h->knobs.bandwidth_cap;
+    uint64_t cap = k->bandwidth_cap;
+    int fail = k->fail_range_times > 0 && k->fail_range_from == g->from;
+    int corrupt = !fail && k->corrupt_range_times > 0 && k->corrupt_range_from == g->from && g->size;
+    k->fail_range_times -= fail;
+    k->corrupt_range_times -= corrupt;
     pthread_mutex_unlock(&r->h->knobs_lock);
+    if (fail) return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "injected failure (fail_range_from)");
     uint64_t count = g->size ? g->to + 1 - g->from : 0;
+    atomic_fetch_add(&r->h->stats.object_get_bytes, (long long)count);
     struct MHD_Response *resp;
-    if (cap == 0) {
+    if (cap == 0 && !corrupt) {
         /* sendfile() straight from the page cache; MHD closes the fd. */
         resp = MHD_create_response_from_fd_at_offset64(count, g->fd, g->from);
     } else {
@@ -207,6 +217,8 @@ static enum MHD_Result get_done(hub_req *r)
         if (c) {
             c->g = *g;
             c->h = r->h;
+            c->cap = cap;
+            c->corrupt = corrupt;
         }
         resp = c ? MHD_create_response_from_callback(count, (size_t)256 * 1024, capped_read, c, capped_free) : NULL;
         if (!resp) free(c);
@@ -265,6 +277,14 @@ static int route_get(hub_req *r, hub_repo *repo)
         free(g);
         return hub_refuse(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, "InvalidRange: the object is %" PRIu64 " bytes",
                           size);
+    }
+    pthread_mutex_lock(&r->h->knobs_lock);
+    int ignore = r->h->knobs.ignore_range;
+    pthread_mutex_unlock(&r->h->knobs_lock);
+    if (ignore && range == 1) { /* knob: behave like a server without Range support */
+        g->from = 0;
+        g->to = g->size ? g->size - 1 : 0;
+        range = 0;
     }
     g->partial = range == 1;
     r->state = g;

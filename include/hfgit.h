@@ -150,10 +150,14 @@ typedef struct hf_repo_options {
     void *download_progress_payload;
     hf_progress_cb hash_progress;
     void *hash_progress_payload;
+    /* Since version 3: byte ranges fetched at once for each large LFS object (clone, pull, checkout), 1..64;
+     * 0: HFGIT_DOWNLOAD_PARALLEL, else 16. Range size: HFGIT_DOWNLOAD_RANGE_SIZE (default 16 MiB). A killed
+     * download resumes from the ranges already in .git/lfs/incomplete. */
+    int download_parallel;
 } hf_repo_options;
 
-#define HF_REPO_OPTIONS_VERSION 2 /* version 1 (no progress fields) is still accepted */
-#define HF_REPO_OPTIONS_INIT {HF_REPO_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL}
+#define HF_REPO_OPTIONS_VERSION 3 /* versions 1 (no progress fields) and 2 (no download_parallel) are accepted */
+#define HF_REPO_OPTIONS_INIT {HF_REPO_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0}
 
 /* Opens local_dir:
  * - clone_from set and local_dir missing or empty: clones; the LFS objects of the checked-out commit are

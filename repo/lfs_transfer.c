@@ -4,7 +4,7 @@
 #include "lfs_store.h"
 
 #include "../common/config.h"
-#include "../common/digest.h"
+#include "../common/download.h"
 #include "../common/error.h"
 #include "../common/transfer.h"
 
@@ -73,14 +73,6 @@ static int cancelled(const xfer_run *run)
                         run->op == HF_LFS_UPLOAD ? "LFS upload (and the push)" : "LFS download");
 }
 
-/* Download progress from the HTTP layer: counts the bytes, and stops the GET when the caller's callback
- * cancels or another object failed (run->cancel), as uploads do. */
-static int download_progress(void *ud, uint64_t new_bytes)
-{
-    xfer_run *run = ud;
-    return progress_add(run, new_bytes, 0) || atomic_load(&run->cancel) ? 1 : 0;
-}
-
 /* A fresh batch answer for one object whose action is about to expire. */
 static int rebatch(xfer_run *run, hf_http_client *http, const xfer_job *job, hf_batch_response **out)
 {
@@ -138,46 +130,36 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
     return rc;
 }
 
+/* Parallel ranged GET into .git/lfs/incomplete (common/download.c: resumable, SHA-256 checked), then the
+ * rename into the store. Progress goes through progress_add, which also stops the download when the
+ * caller's callback cancels or another object failed (run->cancel). */
 static int do_download(xfer_run *run, hf_http_client *http, const xfer_job *job, const hf_batch_object *o)
 {
-    hf_buf tmp = HF_BUF_INIT;
-    char prefix[20];
-    memcpy(prefix, o->oid, 16);
-    memcpy(prefix + 16, "-", 2);
-    int fd = hf_lfs_temp_open(run->repo->lfs_dir.ptr, "incomplete", prefix, &tmp);
-    if (fd < 0)
-        return fd;
+    (void)http; /* the engine opens one client per range worker */
+    hf_buf dir = HF_BUF_INIT, done = HF_BUF_INIT;
     char **headers = hf_lfs_action_header_list(o->download, NULL);
-    int rc = headers ? 0 : hf_error_set(HF_ENOMEM, "out of memory");
+    int rc = headers && hf_buf_printf(&dir, "%s/incomplete", run->repo->lfs_dir.ptr) == 0
+                 ? 0
+                 : hf_error_set(HF_ENOMEM, "out of memory");
     if (rc == 0) {
-        hf_http_request req = HF_HTTP_REQUEST_INIT;
-        req.method = "GET";
-        req.url = o->download->href;
-        req.headers = (const char *const *)headers;
-        req.out_fd = fd;
-        req.progress = download_progress;
-        req.progress_ud = run;
-        hf_http_response resp = HF_HTTP_RESPONSE_INIT;
-        hf_retry_policy policy = HF_RETRY_POLICY_INIT;
-        rc = hf_http_send_retry(http, &req, &policy, &resp);
-        hf_http_response_reset(&resp);
+        hf_download_options d = HF_DOWNLOAD_OPTIONS_INIT;
+        hf_download_options_from_env(&d);
+        if (run->repo->download_parallel > 0) d.parallel = run->repo->download_parallel;
+        d.url = o->download->href;
+        d.headers = (const char *const *)headers;
+        d.oid = o->oid;
+        d.size = job->obj->size;
+        d.dir = dir.ptr;
+        hf_retry_policy_from_env(&d.retry);
+        d.progress = progress_add;
+        d.progress_ud = run;
+        d.cancel = &run->cancel;
+        rc = hf_download_object(&d, &done);
     }
     hf_lfs_headers_free(headers);
-    struct stat st;
-    if (rc == 0 && (fstat(fd, &st) < 0 || (uint64_t)st.st_size != job->obj->size))
-        rc = hf_error_set(HF_EIO, "downloaded %lld bytes for %s, expected %llu", (long long)st.st_size, job->path,
-                          (unsigned long long)job->obj->size);
-    if (close(fd) < 0 && rc == 0)
-        rc = hf_error_set(HF_EIO, "cannot write %s: %s", tmp.ptr, strerror(errno));
-    char got[65];
-    if (rc == 0 && (rc = hf_sha256_file(tmp.ptr, got, NULL)) == 0 && strcmp(got, o->oid) != 0)
-        rc = hf_error_set(HF_EIO, "downloaded content of %s hashes to %s, expected %s", job->path, got, o->oid);
-    if (rc == 0) {
-        rc = hf_lfs_object_commit(run->repo->lfs_dir.ptr, tmp.ptr, o->oid, job->obj->size);
-    } else {
-        unlink(tmp.ptr);
-    }
-    hf_buf_free(&tmp);
+    if (rc == 0) rc = hf_lfs_object_commit(run->repo->lfs_dir.ptr, done.ptr, o->oid, job->obj->size);
+    hf_buf_free(&dir);
+    hf_buf_free(&done);
     return rc;
 }
 
@@ -303,6 +285,13 @@ static int one_batch(xfer_run *run, hf_http_client *http, const hf_lfs_set *set,
     return rc;
 }
 
+static int set_has(const hf_lfs_set *set, const char *oid)
+{
+    for (size_t i = 0; i < set->count; i++)
+        if (strcmp(set->items[i].oid, oid) == 0) return 1;
+    return 0;
+}
+
 int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, const hf_lfs_xfer_options *opts)
 {
     hf_lfs_set todo = HF_LFS_SET_INIT;
@@ -314,8 +303,8 @@ int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, c
         /* an upload of an object missing here is asked about all the same: the server may have it (a copied
          * pointer, a clone with skip_lfs_files); one_batch fails when it does not */
         int present = hf_lfs_object_present(repo->lfs_dir.ptr, p->oid, p->size);
-        if (op == HF_LFS_UPLOAD || !present)
-            rc = hf_lfs_set_add(&todo, p, set->paths[i]);
+        if (op == HF_LFS_UPLOAD || (!present && !set_has(&todo, p->oid)))
+            rc = hf_lfs_set_add(&todo, p, set->paths[i]); /* one download per object, however many paths */
     }
     if (rc == 0 && todo.count && (rc = hf_lfs_batch_url(&url, opts->remote_url)) < 0)
         hf_error_prefix("no LFS endpoint for the remote: ");

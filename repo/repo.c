@@ -323,9 +323,13 @@ int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *op
         r->hash_cb = opts->hash_progress;
         r->hash_payload = opts->hash_progress_payload;
     }
+    if (opts->version >= 3) /* checked below, once the handle can be freed on the failure path */
+        r->download_parallel = opts->download_parallel;
     hf_buf endpoint = HF_BUF_INIT, url = HF_BUF_INIT;
     int cloned = 0, created = 0; /* this call cloned into local_dir / created local_dir */
-    int rc = resolve_token(r, opts);
+    int rc = r->download_parallel < 0 || r->download_parallel > 64
+                 ? hf_error_set(HF_EINVAL, "hf_repo_options: download_parallel %d is not 0..64", r->download_parallel)
+                 : resolve_token(r, opts);
     if (rc < 0)
         goto fail;
     if (opts->endpoint) {

@@ -40,6 +40,7 @@ struct hf_repo {
     unsigned long pins;          /* queued pushes so far, names their refs/hfgit/push/ pins (under lock) */
     hf_progress_cb download_cb;  /* HF_PROGRESS_DOWNLOAD (under lock; NULL in shadows) */
     void *download_payload;
+    int download_parallel;       /* ranges in flight per LFS object; 0 = HFGIT_DOWNLOAD_PARALLEL or default */
     hf_progress_cb hash_cb;      /* HF_PROGRESS_HASH (under lock) */
     void *hash_payload;
 };

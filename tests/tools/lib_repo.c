@@ -27,7 +27,8 @@
  * The token comes from the usual places (HF_TOKEN, the token file); HF_ENDPOINT resolves repo ids.
  * git_user/git_email come from LIB_REPO_USER/LIB_REPO_EMAIL when set; LIB_REPO_PROGRESS=1 prints push progress,
  * LIB_REPO_CANCEL=1 makes the progress callback cancel the push; LIB_REPO_BRANCH sets hf_push_options.branch; LIB_REPO_DOWNLOAD_PROGRESS=1 /
- * LIB_REPO_HASH_PROGRESS=1 print the last download / hash progress report at exit (see kind_cb). On failure the library's message goes to
+ * LIB_REPO_HASH_PROGRESS=1 print the last download / hash progress report at exit (see kind_cb);
+ * LIB_REPO_DOWNLOAD_PARALLEL=N sets hf_repo_options.download_parallel. On failure the library's message goes to
  * stderr and the exit status is the negated hf_error_code (so HF_ENOCHANGES is 10).
  */
 #include "hfgit.h"
@@ -98,6 +99,8 @@ int main(int argc, char **argv)
     hf_repo_options opts = HF_REPO_OPTIONS_INIT;
     opts.git_user = getenv("LIB_REPO_USER");
     opts.git_email = getenv("LIB_REPO_EMAIL");
+    if (getenv("LIB_REPO_DOWNLOAD_PARALLEL")) /* the library option (HFGIT_DOWNLOAD_PARALLEL is the env one) */
+        opts.download_parallel = atoi(getenv("LIB_REPO_DOWNLOAD_PARALLEL"));
     if (strcmp(cmd, "open") == 0) {
         opts.clone_from = argc > 3 && argv[3][0] != '-' ? argv[3] : NULL;
         opts.skip_lfs_files = has_flag(argc, argv, "--skip-lfs");
