@@ -190,8 +190,6 @@ int hf_repo_push_refspecs(hf_repo *repo, const char *remote_name, const char **s
     /* one network operation per repository at a time: a queued push and the caller's pull or tag push both
      * update refs/remotes/... */
     pthread_mutex_lock(repo->net);
-    hf_sigpipe_guard sigpipe;
-    hf_sigpipe_block(&sigpipe); /* a hub that dies mid-push must not kill the program */
     int pushed = git_remote_push(ctx.remote, &arr, &po);
     /* A server error on the ref advertisement (before negotiation: nothing uploaded, nothing sent) is retried. */
     for (int attempt = 1; pushed < 0 && !ctx.negotiated && hf_git_retry_server_error(attempt, &ctx.cred); attempt++) {
@@ -202,7 +200,6 @@ int hf_repo_push_refspecs(hf_repo *repo, const char *remote_name, const char **s
         ctx.cred.attempts = 0; /* the token was not refused: offer it again */
         pushed = git_remote_push(ctx.remote, &arr, &po);
     }
-    hf_sigpipe_restore(&sigpipe);
     pthread_mutex_unlock(repo->net);
     if (pushed < 0) {
         if (ctx.lfs_rc < 0) {

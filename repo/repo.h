@@ -21,7 +21,6 @@
 #include <git2.h>
 
 #include <pthread.h>
-#include <signal.h>
 
 struct hf_repo {
     git_repository *git;
@@ -155,14 +154,5 @@ int hf_repo_signature(hf_repo *r, git_signature **out);
 
 /* pull.c: hf_repo_pull without taking the handle's lock. */
 int hf_repo_pull_unlocked(hf_repo *repo, int rebase);
-
-/* sigpipe.c: blocks SIGPIPE in the calling thread around libgit2 network calls (libgit2 writes to sockets
- * without MSG_NOSIGNAL), then discards a SIGPIPE they caused; the process's dispositions stay untouched. */
-typedef struct hf_sigpipe_guard {
-    sigset_t old;
-    int blocked, pending_before;
-} hf_sigpipe_guard;
-void hf_sigpipe_block(hf_sigpipe_guard *g);
-void hf_sigpipe_restore(hf_sigpipe_guard *g);
 
 #endif
