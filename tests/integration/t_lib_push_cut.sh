@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_lib_push_cut: a server that goes away while libhfgit is still sending a push's pack makes the push fail
 # with an error; it does not kill the program with SIGPIPE (libgit2's own socket stream writes without
-# MSG_NOSIGNAL; hfgit registers one that does). Seen as "exit 141" of a commit scheduler whose hub was stopped mid-push. A proxy in front of
+# MSG_NOSIGNAL; hfgit registers one that does). Seen as "exit 141" of a commit scheduler whose hub was
+# stopped mid-push. A proxy in front of
 # hfgit-hub (lib_cut_proxy.py) hangs up 256 KiB into the pack.
 source "$(dirname "$0")/../lib.sh"
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tests/integration/lib_lsan.supp"
