@@ -33,7 +33,7 @@ check_contains "hfgit --version" "$("$HFGIT" --version)" "hfgit 0."
 # ---- a clone configured for large files ----
 # The hub starts with a 20 MB/s cap on each connection, so the first push takes about a second with its parts
 # visibly in flight together (acceptance 4); the cap is lifted afterwards.
-hub_start --chunk-size $((8 * MiB)) --bandwidth-cap 20000000 || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos --chunk-size $((8 * MiB)) --bandwidth-cap 20000000 || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo user/big "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
 
 # Without lfs-enable-largefiles git-lfs does not offer "multipart": the hub refuses the big object and its

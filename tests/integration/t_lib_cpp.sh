@@ -9,7 +9,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v g++ >/dev/null || { skip "C++ wrapper" "g++ is not installed (make deps: build-essential)"; done_testing; exit 0; }
 command -v git-lfs >/dev/null || { skip "C++ wrapper" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 if [ -n "${SAN:-}" ]; then skip "C++ wrapper" "make install builds the plain library; runs on the plain build"; done_testing; exit 0; fi
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 cd "$WORK" || exit 1
 prefix="$WORK/prefix"
 check "make install into a scratch prefix" make -s -C "$HFGIT_ROOT" install PREFIX="$prefix" BUILD="${BUILD:-build}"
