@@ -95,6 +95,18 @@ check_contains "a changed file is hashed again (only it)" "$(cat "$WORK/e")" "ha
 git -C g pull -q
 check "... and its new content is on the hub" cmp data/small/a/f1.txt g/small/a/f1.txt
 
+# --- a transient failure that outlasts the HTTP layer's retries is retried per chunk ---
+echo retry >>data/big/w1.bin
+before=$(json_num "$(hub_stats)" completions_refused)
+hub_knobs '{"fail_complete_times":6}' >/dev/null # the HTTP layer tries a completion 6 times
+hfgit upload-large-folder alice/ulf data --repo-type model --no-report >/dev/null 2>"$WORK/e"
+rc=$?
+check_eq "a chunk whose push failed with HTTP 500 is pushed again" "$rc" 0
+check_contains "... after saying so" "$(cat "$WORK/e")" "try 2 of 5 in 2 s"
+check_eq "... the hub refused 6 completions and then took the object" \
+    "$(($(json_num "$(hub_stats)" completions_refused) - before)) $(json_num "$(hub_stats)" completions_ok)" "6 7"
+hub_knobs '{"fail_complete_times":0}' >/dev/null
+
 # --- 401 stops at once ---
 echo again >>data/small/a/f2.txt
 bad="hf_wrong_$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
