@@ -37,6 +37,7 @@ typedef struct hub_knobs {
     int fail_range_times;         /* ... this many times (counts down) */
     uint64_t corrupt_range_from;  /* object GETs starting at this byte get their first byte flipped ... */
     int corrupt_range_times;      /* ... this many times (counts down) */
+    long git_push_stall_secs;     /* > 0: a git push (receive-pack POST) gets no answer for this long */
 } hub_knobs;
 
 typedef struct hub_stats {

@@ -52,6 +52,7 @@ static void usage(FILE *f)
           "  --url-lifetime SECS        lifetime of signed object and part URLs (default 3600)\n"
           "  --upload-max-age SECS      open multipart uploads untouched this long are removed; completion\n"
           "                             URLs live as long (default 86400)\n"
+          "  (run time only) git_push_stall_secs: git pushes get no answer for that long\n"
           "  --help, --version\n"
           "\n"
           "Prints \"hfgit-hub: listening on URL\" when ready; GET /__stats returns counters as JSON.\n",

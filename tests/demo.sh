@@ -32,7 +32,6 @@ export HOME=$DEMO/home PATH="$BIN:$PATH"
 mkdir -p "$HOME"
 git config --global user.name "hfgit demo"
 git config --global user.email "demo@hfgit.invalid"
-git config --global init.defaultBranch main
 git lfs install --skip-repo >/dev/null
 # The token reaches git through a credential helper that reads it from the environment at run time: it never
 # appears in a URL, in .git/config or on a command line.
