@@ -14,7 +14,7 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}halt_on_error=0:exitcode=66:
 command -v git-lfs >/dev/null || { skip "training loop tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 T="$BUILD_DIR/tests/lib_train" R="$BUILD_DIR/tests/lib_repo"
 [ -x "$T" ] && [ -x "$R" ] || { not_ok "test tools are built" "missing $T or $R (make tests)"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 cd "$WORK" || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Train User" LIB_REPO_EMAIL="train@hfgit.invalid"
 remote_ref() { git ls-remote "$HUB_URL/$1" "$2" | cut -f1; }
@@ -37,6 +37,9 @@ for k in is_clean add commit queue_push add_tag; do
     ms_under "$k returns at once while a push uploads at 1 MB/s" "$out" "$k" 1000
 done
 check_eq "... and the upload was still running after them" "$(field still_uploading "$out")" 1
+pw=$(sed -n 's/^pull_waited_ms \([0-9]*\).*/\1/p' <<<"$out")
+[ -n "$pw" ] && [ "$pw" -ge 1000 ] && ok "... while a pull on another thread waited for the push ($pw ms) without holding the handle" \
+    || not_ok "... while a pull on another thread waited for the push without holding the handle" "pull waited '$pw' ms"
 check_contains "the tag pushed during the upload is a queued command" "$out" "tag_command push refs/tags/step-100"
 check_eq "the tag is on the remote after hf_repo_wait_for_commands" "$(remote_ref alice/train refs/tags/step-100)" \
     "$(cd t && git rev-parse 'step-100^{commit}')"
