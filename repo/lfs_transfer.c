@@ -21,8 +21,8 @@
 
 typedef struct xfer_job {
     const hf_lfs_pointer *obj;
-    const char *path;                 /* working-tree path, for messages */
-    const hf_batch_object *answer;    /* from the batch response */
+    const char *path;              /* working-tree path, for messages */
+    const hf_batch_object *answer; /* from the batch response */
 } xfer_job;
 
 typedef struct xfer_run {
@@ -34,10 +34,11 @@ typedef struct xfer_run {
     size_t njobs;
     atomic_size_t next;
     atomic_int cancel;
-    pthread_mutex_t lock;             /* guards the fields below */
+    pthread_mutex_t lock; /* guards the fields below */
     int rc;
-    char *message;                    /* first failure's text (error messages are per thread) */
+    char *message; /* first failure's text (error messages are per thread) */
     uint64_t done, total;
+    hf_rate_limiter *rate; /* the push's own bandwidth limit (opts->max_rate), or NULL */
 } xfer_run;
 
 static void run_fail(xfer_run *run, int rc)
@@ -61,8 +62,7 @@ static int progress_add(void *ud, uint64_t new_bytes, uint64_t total)
     if (run->opts->progress && run->opts->progress(run->done, run->total, run->opts->progress_payload) != 0)
         stop = 1;
     pthread_mutex_unlock(&run->lock);
-    if (stop)
-        atomic_store(&run->cancel, 1);
+    if (stop) atomic_store(&run->cancel, 1);
     return stop;
 }
 
@@ -89,13 +89,41 @@ static int rebatch(xfer_run *run, hf_http_client *http, const xfer_job *job, hf_
     return hf_batch_send(http, &req, out);
 }
 
+/* The engine's refresh callback (common/transfer.h): a new batch request for this one object when its part
+ * URLs expired. The engine calls it while this worker waits in hf_multipart_upload, so the worker's HTTP
+ * client is free to use. */
+typedef struct refresh_ctx {
+    xfer_run *run;
+    hf_http_client *http;
+    const xfer_job *job;
+} refresh_ctx;
+
+static int refresh_upload(void *ud, hf_multipart_fresh *out)
+{
+    refresh_ctx *c = ud;
+    hf_batch_response *fresh = NULL;
+    int rc = rebatch(c->run, c->http, c->job, &fresh);
+    const hf_batch_object *o = rc == 0 ? hf_batch_response_find(fresh, c->job->obj->oid) : NULL;
+    if (rc == 0 && (!o || o->error_code))
+        rc = hf_error_set(HF_EHTTP, "the LFS server refused %s on a new batch request: [%d] %s", c->job->path,
+                          o ? o->error_code : 0, o && o->error_message ? o->error_message : "no answer");
+    else if (rc == 0 && !o->upload)
+        rc = 1; /* the server has it now */
+    else if (rc == 0 && (rc = hf_lfs_action_plan(o->upload, o->oid, o->size, &out->plan)) == 0) {
+        out->complete_url = strdup(o->upload->href);
+        out->expires_at = o->upload->expires_at_epoch;
+        if (!out->complete_url) rc = hf_error_set(HF_ENOMEM, "out of memory");
+    }
+    hf_batch_response_free(fresh);
+    return rc;
+}
+
 static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, const hf_batch_object *o)
 {
-    (void)job;
-    hf_buf path = HF_BUF_INIT;
+    hf_buf path = HF_BUF_INIT, jdir = HF_BUF_INIT;
+    refresh_ctx rctx = {run, http, job};
     int rc = hf_lfs_object_path(&path, run->repo->lfs_dir.ptr, o->oid);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     /* one plan for both transfers, so a malformed action is reported naming the object's oid */
     hf_multipart_plan plan = HF_MULTIPART_PLAN_INIT;
     rc = hf_lfs_action_plan(o->upload, o->oid, o->size, &plan);
@@ -111,6 +139,12 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
         mo.progress = progress_add;
         mo.progress_ud = run;
         mo.cancel = &run->cancel;
+        /* finished parts are recorded next to the store's temporary files, so a killed push resumes */
+        mo.journal_dir = hf_buf_printf(&jdir, "%s/tmp", run->repo->lfs_dir.ptr) == 0 ? jdir.ptr : NULL;
+        mo.expires_at = o->upload->expires_at_epoch;
+        mo.refresh = refresh_upload;
+        mo.refresh_ud = &rctx;
+        mo.rate_limit = run->rate;
         rc = hf_multipart_upload(&mo);
     } else if (rc == 0) {
         hf_single_put_options so = HF_SINGLE_PUT_OPTIONS_INIT;
@@ -122,10 +156,12 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
         so.progress = progress_add;
         so.progress_ud = run;
         so.cancel = &run->cancel;
+        so.rate_limit = run->rate;
         rc = hf_single_put(&so);
     }
     hf_multipart_plan_free(&plan);
     hf_buf_free(&path);
+    hf_buf_free(&jdir);
     if (rc == 0 && o->verify)
         rc = hf_batch_verify(http, o->verify, o->oid, o->size, o->authenticated ? NULL : run->repo->token);
     return rc;
@@ -138,8 +174,7 @@ static int do_download(xfer_run *run, hf_http_client *http, const xfer_job *job,
     memcpy(prefix, o->oid, 16);
     memcpy(prefix + 16, "-", 2);
     int fd = hf_lfs_temp_open(run->repo->lfs_dir.ptr, "incomplete", prefix, &tmp);
-    if (fd < 0)
-        return fd;
+    if (fd < 0) return fd;
     char **headers = hf_lfs_action_header_list(o->download, NULL);
     int rc = headers ? 0 : hf_error_set(HF_ENOMEM, "out of memory");
     if (rc == 0) {
@@ -158,13 +193,13 @@ static int do_download(xfer_run *run, hf_http_client *http, const xfer_job *job,
     hf_lfs_headers_free(headers);
     struct stat st;
     if (rc == 0 && (fstat(fd, &st) < 0 || (uint64_t)st.st_size != job->obj->size))
-        rc = hf_error_set(HF_EIO, "downloaded %lld bytes for %s, expected %llu", (long long)st.st_size, job->path,
-                          (unsigned long long)job->obj->size);
-    if (close(fd) < 0 && rc == 0)
-        rc = hf_error_set(HF_EIO, "cannot write %s: %s", tmp.ptr, strerror(errno));
+        rc = hf_error_set(HF_EIO, "downloaded %lld bytes for %s, expected %llu", (long long)st.st_size,
+                          job->path, (unsigned long long)job->obj->size);
+    if (close(fd) < 0 && rc == 0) rc = hf_error_set(HF_EIO, "cannot write %s: %s", tmp.ptr, strerror(errno));
     char got[65];
     if (rc == 0 && (rc = hf_sha256_file(tmp.ptr, got, NULL)) == 0 && strcmp(got, o->oid) != 0)
-        rc = hf_error_set(HF_EIO, "downloaded content of %s hashes to %s, expected %s", job->path, got, o->oid);
+        rc = hf_error_set(HF_EIO, "downloaded content of %s hashes to %s, expected %s", job->path, got,
+                          o->oid);
     if (rc == 0) {
         rc = hf_lfs_object_commit(run->repo->lfs_dir.ptr, tmp.ptr, o->oid, job->obj->size);
     } else {
@@ -184,8 +219,7 @@ static void *worker(void *arg)
     }
     for (;;) {
         size_t i = atomic_fetch_add(&run->next, 1);
-        if (i >= run->njobs || atomic_load(&run->cancel))
-            break;
+        if (i >= run->njobs || atomic_load(&run->cancel)) break;
         const xfer_job *job = &run->jobs[i];
         const hf_batch_object *o = job->answer;
         hf_batch_response *fresh = NULL;
@@ -198,7 +232,8 @@ static void *worker(void *arg)
         }
         if (rc == 0 && (!o || !a)) {
             /* one_batch queues only objects with an action: this is an expired one that was not renewed */
-            hf_error_set(HF_EEXPIRED, "the LFS action for %s expired and the server gave no new one", job->path);
+            hf_error_set(HF_EEXPIRED, "the LFS action for %s expired and the server gave no new one",
+                         job->path);
             rc = HF_EEXPIRED;
         }
         if (rc == 0)
@@ -218,17 +253,13 @@ static void *worker(void *arg)
 static int run_jobs(xfer_run *run)
 {
     int n = run->opts->workers > 0 ? run->opts->workers : DEFAULT_WORKERS;
-    if ((size_t)n > run->njobs)
-        n = (int)run->njobs;
+    if ((size_t)n > run->njobs) n = (int)run->njobs;
     pthread_t threads[64];
-    if (n > 64)
-        n = 64;
+    if (n > 64) n = 64;
     int started = 0;
     for (; started < n; started++)
-        if (pthread_create(&threads[started], NULL, worker, run) != 0)
-            break;
-    if (started == 0 && n > 0)
-        worker(run); /* no threads to be had: do it here */
+        if (pthread_create(&threads[started], NULL, worker, run) != 0) break;
+    if (started == 0 && n > 0) worker(run); /* no threads to be had: do it here */
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     return run->rc;
@@ -253,8 +284,7 @@ static int one_batch(xfer_run *run, hf_http_client *http, const hf_lfs_set *set,
     req.ref = run->opts->ref;
     hf_batch_response *resp = NULL;
     int rc = hf_batch_send(http, &req, &resp);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     size_t njobs = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const hf_lfs_pointer *obj = &set->items[from + i];
@@ -263,8 +293,9 @@ static int one_batch(xfer_run *run, hf_http_client *http, const hf_lfs_set *set,
         if (!o) {
             rc = hf_error_set(HF_EINVAL, "the LFS server did not answer for %s (%s)", path, obj->oid);
         } else if (o->error_code) {
-            rc = hf_error_set(o->error_code == 404 ? HF_ENOTFOUND : HF_EHTTP, "LFS server refused %s (%s): [%d] %s",
-                              path, obj->oid, o->error_code, o->error_message);
+            rc = hf_error_set(o->error_code == 404 ? HF_ENOTFOUND : HF_EHTTP,
+                              "LFS server refused %s (%s): [%d] %s", path, obj->oid, o->error_code,
+                              o->error_message);
         } else if (run->op == HF_LFS_UPLOAD && !o->upload) {
             progress_add(run, obj->size, 0); /* the server has it already */
         } else if (run->op == HF_LFS_DOWNLOAD && !o->download) {
@@ -282,14 +313,14 @@ static int one_batch(xfer_run *run, hf_http_client *http, const hf_lfs_set *set,
         run->njobs = njobs;
         atomic_store(&run->next, 0);
         rc = run_jobs(run);
-        if (rc < 0 && run->message)
-            hf_error_set(rc, "%s", run->message);
+        if (rc < 0 && run->message) hf_error_set(rc, "%s", run->message);
     }
     hf_batch_response_free(resp);
     return rc;
 }
 
-int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, const hf_lfs_xfer_options *opts)
+int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set,
+                    const hf_lfs_xfer_options *opts)
 {
     hf_lfs_set todo = HF_LFS_SET_INIT;
     hf_buf url = HF_BUF_INIT;
@@ -299,16 +330,16 @@ int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, c
         const hf_lfs_pointer *p = &set->items[i];
         int present = hf_lfs_object_present(repo->lfs_dir.ptr, p->oid, p->size);
         if (op == HF_LFS_UPLOAD && !present)
-            rc = hf_error_set(HF_ENOTFOUND, "the LFS object of %s (%s, %llu bytes) is not in %s/objects: add the "
-                                            "file again, or fetch the object, before pushing",
+            rc = hf_error_set(HF_ENOTFOUND,
+                              "the LFS object of %s (%s, %llu bytes) is not in %s/objects: add the "
+                              "file again, or fetch the object, before pushing",
                               set->paths[i], p->oid, (unsigned long long)p->size, repo->lfs_dir.ptr);
         else if (op == HF_LFS_UPLOAD || !present)
             rc = hf_lfs_set_add(&todo, p, set->paths[i]);
     }
     if (rc == 0 && todo.count && (rc = hf_lfs_batch_url(&url, opts->remote_url)) < 0)
         hf_error_prefix("no LFS endpoint for the remote: ");
-    if (rc < 0 || todo.count == 0)
-        goto out;
+    if (rc < 0 || todo.count == 0) goto out;
     xfer_run run;
     memset(&run, 0, sizeof(run));
     run.repo = repo;
@@ -320,12 +351,14 @@ int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, c
     atomic_init(&run.cancel, 0);
     pthread_mutex_init(&run.lock, NULL);
     hf_http_client *http = NULL;
-    rc = hf_http_client_new(&http);
+    rc = opts->max_rate ? hf_rate_limiter_new(&run.rate, opts->max_rate) : 0;
+    if (rc == 0) rc = hf_http_client_new(&http);
     for (size_t from = 0; rc == 0 && from < todo.count; from += HF_BATCH_MAX_OBJECTS) {
         size_t n = todo.count - from < HF_BATCH_MAX_OBJECTS ? todo.count - from : HF_BATCH_MAX_OBJECTS;
         rc = one_batch(&run, http, &todo, from, n);
     }
     hf_http_client_free(http);
+    hf_rate_limiter_free(run.rate);
     free(run.message);
     pthread_mutex_destroy(&run.lock);
 out:

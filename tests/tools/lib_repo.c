@@ -25,7 +25,7 @@
  *
  * The token comes from the usual places (HF_TOKEN, the token file); HF_ENDPOINT resolves repo ids.
  * git_user/git_email come from LIB_REPO_USER/LIB_REPO_EMAIL when set; LIB_REPO_PROGRESS=1 prints push progress,
- * LIB_REPO_CANCEL=1 makes the progress callback cancel the push; LIB_REPO_DOWNLOAD_PROGRESS=1 /
+ * LIB_REPO_MAX_RATE=N sets hf_push_options.max_rate (bytes per second) for push; LIB_REPO_CANCEL=1 makes the progress callback cancel the push; LIB_REPO_DOWNLOAD_PROGRESS=1 /
  * LIB_REPO_HASH_PROGRESS=1 print the last download / hash progress report at exit (see kind_cb). On failure the library's message goes to
  * stderr and the exit status is the negated hf_error_code (so HF_ENOCHANGES is 10).
  */
@@ -131,6 +131,8 @@ int main(int argc, char **argv)
             hf_push_options po = HF_PUSH_OPTIONS_INIT;
             po.multipart = !has_flag(argc, argv, "--no-multipart");
             po.progress = progress;
+            if (getenv("LIB_REPO_MAX_RATE"))
+                po.max_rate = strtoull(getenv("LIB_REPO_MAX_RATE"), NULL, 10);
             rc = hf_repo_push(repo, &po, NULL);
         } else if (strcmp(cmd, "status") == 0) {
             rc = hf_repo_is_clean(repo);
