@@ -151,6 +151,10 @@ install: all
 	$(if $(wildcard include/hfgit.h),install -m 644 include/hfgit.h $(DESTDIR)$(PREFIX)/include/)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' hfgit.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/hfgit.pc
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	for m in doc/man/*.1; do sed 's|@VERSION@|$(VERSION)|g' $$m > $(DESTDIR)$(PREFIX)/share/man/man1/$${m##*/}; done
+	install -m 644 completion/hfgit.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hfgit
+	ln -sf hfgit $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hfgit-hub
 
 clean:
 	rm -rf build build-*

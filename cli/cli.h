@@ -55,6 +55,10 @@ int hf_cli_track(int argc, char **argv);
 int hf_cli_untrack(int argc, char **argv);
 int hf_cli_install_hooks(int argc, char **argv);
 int hf_cli_upload(int argc, char **argv);
+int hf_cli_upload_large_folder(int argc, char **argv);
+int hf_cli_login(int argc, char **argv);
+int hf_cli_whoami(int argc, char **argv);
+int hf_cli_logout(int argc, char **argv);
 
 /* Installs git-hooks/pre-push into the repository whose working tree is workdir (trailing '/'), per the
  * contract at the top of that hook (cmd_install_hooks.c): 0 or a negative hf_error_code with a message.

@@ -33,18 +33,23 @@ static const char help[] =
     "                         ending in '/' is a folder to put it in)\n"
     "  LOCAL_PATH a folder    its content goes under PATH_IN_REPO, default the root\n"
     "Entries named .git (nested repositories) and .cache/huggingface folders are skipped; symbolic links to\n"
-    "files are uploaded as the files, links to folders are not followed.\n"
+    "files are uploaded as the files, links to folders are not followed. In the repository, a symbolic link\n"
+    "is never written or deleted through: an upload below one fails naming it; --delete removes the link.\n"
     "\n"
     "  --repo-type TYPE         model (default), dataset or space\n"
     "  --revision BRANCH        branch to commit on (created from the default branch when missing)\n"
     "  --commit-message MSG     default \"Upload folder using hfgit\" / \"Upload PATH with hfgit\"\n"
-    "  --include PATTERN...     upload only files matching a pattern (folder uploads)\n"
+    "  --include PATTERN...     upload only files matching a pattern (folder uploads; with no pattern,\n"
+    "                           nothing, as huggingface-cli)\n"
     "  --exclude PATTERN...     skip files matching a pattern (folder uploads)\n"
     "  --delete PATTERN...      delete remote files under PATH_IN_REPO matching a pattern, in the same "
     "commit,\n"
     "                           unless the upload brings them (the root .gitattributes is never deleted)\n"
     "  --private                make the repository private if it has to be created\n"
     "  --max-rate RATE          upload bandwidth, bytes per second (k/M/G: powers of 1024); env HFGIT_MAX_RATE\n"
+    "  --every MINUTES          keep running: commit what changed in the folder every MINUTES (fractions\n"
+    "                           allowed), until SIGINT/SIGTERM, which makes a last commit and exits 0\n"
+    "                           (the library's commit scheduler; append-only files such as logs)\n"
     "  -q, --quiet / -v, --verbose\n"
     "Patterns are fnmatch(3) globs on paths relative to LOCAL_PATH (--include/--exclude) or PATH_IN_REPO\n"
     "(--delete); '*' matches '/' too and \"dir/\" means everything below dir, as in huggingface_hub. An "
@@ -62,11 +67,12 @@ static const char help[] =
     "wait in turn.\n";
 
 typedef struct upload_args {
-    const char *repo_id, *local_path, *path_in_repo, *repo_type, *revision, *message;
+    const char *repo_id, *local_path, *path_in_repo, *repo_type, *revision, *message, *every;
     hf_cli_list include, exclude, delete_patterns;
     int private_repo, is_dir;
     const char *max_rate; /* --max-rate as given; max_rate_bps parsed */
     uint64_t max_rate_bps;
+    double every_minutes;
 } upload_args;
 
 /* 1 when a component of path is ".." or ".git": it would leave the repository or write into git's own files.
@@ -209,6 +215,19 @@ static int resolve_type(upload_args *u)
     return -1;
 }
 
+/* --every MINUTES: a positive number, for a folder (the scheduler watches folders). -1 to go on. */
+static int check_every(upload_args *u)
+{
+    if (!u->every) return -1;
+    char *end;
+    u->every_minutes = strtod(u->every, &end);
+    if (*end || !(u->every_minutes > 0))
+        return hf_cli_usage_error("upload", "--every takes a positive number of minutes, not \"%s\"", u->every);
+    if (!u->is_dir) return hf_cli_usage_error("upload", "--every needs a folder as LOCAL_PATH");
+    if (u->delete_patterns.count) return hf_cli_usage_error("upload", "--every and --delete do not go together");
+    return -1;
+}
+
 static int run(upload_args *u, const char *endpoint)
 {
     hf_buf cache = HF_BUF_INIT, lock = HF_BUF_INIT;
@@ -225,7 +244,12 @@ static int run(upload_args *u, const char *endpoint)
     }
     hf_upload_target t = {u->repo_id, u->repo_type, u->revision, endpoint, u->private_repo};
     if ((rc = hf_upload_open_cache(&repo, &t, cache.ptr)) < 0) goto out;
-    if ((rc = publish(u, repo, id)) < 0) {
+    if (u->every) {
+        hf_upload_every_options eo = {u->local_path, u->path_in_repo, u->every_minutes, &u->include,
+                                      &u->exclude, u->message};
+        if ((rc = hf_upload_every(repo, &eo)) < 0 || (rc = hf_upload_head_id(hf_repo_workdir(repo), id)) < 0)
+            goto out;
+    } else if ((rc = publish(u, repo, id)) < 0) {
         /* the next upload starts from the remote's state, not from this half-done one */
         hf_repo_free(repo);
         repo = NULL;
@@ -260,6 +284,7 @@ int hf_cli_upload(int argc, char **argv)
                                {"delete", 0, HF_CLI_OPT_LIST, &u.delete_patterns},
                                {"private", 0, HF_CLI_OPT_FLAG, &u.private_repo},
                                {"max-rate", 0, HF_CLI_OPT_STRING, &u.max_rate},
+                               {"every", 0, HF_CLI_OPT_STRING, &u.every},
                                {NULL, 0, HF_CLI_OPT_FLAG, NULL}};
     hf_cli_args a = {"upload", help, opts, 1, 3, NULL, 0};
     hf_buf dest = HF_BUF_INIT, endpoint = HF_BUF_INIT;
@@ -270,7 +295,8 @@ int hf_cli_upload(int argc, char **argv)
         goto out;
     }
     u.repo_id = a.pos[0];
-    if ((rc = resolve_type(&u)) >= 0 || (rc = resolve_paths(&u, &a, &dest)) >= 0) goto out;
+    if ((rc = resolve_type(&u)) >= 0 || (rc = resolve_paths(&u, &a, &dest)) >= 0 || (rc = check_every(&u)) >= 0)
+        goto out;
     if ((rc = hf_init()) < 0) {
         rc = hf_cli_fail("upload", rc);
         goto out;

@@ -17,9 +17,14 @@ static const hf_cli_command commands[] = {
     {"track", hf_cli_track, "track patterns with Git LFS (.gitattributes)"},
     {"untrack", hf_cli_untrack, "stop tracking patterns with Git LFS"},
     {"upload", hf_cli_upload, "upload a file or folder to a Hub repository in one commit"},
+    {"upload-large-folder", hf_cli_upload_large_folder,
+     "upload a huge folder resumably: parallel hashing, commits in chunks, status every 60 s"},
     {"install-hooks", hf_cli_install_hooks, "install the pre-push hook (10 MiB rule), chaining to git-lfs's"},
     {"lfs-enable-largefiles", hf_cli_lfs_enable_largefiles,
      "configure a repository so that `git push` uploads large LFS files in parallel parts"},
+    {"login", hf_cli_login, "check a token against the hub and save it ($HF_HOME/token, mode 0600)"},
+    {"whoami", hf_cli_whoami, "print the user the hub knows the token by, and the endpoint"},
+    {"logout", hf_cli_logout, "remove the saved token"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

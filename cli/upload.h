@@ -63,6 +63,18 @@ typedef struct hf_upload_target {
  * downloaded). A repository that cannot be cloned is created (hf_upload_create_repo) and cloned again. */
 int hf_upload_open_cache(hf_repo **out, const hf_upload_target *t, const char *cache_dir);
 
+typedef struct hf_upload_every_options {
+    const char *folder;       /* the folder to watch */
+    const char *path_in_repo; /* where its content goes ("" or NULL: the root) */
+    double every_minutes;
+    const hf_cli_list *include, *exclude;
+    const char *message; /* NULL: the scheduler's default */
+} hf_upload_every_options;
+
+/* `hfgit upload --every` (upload_every.c): runs the commit scheduler on the clone until SIGINT/SIGTERM, then
+ * makes the last commit and waits for its push. 0 or a negative hf_error_code. */
+int hf_upload_every(hf_repo *repo, const hf_upload_every_options *o);
+
 /* The hex id of HEAD in the working tree workdir (41 bytes with the NUL). */
 int hf_upload_head_id(const char *workdir, char out[41]);
 

@@ -73,6 +73,12 @@ static int token_path(hf_buf *path)
     return hf_buf_printf(path, "%s/.cache/huggingface/token", home);
 }
 
+int hf_config_token_path(hf_buf *out)
+{
+    hf_buf_clear(out);
+    return token_path(out);
+}
+
 static int read_small_file(const char *path, hf_buf *out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -23,6 +23,10 @@
  * the token contains control characters or spaces (it would corrupt an HTTP header). */
 int hf_config_token(hf_buf *out);
 
+/* The token file's path as huggingface_hub spells it: HF_TOKEN_PATH, else $HF_HOME/token, else
+ * $XDG_CACHE_HOME/huggingface/token, else ~/.cache/huggingface/token (for `hfgit login` / `logout`). */
+int hf_config_token_path(hf_buf *out);
+
 /* HF_ENDPOINT (whitespace and trailing '/' removed) or "https://huggingface.co". HF_EINVAL when HF_ENDPOINT
  * does not start with http:// or https://. */
 int hf_config_endpoint(hf_buf *out);

@@ -97,6 +97,7 @@ void hf_http_response_reset(hf_http_response *resp)
     free(resp->etag);
     free(resp->content_type);
     free(resp->location);
+    free(resp->content_range);
     hf_http_response fresh = HF_HTTP_RESPONSE_INIT;
     *resp = fresh;
 }
@@ -319,7 +320,8 @@ int http_send_once(hf_http_client *c, const hf_http_request *req, hf_http_respon
         if (http_report(&x, &marks->up, http_body_length(req)))
             rc = hf_error_set(HF_ECANCELLED, "%s %s: stopped by the progress callback", req->method, url.ptr);
     }
-    resp->status = rc == 0 ? status : 0;
+    /* a body longer than out_max still came with a status: a ranged GET needs it to see "200, Range ignored" */
+    resp->status = rc == 0 || x.io_errno == -2 ? status : 0;
     hf_buf_free(&url);
     return rc;
 }

@@ -89,8 +89,9 @@ typedef struct hf_http_request {
     size_t max_response_bytes;       /* 0 = 1 MiB default; the rest is drained and dropped */
     hf_http_progress_cb progress;    /* upload progress for bodies, download progress for out_fd */
     void *progress_ud;
-    uint64_t out_max; /* out_fd only: 0 = no limit; a longer 2xx body fails the try (HF_EINVAL),
-                       * so a server that ignores Range cannot overwrite a neighbouring slice */
+    uint64_t out_max; /* out_fd only: 0 = no limit; a longer 2xx body fails the try (HF_EINVAL, with
+                       * resp->status kept), so a server that ignores Range cannot overwrite a
+                       * neighbouring slice */
     long response_timeout_secs; /* how long to wait for the status line once the body is sent; 0 = the
                                  * stall time (HFGIT_HTTP_STALL_SECS). Set it for requests the server
                                  * answers only after long work, e.g. a multipart completion. */
@@ -108,9 +109,10 @@ typedef struct hf_http_response {
     char *location;                  /* or NULL */
     long retry_after_ms;             /* parsed Retry-After, -1 when absent */
     int attempts;                    /* tries made by hf_http_send_retry */
+    char *content_range;             /* Content-Range verbatim (ranged GETs check it), or NULL */
 } hf_http_response;
 
-#define HF_HTTP_RESPONSE_INIT {0, HF_BUF_INIT, NULL, NULL, NULL, -1, 0}
+#define HF_HTTP_RESPONSE_INIT {0, HF_BUF_INIT, NULL, NULL, NULL, -1, 0, NULL}
 
 int hf_http_global_init(void); /* curl_global_init + env; idempotent and thread-safe (pthread_once); also
                                 * called by hf_http_client_new */

@@ -220,7 +220,8 @@ size_t http_on_header(char *data, size_t size, size_t nitems, void *ud)
         free(resp->etag);
         free(resp->content_type);
         free(resp->location);
-        resp->etag = resp->content_type = resp->location = NULL;
+        free(resp->content_range);
+        resp->etag = resp->content_type = resp->location = resp->content_range = NULL;
         resp->retry_after_ms = -1;
         return n;
     }
@@ -240,6 +241,8 @@ size_t http_on_header(char *data, size_t size, size_t nitems, void *ud)
         set_field(&resp->content_type, v, vlen);
     else if (HEADER_IS("Location"))
         set_field(&resp->location, v, vlen);
+    else if (HEADER_IS("Content-Range"))
+        set_field(&resp->content_range, v, vlen);
     else if (HEADER_IS("Retry-After")) {
         char tmp[64];
         if (vlen < sizeof(tmp)) {

@@ -28,7 +28,8 @@
     X(auth_on_signed_urls)                                                                                   \
     X(parts_in_flight)                                                                                       \
     X(peak_parts_in_flight)                                                                                  \
-    X(pushes_rejected)
+    X(pushes_rejected)                                                                                       \
+    X(disk_full)
 
 static void write_knobs(hf_jw *w, const hub_knobs *k)
 {
@@ -40,6 +41,13 @@ static void write_knobs(hf_jw *w, const hub_knobs *k)
     hf_jw_kint(w, "drop_part_number", k->drop_part_number);
     hf_jw_kint(w, "drop_part_times", k->drop_part_times);
     hf_jw_kint(w, "url_lifetime_secs", k->url_lifetime_secs);
+    hf_jw_kint(w, "ignore_range", k->ignore_range);
+    hf_jw_key(w, "fail_range_from");
+    hf_jw_uint(w, k->fail_range_from);
+    hf_jw_kint(w, "fail_range_times", k->fail_range_times);
+    hf_jw_key(w, "corrupt_range_from");
+    hf_jw_uint(w, k->corrupt_range_from);
+    hf_jw_kint(w, "corrupt_range_times", k->corrupt_range_times);
 }
 
 static hub_knobs knobs_now(hub *h)
@@ -69,6 +77,7 @@ static enum MHD_Result get_stats(hub_req *r)
     LONG_STATS(STAT_OUT)
 #undef STAT_OUT
     hf_jw_kint(&w, "bytes_received", atomic_load(&h->stats.bytes_received));
+    hf_jw_kint(&w, "object_get_bytes", atomic_load(&h->stats.object_get_bytes));
     write_knobs(&w, &k);
     hf_jw_key(&w, "multipart_threshold");
     hf_jw_uint(&w, h->multipart_threshold);
@@ -94,6 +103,7 @@ static enum MHD_Result reset_stats(hub_req *r)
     LONG_STATS(STAT_ZERO)
 #undef STAT_ZERO
     atomic_store(&h->stats.bytes_received, 0);
+    atomic_store(&h->stats.object_get_bytes, 0);
     atomic_store(&h->stats.peak_parts_in_flight, atomic_load(&h->stats.parts_in_flight));
     return get_stats(r);
 }
@@ -146,7 +156,12 @@ static enum MHD_Result set_knobs(hub_req *r)
                  {"fail_complete_times", 1000000},
                  {"drop_part_number", 10000},
                  {"drop_part_times", 1000000},
-                 {"url_lifetime_secs", 10ll * 365 * 86400}};
+                 {"url_lifetime_secs", 10ll * 365 * 86400},
+                 {"ignore_range", 1},
+                 {"fail_range_from", INT64_MAX},
+                 {"fail_range_times", 1000000},
+                 {"corrupt_range_from", INT64_MAX},
+                 {"corrupt_range_times", 1000000}};
     enum { NKNOBS = sizeof(names) / sizeof(names[0]) };
     int64_t v[NKNOBS];
     int given[NKNOBS];
@@ -162,7 +177,8 @@ static enum MHD_Result set_knobs(hub_req *r)
             enum MHD_Result rc = hub_respond_error(
                 r, MHD_HTTP_BAD_REQUEST,
                 "unknown knob '%.100s' (known: bandwidth_cap, fail_part_number, fail_part_times, "
-                "fail_complete_times, drop_part_number, drop_part_times, url_lifetime_secs)",
+                "fail_complete_times, drop_part_number, drop_part_times, url_lifetime_secs, ignore_range, "
+                "fail_range_from, fail_range_times, corrupt_range_from, corrupt_range_times)",
                 k ? k : "?");
             free(k);
             hf_json_free(doc);
@@ -188,6 +204,11 @@ static enum MHD_Result set_knobs(hub_req *r)
     if (given[4]) k->drop_part_number = (int)v[4];
     if (given[5]) k->drop_part_times = (int)v[5];
     if (given[6]) k->url_lifetime_secs = (long)v[6];
+    if (given[7]) k->ignore_range = (int)v[7];
+    if (given[8]) k->fail_range_from = (uint64_t)v[8];
+    if (given[9]) k->fail_range_times = (int)v[9];
+    if (given[10]) k->corrupt_range_from = (uint64_t)v[10];
+    if (given[11]) k->corrupt_range_times = (int)v[11];
     hub_knobs now = *k;
     pthread_mutex_unlock(&h->knobs_lock);
     return respond_knobs(r, &now);

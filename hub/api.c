@@ -1,5 +1,6 @@
 /*
- * api.c: the Hub's JSON API, as much of it as git clients need: POST /api/repos/create.
+ * api.c: the Hub's JSON API, as much of it as git clients need: POST /api/repos/create, GET /api/whoami-v2,
+ * GET /api/{models,datasets,spaces}/<ns>/<name>.
  *
  * A repository is built complete in <root>/tmp (git init --bare, config, the pre-receive hook, the multipart
  * threshold) and then renamed into <root>/repos/<type>/<ns>/<name>.git with RENAME_NOREPLACE, so concurrent
@@ -40,6 +41,7 @@ typedef struct create_req {
     const char *prefix; /* URL prefix: "", "datasets/", "spaces/" */
     char *ns, *name;
     int64_t threshold; /* 0 = not given */
+    int private_repo;  /* "private": true */
 } create_req;
 
 static void create_req_clear(create_req *c)
@@ -136,6 +138,13 @@ static int parse_create(hub_req *r, create_req *c)
         (hf_json_int64(doc, t, &c->threshold) || c->threshold <= 0)) {
         err = "\"lfsmultipartthresh\" must be a positive integer (bytes)";
         goto out;
+    }
+    t = hf_json_get(doc, 0, "private");
+    if (t >= 0 && hf_json_type_of(doc, t) != HF_JSON_NULL) {
+        if (hf_json_bool(doc, t, &c->private_repo)) {
+            err = "\"private\" must be true or false";
+            goto out;
+        }
     }
     /* The Hub also takes "ns/name" as the name. */
     char *slash = strchr(c->name, '/');
@@ -250,6 +259,12 @@ static int build_repo(hub *h, const char *tmp_git, const create_req *c, const ch
             "hfgit-hub: warning: %s/%s has no pre-receive hook (no --hooks-dir): pushes are not checked\n",
             c->ns, c->name);
     }
+    if (c->private_repo) {
+        *what = "marking the repo private";
+        hf_buf_clear(&p);
+        if (hf_buf_printf(&p, "%s/hfgit-hub-private", tmp_git) || write_file(p.ptr, "", 0, O_TRUNC, 0666))
+            goto out;
+    }
     if (c->threshold > 0) {
         char num[32];
         int n = snprintf(num, sizeof(num), "%lld\n", (long long)c->threshold);
@@ -290,6 +305,7 @@ static enum MHD_Result respond_created(hub_req *r, const create_req *c)
     hf_buf_printf(&s, "%s/%s", c->ns, c->name);
     hf_jw_kstr(&w, "name", hf_buf_cstr(&s));
     hf_jw_kstr(&w, "id", id);
+    hf_jw_kbool(&w, "private", c->private_repo);
     hf_jw_obj_end(&w);
     enum MHD_Result rc = hub_respond(r, MHD_HTTP_OK, "application/json", hf_buf_cstr(&out), out.len);
     hf_buf_free(&out);
@@ -349,9 +365,121 @@ out:
     return res;
 }
 
+/* GET /api/whoami-v2: the user the token belongs to, in the Hub's shape (huggingface_hub reads "name",
+ * "type", "orgs" and "auth.accessToken.role"). Without a valid token: 401, as the Hub answers. */
+static enum MHD_Result whoami(hub_req *r)
+{
+    if (!hub_header(r, MHD_HTTP_HEADER_AUTHORIZATION) || !hub_authorized(r))
+        return hub_respond_unauthorized(r, "Invalid credentials in Authorization header");
+    hf_buf out = HF_BUF_INIT;
+    hf_jw w;
+    hf_jw_init(&w, &out);
+    hf_jw_obj_begin(&w);
+    hf_jw_kstr(&w, "type", "user");
+    hf_jw_kstr(&w, "id", "6866662d6769742d68756221"); /* fixed: one user per hub */
+    hf_jw_kstr(&w, "name", r->h->user);
+    hf_jw_kstr(&w, "fullname", r->h->user);
+    hf_jw_kbool(&w, "emailVerified", 0);
+    hf_jw_kbool(&w, "isPro", 0);
+    hf_jw_key(&w, "orgs");
+    hf_jw_arr_begin(&w);
+    hf_jw_arr_end(&w);
+    hf_jw_key(&w, "auth");
+    hf_jw_obj_begin(&w);
+    hf_jw_kstr(&w, "type", "access_token");
+    hf_jw_key(&w, "accessToken");
+    hf_jw_obj_begin(&w);
+    hf_jw_kstr(&w, "displayName", "hfgit-hub");
+    hf_jw_kstr(&w, "role", "write");
+    hf_jw_obj_end(&w);
+    hf_jw_obj_end(&w);
+    hf_jw_obj_end(&w);
+    enum MHD_Result rc = w.error
+                             ? hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory")
+                             : hub_respond(r, MHD_HTTP_OK, "application/json", hf_buf_cstr(&out), out.len);
+    hf_buf_free(&out);
+    return rc;
+}
+
+/* GET /api/{models,datasets,spaces}/<ns>/<name>: the repo's info, as much as clients read of it; a private
+ * repo is "not found" without the token, as on the Hub. */
+typedef struct info_req {
+    hub_repo repo;
+} info_req;
+
+static enum MHD_Result repo_info(hub_req *r)
+{
+    info_req *q = r->state;
+    if (hub_read_refusal(r, &q->repo))
+        return hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Repository not found");
+    hf_buf out = HF_BUF_INIT, id = HF_BUF_INIT;
+    hf_jw w;
+    hf_buf_printf(&id, "%s/%s", q->repo.ns, q->repo.name);
+    hf_jw_init(&w, &out);
+    hf_jw_obj_begin(&w);
+    hf_jw_kstr(&w, "id", hf_buf_cstr(&id));
+    hf_jw_kstr(&w, "author", q->repo.ns);
+    hf_jw_kbool(&w, "private", hub_repo_private(&q->repo));
+    hf_jw_kbool(&w, "disabled", 0);
+    hf_jw_kbool(&w, "gated", 0);
+    hf_jw_obj_end(&w);
+    enum MHD_Result rc = w.error
+                             ? hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory")
+                             : hub_respond(r, MHD_HTTP_OK, "application/json", hf_buf_cstr(&out), out.len);
+    hf_buf_free(&out);
+    hf_buf_free(&id);
+    return rc;
+}
+
+static void info_free(hub_req *r)
+{
+    info_req *q = r->state;
+    hub_repo_clear(&q->repo);
+    free(q);
+    r->state = NULL;
+}
+
+/* "/api/models/ns/name" -> "/ns/name"; "/api/datasets/ns/name" -> "/datasets/ns/name"; else -1. */
+static int info_route(hub_req *r)
+{
+    const char *p = r->path + 5, *tail;
+    hf_buf url = HF_BUF_INIT;
+    int rc;
+    if (strncmp(p, "models/", 7) == 0)
+        rc = hf_buf_printf(&url, "/%s", p + 7);
+    else if (strncmp(p, "datasets/", 9) == 0 || strncmp(p, "spaces/", 7) == 0)
+        rc = hf_buf_printf(&url, "/%s", p);
+    else
+        return 0;
+    info_req *q = calloc(1, sizeof(*q));
+    if (rc || !q || hub_repo_parse(r->h, url.ptr, &q->repo) || (tail = q->repo.rest, *tail != '\0')) {
+        if (q) hub_repo_clear(&q->repo);
+        free(q);
+        hf_buf_free(&url);
+        return 0;
+    }
+    hf_buf_free(&url);
+    q->repo.rest = NULL; /* pointed into url */
+    atomic_fetch_add(&r->h->stats.requests_api, 1);
+    r->state = q;
+    r->on_free = info_free;
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+        return hub_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET for %s", r->path);
+    r->on_done = repo_info;
+    return 1;
+}
+
 int hub_route_api(hub_req *r)
 {
     if (strncmp(r->path, "/api/", 5) != 0) return 0;
+    if (info_route(r)) return 1;
+    if (strcmp(r->path, "/api/whoami-v2") == 0) {
+        atomic_fetch_add(&r->h->stats.requests_api, 1);
+        if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+            return hub_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET for /api/whoami-v2");
+        r->on_done = whoami;
+        return 1;
+    }
     if (strcmp(r->path, "/api/repos/create") != 0) return 0;
     atomic_fetch_add(&r->h->stats.requests_api, 1);
     if (strcmp(r->method, "POST") != 0) {

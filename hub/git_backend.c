@@ -7,9 +7,11 @@
  * rest is streamed to the client by MHD's content reader, 64 KiB at a time. The child is reaped when MHD
  * frees the response (killed first, with its whole process group, if the client went away mid-stream).
  *
- * Auth: reads are anonymous; the receive-pack service (advertisement and POST) needs the hub token.
+ * Auth: reads of public repos are anonymous, of private ones need the hub token (hub_read_refusal); the
+ * receive-pack service (advertisement and POST) always needs it.
  */
 #include "hub.h"
+#include "lfs.h"
 #include "proc.h"
 
 #include <arpa/inet.h>
@@ -25,18 +27,42 @@
 #include <unistd.h>
 
 #define CGI_HEADER_MAX ((size_t)64 * 1024)
+#define GIT_FETCH_BODY_MAX ((uint64_t)10 << 20) /* http-backend's own limit (http.maxRequestBuffer) */
+#define GIT_PUSH_BODY_MAX ((uint64_t)16 << 30)  /* a push's pack: authenticated, but not unbounded */
 #define CGI_BLOCK ((size_t)64 * 1024)
 
 typedef struct git_req {
     hub_repo repo;
     int body_fd; /* spooled request body; -1 when the request has none */
     uint64_t body_len;
-    int spool_errno; /* first write error: answered with 500 once the body is in */
-    int authed;      /* the request carried the hub token */
-    int refused;     /* 404 or 401, answered once the body is in */
+    uint64_t body_max; /* a longer body is refused with 413 (and not stored) */
+    int too_large;
+    int spool_errno;  /* first write error: answered with 507 or 500 once the body is in */
+    int authed;       /* the request carried the hub token */
+    unsigned refused; /* 404 or 401, answered once the body is in */
 } git_req;
 
-#define DECLINED "hook declined"
+/* Counts a push refused by pre-receive (the hook cannot reach the stats): receive-pack's report says
+ * "ng <ref> pre-receive hook declined", and the phrase may be split across two reads of the CGI's output. A
+ * byte-at-a-time matcher keeps how much of it the output ended with. No proper prefix of the phrase occurs
+ * inside it again ('h' only starts it), so on a mismatch the match restarts from nothing, or from the 'h'. */
+static const char DECLINED[] = "hook declined";
+
+typedef struct phrase_watch {
+    size_t matched; /* bytes of DECLINED at the end of what was seen */
+    int found;
+} phrase_watch;
+
+static void phrase_scan(phrase_watch *w, const char *data, size_t n)
+{
+    for (size_t i = 0; i < n && !w->found; i++) {
+        if (data[i] == DECLINED[w->matched])
+            w->matched++;
+        else
+            w->matched = data[i] == DECLINED[0] ? 1 : 0;
+        w->found = w->matched == sizeof(DECLINED) - 1;
+    }
+}
 
 /* The running CGI, owned by the MHD response (freed in its free callback). */
 typedef struct cgi_out {
@@ -47,34 +73,14 @@ typedef struct cgi_out {
     int eof;       /* the whole output went out: the CGI is finishing, not to be killed */
     uint64_t size; /* Content-Length from the CGI, or MHD_SIZE_UNKNOWN */
     hub *h;        /* set for receive-pack POSTs: their report is watched for a declined hook */
-    int counted;
-    char tail[sizeof(DECLINED)]; /* the end of the previous block */
-    size_t tail_len;
+    phrase_watch declined;
 } cgi_out;
 
-/* Counts a push refused by pre-receive (the hook cannot reach the stats): receive-pack's report says
- * "ng <ref> pre-receive hook declined". The phrase may be split across two reads, hence the tail. */
 static void watch_declined(cgi_out *c, const char *data, size_t n)
 {
-    const size_t len = sizeof(DECLINED) - 1, keep = len - 1;
-    if (!c->h || c->counted) return;
-    char joined[2 * sizeof(DECLINED)];
-    size_t head = n < keep ? n : keep;
-    memcpy(joined, c->tail, c->tail_len);
-    memcpy(joined + c->tail_len, data, head);
-    if (memmem(data, n, DECLINED, len) || memmem(joined, c->tail_len + head, DECLINED, len)) {
-        c->counted = 1;
-        atomic_fetch_add(&c->h->stats.pushes_rejected, 1);
-        return;
-    }
-    if (n >= keep) { /* the new tail: the last keep bytes of tail + data */
-        memcpy(c->tail, data + n - keep, keep);
-        c->tail_len = keep;
-    } else { /* joined holds tail + all of data */
-        size_t total = c->tail_len + n, drop = total > keep ? total - keep : 0;
-        memcpy(c->tail, joined + drop, total - drop);
-        c->tail_len = total - drop;
-    }
+    if (!c->h || c->declined.found) return;
+    phrase_scan(&c->declined, data, n);
+    if (c->declined.found) atomic_fetch_add(&c->h->stats.pushes_rejected, 1);
 }
 
 /* A 500 is a hub fault the client cannot explain (git shows only the status): say it in the hub's log too. */
@@ -107,14 +113,25 @@ static void git_req_free(hub_req *r)
     r->state = NULL;
 }
 
+/* Gives back the space of a body that will not be used (the file is unlinked already). */
+static void release_spool(git_req *g)
+{
+    if (ftruncate(g->body_fd, 0) != 0 && !g->spool_errno) g->spool_errno = errno;
+}
+
 static int spool(hub_req *r, const char *data, size_t len)
 {
     git_req *g = r->state;
-    while (len > 0 && !g->spool_errno) {
+    if (!g->too_large && g->body_len + len > g->body_max) {
+        g->too_large = 1; /* discard the rest */
+        release_spool(g);
+    }
+    while (len > 0 && !g->spool_errno && !g->too_large) {
         ssize_t n = write(g->body_fd, data, len);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            g->spool_errno = errno; /* keep reading and discarding; on_done answers 500 */
+            g->spool_errno = errno; /* keep reading and discarding; on_done answers */
+            release_spool(g);
             break;
         }
         data += n;
@@ -337,8 +354,10 @@ static char **cgi_env(hub_req *r, git_req *g)
 static enum MHD_Result run_cgi(hub_req *r)
 {
     git_req *g = r->state;
-    if (g->spool_errno)
-        return fail(r, "cannot store the request body in %s/tmp: %s", r->h->root, strerror(g->spool_errno));
+    if (g->too_large)
+        return hub_respond_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %llu bytes",
+                                 (unsigned long long)g->body_max);
+    if (g->spool_errno) return lfs_respond_io_error(r, g->spool_errno, "storing the request body");
     if (g->body_fd >= 0 && lseek(g->body_fd, 0, SEEK_SET) < 0)
         return fail(r, "%s", "cannot rewind the request body");
     char **env = cgi_env(r, g);
@@ -391,8 +410,10 @@ static const char *repo_prefix(const hub_repo *repo)
                                                  : "spaces/";
 }
 
-static enum MHD_Result refuse(hub_req *r, const hub_repo *repo, int status)
+static enum MHD_Result refuse(hub_req *r, const hub_repo *repo, unsigned status)
 {
+    if (status == MHD_HTTP_UNAUTHORIZED && hub_repo_private(repo) && !hub_authorized(r))
+        return hub_respond_unauthorized(r, "Repository not found (or private: it needs the hub token)");
     if (status == MHD_HTTP_UNAUTHORIZED)
         return hub_respond_unauthorized(r,
                                         "Invalid credentials: pushing needs the hub token (Bearer, or Basic "
@@ -427,9 +448,8 @@ int hub_route_git(hub_req *r)
     int post = strcmp(r->method, "POST") == 0;
     int push = strcmp(repo.rest, "/git-receive-pack") == 0 ||
                (strcmp(repo.rest, "/info/refs") == 0 && service && strcmp(service, "git-receive-pack") == 0);
-    int refused = !hub_repo_exists(&repo)      ? MHD_HTTP_NOT_FOUND
-                  : push && !hub_authorized(r) ? MHD_HTTP_UNAUTHORIZED
-                                               : 0;
+    unsigned refused = hub_read_refusal(r, &repo);
+    if (!refused && push && !hub_authorized(r)) refused = MHD_HTTP_UNAUTHORIZED;
     if (refused && !post) {
         refuse(r, &repo, refused);
         hub_repo_clear(&repo);
@@ -453,6 +473,17 @@ int hub_route_git(hub_req *r)
         return 1;
     }
     r->on_done = run_cgi;
+    /* Bodies are spooled to disk: bound them. A fetch's request lists wants and haves (http-backend refuses
+     * over 10 MiB); a push carries a pack and needs the token. */
+    g->body_max = push ? GIT_PUSH_BODY_MAX : GIT_FETCH_BODY_MAX;
+    uint64_t announced;
+    if (post && lfs_content_length(r, &announced) == 0 && announced > g->body_max) {
+        /* Answered now: a client that sent Expect: 100-continue never sends the body. */
+        hub_respond_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
+                          "request body of %llu bytes is over the %llu allowed",
+                          (unsigned long long)announced, (unsigned long long)g->body_max);
+        return 1;
+    }
     if (post) {
         hf_buf tmpl = HF_BUF_INIT;
         if (hf_buf_printf(&tmpl, "%s/tmp/git-body-XXXXXX", r->h->root) ||

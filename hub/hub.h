@@ -8,7 +8,9 @@
  * Layout under --root:
  *   repos/<type>/<ns>/<name>.git          bare repositories (type: models, datasets, spaces)
  *   repos/<type>/<ns>/<name>.git/lfs/objects/aa/bb/<oid>   that repo's LFS objects (pre-receive reads them)
+ *   hub.key                               the URL signing key (mode 0600)
  *   uploads/<upload id>/                  multipart uploads in progress (meta + part files)
+ *   uploads/by-object/<key>               symlink to the open upload of one (repo, oid, size)
  *   tmp/                                  temp files, renamed into place on success
  */
 #ifndef HF_HUB_H
@@ -30,6 +32,11 @@ typedef struct hub_knobs {
     int drop_part_number;         /* part number whose connection is dropped halfway ... */
     int drop_part_times;          /* ... this many times (counts down) */
     long url_lifetime_secs;       /* lifetime of signed URLs issued from now on */
+    int ignore_range;             /* 1: object GETs answer 200 with the whole object, as some servers do */
+    uint64_t fail_range_from;     /* object GETs starting at this byte answer 500 ... */
+    int fail_range_times;         /* ... this many times (counts down) */
+    uint64_t corrupt_range_from;  /* object GETs starting at this byte get their first byte flipped ... */
+    int corrupt_range_times;      /* ... this many times (counts down) */
 } hub_knobs;
 
 typedef struct hub_stats {
@@ -40,17 +47,21 @@ typedef struct hub_stats {
     atomic_long auth_on_signed_urls;   /* Authorization headers seen on signed URLs (must stay 0) */
     atomic_long parts_in_flight, peak_parts_in_flight;
     atomic_llong bytes_received;
+    atomic_llong object_get_bytes;     /* body bytes of the object GET responses started (ranges or whole) */
     atomic_long pushes_rejected;
+    atomic_long disk_full;             /* writes refused with 507: the disk (or a quota) was full */
 } hub_stats;
 
 typedef struct hub {
     char *root;                   /* absolute */
     char *token;                  /* NULL = no auth required for writes (not recommended) */
+    const char *user;             /* the token's user (whoami) */
     char *base_url;               /* "http://127.0.0.1:PORT", no trailing slash */
     char *hooks_dir;              /* dir holding pre-receive, installed into each created repo */
     uint64_t multipart_threshold; /* default for repos created without lfsmultipartthresh */
     uint64_t chunk_size;          /* part size the hub hands out */
-    unsigned char hmac_key[32];   /* random per start: URLs die with the hub */
+    unsigned char hmac_key[32];   /* <root>/hub.key: URLs and open uploads survive a restart (sign.c) */
+    long upload_max_age_secs;     /* open uploads older than this are removed; completion URLs live as long */
     pthread_mutex_t knobs_lock;
     hub_knobs knobs;
     hub_stats stats;
@@ -75,6 +86,8 @@ struct hub_req {
     int body_too_large;
     int dropped;                  /* a knob dropped this connection */
     int responded;                /* a response is queued; later body bytes are discarded */
+    unsigned refusal_status;      /* hub_refuse: answered with this once the body is read and discarded */
+    char *refusal_msg;
 };
 
 /* A repository named by a URL path. */
@@ -99,6 +112,11 @@ enum MHD_Result hub_respond_json(hub_req *r, unsigned status, const hf_buf *json
 /* {"message": msg} (plus "error" with the same text, as the Hub does) with the git-lfs content type */
 enum MHD_Result hub_respond_error(hub_req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Refuses the request once its body has been read and discarded (an answer queued before that makes MHD
+ * close the socket with unread data, which a client may see as a reset instead of the answer): on_data and
+ * on_done are not called any more; the route's on_free still is, at the end, so state set before stays the
+ * route's to release. 401 gets the WWW-Authenticate headers. For routes: always returns 1. */
+int hub_refuse(hub_req *r, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* 401 with WWW-Authenticate and LFS-Authenticate */
 enum MHD_Result hub_respond_unauthorized(hub_req *r, const char *msg);
 const char *hub_header(hub_req *r, const char *name);
@@ -109,6 +127,12 @@ int hub_authorized(hub_req *r);
  * Names are checked ([A-Za-z0-9._-], no "..") so a URL never escapes the root. Free with hub_repo_clear. */
 int hub_repo_parse(const hub *h, const char *path, hub_repo *repo);
 int hub_repo_exists(const hub_repo *repo);
+/* 1 when the repository was created private (<git_dir>/hfgit-hub-private). */
+int hub_repo_private(const hub_repo *repo);
+/* Whether this request may read repo: 0 yes; else the status to refuse it with, the repo named "not found"
+ * either way: 404 when it does not exist or a wrong token was sent, 401 (so that git and git-lfs fetch
+ * credentials and try again) when a private repo is asked for without any. */
+unsigned hub_read_refusal(hub_req *r, const hub_repo *repo);
 void hub_repo_clear(hub_repo *repo);
 /* Sleeps as needed so this connection stays under the bandwidth cap; *t0_ns and *bytes track the stream. */
 void hub_throttle(hub *h, uint64_t *t0_ns, uint64_t *bytes, size_t new_bytes);
@@ -118,9 +142,12 @@ uint64_t hub_now_ns(void);
 int hub_server_start(hub *h, int listen_fd);
 void hub_server_stop(hub *h);
 
-/* signed URLs (sign.c): HMAC-SHA256 over "<path>\n<exp>" with the hub key. */
-int hub_sign_url(hub *h, const char *path, hf_buf *out_url); /* base_url + path + "?exp=..&sig=.." */
-/* 0 valid; -1 bad signature; -2 expired. */
-int hub_check_signature(hub_req *r);
+/* signed URLs (sign.c): HMAC-SHA256 over the method, path, expiry and (size >= 0) the body size, with the
+ * hub key. base_url + path + "?exp=..[&size=..]&sig=..", valid for lifetime seconds from now. */
+int hub_sign_url(hub *h, const char *method, const char *path, int64_t size, long lifetime, hf_buf *out_url);
+/* 0 valid (*signed_size: the signed body size, or -1 when none was signed); -1 bad signature; -2 expired. */
+int hub_check_signature(hub_req *r, int64_t *signed_size);
+/* Reads <root>/hub.key, or makes it (random, mode 0600). 0, or -1 having said why on stderr. */
+int hub_key_load(hub *h);
 
 #endif

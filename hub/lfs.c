@@ -1,6 +1,6 @@
 /*
- * lfs.c: routing of the LFS side of hfgit-hub (hub_route_lfs) and the helpers its files share: deferred
- * refusals, signed-URL checks, object paths, the per-repo multipart threshold. See lfs.h for the URL map.
+ * lfs.c: routing of the LFS side of hfgit-hub (hub_route_lfs) and the helpers its files share: signed-URL
+ * checks, object paths, the per-repo multipart threshold. See lfs.h for the URL map.
  */
 #include "lfs.h"
 
@@ -14,71 +14,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- deferred refusals ---- */
-
-typedef struct refusal {
-    unsigned status;
-    char msg[1024];
-} refusal;
-
-static int discard_body(hub_req *r, const char *data, size_t len)
-{
-    return 0;
-}
-
-static enum MHD_Result send_refusal(hub_req *r)
-{
-    refusal *f = r->state;
-    return hub_respond_error(r, f->status, "%s", f->msg);
-}
-
-static void free_refusal(hub_req *r)
-{
-    free(r->state);
-    r->state = NULL;
-}
-
-int lfs_refuse(hub_req *r, unsigned status, const char *fmt, ...)
-{
-    if (r->on_free) r->on_free(r);
-    r->state = NULL;
-    r->on_free = NULL;
-    refusal *f = calloc(1, sizeof(*f));
-    if (!f) {
-        hub_respond(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "out of memory\n", 14);
-        return 1;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
-    va_end(ap);
-    f->status = status;
-    r->state = f;
-    r->on_data = discard_body;
-    r->on_done = send_refusal;
-    r->on_free = free_refusal;
-    return 1;
-}
-
-int lfs_check_signed(hub_req *r, int allow_auth)
+int lfs_check_signed(hub_req *r, int allow_auth, int64_t *signed_size)
 {
     if (!allow_auth && hub_header(r, MHD_HTTP_HEADER_AUTHORIZATION)) {
         /* S3 answers 400 when a presigned URL also carries an Authorization header; clients must not send
          * their token to an object store. Counted so tests can assert it never happens. */
         atomic_fetch_add(&r->h->stats.auth_on_signed_urls, 1);
-        return lfs_refuse(
+        return hub_refuse(
             r, MHD_HTTP_BAD_REQUEST,
             "InvalidArgument: Only one auth mechanism allowed; this URL is presigned, so the request "
             "must not carry an Authorization header");
     }
-    int s = hub_check_signature(r);
+    int s = hub_check_signature(r, signed_size);
     if (s == -2)
-        return lfs_refuse(r, MHD_HTTP_FORBIDDEN,
+        return hub_refuse(r, MHD_HTTP_FORBIDDEN,
                           "AccessDenied: Request has expired (ask the batch API for a new URL)");
     if (s)
-        return lfs_refuse(r, MHD_HTTP_FORBIDDEN,
-                          "SignatureDoesNotMatch: the request signature does not match this URL (use the URL "
-                          "verbatim as the batch API returned it)");
+        return hub_refuse(
+            r, MHD_HTTP_FORBIDDEN,
+            "SignatureDoesNotMatch: the request signature does not match this URL and method (use "
+            "the URL verbatim as the batch API returned it, with the method of its action)");
     return 0;
 }
 
@@ -138,6 +93,25 @@ int lfs_content_length(hub_req *r, uint64_t *out)
     return 0;
 }
 
+int lfs_out_of_space(int err)
+{
+    return err == ENOSPC || err == EDQUOT || err == EFBIG;
+}
+
+enum MHD_Result lfs_respond_io_error(hub_req *r, int err, const char *what)
+{
+    if (!lfs_out_of_space(err)) {
+        fprintf(stderr, "hfgit-hub: %s %s: %s: %s\n", r->method, r->path, what, strerror(err));
+        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s: %s", what, strerror(err));
+    }
+    atomic_fetch_add(&r->h->stats.disk_full, 1);
+    fprintf(stderr, "hfgit-hub: out of disk space under %s (%s; %s)\n", r->h->root, what, strerror(err));
+    return hub_respond_error(r, MHD_HTTP_INSUFFICIENT_STORAGE,
+                             "InsufficientStorage: the server is out of storage space (%s: %s); nothing was "
+                             "stored, try again later",
+                             what, strerror(err));
+}
+
 void lfs_stat_peak(atomic_long *peak, long value)
 {
     long cur = atomic_load(peak);
@@ -174,6 +148,6 @@ int hub_route_lfs(hub_req *r)
     atomic_fetch_add(&r->h->stats.requests_other, 1);
     /* git-lfs asks for locks/verify before each push; 501 makes it set lfs.<url>.locksverify=false quietly.
      */
-    if (locks) return lfs_refuse(r, MHD_HTTP_NOT_IMPLEMENTED, "file locking is not supported by this server");
-    return lfs_refuse(r, MHD_HTTP_NOT_FOUND, "no such LFS endpoint: %s %s", r->method, r->path);
+    if (locks) return hub_refuse(r, MHD_HTTP_NOT_IMPLEMENTED, "file locking is not supported by this server");
+    return hub_refuse(r, MHD_HTTP_NOT_FOUND, "no such LFS endpoint: %s %s", r->method, r->path);
 }

@@ -35,13 +35,10 @@
 
 /* ---- lfs.c: helpers ---- */
 
-/* Answers the request with status and a {"message","error"} body once its body has been read and discarded
- * (an early answer makes MHD close the socket with unread data, which a client may see as a reset instead of
- * the answer). For routes: always returns 1. */
-int lfs_refuse(hub_req *r, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Checks a signed, S3-like URL: Authorization header (400, counted), signature (403), expiry (403). Returns 0
- * when the request may go on, else 1 having refused it (lfs_refuse). allow_auth: 1 for Hub endpoints. */
-int lfs_check_signed(hub_req *r, int allow_auth);
+/* Checks a signed, S3-like URL: Authorization header (400, counted), signature over this method and path
+ * (403), expiry (403). Returns 0 when the request may go on (*signed_size: the body size the URL was signed
+ * for, -1 when none), else 1 having refused it (hub_refuse). allow_auth: 1 for Hub endpoints. */
+int lfs_check_signed(hub_req *r, int allow_auth, int64_t *signed_size);
 /* <git_dir>/lfs/objects/aa/bb/<oid> */
 int lfs_object_path(const char *git_dir, const char *oid, hf_buf *out);
 /* mkdir -p of the directory part of path. 0 or -1 (errno). */
@@ -52,6 +49,10 @@ int lfs_oid_ok(const char *oid);
 uint64_t lfs_repo_threshold(const hub *h, const char *git_dir);
 /* Content-Length as a number: 0, or -1 when absent or malformed. */
 int lfs_content_length(hub_req *r, uint64_t *out);
+/* Answers a failed write of errno err: 507 InsufficientStorage when the disk is full (ENOSPC, EDQUOT, EFBIG;
+ * counted in stats.disk_full), which clients retry later, else 500. what: "storing part 3", ... */
+enum MHD_Result lfs_respond_io_error(hub_req *r, int err, const char *what);
+int lfs_out_of_space(int err);
 /* Atomically updates a peak counter. */
 void lfs_stat_peak(atomic_long *peak, long value);
 
@@ -105,7 +106,22 @@ uint64_t lfs_part_size(const hub *h, uint64_t size);
 int lfs_upload_create(hub *h, const lfs_upload_meta *m, char *id);
 int lfs_upload_read(hub *h, const char *id, lfs_upload_meta *m);
 void lfs_upload_meta_clear(lfs_upload_meta *m);
+/* Locks uploads/<id> against other completions and part commits, in this process or another hub sharing the
+ * root (flock on its meta). Returns a descriptor for lfs_upload_unlock, or -1 (errno ENOENT: no such upload,
+ * or it was removed while we waited). lfs_upload_unlock(-1) does nothing. */
+int lfs_upload_lock(hub *h, const char *id);
+void lfs_upload_unlock(int fd);
 /* Expected size of part n (1-based). */
 uint64_t lfs_upload_part_size(const lfs_upload_meta *m, uint64_t n);
+
+/* ---- lfs_uploads.c: open uploads found again by object, removed when done or old ---- */
+/* The open upload of m's (git_dir, oid, size) with m's part size, or a new one: its id in id
+ * (LFS_UPLOAD_ID_LEN + 1 bytes), *reused = 1 when it was open already. 0 or -1. */
+int lfs_upload_open(hub *h, const lfs_upload_meta *m, char *id, int *reused);
+/* Removes uploads/<id> and (m given) its index link. */
+void lfs_upload_remove(hub *h, const char *id, const lfs_upload_meta *m);
+/* Removes uploads untouched for h->upload_max_age_secs, dangling index links and stale temp files; returns
+ * the number of uploads removed. Safe to run while requests are served. */
+int lfs_uploads_sweep(hub *h);
 
 #endif

@@ -97,10 +97,20 @@ static void classify(hub *h, const hub_repo *repo, item *it, int upload, int mul
     it->kind = K_MULTIPART;
 }
 
-static int signed_action(hf_jw *w, hub *h, const char *name, const char *path, long expires_in, int header)
+/* Lifetimes: object and part URLs are store URLs and live --url-lifetime seconds; the completion and verify
+ * URLs are the Hub's own and live as long as an open upload may (--upload-max-age), so a client whose part
+ * URLs expired re-batches for fresh ones (the same upload) and still completes. The expires_in of an action
+ * is its href's: git-lfs 3.3.0 re-batches an action that expires within 5 s before it reaches the agent, so a
+ * multipart action advertises the completion's lifetime, never the parts'. */
+typedef struct lifetimes {
+    long store, hub;
+} lifetimes;
+
+static int signed_action(hf_jw *w, hub *h, const char *name, const char *method, const char *path,
+                         int64_t size, long life, int header)
 {
     hf_buf url = HF_BUF_INIT;
-    if (hub_sign_url(h, path, &url)) return -1;
+    if (hub_sign_url(h, method, path, size, life, &url)) return -1;
     hf_jw_key(w, name);
     hf_jw_obj_begin(w);
     hf_jw_kstr(w, "href", url.ptr);
@@ -109,18 +119,20 @@ static int signed_action(hf_jw *w, hub *h, const char *name, const char *path, l
         hf_jw_obj_begin(w);
         hf_jw_obj_end(w);
     }
-    hf_jw_kint(w, "expires_in", expires_in);
+    hf_jw_kint(w, "expires_in", life);
     hf_jw_obj_end(w);
     hf_buf_free(&url);
     return 0;
 }
 
-/* The multipart upload action: a new upload id, its meta, the part URLs and the completion URL. */
+/* The multipart upload action: the object's open upload (or a new one), freshly signed part URLs and the
+ * completion URL. */
 static int multipart_action(hf_jw *w, hub *h, const hub_repo *repo, const char *repo_path, const item *it,
-                            long expires_in, hf_buf *err)
+                            const lifetimes *life, hf_buf *err)
 {
     lfs_upload_meta m = {0};
     char id[LFS_UPLOAD_ID_LEN + 1];
+    int reused;
     m.git_dir = repo->git_dir;
     /* Only classify() makes K_MULTIPART items, from objects whose oid hub_batch_parse checked (64 hex). The
      * analyzer loses that: item_error's vsnprintf into it->msg makes it forget every field of *it. */
@@ -128,12 +140,13 @@ static int multipart_action(hf_jw *w, hub *h, const hub_repo *repo, const char *
     m.size = (uint64_t)it->size;
     m.chunk = lfs_part_size(h, m.size);
     m.parts = (m.size + m.chunk - 1) / m.chunk;
-    if (lfs_upload_create(h, &m, id)) {
+    if (lfs_upload_open(h, &m, id, &reused)) {
         hf_buf_printf(err, "cannot create the upload for %s", it->oid);
         return -1;
     }
     hf_buf path = HF_BUF_INIT, url = HF_BUF_INIT;
-    int rc = hf_buf_printf(&path, "/__complete/%s/%s", repo_path, id) || hub_sign_url(h, path.ptr, &url);
+    int rc = hf_buf_printf(&path, "/__complete/%s/%s", repo_path, id) ||
+             hub_sign_url(h, "POST", path.ptr, -1, life->hub, &url);
     if (rc) goto out;
     hf_jw_key(w, "upload");
     hf_jw_obj_begin(w);
@@ -145,14 +158,15 @@ static int multipart_action(hf_jw *w, hub *h, const hub_repo *repo, const char *
         snprintf(key, sizeof(key), "%05" PRIu64, n);
         hf_buf_clear(&path);
         hf_buf_clear(&url);
-        rc = hf_buf_printf(&path, "/__part/%s/%" PRIu64, id, n) || hub_sign_url(h, path.ptr, &url);
+        rc = hf_buf_printf(&path, "/__part/%s/%" PRIu64, id, n) ||
+             hub_sign_url(h, "PUT", path.ptr, (int64_t)lfs_upload_part_size(&m, n), life->store, &url);
         if (!rc) hf_jw_kstr(w, key, url.ptr);
     }
     char chunk[24];
     snprintf(chunk, sizeof(chunk), "%" PRIu64, m.chunk);
     hf_jw_kstr(w, "chunk_size", chunk); /* a string: git-lfs's header is map[string]string */
     hf_jw_obj_end(w);
-    hf_jw_kint(w, "expires_in", expires_in);
+    hf_jw_kint(w, "expires_in", life->hub);
     hf_jw_obj_end(w);
 out:
     hf_buf_free(&path);
@@ -167,8 +181,8 @@ static int repo_path(const hub_repo *repo, hf_buf *out)
     return hf_buf_printf(out, "%s/%s/%s", repo->type, repo->ns, repo->name);
 }
 
-static int write_object(hf_jw *w, hub *h, const hub_repo *repo, const char *rpath, const item *it, long life,
-                        hf_buf *err)
+static int write_object(hf_jw *w, hub *h, const hub_repo *repo, const char *rpath, const item *it,
+                        const lifetimes *life, hf_buf *err)
 {
     hf_jw_obj_begin(w);
     hf_jw_kstr(w, "oid", it->oid ? it->oid : "");
@@ -188,12 +202,13 @@ static int write_object(hf_jw *w, hub *h, const hub_repo *repo, const char *rpat
         rc = hf_buf_printf(&obj, "/__object/%s/%s", rpath, it->oid) ||
              hf_buf_printf(&ver, "/__verify/%s", rpath);
         if (!rc && it->kind == K_DOWNLOAD)
-            rc = signed_action(w, h, "download", obj.ptr, life, 0);
+            rc = signed_action(w, h, "download", "GET", obj.ptr, -1, life->store, 0);
         else if (!rc && it->kind == K_BASIC)
-            rc = signed_action(w, h, "upload", obj.ptr, life, 1);
+            rc = signed_action(w, h, "upload", "PUT", obj.ptr, it->size, life->store, 1);
         else if (!rc)
             rc = multipart_action(w, h, repo, rpath, it, life, err);
-        if (!rc && it->kind != K_DOWNLOAD) rc = signed_action(w, h, "verify", ver.ptr, life, 0);
+        if (!rc && it->kind != K_DOWNLOAD)
+            rc = signed_action(w, h, "verify", "POST", ver.ptr, -1, life->hub, 0);
         hf_jw_obj_end(w);
         hf_buf_free(&obj);
         hf_buf_free(&ver);
@@ -222,7 +237,12 @@ static enum MHD_Result batch_done(hub_req *r)
         res = hub_respond_unauthorized(r, "Authorization error: uploading needs a token with write access");
         goto out;
     }
-    if (!hub_repo_exists(&b->repo)) {
+    unsigned unreadable = hub_read_refusal(r, &b->repo);
+    if (unreadable == MHD_HTTP_UNAUTHORIZED) {
+        res = hub_respond_unauthorized(r, "Repository not found (or private: it needs the hub token)");
+        goto out;
+    }
+    if (unreadable) {
         res = hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Repository not found");
         goto out;
     }
@@ -247,8 +267,9 @@ static enum MHD_Result batch_done(hub_req *r)
             classify(h, &b->repo, &items[i], upload, q.multipart, threshold);
         any_multipart |= items[i].kind == K_MULTIPART;
     }
+    lifetimes life = {0, h->upload_max_age_secs};
     pthread_mutex_lock(&h->knobs_lock);
-    long life = h->knobs.url_lifetime_secs;
+    life.store = h->knobs.url_lifetime_secs;
     pthread_mutex_unlock(&h->knobs_lock);
     hf_jw w;
     hf_jw_init(&w, &out);
@@ -259,7 +280,7 @@ static enum MHD_Result batch_done(hub_req *r)
     int rc = 0;
     hf_buf_clear(&err);
     for (size_t i = 0; i < n && !rc; i++)
-        rc = write_object(&w, h, &b->repo, rpath.ptr, &items[i], life, &err);
+        rc = write_object(&w, h, &b->repo, rpath.ptr, &items[i], &life, &err);
     hf_jw_arr_end(&w);
     hf_jw_kstr(&w, "hash_algo", "sha256");
     hf_jw_obj_end(&w);
@@ -301,17 +322,17 @@ int lfs_route_batch(hub_req *r, hub_repo *repo)
     const char *ct = hub_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (strcmp(r->method, MHD_HTTP_METHOD_POST) != 0) {
         hub_repo_clear(repo);
-        return lfs_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "the batch API takes POST");
+        return hub_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "the batch API takes POST");
     }
     if (ct && !json_type(ct)) {
         hub_repo_clear(repo);
-        return lfs_refuse(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be %s (or application/json)",
+        return hub_refuse(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be %s (or application/json)",
                           LFS_MEDIA_TYPE);
     }
     batch *b = calloc(1, sizeof(*b));
     if (!b) {
         hub_repo_clear(repo);
-        return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return hub_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     }
     b->repo = *repo;
     r->state = b;

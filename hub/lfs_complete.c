@@ -8,7 +8,7 @@
  * with its exact size, and the SHA-256 of the concatenation is the oid. The parts are concatenated into
  * <root>/tmp while hashing and renamed into the object path only on a match, so a refused completion leaves no
  * object. A completion for an object the repo already has answers 200 (a retry after a lost answer finds the
- * upload dir gone but the object there).
+ * upload dir gone but the object there; a retry racing the first try waits for it on the upload's lock).
  */
 #include "lfs.h"
 #include "lfs_parse.h"
@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,23 +33,6 @@ typedef struct complete_req {
     hub_repo repo;
     char id[LFS_UPLOAD_ID_LEN + 1];
 } complete_req;
-
-static void remove_upload(hub *h, const char *id)
-{
-    hf_buf dir = HF_BUF_INIT, f = HF_BUF_INIT;
-    if (hf_buf_printf(&dir, "%s/uploads/%s", h->root, id)) return;
-    DIR *d = opendir(dir.ptr);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        hf_buf_clear(&f);
-        if (hf_buf_printf(&f, "%s/%s", dir.ptr, e->d_name) == 0) unlink(f.ptr);
-    }
-    if (d) closedir(d);
-    rmdir(dir.ptr);
-    hf_buf_free(&dir);
-    hf_buf_free(&f);
-}
 
 /* size: UINT64_MAX for any size */
 static int object_stored(const char *git_dir, const char *oid, uint64_t size)
@@ -155,8 +139,14 @@ static unsigned assemble(hub *h, const char *id, const lfs_upload_meta *m, char 
             lfs_sink_put(&s, block, (size_t)got);
         close(fd);
         if (got < 0 || s.io_error) {
-            snprintf(msg, msz, "assembling part %" PRIu64 ": %s", n,
-                     strerror(s.io_error ? s.io_error : errno));
+            int err = s.io_error ? s.io_error : errno;
+            const char *full = "InsufficientStorage: the server is out of storage space; ";
+            snprintf(msg, msz, "%sassembling part %" PRIu64 ": %s", lfs_out_of_space(err) ? full : "", n,
+                     strerror(err));
+            if (lfs_out_of_space(err)) {
+                atomic_fetch_add(&h->stats.disk_full, 1);
+                status = MHD_HTTP_INSUFFICIENT_STORAGE;
+            }
             goto out;
         }
     }
@@ -188,43 +178,67 @@ out:
     return status;
 }
 
+static unsigned say(char *msg, size_t msz, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static unsigned say(char *msg, size_t msz, unsigned status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, msz, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+/* The completion's checks, in the order they run; the first that refuses gives the answer (0: 200). The
+ * upload stays locked from the moment it is read, so a concurrent completion (a client retrying after a
+ * dropped connection) waits for this one and then finds the object stored, and no part changes under the
+ * assembly. */
+static unsigned complete_upload(hub *h, const complete_req *c, const hub_complete_request *q, char *msg,
+                                size_t msz)
+{
+    lfs_upload_meta m;
+    unsigned status = 0;
+    int lock = lfs_upload_lock(h, c->id);
+    /* 1. Gone: completed by an earlier try (answered as that try was), or never made. */
+    if (lock < 0 || lfs_upload_read(h, c->id, &m)) {
+        lfs_upload_unlock(lock);
+        if (object_stored(c->repo.git_dir, q->oid, UINT64_MAX)) return 0;
+        return say(msg, msz, MHD_HTTP_NOT_FOUND, "NoSuchUpload: upload %s does not exist", c->id);
+    }
+    /* 2. Another repository's upload: the signed URL names the repo, the meta must agree. */
+    if (strcmp(m.git_dir, c->repo.git_dir) != 0)
+        status = say(msg, msz, MHD_HTTP_NOT_FOUND, "NoSuchUpload: upload %s belongs to another repository",
+                     c->id);
+    /* 3. Another object. */
+    else if (strcmp(q->oid, m.oid) != 0)
+        status = say(msg, msz, MHD_HTTP_UNPROCESSABLE_CONTENT, "oid %s is not this upload's (%s)", q->oid,
+                     m.oid);
+    /* 4. Unless the object is stored already (uploaded again while this upload was open): */
+    else if (!object_stored(m.git_dir, m.oid, m.size)) {
+        /* 5. the parts listed are the parts stored (numbers, sizes, ETags), */
+        status = check_parts(h, c->id, &m, q, msg, msz);
+        /* 6. and their concatenation has the oid's SHA-256: then the object appears. */
+        if (!status) status = assemble(h, c->id, &m, msg, msz);
+    }
+    /* Stored, now or before: the upload has served its purpose. */
+    if (!status) lfs_upload_remove(h, c->id, &m);
+    lfs_upload_unlock(lock);
+    lfs_upload_meta_clear(&m);
+    return status;
+}
+
 static enum MHD_Result complete_done(hub_req *r)
 {
     complete_req *c = r->state;
     hub *h = r->h;
     char msg[512] = "";
-    lfs_upload_meta m = {0};
     hub_complete_request q;
     hf_buf err = HF_BUF_INIT;
-    /* A malformed part list (q.oid set) is answered only after the upload checks, so that a retried
-     * completion of a finished upload still gets its 200. */
-    unsigned refused = hub_complete_parse(hf_buf_cstr(&r->body), r->body.len, &q, &err);
-    unsigned status = 0;
-    /* NOLINTNEXTLINE(bugprone-branch-clone): `refused` is answered at two points of the order on purpose */
-    if (refused && !q.oid[0]) {
+    unsigned status = hub_complete_parse(hf_buf_cstr(&r->body), r->body.len, &q, &err);
+    if (status)
         snprintf(msg, sizeof(msg), "%s", hf_buf_cstr(&err));
-        status = refused;
-    } else if (lfs_upload_read(h, c->id, &m)) {
-        /* Gone: completed already (answer as before), or never existed. */
-        if (!object_stored(c->repo.git_dir, q.oid, UINT64_MAX)) {
-            snprintf(msg, sizeof(msg), "NoSuchUpload: upload %s does not exist", c->id);
-            status = MHD_HTTP_NOT_FOUND;
-        }
-    } else if (strcmp(m.git_dir, c->repo.git_dir) != 0) {
-        snprintf(msg, sizeof(msg), "NoSuchUpload: upload %s belongs to another repository", c->id);
-        status = MHD_HTTP_NOT_FOUND;
-    } else if (strcmp(q.oid, m.oid) != 0) {
-        snprintf(msg, sizeof(msg), "oid %s is not this upload's (%s)", q.oid, m.oid);
-        status = MHD_HTTP_UNPROCESSABLE_CONTENT;
-    } else if (object_stored(m.git_dir, m.oid, m.size)) {
-        remove_upload(h, c->id); /* idempotent */
-    } else if (refused) {
-        snprintf(msg, sizeof(msg), "%s", hf_buf_cstr(&err));
-        status = refused;
-    } else if (!(status = check_parts(h, c->id, &m, &q, msg, sizeof(msg)))) {
-        status = assemble(h, c->id, &m, msg, sizeof(msg));
-        if (!status) remove_upload(h, c->id);
-    }
+    else
+        status = complete_upload(h, c, &q, msg, sizeof(msg));
     enum MHD_Result res;
     if (status) {
         atomic_fetch_add(&h->stats.completions_refused, 1);
@@ -238,7 +252,6 @@ static enum MHD_Result complete_done(hub_req *r)
     }
     hub_complete_request_free(&q);
     hf_buf_free(&err);
-    lfs_upload_meta_clear(&m);
     return res;
 }
 
@@ -255,9 +268,10 @@ int lfs_route_complete(hub_req *r, const char *tail)
     hub *h = r->h;
     atomic_fetch_add(&h->stats.requests_complete, 1);
     int refused = 1;
+    int64_t signed_size;
     if (strcmp(r->method, MHD_HTTP_METHOD_POST) != 0)
-        lfs_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed: completion takes POST");
-    else if (lfs_check_signed(r, 0))
+        hub_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed: completion takes POST");
+    else if (lfs_check_signed(r, 0, &signed_size))
         ;
     else
         refused = 0;
@@ -274,7 +288,7 @@ int lfs_route_complete(hub_req *r, const char *tail)
         free(c);
         hf_buf_free(&p);
         atomic_fetch_add(&h->stats.completions_refused, 1);
-        return lfs_refuse(r, MHD_HTTP_NOT_FOUND, "no such completion URL");
+        return hub_refuse(r, MHD_HTTP_NOT_FOUND, "no such completion URL");
     }
     c->repo.rest = NULL; /* pointed into p */
     hf_buf_free(&p);
@@ -288,7 +302,7 @@ int lfs_route_complete(hub_req *r, const char *tail)
         free(c);
         fprintf(stderr, "hfgit-hub: knob: failing a completion with 500\n");
         atomic_fetch_add(&h->stats.completions_refused, 1);
-        return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+        return hub_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
                           "InternalError: injected completion failure (knob)");
     }
     r->state = c;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,6 +105,33 @@ int lfs_upload_read(hub *h, const char *id, lfs_upload_meta *m)
     return 0;
 }
 
+int lfs_upload_lock(hub *h, const char *id)
+{
+    hf_buf path = HF_BUF_INIT;
+    int fd =
+        hf_buf_printf(&path, "%s/uploads/%s/meta", h->root, id) ? -1 : open(path.ptr, O_RDONLY | O_CLOEXEC);
+    hf_buf_free(&path);
+    if (fd < 0) return -1;
+    struct stat st;
+    while (flock(fd, LOCK_EX) != 0)
+        if (errno != EINTR) {
+            close(fd);
+            return -1;
+        }
+    /* Removed while we waited (the meta goes with the upload): as if it never was. */
+    if (fstat(fd, &st) != 0 || st.st_nlink == 0) {
+        close(fd);
+        errno = ENOENT;
+        return -1;
+    }
+    return fd;
+}
+
+void lfs_upload_unlock(int fd)
+{
+    if (fd >= 0) close(fd); /* releases the flock */
+}
+
 void lfs_upload_meta_clear(lfs_upload_meta *m)
 {
     free(m->git_dir);
@@ -133,17 +161,18 @@ static int part_data(hub_req *r, const char *data, size_t len)
     return 0;
 }
 
+/* Writes <n>.etag by rename() from a temp file of its own (two PUTs of one part may run at once). */
 static int write_etag(const char *dir, uint64_t n, const char *etag)
 {
     hf_buf tmp = HF_BUF_INIT, dst = HF_BUF_INIT;
-    int rc = -1;
-    if (hf_buf_printf(&tmp, "%s/.%" PRIu64 ".etag.tmp", dir, n) ||
-        hf_buf_printf(&dst, "%s/%" PRIu64 ".etag", dir, n))
+    int rc = -1, fd = -1;
+    if (hf_buf_printf(&tmp, "%s/.etag.XXXXXX", dir) || hf_buf_printf(&dst, "%s/%" PRIu64 ".etag", dir, n) ||
+        (fd = mkostemp(tmp.ptr, O_CLOEXEC)) < 0)
         goto out;
-    FILE *f = fopen(tmp.ptr, "w");
-    if (!f) goto out;
-    fputs(etag, f);
-    if (fclose(f) == 0 && rename(tmp.ptr, dst.ptr) == 0) rc = 0;
+    size_t len = strlen(etag);
+    int bad = write(fd, etag, len) != (ssize_t)len;
+    if (close(fd) == 0 && !bad && rename(tmp.ptr, dst.ptr) == 0) rc = 0;
+    if (rc) unlink(tmp.ptr);
 out:
     hf_buf_free(&tmp);
     hf_buf_free(&dst);
@@ -156,6 +185,10 @@ static enum MHD_Result part_done(hub_req *r)
     lfs_sink *s = &p->sink;
     char md5[HF_MD5_HEX_LEN + 1], etag[HF_MD5_HEX_LEN + 3];
     p->counted = 1;
+    if (s->io_error) {
+        atomic_fetch_add(&r->h->stats.parts_refused, 1);
+        return lfs_respond_io_error(r, s->io_error, "storing the part");
+    }
     if (s->overflow || s->received != s->expected) {
         atomic_fetch_add(&r->h->stats.parts_refused, 1);
         return hub_respond_error(r, MHD_HTTP_BAD_REQUEST,
@@ -163,18 +196,23 @@ static enum MHD_Result part_done(hub_req *r)
                                  s->overflow ? "more" : "fewer", s->expected);
     }
     hf_buf dst = HF_BUF_INIT;
-    int rc = lfs_sink_finish(s, md5) || hf_buf_printf(&dst, "%s/%" PRIu64, p->dir, p->n) ||
-             lfs_sink_commit(s, dst.ptr);
-    int err = errno;
-    hf_buf_free(&dst);
+    int rc = lfs_sink_finish(s, md5) || hf_buf_printf(&dst, "%s/%" PRIu64, p->dir, p->n);
+    int err = errno, lock = -1;
     snprintf(etag, sizeof(etag), "\"%s\"", md5);
-    if (rc || write_etag(p->dir, p->n, etag)) {
-        err = rc ? err : errno;
+    /* The part and its ETag change together, under the upload's lock: a concurrent PUT of the same part
+     * (a client's retry) cannot pair one body with the other's ETag, and a completion never sees half. */
+    if (!rc) {
+        lock = lfs_upload_lock(r->h, p->id);
+        rc = lock < 0 || lfs_sink_commit(s, dst.ptr) || write_etag(p->dir, p->n, etag);
+        err = errno;
+        lfs_upload_unlock(lock);
+    }
+    hf_buf_free(&dst);
+    if (rc) {
         atomic_fetch_add(&r->h->stats.parts_refused, 1);
         if (err == ENOENT)
             return hub_respond_error(r, MHD_HTTP_NOT_FOUND, "NoSuchUpload: upload %s is gone", p->id);
-        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "storing part %" PRIu64 ": %s", p->n,
-                                 strerror(err));
+        return lfs_respond_io_error(r, err, "storing the part");
     }
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp) return MHD_NO;
@@ -218,7 +256,7 @@ static int refuse_part(hub_req *r, unsigned status, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     atomic_fetch_add(&r->h->stats.parts_refused, 1);
-    return lfs_refuse(r, status, "%s", msg);
+    return hub_refuse(r, status, "%s", msg);
 }
 
 int lfs_route_part(hub_req *r, const char *tail)
@@ -227,7 +265,8 @@ int lfs_route_part(hub_req *r, const char *tail)
     atomic_fetch_add(&h->stats.requests_part, 1);
     if (strcmp(r->method, MHD_HTTP_METHOD_PUT) != 0)
         return refuse_part(r, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed: parts take PUT");
-    if (lfs_check_signed(r, 0)) {
+    int64_t signed_size;
+    if (lfs_check_signed(r, 0, &signed_size)) {
         atomic_fetch_add(&h->stats.parts_refused, 1);
         return 1;
     }
@@ -251,6 +290,10 @@ int lfs_route_part(hub_req *r, const char *tail)
     if (lfs_content_length(r, &got))
         return refuse_part(r, MHD_HTTP_LENGTH_REQUIRED,
                            "MissingContentLength: part %llu needs a Content-Length (no chunked bodies)", n);
+    if (got > want) /* refused before a byte is stored */
+        return refuse_part(r, MHD_HTTP_CONTENT_TOO_LARGE,
+                           "EntityTooLarge: part %llu is %" PRIu64 " bytes, Content-Length says %" PRIu64, n,
+                           want, got);
     if (got != want)
         return refuse_part(r, MHD_HTTP_BAD_REQUEST,
                            "InvalidPartSize: part %llu must be exactly %" PRIu64
@@ -278,7 +321,7 @@ int lfs_route_part(hub_req *r, const char *tail)
     lfs_stat_peak(&h->stats.peak_parts_in_flight, atomic_fetch_add(&h->stats.parts_in_flight, 1) + 1);
     if (lfs_sink_open(&p->sink, p->dir, HF_DIGEST_MD5, want)) {
         int err = errno;
-        return lfs_refuse(r, err == ENOENT ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+        return hub_refuse(r, err == ENOENT ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
                           "cannot store part %llu: %s", n, strerror(err));
     }
     r->on_data = part_data;

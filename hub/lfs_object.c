@@ -53,15 +53,14 @@ static enum MHD_Result put_done(hub_req *r)
     object_put *op = r->state;
     lfs_sink *s = &op->sink;
     char hex[HF_SHA256_HEX_LEN + 1];
+    if (s->io_error) return lfs_respond_io_error(r, s->io_error, "storing the object");
     if (s->overflow)
         return hub_respond_error(r, MHD_HTTP_BAD_REQUEST, "body longer than its Content-Length (%" PRIu64 ")",
                                  s->expected);
     if (s->received != s->expected)
         return hub_respond_error(r, MHD_HTTP_BAD_REQUEST, "body ended after %" PRIu64 " of %" PRIu64 " bytes",
                                  s->received, s->expected);
-    if (lfs_sink_finish(s, hex))
-        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "storing object %s: %s", op->oid,
-                                 strerror(errno));
+    if (lfs_sink_finish(s, hex)) return lfs_respond_io_error(r, errno, "storing the object");
     if (strcmp(hex, op->oid) != 0)
         return hub_respond_error(r, MHD_HTTP_BAD_REQUEST, "SHA-256 mismatch: got %s expected %s", hex,
                                  op->oid);
@@ -69,9 +68,7 @@ static enum MHD_Result put_done(hub_req *r)
     int rc = lfs_object_path(op->repo.git_dir, op->oid, &dest) ? -1 : lfs_sink_commit(s, dest.ptr);
     int err = errno;
     hf_buf_free(&dest);
-    if (rc)
-        return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "storing object %s: %s", op->oid,
-                                 strerror(err));
+    if (rc) return lfs_respond_io_error(r, err, "storing the object");
     return hub_respond(r, MHD_HTTP_OK, "text/plain", "", 0);
 }
 
@@ -84,20 +81,37 @@ static void put_free(hub_req *r)
     r->state = NULL;
 }
 
-static int route_put(hub_req *r, hub_repo *repo)
+/* signed: the size the URL was signed for (-1: none, a URL not made for uploads). */
+static int route_put(hub_req *r, hub_repo *repo, int64_t signed_size)
 {
     uint64_t len;
-    if (lfs_content_length(r, &len)) {
+    int refused = 1;
+    if (signed_size < 0)
+        hub_refuse(r, MHD_HTTP_FORBIDDEN, "AccessDenied: this URL was not signed for uploads");
+    else if (lfs_content_length(r, &len))
+        hub_refuse(r, MHD_HTTP_LENGTH_REQUIRED, "MissingContentLength: a Content-Length header is required");
+    else if (len > (uint64_t)signed_size)
+        hub_refuse(r, MHD_HTTP_CONTENT_TOO_LARGE,
+                   "EntityTooLarge: Content-Length %" PRIu64 " is over the %" PRId64
+                   " bytes this URL was signed for",
+                   len, signed_size);
+    else if (len != (uint64_t)signed_size)
+        hub_refuse(r, MHD_HTTP_BAD_REQUEST,
+                   "IncompleteBody: Content-Length %" PRIu64 " is not the %" PRId64
+                   " bytes this URL was signed for",
+                   len, signed_size);
+    else
+        refused = 0;
+    if (refused) { /* before a byte of the body is stored */
         hub_repo_clear(repo);
-        return lfs_refuse(r, MHD_HTTP_LENGTH_REQUIRED,
-                          "MissingContentLength: a Content-Length header is required");
+        return 1;
     }
     object_put *op = calloc(1, sizeof(*op));
     hf_buf tmpdir = HF_BUF_INIT;
     if (!op || hf_buf_printf(&tmpdir, "%s/tmp", r->h->root)) {
         free(op);
         hub_repo_clear(repo);
-        return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return hub_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     }
     op->repo = *repo;
     memcpy(op->oid, repo->rest + 1, 65);
@@ -108,7 +122,7 @@ static int route_put(hub_req *r, hub_repo *repo)
     int err = errno;
     hf_buf_free(&tmpdir);
     if (rc)
-        return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot create a temp file: %s", strerror(err));
+        return hub_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot create a temp file: %s", strerror(err));
     r->on_data = put_data;
     r->on_done = put_done;
     return 1;
@@ -160,13 +174,16 @@ static ssize_t get_reader(void *cls, uint64_t pos, char *buf, size_t max)
 typedef struct capped_reader {
     object_get g;
     hub *h;
+    uint64_t cap;
+    int corrupt; /* knob: flip the body's first byte */
 } capped_reader;
 
 static ssize_t capped_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     capped_reader *c = cls;
     ssize_t n = get_reader(&c->g, pos, buf, max);
-    if (n > 0) hub_throttle(c->h, &c->g.t0, &c->g.sent, (size_t)n);
+    if (n > 0 && pos == 0 && c->corrupt) buf[0] = (char)~buf[0];
+    if (n > 0 && c->cap) hub_throttle(c->h, &c->g.t0, &c->g.sent, (size_t)n);
     return n;
 }
 
@@ -180,12 +197,19 @@ static void capped_free(void *cls)
 static enum MHD_Result get_done(hub_req *r)
 {
     object_get *g = r->state;
+    hub_knobs *k = &r->h->knobs;
     pthread_mutex_lock(&r->h->knobs_lock);
-    uint64_t cap = r->h->knobs.bandwidth_cap;
+    uint64_t cap = k->bandwidth_cap;
+    int fail = k->fail_range_times > 0 && k->fail_range_from == g->from;
+    int corrupt = !fail && k->corrupt_range_times > 0 && k->corrupt_range_from == g->from && g->size;
+    k->fail_range_times -= fail;
+    k->corrupt_range_times -= corrupt;
     pthread_mutex_unlock(&r->h->knobs_lock);
+    if (fail) return hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "injected failure (fail_range_from)");
     uint64_t count = g->size ? g->to + 1 - g->from : 0;
+    atomic_fetch_add(&r->h->stats.object_get_bytes, (long long)count);
     struct MHD_Response *resp;
-    if (cap == 0) {
+    if (cap == 0 && !corrupt) {
         /* sendfile() straight from the page cache; MHD closes the fd. */
         resp = MHD_create_response_from_fd_at_offset64(count, g->fd, g->from);
     } else {
@@ -193,6 +217,8 @@ static enum MHD_Result get_done(hub_req *r)
         if (c) {
             c->g = *g;
             c->h = r->h;
+            c->cap = cap;
+            c->corrupt = corrupt;
         }
         resp = c ? MHD_create_response_from_callback(count, (size_t)256 * 1024, capped_read, c, capped_free) : NULL;
         if (!resp) free(c);
@@ -230,7 +256,7 @@ static int route_get(hub_req *r, hub_repo *repo)
     struct stat st;
     if (fd < 0 || fstat(fd, &st)) {
         if (fd >= 0) close(fd);
-        int rc = lfs_refuse(r, MHD_HTTP_NOT_FOUND, "Object %s does not exist", oid);
+        int rc = hub_refuse(r, MHD_HTTP_NOT_FOUND, "Object %s does not exist", oid);
         hub_repo_clear(repo);
         return rc;
     }
@@ -238,7 +264,7 @@ static int route_get(hub_req *r, hub_repo *repo)
     object_get *g = calloc(1, sizeof(*g));
     if (!g) {
         close(fd);
-        return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return hub_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     }
     g->fd = fd;
     g->size = (uint64_t)st.st_size;
@@ -249,8 +275,16 @@ static int route_get(hub_req *r, hub_repo *repo)
         uint64_t size = g->size;
         close(fd);
         free(g);
-        return lfs_refuse(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, "InvalidRange: the object is %" PRIu64 " bytes",
+        return hub_refuse(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, "InvalidRange: the object is %" PRIu64 " bytes",
                           size);
+    }
+    pthread_mutex_lock(&r->h->knobs_lock);
+    int ignore = r->h->knobs.ignore_range;
+    pthread_mutex_unlock(&r->h->knobs_lock);
+    if (ignore && range == 1) { /* knob: behave like a server without Range support */
+        g->from = 0;
+        g->to = g->size ? g->size - 1 : 0;
+        range = 0;
     }
     g->partial = range == 1;
     r->state = g;
@@ -265,15 +299,16 @@ int lfs_route_object(hub_req *r, const char *tail)
     int get = strcmp(r->method, MHD_HTTP_METHOD_GET) == 0 || strcmp(r->method, MHD_HTTP_METHOD_HEAD) == 0;
     atomic_fetch_add(put ? &r->h->stats.requests_object_put : &r->h->stats.requests_object_get, 1);
     if (!put && !get)
-        return lfs_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed: %s on an object URL", r->method);
-    if (lfs_check_signed(r, 0)) return 1;
+        return hub_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed: %s on an object URL", r->method);
+    int64_t signed_size;
+    if (lfs_check_signed(r, 0, &signed_size)) return 1;
     hub_repo repo;
-    if (parse_repo_tail(r, tail, &repo)) return lfs_refuse(r, MHD_HTTP_NOT_FOUND, "no such object URL");
+    if (parse_repo_tail(r, tail, &repo)) return hub_refuse(r, MHD_HTTP_NOT_FOUND, "no such object URL");
     if (repo.rest[0] != '/' || !lfs_oid_ok(repo.rest + 1) || !hub_repo_exists(&repo)) {
         hub_repo_clear(&repo);
-        return lfs_refuse(r, MHD_HTTP_NOT_FOUND, "no such object URL");
+        return hub_refuse(r, MHD_HTTP_NOT_FOUND, "no such object URL");
     }
-    return put ? route_put(r, &repo) : route_get(r, &repo);
+    return put ? route_put(r, &repo, signed_size) : route_get(r, &repo);
 }
 
 /* ---- verify ---- */
@@ -323,16 +358,17 @@ int lfs_route_verify(hub_req *r, const char *tail)
 {
     atomic_fetch_add(&r->h->stats.requests_verify, 1);
     if (strcmp(r->method, MHD_HTTP_METHOD_POST) != 0)
-        return lfs_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "verify takes POST");
+        return hub_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "verify takes POST");
     /* A Hub endpoint, not an object store: huggingface_hub sends its Bearer token here, git-lfs sends none
      * ("authenticated": true). The signature is what authorises it. */
-    if (lfs_check_signed(r, 1)) return 1;
+    int64_t signed_size;
+    if (lfs_check_signed(r, 1, &signed_size)) return 1;
     verify_req *v = calloc(1, sizeof(*v));
-    if (!v) return lfs_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (!v) return hub_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     if (parse_repo_tail(r, tail, &v->repo) || v->repo.rest[0] != '\0') {
         hub_repo_clear(&v->repo);
         free(v);
-        return lfs_refuse(r, MHD_HTTP_NOT_FOUND, "no such verify URL");
+        return hub_refuse(r, MHD_HTTP_NOT_FOUND, "no such verify URL");
     }
     r->state = v;
     r->on_free = verify_free;

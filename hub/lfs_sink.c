@@ -139,9 +139,12 @@ static void write_all(lfs_sink *s, const char *data, size_t len)
     while (off < len && !s->io_error) {
         ssize_t n = write(s->fd, data + off, len - off);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0)
-            s->io_error = n < 0 ? errno : EIO; /* answered with 500 once the body is in */
-        else
+        if (n <= 0) {
+            s->io_error = n < 0 ? errno : EIO; /* answered once the body is in (507 when the disk is full) */
+            if (s->fd >= 0) close(s->fd); /* give the space back now: the rest of the body is discarded */
+            s->fd = -1;
+            if (s->tmp_path) unlink(s->tmp_path);
+        } else
             off += (size_t)n;
     }
 }

@@ -2,6 +2,7 @@
  * main.c: hfgit-hub command line: parse flags, prepare the root, listen, serve until SIGTERM/SIGINT.
  */
 #include "hub.h"
+#include "lfs.h"
 
 #include "../common/digest.h"
 #include "../common/http.h"
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_THRESHOLD (5ull * 1000 * 1000 * 1000) /* the Hub's: 5 GB */
@@ -34,8 +36,11 @@ static void usage(FILE *f)
           "\n"
           "  --root DIR                 where repositories, LFS objects and uploads live (created if missing)\n"
           "  --listen ADDR:PORT         default 127.0.0.1:8080; port 0 picks a free port\n"
-          "  --token T                  token required for push and LFS upload (default: $HFGIT_HUB_TOKEN;\n"
-          "                             without one, writes are open to anyone who can connect)\n"
+          "  --token-file FILE          file whose first line is the token required for push, LFS\n"
+          "                             upload and private repos (default: $HFGIT_HUB_TOKEN; without\n"
+          "                             one, writes are open to anyone who can connect)\n"
+          "  --token T                  the token itself (visible in `ps`: prefer --token-file)\n"
+          "  --user NAME                the token's user (GET /api/whoami-v2; default \"user\")\n"
           "  --multipart-threshold N    objects of N bytes or more use multipart (default 5000000000)\n"
           "  --chunk-size N             multipart part size (default 536870912)\n"
           "  --hooks-dir DIR            hooks installed into created repos (default: git-hooks next to the binary)\n"
@@ -44,7 +49,9 @@ static void usage(FILE *f)
           "  --fail-part N:K            answer 500 to part N, K times\n"
           "  --fail-complete K          answer 500 to the next K completions\n"
           "  --drop-part N:K            drop the connection halfway through part N, K times\n"
-          "  --url-lifetime SECS        lifetime of signed URLs (default 3600)\n"
+          "  --url-lifetime SECS        lifetime of signed object and part URLs (default 3600)\n"
+          "  --upload-max-age SECS      open multipart uploads untouched this long are removed; completion\n"
+          "                             URLs live as long (default 86400)\n"
           "  --help, --version\n"
           "\n"
           "Prints \"hfgit-hub: listening on URL\" when ready; GET /__stats returns counters as JSON.\n",
@@ -116,7 +123,7 @@ static char *default_hooks_dir(void)
 
 static int mkdirs(const char *root)
 {
-    static const char *const sub[] = {"", "/repos", "/uploads", "/tmp"};
+    static const char *const sub[] = {"", "/repos", "/uploads", "/uploads/by-object", "/tmp"};
     char p[PATH_MAX];
     for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
         snprintf(p, sizeof(p), "%s%s", root, sub[i]);
@@ -126,24 +133,36 @@ static int mkdirs(const char *root)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/* --token-file: the first line of FILE (a token on the command line would show in `ps`). */
+static char *read_token_file(const char *path)
 {
-    (void)st;
-    (void)type;
-    if (ftw->level > 0 && remove(path) != 0)
-        fprintf(stderr, "hfgit-hub: warning: cannot remove %s: %s\n", path, strerror(errno));
-    return 0;
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    if (!f) {
+        fprintf(stderr, "hfgit-hub: cannot read the token file %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    int got = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    line[got ? strcspn(line, "\r\n") : 0] = '\0';
+    if (!line[0]) {
+        fprintf(stderr, "hfgit-hub: the token file %s is empty (one line: the token)\n", path);
+        return NULL;
+    }
+    return strdup(line);
 }
 
-/* Signed URLs die with the process (the HMAC key is random per start), so uploads in progress and temp files
- * left by an earlier run can never complete: remove them rather than let them pile up. Objects are never here. */
-static void clear_stale(const char *root)
+/* Waits for SIGTERM/SIGINT, sweeping old uploads and temp files every `every` seconds meanwhile. */
+static int serve_until_stopped(hub *h, const sigset_t *stop)
 {
-    static const char *const sub[] = {"/uploads", "/tmp"};
-    char p[PATH_MAX];
-    for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
-        snprintf(p, sizeof(p), "%s%s", root, sub[i]);
-        nftw(p, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    long every = h->upload_max_age_secs / 2;
+    if (every > 60) every = 60;
+    if (every < 1) every = 1;
+    for (;;) {
+        struct timespec ts = {(time_t)every, 0};
+        int sig = sigtimedwait(stop, NULL, &ts);
+        if (sig > 0) return sig;
+        if (errno == EAGAIN) lfs_uploads_sweep(h);
     }
 }
 
@@ -155,11 +174,16 @@ int main(int argc, char **argv)
         {"chunk-size", required_argument, 0, 'c'},    {"hooks-dir", required_argument, 0, 'k'},
         {"bandwidth-cap", required_argument, 0, 'b'}, {"fail-part", required_argument, 0, 'f'},
         {"fail-complete", required_argument, 0, 'F'}, {"drop-part", required_argument, 0, 'd'},
-        {"url-lifetime", required_argument, 0, 'u'},  {"help", no_argument, 0, 'h'},
+        {"url-lifetime", required_argument, 0, 'u'},  {"upload-max-age", required_argument, 0, 'A'},
+        {"token-file", required_argument, 0, 'T'},    {"user", required_argument, 0, 'U'},
+        {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},             {0, 0, 0, 0}};
     static hub h; /* lives for the whole process; static keeps it off the stack of the signal wait */
-    const char *root = NULL, *listen_spec = "127.0.0.1:8080", *hooks = NULL;
-    h.token = getenv("HFGIT_HUB_TOKEN");
+    const char *root = NULL, *listen_spec = "127.0.0.1:8080", *hooks = NULL, *token_file = NULL;
+    const char *token = getenv("HFGIT_HUB_TOKEN");
+    char *token_argv = NULL;
+    h.user = "user";
+    h.upload_max_age_secs = 86400;
     h.multipart_threshold = DEFAULT_THRESHOLD;
     h.chunk_size = DEFAULT_CHUNK;
     h.knobs.url_lifetime_secs = 3600;
@@ -170,7 +194,13 @@ int main(int argc, char **argv)
         switch (c) {
         case 'r': root = optarg; break;
         case 'l': listen_spec = optarg; break;
-        case 't': h.token = optarg; break;
+        case 't': token = token_argv = optarg; break;
+        case 'T': token_file = optarg; break;
+        case 'U': bad = !*optarg || strlen(optarg) > 96; if (!bad) h.user = optarg; break;
+        case 'A':
+            bad = parse_u64(optarg, &v) || v == 0 || v > 10ULL * 365 * 86400;
+            if (!bad) h.upload_max_age_secs = (long)v;
+            break;
         case 'm': bad = parse_u64(optarg, &h.multipart_threshold) || h.multipart_threshold == 0; break;
         case 'c': bad = parse_u64(optarg, &h.chunk_size) || h.chunk_size == 0; break;
         case 'k': hooks = optarg; break;
@@ -198,20 +228,26 @@ int main(int argc, char **argv)
         fputs("hfgit-hub: --root DIR is required (see --help)\n", stderr);
         return 2;
     }
-    if (h.token && !*h.token)
-        h.token = NULL;
+    h.token = token_file ? read_token_file(token_file) : token && *token ? strdup(token) : NULL;
+    if (token_file && !h.token)
+        return 2;
+    /* A --token on the command line shows in `ps` and /proc/<pid>/cmdline: blank it there (a window remains
+     * until now; --token-file has none). Children get a scrubbed environment anyway (proc.c). */
+    if (token_argv) memset(token_argv, 'x', strlen(token_argv));
+    unsetenv("HFGIT_HUB_TOKEN");
     if (mkdirs(root) || !(h.root = realpath(root, NULL))) {
         fprintf(stderr, "hfgit-hub: cannot create or use root %s: %s\n", root, strerror(errno));
         return 1;
     }
-    clear_stale(h.root);
+    if (hub_key_load(&h))
+        return 1;
+    lfs_uploads_sweep(&h);
     h.hooks_dir = hooks ? realpath(hooks, NULL) : default_hooks_dir();
     if (!h.hooks_dir)
         fputs("hfgit-hub: warning: no git-hooks/pre-receive found; pushes will not be checked (--hooks-dir)\n",
               stderr);
     if (!h.token)
         fputs("hfgit-hub: warning: no --token: anyone who can connect may push\n", stderr);
-    hf_random_bytes(h.hmac_key, sizeof(h.hmac_key));
     pthread_mutex_init(&h.knobs_lock, NULL);
     hf_http_global_init();
 
@@ -242,12 +278,12 @@ int main(int argc, char **argv)
     }
     printf("hfgit-hub: listening on %s (root %s)\n", h.base_url, h.root);
     fflush(stdout);
-    int sig;
-    sigwait(&stop, &sig);
+    int sig = serve_until_stopped(&h, &stop);
     fprintf(stderr, "hfgit-hub: %s, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     hub_server_stop(&h);
     close(fd);
     free(h.root);
+    free(h.token);
     free(h.hooks_dir);
     free(h.base_url);
     return 0;

@@ -14,6 +14,27 @@
 
 extern char **environ;
 
+/* What a child may inherit from the hub's environment: what git and a shell hook need to run (and the
+ * sanitizers' settings, for tests). Nothing else: the hub's own secrets (HFGIT_HUB_TOKEN, cloud credentials)
+ * never reach http-backend or a hook, and a stray GIT_DIR cannot point git at the wrong repository. */
+static const char *const INHERITED[] = {"PATH",
+                                        "HOME",
+                                        "LANG",
+                                        "LC_ALL",
+                                        "LC_CTYPE",
+                                        "LC_MESSAGES",
+                                        "TZ",
+                                        "TMPDIR",
+                                        "USER",
+                                        "LOGNAME",
+                                        "LD_LIBRARY_PATH",
+                                        "ASAN_OPTIONS",
+                                        "LSAN_OPTIONS",
+                                        "UBSAN_OPTIONS",
+                                        "TSAN_OPTIONS",
+                                        "HFGIT_TRACE",
+                                        NULL};
+
 static int name_in(const char *var, const char *const *extra)
 {
     size_t n = strcspn(var, "=");
@@ -32,7 +53,11 @@ char **hub_env_build(const char *const *extra)
     char **env = calloc(n + 1, sizeof(*env));
     if (!env) return NULL;
     for (char **e = environ; e && *e; e++) {
-        if (strncmp(*e, "GIT_", 4) == 0 || name_in(*e, extra)) continue;
+        size_t len = strcspn(*e, "=");
+        int keep = 0;
+        for (const char *const *in = INHERITED; *in && !keep; in++)
+            keep = strlen(*in) == len && strncmp(*e, *in, len) == 0;
+        if (!keep || name_in(*e, extra)) continue;
         if (!(env[k++] = strdup(*e))) goto oom;
     }
     for (const char *const *x = extra; x && *x; x++)

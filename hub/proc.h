@@ -3,8 +3,8 @@
  *
  * posix_spawn, not fork: the hub is multi-threaded, and the child must start with a clean signal state
  * (main.c blocks SIGTERM/SIGINT in every thread and ignores SIGPIPE; git and its hooks need both back to
- * default). The child's environment is the hub's minus every GIT_* variable (a stray GIT_DIR would point git
- * at the wrong repository) plus the caller's extras.
+ * default). The child's environment is the few variables git and hooks need (PATH, HOME, locale, ...:
+ * proc.c's list) from the hub's, plus the caller's extras: no token, no GIT_DIR.
  *
  * Thread-safety: all functions may be called from any thread at the same time. Every descriptor the hub opens
  * for a child is O_CLOEXEC, so a child spawned by one thread never inherits another thread's pipe ends.
@@ -14,7 +14,7 @@
 
 #include <sys/types.h>
 
-/* A NULL-terminated environment: the hub's environ without GIT_* and without any name set in extra, then
+/* A NULL-terminated environment: the inherited variables of the hub's environ not set in extra, then
  * extra ("NAME=value" strings, NULL-terminated, may be NULL). Free with hub_env_free. NULL when out of
  * memory. */
 char **hub_env_build(const char *const *extra);

@@ -90,6 +90,26 @@ enum MHD_Result hub_respond_unauthorized(hub_req *r, const char *msg)
     return rc;
 }
 
+int hub_refuse(hub_req *r, unsigned status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    free(r->refusal_msg);
+    r->refusal_msg = strdup(msg); /* NULL when out of memory: answered without the message */
+    r->refusal_status = status;
+    return 1;
+}
+
+static enum MHD_Result send_refusal(hub_req *r)
+{
+    const char *msg = r->refusal_msg ? r->refusal_msg : "out of memory";
+    if (r->refusal_status == MHD_HTTP_UNAUTHORIZED) return hub_respond_unauthorized(r, msg);
+    return hub_respond_error(r, r->refusal_status, "%s", msg);
+}
+
 const char *hub_header(hub_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
@@ -205,6 +225,22 @@ int hub_repo_exists(const hub_repo *repo)
     return repo->git_dir && stat(repo->git_dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int hub_repo_private(const hub_repo *repo)
+{
+    hf_buf p = HF_BUF_INIT;
+    struct stat st;
+    int priv = hf_buf_printf(&p, "%s/hfgit-hub-private", repo->git_dir) == 0 && stat(p.ptr, &st) == 0;
+    hf_buf_free(&p);
+    return priv;
+}
+
+unsigned hub_read_refusal(hub_req *r, const hub_repo *repo)
+{
+    if (!hub_repo_exists(repo)) return MHD_HTTP_NOT_FOUND;
+    if (!hub_repo_private(repo) || hub_authorized(r)) return 0;
+    return hub_header(r, MHD_HTTP_HEADER_AUTHORIZATION) ? MHD_HTTP_NOT_FOUND : MHD_HTTP_UNAUTHORIZED;
+}
+
 void hub_repo_clear(hub_repo *repo)
 {
     free(repo->git_dir);
@@ -277,15 +313,13 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         if (!r->path)
             return MHD_NO;
         route(r);
-        if (r->responded)
-            return MHD_YES;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (r->responded)
-            return MHD_YES; /* answered early: discard the rest */
+        if (r->responded || r->refusal_status)
+            return MHD_YES; /* answered early or refused: discard the rest */
         if (r->on_data(r, upload_data, n) < 0) {
             r->dropped = 1;
             return MHD_NO; /* closes the connection mid-body */
@@ -294,6 +328,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     }
     if (r->responded)
         return MHD_YES;
+    if (r->refusal_status)
+        return send_refusal(r);
     if (r->body_too_large)
         return hub_respond_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %zu bytes", r->body_limit);
     return r->on_done(r);
@@ -308,6 +344,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     if (r->on_free)
         r->on_free(r);
     hf_buf_free(&r->body);
+    free(r->refusal_msg);
     free(r->path);
     free(r);
     *con_cls = NULL;

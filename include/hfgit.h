@@ -150,10 +150,14 @@ typedef struct hf_repo_options {
     void *download_progress_payload;
     hf_progress_cb hash_progress;
     void *hash_progress_payload;
+    /* Since version 3: byte ranges fetched at once for each large LFS object (clone, pull, checkout), 1..64;
+     * 0: HFGIT_DOWNLOAD_PARALLEL, else 16. Range size: HFGIT_DOWNLOAD_RANGE_SIZE (default 16 MiB). A killed
+     * download resumes from the ranges already in .git/lfs/incomplete. */
+    int download_parallel;
 } hf_repo_options;
 
-#define HF_REPO_OPTIONS_VERSION 2 /* version 1 (no progress fields) is still accepted */
-#define HF_REPO_OPTIONS_INIT {HF_REPO_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL}
+#define HF_REPO_OPTIONS_VERSION 3 /* versions 1 (no progress fields) and 2 (no download_parallel) are accepted */
+#define HF_REPO_OPTIONS_INIT {HF_REPO_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0}
 
 /* Opens local_dir:
  * - clone_from set and local_dir missing or empty: clones; the LFS objects of the checked-out commit are
@@ -244,11 +248,13 @@ HF_EXTERN(int) hf_repo_pull(hf_repo *repo, int rebase);
  * Each repository has one worker thread, started by the first queued command, that runs queued commands one
  * after the other in submission order. A failed command does not stop the ones after it; each keeps its own
  * status and error text. Commands belong to the repository and stay valid until hf_repo_free, which first
- * waits for all of them (printing a notice on stderr after 5 s and every 10 s while it waits, like the
- * reference's atexit hook). All hf_command_* functions are thread-safe and never block, except hf_command_wait.
+ * waits for all of them (with HFGIT_TRACE=1 it traces a notice after 5 s and every 10 s while it waits, like
+ * the reference's atexit hook; the library never writes to stderr or stdout otherwise). All hf_command_*
+ * functions are thread-safe and never block, except hf_command_wait.
  */
 
-/* -1 while queued or running, 0 done, > 0 failed: the failure's hf_error_code negated (7 = HF_EAUTH, ...). */
+/* -1 while queued or running, 0 done, > 0 failed: the failure's hf_error_code negated (7 = HF_EAUTH, ...).
+ * cmd NULL: status 3 (HF_EINVAL negated, with a message), is_done and failed 0. */
 HF_EXTERN(int) hf_command_status(const hf_command *cmd);
 HF_EXTERN(int) hf_command_is_done(const hf_command *cmd);  /* 1 when status != -1 */
 HF_EXTERN(int) hf_command_failed(const hf_command *cmd);   /* 1 when status > 0 */
@@ -450,6 +456,79 @@ HF_EXTERN(int) hf_repo_lfs_prune(hf_repo *repo, size_t *out_removed, uint64_t *o
  * transfer agent (lfs.customtransfer.multipart.path = git-lfs-hfmultipart); the library itself needs no
  * configuration for multipart. */
 HF_EXTERN(int) hf_repo_lfs_enable_largefiles(hf_repo *repo);
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Commit operations and pre-upload (huggingface_hub's create_commit and preupload_lfs_files)                 */
+/*
+ *     hf_commit_op ops[3] = {HF_COMMIT_OP_INIT, HF_COMMIT_OP_INIT, HF_COMMIT_OP_INIT};
+ *     ops[0].path_in_repo = "weights/shard-0.bin"; ops[0].data = buf; ops[0].size = len;   // ADD from memory
+ *     ops[1].kind = HF_COMMIT_OP_DELETE; ops[1].path_in_repo = "old/";                      // a folder
+ *     ops[2].kind = HF_COMMIT_OP_COPY; ops[2].src_path_in_repo = "a.bin"; ops[2].path_in_repo = "b.bin";
+ *     hf_repo_preupload_lfs(repo, ops, 1);   // optional: upload now, free buf at once
+ *     if (hf_repo_create_commit(repo, ops, 3, "new shards", NULL, NULL) < 0) ...
+ *
+ * Thread-safety: as every hf_repo function (the handle's lock is held while the commit is built; not while
+ * pre-upload moves bytes). An hf_commit_op array belongs to one thread at a time: the library writes to it.
+ */
+typedef enum hf_commit_op_kind { HF_COMMIT_OP_ADD, HF_COMMIT_OP_DELETE, HF_COMMIT_OP_COPY } hf_commit_op_kind;
+
+typedef struct hf_commit_op {
+    hf_commit_op_kind kind;
+    const char *path_in_repo;      /* ADD/COPY: destination; DELETE: a file, or a folder ending in '/' */
+    const char *local_path;        /* ADD: a file to read, or NULL to take data/size */
+    const void *data; size_t size; /* ADD from memory; the library never needs it again after pre-upload */
+    const char *src_path_in_repo;  /* COPY: source path */
+    const char *src_revision;      /* COPY: NULL = HEAD */
+    /* Written by the library (pre-upload, or create_commit itself); leave them zeroed. Once `prepared`, the
+     * content is stored (an LFS object in .git/lfs/objects, or a git blob) and named by `oid`: data and
+     * local_path are not read again. */
+    int prepared;                  /* 1: content stored */
+    int lfs;                       /* 1: LFS (oid = SHA-256, lfs_size = size); 0: a git blob (oid = its id) */
+    uint64_t lfs_size;
+    char oid[65];
+    int uploaded;                  /* 1: hf_repo_preupload_lfs sent the LFS object to the server */
+    int executable;                /* 1: local_path was executable (the file is committed as such) */
+} hf_commit_op;
+
+#define HF_COMMIT_OP_INIT {HF_COMMIT_OP_ADD, NULL, NULL, NULL, 0, NULL, NULL, 0, 0, 0, {0}, 0, 0}
+
+typedef struct hf_create_commit_options {
+    unsigned int version;
+    const char *branch;            /* NULL: the clone's current branch */
+    hf_progress_cb progress;       /* LFS upload progress, as for push; or NULL */
+    void *progress_payload;
+} hf_create_commit_options;
+
+#define HF_CREATE_COMMIT_OPTIONS_VERSION 1
+#define HF_CREATE_COMMIT_OPTIONS_INIT {HF_CREATE_COMMIT_OPTIONS_VERSION, NULL, NULL, NULL}
+
+/* Stores the content of the ADD operations among ops (not yet prepared) and uploads their LFS objects now
+ * (batch API, multipart where the server says so; objects the server has are skipped). An ADD becomes LFS as
+ * hf_repo_add decides: its path tracked by .gitattributes, 10 MiB or more, or binary; the others are stored
+ * as git blobs (nothing to upload). On 0, every ADD has data set to NULL (the caller may free its buffer at
+ * once) and its pointer recorded in the op; nothing is visible on the remote until hf_repo_create_commit,
+ * which then uploads nothing again. Memory stays flat: data is written once into .git/lfs/objects and
+ * uploaded from there. DELETE and COPY operations are left alone. */
+HF_EXTERN(int) hf_repo_preupload_lfs(hf_repo *repo, hf_commit_op *ops, size_t n);
+
+/* One commit with all operations, in order, on the current branch (or opts->branch, checked out first and
+ * created at HEAD when it exists nowhere), then pushed: blocking (queued == NULL), or queued with *queued set
+ * (the commit itself is made before this returns, so the caller may free its buffers at once).
+ * - ADD: from local_path or data/size (stored as hf_repo_preupload_lfs does, unless already prepared); LFS
+ *   files get a `.gitattributes` line when not tracked yet. A file's executable bit is kept.
+ * - DELETE: a file, or with a trailing '/' everything under a folder; their explicit LFS lines go.
+ * - COPY: the source's blob at src_revision (NULL: the branch's commit) under a new path; an LFS file's
+ *   pointer is copied (the object is never downloaded or uploaded again; the work tree gets the object when
+ *   it is in the local store, else the pointer, as a clone with skip_lfs_files).
+ * An operation that cannot apply (a missing source or file, a path outside the repository or inside .git, a
+ * delete of nothing) fails the whole call with HF_EINVAL / HF_ENOTFOUND and a message naming the operation:
+ * nothing is committed or pushed, and the work tree, index and .gitattributes are untouched. HF_ENOCHANGES
+ * when the operations leave the tree as it was. On success the work tree holds the new files (overwriting
+ * what was at those paths), the index has them staged, and .gitattributes matches the commit; other staged
+ * changes stay staged and are not part of the commit. A failed push leaves the commit local (push it again
+ * with hf_repo_push). opts may be NULL. */
+HF_EXTERN(int) hf_repo_create_commit(hf_repo *repo, hf_commit_op *ops, size_t n, const char *message,
+                                     const hf_create_commit_options *opts, hf_command **queued);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Commit scheduler (huggingface_hub's CommitScheduler)                                                       */

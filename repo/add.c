@@ -57,6 +57,7 @@ typedef struct add_ctx {
     struct timespec index_mtime;
     path_list changed;        /* untracked or modified, not ignored */
     path_list deleted;        /* in the index, gone from the working tree */
+    size_t matched;           /* index entries and untracked, not ignored files the pathspec matched */
 } add_ctx;
 
 static int matches(const add_ctx *c, const char *rel)
@@ -150,8 +151,10 @@ static int walk(add_ctx *c, hf_buf *rel)
             continue;
         }
         git_ignore_path_is_ignored(&ignored, c->repo->git, rel->ptr);
-        if (!ignored)
+        if (!ignored) {
+            c->matched++;
             rc = list_push(&c->changed, rel->ptr);
+        }
     }
     rel->len = base;
     if (rel->ptr)
@@ -170,6 +173,7 @@ static int find_deleted(add_ctx *c)
         const git_index_entry *e = git_index_get_byindex(c->index, i);
         if (GIT_INDEX_ENTRY_STAGE(e) != 0 || !matches(c, e->path))
             continue;
+        c->matched++;
         struct stat st;
         hf_buf_clear(&full);
         if (hf_buf_printf(&full, "%s%s", c->repo->workdir, e->path) < 0)
@@ -254,7 +258,10 @@ int hf_repo_write_attrs(hf_repo *r, const hf_buf *content)
         rc = hf_error_set(HF_ENOMEM, "out of memory");
         goto out;
     }
-    int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    /* a fresh file: a ".gitattributes.hfgit-tmp" the remote's content put there (a link, say) is removed, and
+     * O_EXCL never opens through one */
+    (void)unlink(tmp.ptr);
+    int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0 || hf_write_all(fd, content->ptr ? content->ptr : "", content->len) < 0 || close(fd) < 0 ||
         rename(tmp.ptr, path.ptr) < 0) {
         rc = hf_error_set(HF_EIO, "cannot write %s: %s", path.ptr, strerror(errno));
@@ -402,12 +409,30 @@ static int add_unlocked(hf_repo *repo, const char *pathspec, int auto_lfs_track)
 {
     if (!repo)
         return hf_error_set(HF_EINVAL, "hf_repo_add: no repository");
-    add_ctx c = {repo, NULL, NULL, {0, 0}, {0}, {0}};
+    add_ctx c = {repo, NULL, NULL, {0, 0}, {0}, {0}, 0};
     int rc = 0;
+    /* As git add: a pathspec is relative to the working tree; an absolute one must lie inside it (and is made
+     * relative), and one that leaves it is refused rather than silently matching nothing. */
+    const char *spec = pathspec;
+    size_t wdlen = strlen(repo->workdir);
+    if (spec && spec[0] == '/') {
+        if (strncmp(spec, repo->workdir, wdlen) == 0)
+            spec += wdlen;
+        else if (strlen(spec) + 1 == wdlen && strncmp(spec, repo->workdir, wdlen - 1) == 0)
+            spec = ".";
+        else
+            return hf_error_set(HF_EINVAL, "hf_repo_add: '%s' is outside the repository %s", pathspec,
+                                repo->workdir);
+    }
+    if (spec && (strcmp(spec, "..") == 0 || strncmp(spec, "../", 3) == 0 || strstr(spec, "/../") ||
+                 (strlen(spec) >= 3 && strcmp(spec + strlen(spec) - 3, "/..") == 0)))
+        return hf_error_set(HF_EINVAL, "hf_repo_add: '%s' is outside the repository %s (a pathspec is relative "
+                                       "to the working tree and may not use ..)",
+                            pathspec, repo->workdir);
     if (git_repository_index(&c.index, repo->git) < 0 || git_index_read(c.index, 0) < 0)
         return hf_repo_git_error(HF_EIO, "cannot read the index");
-    if (pathspec && pathspec[0] && strcmp(pathspec, ".") != 0) {
-        char *ps[] = {(char *)pathspec};
+    if (spec && spec[0] && strcmp(spec, ".") != 0 && strcmp(spec, "./") != 0) {
+        char *ps[] = {(char *)spec};
         git_strarray arr = {ps, 1};
         if (git_pathspec_new(&c.ps, &arr) < 0) {
             rc = hf_repo_git_error(HF_EINVAL, "invalid pathspec");
@@ -422,6 +447,11 @@ static int add_unlocked(hf_repo *repo, const char *pathspec, int auto_lfs_track)
     if ((rc = hf_buf_puts(&rel, "")) == 0 && (rc = walk(&c, &rel)) == 0)
         rc = find_deleted(&c);
     hf_buf_free(&rel);
+    if (rc == 0 && c.ps && c.matched == 0) {
+        rc = hf_error_set(HF_ENOTFOUND, "hf_repo_add: pathspec '%s' did not match any files (ignored files are "
+                                        "not added)", pathspec);
+        goto out;
+    }
     int attrs_changed = 0;
     if (rc == 0 && auto_lfs_track)
         rc = attrs_changed = auto_track(&c);

@@ -6,8 +6,9 @@
 #include "lfs_transfer.h"
 
 #include "../common/error.h"
+#include "../common/trace.h"
 
-#include <stdio.h>
+#include <string.h>
 
 int hf_lfs_fetch_for_commit(hf_repo *repo, const git_oid *commit, const char *remote_url, const char *ref)
 {
@@ -42,9 +43,11 @@ int hf_repo_checkout_tree(hf_repo *repo, const git_oid *commit, int force)
     if (rc == 0)
         rc = hf_repo_lfs_smudge_missed(repo, NULL);
     size_t missing = hf_lfs_filter_missing();
+    /* the caller's stderr is not the library's to write: the trace log (HFGIT_TRACE=1) says it, and
+     * hf_repo_status / git lfs fsck show the pointers */
     if (rc == 0 && missing && !repo->skip_lfs_files)
-        (void)fprintf(stderr, "hfgit: warning: %zu LFS file(s) left as pointers: their objects are not in %s\n", missing,
-                repo->lfs_dir.ptr);
+        hf_trace("warning: %zu LFS file(s) left as pointers: their objects are not in %s", missing,
+                 repo->lfs_dir.ptr);
     return rc;
 }
 
@@ -76,16 +79,88 @@ static int switch_branch(hf_repo *r, const char *name, const git_oid *at, int tr
     return rc;
 }
 
+int hf_repo_set_unborn_branch(hf_repo *r, const char *name)
+{
+    hf_buf ref = HF_BUF_INIT, key = HF_BUF_INIT, old = HF_BUF_INIT;
+    git_reference *head = NULL, *set = NULL;
+    git_config *cfg = NULL;
+    int rc = 0;
+    if (hf_buf_printf(&ref, "refs/heads/%s", name) < 0)
+        return hf_error_set(HF_ENOMEM, "out of memory");
+    if (!git_reference_is_valid_name(ref.ptr)) {
+        rc = hf_error_set(HF_EINVAL, "\"%s\" is not a valid branch name", name);
+        goto out;
+    }
+    /* the branch HEAD pointed to (libgit2's clone took init.defaultBranch, else master) */
+    if (git_reference_lookup(&head, r->git, "HEAD") == 0 && git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+        strncmp(git_reference_symbolic_target(head), "refs/heads/", 11) == 0 &&
+        hf_buf_puts(&old, git_reference_symbolic_target(head) + 11) < 0) {
+        rc = hf_error_set(HF_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (git_reference_symbolic_create(&set, r->git, "HEAD", ref.ptr, 1, "hfgit: unborn branch") < 0) {
+        rc = hf_repo_git_error(HF_ERROR, "cannot point HEAD at the new branch");
+        goto out;
+    }
+    if (git_repository_config(&cfg, r->git) < 0) {
+        rc = hf_repo_git_error(HF_EIO, "cannot open the repository configuration");
+        goto out;
+    }
+    /* the upstream libgit2's clone recorded for the old name moves to the new one (as git clone of an empty
+     * repository records branch.main.*), so the first push and pull know where to go */
+    int had_upstream = 0;
+    if (old.len && strcmp(old.ptr, name) != 0) {
+        static const char *const keys[] = {"remote", "merge"};
+        for (size_t i = 0; i < 2; i++) {
+            hf_buf_clear(&key);
+            hf_buf_printf(&key, "branch.%s.%s", old.ptr, keys[i]);
+            if (git_config_delete_entry(cfg, key.ptr) == 0)
+                had_upstream = 1;
+        }
+        git_error_clear();
+    }
+    if (had_upstream) {
+        hf_buf_clear(&key);
+        hf_buf_printf(&key, "branch.%s.remote", name);
+        int bad = git_config_set_string(cfg, key.ptr, "origin") < 0;
+        hf_buf_clear(&key);
+        hf_buf_printf(&key, "branch.%s.merge", name);
+        if (bad || git_config_set_string(cfg, key.ptr, ref.ptr) < 0)
+            rc = hf_repo_git_error(HF_EIO, "cannot record the branch's upstream");
+    }
+out:
+    git_config_free(cfg);
+    git_reference_free(set);
+    git_reference_free(head);
+    hf_buf_free(&ref);
+    hf_buf_free(&key);
+    hf_buf_free(&old);
+    return rc;
+}
+
 int hf_repo_checkout_revision(hf_repo *r, const char *revision)
 {
     return hf_repo_checkout_rev(r, revision, 1);
+}
+
+/* 1 when HEAD is (possibly unborn) refs/heads/<name>. */
+static int is_current_branch(hf_repo *r, const char *name)
+{
+    git_reference *head = NULL;
+    int yes = git_reference_lookup(&head, r->git, "HEAD") == 0 &&
+              git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+              strncmp(git_reference_symbolic_target(head), "refs/heads/", 11) == 0 &&
+              strcmp(git_reference_symbolic_target(head) + 11, name) == 0;
+    git_reference_free(head);
+    git_error_clear();
+    return yes;
 }
 
 int hf_repo_checkout_rev(hf_repo *r, const char *revision, int create_branch_ok)
 {
     hf_buf name = HF_BUF_INIT, url = HF_BUF_INIT;
     git_oid target;
-    int rc = 0, kind = -1; /* 0 local branch, 1 remote branch, 2 commit, 3 new branch at HEAD */
+    int rc = 0, kind = -1; /* 0 local branch, 1 remote branch, 2 commit, 3 new branch at HEAD, 4 unborn branch */
     if (hf_buf_printf(&name, "refs/heads/%s", revision) < 0)
         return hf_error_set(HF_ENOMEM, "out of memory");
     if (git_reference_name_to_id(&target, r->git, name.ptr) == 0) {
@@ -100,6 +175,13 @@ int hf_repo_checkout_rev(hf_repo *r, const char *revision, int create_branch_ok)
                    git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) == 0) {
             target = *git_object_id(commit);
             kind = 2;
+        } else if (git_repository_head_unborn(r->git) == 1) {
+            /* no commit yet (an empty clone): the revision names the branch the first commit will make */
+            if (!create_branch_ok && !is_current_branch(r, revision))
+                rc = hf_error_set(HF_ENOTFOUND, "revision %s is not a branch of this repository, which has no "
+                                                "commit yet (and creating a branch was not asked for)", revision);
+            else
+                kind = 4;
         } else if (!create_branch_ok) {
             rc = hf_error_set(HF_ENOTFOUND, "revision %s is not a branch, tag or commit here (and creating a branch "
                                             "was not asked for)", revision);
@@ -113,7 +195,11 @@ int hf_repo_checkout_rev(hf_repo *r, const char *revision, int create_branch_ok)
         git_object_free(obj);
     }
     git_error_clear();
-    if (rc == 0 && kind != 3) {
+    if (rc == 0 && kind == 4) {
+        rc = hf_repo_set_unborn_branch(r, revision);
+        kind = -1;
+    }
+    if (rc == 0 && kind != 3 && kind != -1) {
         int have_remote = hf_repo_origin_url(r, "origin", &url) == 0;
         if (!have_remote)
             hf_error_clear(); /* no remote: the objects must be local already */
@@ -124,7 +210,7 @@ int hf_repo_checkout_rev(hf_repo *r, const char *revision, int create_branch_ok)
     }
     if (rc == 0 && kind == 2 && git_repository_set_head_detached(r->git, &target) < 0)
         rc = hf_repo_git_error(HF_ERROR, "cannot detach HEAD");
-    if (rc == 0 && kind != 2)
+    if (rc == 0 && kind != 2 && kind != -1)
         rc = switch_branch(r, revision, &target, kind == 1);
     hf_buf_free(&name);
     hf_buf_free(&url);

@@ -144,6 +144,8 @@ hf_commit_block hf_commit_block_begin(hf_repo *repo, const char *message, const 
 
 void hf_commit_block_end(hf_commit_block *b)
 {
+    if (!b)
+        return;
     int rc = hf_commit_end(b->ctx, b->body_status);
     b->ctx = NULL;
     b->state = 2;

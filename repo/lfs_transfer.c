@@ -4,7 +4,7 @@
 #include "lfs_store.h"
 
 #include "../common/config.h"
-#include "../common/digest.h"
+#include "../common/download.h"
 #include "../common/error.h"
 #include "../common/transfer.h"
 
@@ -21,8 +21,8 @@
 
 typedef struct xfer_job {
     const hf_lfs_pointer *obj;
-    const char *path;              /* working-tree path, for messages */
-    const hf_batch_object *answer; /* from the batch response */
+    const char *path;                 /* working-tree path, for messages */
+    const hf_batch_object *answer;    /* from the batch response */
 } xfer_job;
 
 typedef struct xfer_run {
@@ -34,11 +34,11 @@ typedef struct xfer_run {
     size_t njobs;
     atomic_size_t next;
     atomic_int cancel;
-    pthread_mutex_t lock; /* guards the fields below */
+    pthread_mutex_t lock;             /* guards the fields below */
     int rc;
-    char *message; /* first failure's text (error messages are per thread) */
+    char *message;                    /* first failure's text (error messages are per thread) */
     uint64_t done, total;
-    hf_rate_limiter *rate; /* the push's own bandwidth limit (opts->max_rate), or NULL */
+    hf_rate_limiter *rate;            /* the push's own bandwidth limit (opts->max_rate), or NULL */
 } xfer_run;
 
 static void run_fail(xfer_run *run, int rc)
@@ -62,16 +62,16 @@ static int progress_add(void *ud, uint64_t new_bytes, uint64_t total)
     if (run->opts->progress && run->opts->progress(run->done, run->total, run->opts->progress_payload) != 0)
         stop = 1;
     pthread_mutex_unlock(&run->lock);
-    if (stop) atomic_store(&run->cancel, 1);
+    if (stop)
+        atomic_store(&run->cancel, 1);
     return stop;
 }
 
-/* Download progress from the HTTP layer: counts the bytes, and stops the GET when the caller's callback
- * cancels or another object failed (run->cancel), as uploads do. */
-static int download_progress(void *ud, uint64_t new_bytes)
+/* The caller's progress callback asked to stop: the whole transfer fails, so no git object follows. */
+static int cancelled(const xfer_run *run)
 {
-    xfer_run *run = ud;
-    return progress_add(run, new_bytes, 0) || atomic_load(&run->cancel) ? 1 : 0;
+    return hf_error_set(HF_ECANCELLED, "%s cancelled by the progress callback",
+                        run->op == HF_LFS_UPLOAD ? "LFS upload (and the push)" : "LFS download");
 }
 
 /* A fresh batch answer for one object whose action is about to expire. */
@@ -112,7 +112,8 @@ static int refresh_upload(void *ud, hf_multipart_fresh *out)
     else if (rc == 0 && (rc = hf_lfs_action_plan(o->upload, o->oid, o->size, &out->plan)) == 0) {
         out->complete_url = strdup(o->upload->href);
         out->expires_at = o->upload->expires_at_epoch;
-        if (!out->complete_url) rc = hf_error_set(HF_ENOMEM, "out of memory");
+        if (!out->complete_url)
+            rc = hf_error_set(HF_ENOMEM, "out of memory");
     }
     hf_batch_response_free(fresh);
     return rc;
@@ -123,7 +124,8 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
     hf_buf path = HF_BUF_INIT, jdir = HF_BUF_INIT;
     refresh_ctx rctx = {run, http, job};
     int rc = hf_lfs_object_path(&path, run->repo->lfs_dir.ptr, o->oid);
-    if (rc < 0) return rc;
+    if (rc < 0)
+        return rc;
     /* one plan for both transfers, so a malformed action is reported naming the object's oid */
     hf_multipart_plan plan = HF_MULTIPART_PLAN_INIT;
     rc = hf_lfs_action_plan(o->upload, o->oid, o->size, &plan);
@@ -167,45 +169,36 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
     return rc;
 }
 
+/* Parallel ranged GET into .git/lfs/incomplete (common/download.c: resumable, SHA-256 checked), then the
+ * rename into the store. Progress goes through progress_add, which also stops the download when the
+ * caller's callback cancels or another object failed (run->cancel). */
 static int do_download(xfer_run *run, hf_http_client *http, const xfer_job *job, const hf_batch_object *o)
 {
-    hf_buf tmp = HF_BUF_INIT;
-    char prefix[20];
-    memcpy(prefix, o->oid, 16);
-    memcpy(prefix + 16, "-", 2);
-    int fd = hf_lfs_temp_open(run->repo->lfs_dir.ptr, "incomplete", prefix, &tmp);
-    if (fd < 0) return fd;
+    (void)http; /* the engine opens one client per range worker */
+    hf_buf dir = HF_BUF_INIT, done = HF_BUF_INIT;
     char **headers = hf_lfs_action_header_list(o->download, NULL);
-    int rc = headers ? 0 : hf_error_set(HF_ENOMEM, "out of memory");
+    int rc = headers && hf_buf_printf(&dir, "%s/incomplete", run->repo->lfs_dir.ptr) == 0
+                 ? 0
+                 : hf_error_set(HF_ENOMEM, "out of memory");
     if (rc == 0) {
-        hf_http_request req = HF_HTTP_REQUEST_INIT;
-        req.method = "GET";
-        req.url = o->download->href;
-        req.headers = (const char *const *)headers;
-        req.out_fd = fd;
-        req.progress = download_progress;
-        req.progress_ud = run;
-        hf_http_response resp = HF_HTTP_RESPONSE_INIT;
-        hf_retry_policy policy = HF_RETRY_POLICY_INIT;
-        rc = hf_http_send_retry(http, &req, &policy, &resp);
-        hf_http_response_reset(&resp);
+        hf_download_options d = HF_DOWNLOAD_OPTIONS_INIT;
+        hf_download_options_from_env(&d);
+        if (run->repo->download_parallel > 0) d.parallel = run->repo->download_parallel;
+        d.url = o->download->href;
+        d.headers = (const char *const *)headers;
+        d.oid = o->oid;
+        d.size = job->obj->size;
+        d.dir = dir.ptr;
+        hf_retry_policy_from_env(&d.retry);
+        d.progress = progress_add;
+        d.progress_ud = run;
+        d.cancel = &run->cancel;
+        rc = hf_download_object(&d, &done);
     }
     hf_lfs_headers_free(headers);
-    struct stat st;
-    if (rc == 0 && (fstat(fd, &st) < 0 || (uint64_t)st.st_size != job->obj->size))
-        rc = hf_error_set(HF_EIO, "downloaded %lld bytes for %s, expected %llu", (long long)st.st_size,
-                          job->path, (unsigned long long)job->obj->size);
-    if (close(fd) < 0 && rc == 0) rc = hf_error_set(HF_EIO, "cannot write %s: %s", tmp.ptr, strerror(errno));
-    char got[65];
-    if (rc == 0 && (rc = hf_sha256_file(tmp.ptr, got, NULL)) == 0 && strcmp(got, o->oid) != 0)
-        rc = hf_error_set(HF_EIO, "downloaded content of %s hashes to %s, expected %s", job->path, got,
-                          o->oid);
-    if (rc == 0) {
-        rc = hf_lfs_object_commit(run->repo->lfs_dir.ptr, tmp.ptr, o->oid, job->obj->size);
-    } else {
-        unlink(tmp.ptr);
-    }
-    hf_buf_free(&tmp);
+    if (rc == 0) rc = hf_lfs_object_commit(run->repo->lfs_dir.ptr, done.ptr, o->oid, job->obj->size);
+    hf_buf_free(&dir);
+    hf_buf_free(&done);
     return rc;
 }
 
@@ -219,7 +212,8 @@ static void *worker(void *arg)
     }
     for (;;) {
         size_t i = atomic_fetch_add(&run->next, 1);
-        if (i >= run->njobs || atomic_load(&run->cancel)) break;
+        if (i >= run->njobs || atomic_load(&run->cancel))
+            break;
         const xfer_job *job = &run->jobs[i];
         const hf_batch_object *o = job->answer;
         hf_batch_response *fresh = NULL;
@@ -232,8 +226,7 @@ static void *worker(void *arg)
         }
         if (rc == 0 && (!o || !a)) {
             /* one_batch queues only objects with an action: this is an expired one that was not renewed */
-            hf_error_set(HF_EEXPIRED, "the LFS action for %s expired and the server gave no new one",
-                         job->path);
+            hf_error_set(HF_EEXPIRED, "the LFS action for %s expired and the server gave no new one", job->path);
             rc = HF_EEXPIRED;
         }
         if (rc == 0)
@@ -253,13 +246,17 @@ static void *worker(void *arg)
 static int run_jobs(xfer_run *run)
 {
     int n = run->opts->workers > 0 ? run->opts->workers : DEFAULT_WORKERS;
-    if ((size_t)n > run->njobs) n = (int)run->njobs;
+    if ((size_t)n > run->njobs)
+        n = (int)run->njobs;
     pthread_t threads[64];
-    if (n > 64) n = 64;
+    if (n > 64)
+        n = 64;
     int started = 0;
     for (; started < n; started++)
-        if (pthread_create(&threads[started], NULL, worker, run) != 0) break;
-    if (started == 0 && n > 0) worker(run); /* no threads to be had: do it here */
+        if (pthread_create(&threads[started], NULL, worker, run) != 0)
+            break;
+    if (started == 0 && n > 0)
+        worker(run); /* no threads to be had: do it here */
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     return run->rc;
@@ -284,7 +281,8 @@ static int one_batch(xfer_run *run, hf_http_client *http, const hf_lfs_set *set,
     req.ref = run->opts->ref;
     hf_batch_response *resp = NULL;
     int rc = hf_batch_send(http, &req, &resp);
-    if (rc < 0) return rc;
+    if (rc < 0)
+        return rc;
     size_t njobs = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const hf_lfs_pointer *obj = &set->items[from + i];
@@ -293,11 +291,12 @@ static int one_batch(xfer_run *run, hf_http_client *http, const hf_lfs_set *set,
         if (!o) {
             rc = hf_error_set(HF_EINVAL, "the LFS server did not answer for %s (%s)", path, obj->oid);
         } else if (o->error_code) {
-            rc = hf_error_set(o->error_code == 404 ? HF_ENOTFOUND : HF_EHTTP,
-                              "LFS server refused %s (%s): [%d] %s", path, obj->oid, o->error_code,
-                              o->error_message);
+            rc = hf_error_set(o->error_code == 404 ? HF_ENOTFOUND : HF_EHTTP, "LFS server refused %s (%s): [%d] %s",
+                              path, obj->oid, o->error_code, o->error_message);
         } else if (run->op == HF_LFS_UPLOAD && !o->upload) {
-            progress_add(run, obj->size, 0); /* the server has it already */
+            /* the server has it already: counted as done, and the callback may cancel right here */
+            if (progress_add(run, obj->size, 0))
+                rc = cancelled(run);
         } else if (run->op == HF_LFS_DOWNLOAD && !o->download) {
             rc = hf_error_set(HF_ENOTFOUND, "the LFS server offers no download of %s (%s)", path, obj->oid);
         } else if (run->op == HF_LFS_UPLOAD && strcmp(resp->transfer, "basic") != 0 &&
@@ -313,14 +312,21 @@ static int one_batch(xfer_run *run, hf_http_client *http, const hf_lfs_set *set,
         run->njobs = njobs;
         atomic_store(&run->next, 0);
         rc = run_jobs(run);
-        if (rc < 0 && run->message) hf_error_set(rc, "%s", run->message);
+        if (rc < 0 && run->message)
+            hf_error_set(rc, "%s", run->message);
     }
     hf_batch_response_free(resp);
     return rc;
 }
 
-int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set,
-                    const hf_lfs_xfer_options *opts)
+static int set_has(const hf_lfs_set *set, const char *oid)
+{
+    for (size_t i = 0; i < set->count; i++)
+        if (strcmp(set->items[i].oid, oid) == 0) return 1;
+    return 0;
+}
+
+int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, const hf_lfs_xfer_options *opts)
 {
     hf_lfs_set todo = HF_LFS_SET_INIT;
     hf_buf url = HF_BUF_INIT;
@@ -330,16 +336,16 @@ int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set,
         const hf_lfs_pointer *p = &set->items[i];
         int present = hf_lfs_object_present(repo->lfs_dir.ptr, p->oid, p->size);
         if (op == HF_LFS_UPLOAD && !present)
-            rc = hf_error_set(HF_ENOTFOUND,
-                              "the LFS object of %s (%s, %llu bytes) is not in %s/objects: add the "
-                              "file again, or fetch the object, before pushing",
+            rc = hf_error_set(HF_ENOTFOUND, "the LFS object of %s (%s, %llu bytes) is not in %s/objects: add the "
+                                            "file again, or fetch the object, before pushing",
                               set->paths[i], p->oid, (unsigned long long)p->size, repo->lfs_dir.ptr);
-        else if (op == HF_LFS_UPLOAD || !present)
-            rc = hf_lfs_set_add(&todo, p, set->paths[i]);
+        else if (op == HF_LFS_UPLOAD || (!present && !set_has(&todo, p->oid)))
+            rc = hf_lfs_set_add(&todo, p, set->paths[i]); /* one download per object, however many paths */
     }
     if (rc == 0 && todo.count && (rc = hf_lfs_batch_url(&url, opts->remote_url)) < 0)
         hf_error_prefix("no LFS endpoint for the remote: ");
-    if (rc < 0 || todo.count == 0) goto out;
+    if (rc < 0 || todo.count == 0)
+        goto out;
     xfer_run run;
     memset(&run, 0, sizeof(run));
     run.repo = repo;
@@ -352,10 +358,15 @@ int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set,
     pthread_mutex_init(&run.lock, NULL);
     hf_http_client *http = NULL;
     rc = opts->max_rate ? hf_rate_limiter_new(&run.rate, opts->max_rate) : 0;
-    if (rc == 0) rc = hf_http_client_new(&http);
+    if (rc == 0)
+        rc = hf_http_client_new(&http);
     for (size_t from = 0; rc == 0 && from < todo.count; from += HF_BATCH_MAX_OBJECTS) {
         size_t n = todo.count - from < HF_BATCH_MAX_OBJECTS ? todo.count - from : HF_BATCH_MAX_OBJECTS;
         rc = one_batch(&run, http, &todo, from, n);
+        /* a worker that saw the cancel flag stops without a failure of its own; the callback may also have
+         * asked to stop on the very last report */
+        if (rc == 0 && atomic_load(&run.cancel))
+            rc = cancelled(&run);
     }
     hf_http_client_free(http);
     hf_rate_limiter_free(run.rate);

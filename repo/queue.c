@@ -13,6 +13,7 @@
 #include "repo.h"
 
 #include "../common/error.h"
+#include "../common/trace.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -43,19 +44,23 @@ typedef struct hf_queue {
     int stop;
 } hf_queue;
 
+/* No command (NULL): a failure with HF_EINVAL's number, in the documented range (> 0), so that a loop
+ * waiting for -1 to change ends; no command is neither done nor failed. */
 int hf_command_status(const hf_command *c)
 {
-    return c ? atomic_load_explicit(&c->status, memory_order_acquire) : HF_EINVAL;
+    if (!c)
+        return -hf_error_set(HF_EINVAL, "hf_command_status: no command");
+    return atomic_load_explicit(&c->status, memory_order_acquire);
 }
 
 int hf_command_is_done(const hf_command *c)
 {
-    return hf_command_status(c) != -1;
+    return c && hf_command_status(c) != -1;
 }
 
 int hf_command_failed(const hf_command *c)
 {
-    return hf_command_status(c) > 0;
+    return c && hf_command_status(c) > 0;
 }
 
 const char *hf_command_error(const hf_command *c)
@@ -396,7 +401,7 @@ hf_command *hf_repo_command_at(hf_repo *repo, size_t i)
 }
 
 /* Waits (q->mu held) until nothing is queued or running. With notice,
- * prints what it waits for on stderr after 5 s, then every 10 s. */
+ * traces what it waits for (HFGIT_TRACE) after 5 s, then every 10 s. */
 static void wait_locked(hf_repo *r, hf_queue *q, int notice)
 {
     time_t start = time(NULL), last = 0;
@@ -412,10 +417,10 @@ static void wait_locked(hf_repo *r, hf_queue *q, int notice)
             last = now;
             size_t waiting = q->count - q->next + (size_t)q->running;
             const char *first = q->cmds[q->next - (q->running ? 1 : 0)]->title;
-            (void)fprintf(stderr,
-                          "hfgit: waiting for %zu queued command(s) of %s to finish before freeing it (%lds so far; "
-                          "the first is \"%s\")\n",
-                          waiting, r->workdir, (long)(now - start), first);
+            /* the caller's stderr is not the library's: the trace log (HFGIT_TRACE=1) says it */
+            hf_trace("waiting for %zu queued command(s) of %s to finish before freeing it (%lds so far; the first "
+                     "is \"%s\")",
+                     waiting, r->workdir, (long)(now - start), first);
         }
     }
 }

@@ -5,6 +5,7 @@
 
 #include "../common/config.h"
 #include "../common/error.h"
+#include "../common/trace.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -231,8 +232,14 @@ static int do_clone(hf_repo *r, const char *url, const char *dir)
     if (rc < 0)
         return rc;
     git_oid head;
-    if (git_reference_name_to_id(&head, git, "HEAD") < 0)
-        return 0; /* an empty repository: nothing to check out */
+    if (git_reference_name_to_id(&head, git, "HEAD") < 0) {
+        /* An empty repository: nothing to check out. libgit2 named the unborn branch after the user's
+         * init.defaultBranch, else master, because the server does not say which (protocol v0 advertises no
+         * HEAD without commits); the Hub's branch is main, and a first push to master would leave the
+         * repository's HEAD (main) without a commit. */
+        git_error_clear();
+        return hf_repo_set_unborn_branch(r, "main");
+    }
     if (!r->skip_lfs_files && (rc = hf_lfs_fetch_for_commit(r, &head, url, NULL)) < 0)
         return rc;
     return hf_repo_checkout_tree(r, &head, 1);
@@ -289,6 +296,8 @@ static int resolve_token(hf_repo *r, const hf_repo_options *opts)
 int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *opts)
 {
     static const hf_repo_options defaults = HF_REPO_OPTIONS_INIT;
+    if (!out)
+        return hf_error_set(HF_EINVAL, "hf_repo_open: no place for the handle (out is NULL)");
     *out = NULL;
     if (!opts)
         opts = &defaults;
@@ -314,8 +323,13 @@ int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *op
         r->hash_cb = opts->hash_progress;
         r->hash_payload = opts->hash_progress_payload;
     }
+    if (opts->version >= 3) /* checked below, once the handle can be freed on the failure path */
+        r->download_parallel = opts->download_parallel;
     hf_buf endpoint = HF_BUF_INIT, url = HF_BUF_INIT;
-    int rc = resolve_token(r, opts);
+    int cloned = 0, created = 0; /* this call cloned into local_dir / created local_dir */
+    int rc = r->download_parallel < 0 || r->download_parallel > 64
+                 ? hf_error_set(HF_EINVAL, "hf_repo_options: download_parallel %d is not 0..64", r->download_parallel)
+                 : resolve_token(r, opts);
     if (rc < 0)
         goto fail;
     if (opts->endpoint) {
@@ -343,18 +357,9 @@ int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *op
     }
     if (opts->clone_from && empty) {
         struct stat st;
-        int created = stat(local_dir, &st) < 0;
+        cloned = 1;
+        created = stat(local_dir, &st) < 0;
         rc = mkdir_p(local_dir) < 0 ? hf_error_last_code() : do_clone(r, url.ptr, local_dir);
-        /* libgit2 empties the directory of a failed clone, but not when the LFS download or checkout after
-         * it failed: the directory was empty (or missing) before, so empty it again, and a directory we
-         * made goes too */
-        if (rc < 0) {
-            git_repository_free(r->git);
-            r->git = NULL;
-            empty_dir(local_dir);
-            if (created)
-                rmdir(local_dir);
-        }
     } else
         rc = open_existing(r, local_dir, opts->clone_from ? url.ptr : NULL);
     if (rc < 0)
@@ -370,6 +375,16 @@ int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *op
     *out = r;
     return 0;
 fail:
+    /* A failed open leaves nothing it made: libgit2 empties the directory of a failed clone, but not when the
+     * LFS download, the checkout or the revision after it failed. The directory was empty (or missing)
+     * before, so it is emptied again, and a directory this call made goes too. */
+    if (cloned) {
+        git_repository_free(r->git);
+        r->git = NULL;
+        empty_dir(local_dir);
+        if (created)
+            rmdir(local_dir);
+    }
     hf_buf_free(&endpoint);
     hf_buf_free(&url);
     hf_repo_free(r);
@@ -410,7 +425,7 @@ void hf_repo_free(hf_repo *r)
         return;
     if (hf_queue_on_worker(r)) {
         /* from a queued command: freeing would join the thread we are running on */
-        (void)fprintf(stderr, "hfgit: hf_repo_free called from a queued command of %s; ignored\n", r->workdir);
+        hf_trace("hf_repo_free called from a queued command of %s; ignored", r->workdir);
         return;
     }
     hf_queue_shutdown(r);

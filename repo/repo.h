@@ -39,6 +39,7 @@ struct hf_repo {
     unsigned long pins;          /* queued pushes so far, names their refs/hfgit/push/ pins (under lock) */
     hf_progress_cb download_cb;  /* HF_PROGRESS_DOWNLOAD (under lock; NULL in shadows) */
     void *download_payload;
+    int download_parallel;       /* ranges in flight per LFS object; 0 = HFGIT_DOWNLOAD_PARALLEL or default */
     hf_progress_cb hash_cb;      /* HF_PROGRESS_HASH (under lock) */
     void *hash_payload;
 };
@@ -109,7 +110,7 @@ int hf_repo_origin_url(const hf_repo *repo, const char *remote, hf_buf *out);
 int hf_lfs_fetch_for_commit(hf_repo *repo, const git_oid *commit, const char *remote_url, const char *ref);
 
 /* Checks out `commit` into the working tree and index (force for a fresh clone, safe otherwise), reporting the
- * files left as pointers in a warning on stderr when skip_lfs_files is off. */
+ * files left as pointers in the trace log (HFGIT_TRACE) when skip_lfs_files is off. */
 int hf_repo_checkout_tree(hf_repo *repo, const git_oid *commit, int force);
 
 /* lfs_fixup.c: after a checkout, smudges the files written as LFS pointers because libgit2 read the old
@@ -125,6 +126,9 @@ int hf_repo_lfs_smudge_missed(hf_repo *repo, size_t *out_fixed);
 int hf_repo_checkout_revision(hf_repo *repo, const char *revision);
 /* The same with create_branch_ok: 0 makes an unknown revision HF_ENOTFOUND instead of a new branch. */
 int hf_repo_checkout_rev(hf_repo *repo, const char *revision, int create_branch_ok);
+/* On a repository without commits: points HEAD at the unborn branch refs/heads/<name> (the first commit
+ * creates it), moving the upstream recorded for the branch HEAD named before (clone) to it. */
+int hf_repo_set_unborn_branch(hf_repo *repo, const char *name);
 
 /* add.c: reads a whole file into out (a missing file, or a symbolic link, reads as empty); writes
  * .gitattributes through a temp file and rename. */

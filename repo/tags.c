@@ -63,8 +63,8 @@ static int remote_exists(hf_repo *r, const char *remote_name, const char *ref)
 
 int hf_repo_tag_exists(hf_repo *repo, const char *name, const char *remote)
 {
-    if (!repo)
-        return hf_error_set(HF_EINVAL, "hf_repo_tag_exists: no repository");
+    if (!repo || !name || !name[0])
+        return hf_error_set(HF_EINVAL, "hf_repo_tag_exists: no repository or tag name");
     hf_buf ref = HF_BUF_INIT;
     hf_repo_lock(repo);
     int rc = tag_ref(&ref, name);
@@ -120,8 +120,8 @@ out:
 
 int hf_repo_add_tag(hf_repo *repo, const char *name, const char *message, const char *remote)
 {
-    if (!repo)
-        return hf_error_set(HF_EINVAL, "hf_repo_add_tag: no repository");
+    if (!repo || !name || !name[0])
+        return hf_error_set(HF_EINVAL, "hf_repo_add_tag: no repository or tag name");
     hf_buf ref = HF_BUF_INIT;
     hf_repo_lock(repo);
     int rc = tag_ref(&ref, name);
@@ -150,8 +150,8 @@ static int delete_tag_unlocked(hf_repo *r, const char *name, const char *ref, co
 
 int hf_repo_delete_tag(hf_repo *repo, const char *name, const char *remote)
 {
-    if (!repo)
-        return hf_error_set(HF_EINVAL, "hf_repo_delete_tag: no repository");
+    if (!repo || !name || !name[0])
+        return hf_error_set(HF_EINVAL, "hf_repo_delete_tag: no repository or tag name");
     hf_buf ref = HF_BUF_INIT;
     hf_repo_lock(repo);
     int rc = tag_ref(&ref, name);

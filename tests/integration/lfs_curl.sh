@@ -12,6 +12,9 @@ batch() {
     resp=${out%$'\n'*}
 }
 part_url() { sed -n "s/.*\"$(printf %05d "$2")\":\"\([^\"]*\)\".*/\1/p" <<<"$1"; }
+url_exp() { sed -n 's/.*[?&]exp=\([0-9]*\).*/\1/p' <<<"$1"; } # URL: its expiry (unix seconds)
+# url_life URL: seconds from now until the URL expires
+url_life() { echo $(($(url_exp "$1") - $(date +%s))); }
 complete_url() { grep -o '"upload":{"href":"[^"]*"' <<<"$1" | sed 's/.*"href":"//; s/"$//'; }
 # put_part URL FILE [curl args...]: PUT, prints the HTTP status; the headers land in $WORK/h, body in $WORK/b.
 put_part() {

@@ -24,9 +24,14 @@ check_eq "idempotent: same path after a second run" \
     "$(git -C "$WORK/plain" config --get-all lfs.customtransfer.multipart.path)" "$BUILD_DIR/git-lfs-hfmultipart"
 mkdir -p "$WORK/notrepo"
 out=$("$HFGIT" lfs-enable-largefiles "$WORK/notrepo" 2>&1); rc=$?
-check_eq "not a git work tree: exit 1" "$rc" 1
-check_contains "not a git work tree: clear message" "$out" "is not a git work tree"
-check_fails "missing PATH argument: usage error" "$HFGIT" lfs-enable-largefiles
+check_eq "not a git work tree: fails (exit 4, not found)" "$rc" 4
+check_contains "not a git work tree: clear message" "$out" "is not in a git work tree"
+# PATH is optional (default .): run it inside a scratch repository, never in whatever directory the test
+# suite was started from (it would configure that repository)
+git init -q "$WORK/nopath"
+out=$(cd "$WORK/nopath" && "$HFGIT" lfs-enable-largefiles 2>&1); rc=$?
+check_eq "without PATH: the current repository is configured" \
+    "$rc/$(git -C "$WORK/nopath" config lfs.customtransfer.multipart.direction)" "0/upload"
 check_contains "hfgit --help lists the command" "$("$HFGIT" --help)" "lfs-enable-largefiles"
 check_contains "hfgit --version" "$("$HFGIT" --version)" "hfgit 0."
 

@@ -37,7 +37,8 @@ if command -v shellcheck >/dev/null; then
 else
     skip "shellcheck -s sh" "shellcheck is not installed"
 fi
-if command -v checkbashisms >/dev/null; then check "checkbashisms" checkbashisms "$HOOK"; fi
+# POSIX sh: `sh -n` and shellcheck -s sh above, and every push below runs the hook under Debian's sh (dash).
+# checkbashisms (devscripts, a large package) is not used.
 
 # --- 1. an 11 MiB non-LFS file is stopped before any upload, and named ---
 new_repo r1
@@ -52,17 +53,19 @@ out=$(git push origin main 2>&1); rc=$?
 check_eq "11 MiB non-LFS file: push fails" "$rc" 1
 check_contains "... refused by this hook" "$out" "hfgit pre-push: push refused: 1 file over 10 MiB is not in Git LFS"
 check_contains "... names the path and size" "$out" "weights/big model.bin  (11534336 bytes, 11.0 MiB)"
-check_contains "... gives the hfgit track command" "$out" 'hfgit track "weights/big model.bin"'
-check_contains "... and git lfs track as the alternative" "$out" 'git lfs track "weights/big model.bin"'
+check_contains "... gives the hfgit track command" "$out" 'hfgit track --filename "weights/big model.bin"'
+check_contains "... and git lfs track as the alternative" "$out" 'git lfs track --filename "weights/big model.bin"'
 check_contains "... and how to fix the last commit" "$out" \
     'git add --renormalize -- "weights/big model.bin" && git commit --amend --no-edit'
 check_contains "... and older commits" "$out" 'git lfs migrate import --include="weights/big model.bin"'
 check_eq "... nothing reached the remote (refs, objects, lfs)" "$(snapshot "$WORK/r1.git")" "$before"
 
-# Following the first fix (last commit): track, re-add as a pointer, amend. Then LFS uploads it (no pre-push.lfs:
-# the hook runs `git lfs pre-push` itself because the repo uses LFS).
-git lfs track "weights/big model.bin" >/dev/null
-git add .gitattributes && git add --renormalize -- "weights/big model.bin" && git commit -q --amend --no-edit
+# Following the first fix (last commit) exactly as printed: hfgit track --filename, re-add as a pointer, amend.
+# Then LFS uploads it (no pre-push.lfs: the hook runs `git lfs pre-push` itself because the repo uses LFS).
+track=$(sed -n 's/^hfgit pre-push:   \(hfgit track --filename "[^"]*"\) .*/\1/p' <<<"$out")
+readd=$(sed -n 's/^hfgit pre-push:   \(git add .gitattributes .*\)$/\1/p' <<<"$out")
+check "the printed hfgit track command runs" sh -c "$track"
+check "... and the printed re-add and amend" sh -c "$readd"
 out=$(git push origin main 2>&1); rc=$?
 check_eq "after track + renormalize + amend: push passes" "$rc" 0
 check_eq "... the remote branch moved" "$(remote_sha r1 main)" "$(git rev-parse HEAD)"
@@ -85,8 +88,8 @@ check_eq "two big files in an earlier commit: push fails" "$rc" 1
 check_contains "... says 2 files" "$out" "push refused: 2 files over 10 MiB are not in Git LFS"
 check_contains "... names the first" "$out" "a.dat  (11534336 bytes, 11.0 MiB)"
 check_contains "... names the second" "$out" "deep/er dir/b.dat  (12582919 bytes, 12.0 MiB)"
-check_contains "... a track command for each (1)" "$out" 'hfgit track "a.dat"'
-check_contains "... a track command for each (2)" "$out" 'hfgit track "deep/er dir/b.dat"'
+check_contains "... a track command for each (1)" "$out" 'hfgit track --filename "a.dat"'
+check_contains "... a track command for each (2)" "$out" 'hfgit track --filename "deep/er dir/b.dat"'
 check_eq "... nothing reached the remote" "$(snapshot "$WORK/r1.git")" "$before"
 migrate=$(sed -n 's/^hfgit pre-push:   \(git lfs migrate import .*\)$/\1/p' <<<"$out")
 check_eq "... the migrate command lists both" "$migrate" \
@@ -298,7 +301,7 @@ else
     out=$(git_auth push origin main 2>&1); rc=$?
     check_eq "hub: 11 MiB non-LFS file: push fails" "$rc" 1
     check_contains "... refused by the client hook" "$out" "hfgit pre-push: push refused: 1 file"
-    check_contains "... naming it" "$out" 'hfgit track "w.dat"'
+    check_contains "... naming it" "$out" 'hfgit track --filename "w.dat"'
     check_not_contains "... the LFS file is not named" "$out" "w.bin  ("
     stats=$(hub_stats)
     check_eq "... the hub received no push and no LFS batch" \

@@ -79,7 +79,21 @@ check_eq "... seven 409" "$(cat race.* | grep -c '^409 ')" 7
 check_eq "... tmp/ is clean" "$(ls -A "$HUB_ROOT/tmp")" ""
 check "... and the repo works" git clone -q "$HUB_URL/me/race" race
 
+# GET /api/whoami-v2: the token's user, in the Hub's JSON shape; 401 without a valid token.
+who() { curl -sS -w ' %{http_code}' ${1:+-H "Authorization: Bearer $1"} "$HUB_URL/api/whoami-v2"; }
+out=$(who "$HUB_TOKEN")
+check_contains "whoami-v2 with the token: 200" "$out" "} 200"
+check_contains "... type user" "$out" '"type":"user"'
+check_contains "... named by --user (default \"user\")" "$out" '"name":"user"'
+check_contains "... with a write token" "$out" '"role":"write"'
+check_contains "whoami-v2 with a wrong token: 401" "$(who wrong-token)" "} 401"
+check_contains "whoami-v2 without a token: 401" "$(who)" "} 401"
+check_contains "... saying why" "$(who)" "Invalid credentials"
+
 stats=$(hub_stats)
 n=$(json_num "$stats" requests_api)
 if [ "${n:-0}" -ge 30 ]; then ok "api requests are counted ($n)"; else not_ok "api requests are counted" "$stats"; fi
+hub_stop
+hub_start --user alice || { not_ok "hub restarts with --user"; done_testing; exit 1; }
+check_contains "whoami-v2 names the --user" "$(who "$HUB_TOKEN")" '"name":"alice"'
 done_testing

@@ -75,11 +75,11 @@ check "with the right token, a blocking push sends the commit" "$R" push q
 check_eq "... the remote has it" "$(remote_head)" "$(cd q && git rev-parse HEAD)"
 
 # --- hf_repo_free waits for queued work and says so ---
-out=$("$Q" slowfree q 6 2>&1); rc=$?
+out=$(HFGIT_TRACE=1 "$Q" slowfree q 6 2>&1); rc=$? # the notice is a trace line (a library keeps off stderr)
 check_eq "free with a 6 s command queued" "$rc" 0
 waited=$(sed -n 's/^free_waited \([0-9]*\).*/\1/p' <<<"$out")
 [ "${waited:-0}" -ge 6 ] && ok "hf_repo_free waited for it (${waited}s)" || not_ok "hf_repo_free waited for it" "$out"
-check_contains "... and said so on stderr" "$out" "hfgit: waiting for 1 queued command(s)"
+check_contains "... and said so in the trace (HFGIT_TRACE=1)" "$out" ": waiting for 1 queued command(s)"
 check "the command ran to its end" test -f q/slept.txt
 tsan_clean "slowfree" "$out"
 

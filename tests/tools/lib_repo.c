@@ -10,6 +10,7 @@
  *   lib_repo status DIR                             prints "clean" or "dirty"
  *   lib_repo lsstatus DIR                           prints hf_repo_status: "XY path" (" [lfs]"), one a line
  *   lib_repo info   DIR                             prints branch, head, url, commit_url lines
+ *   lib_repo branch DIR                             prints hf_repo_current_branch (also on an unborn branch)
  *   lib_repo deleted DIR                            prints the deleted files, one a line
  *   lib_repo checkout DIR REV [--create]
  *   lib_repo tag-exists DIR NAME [--remote]         prints "yes" or "no"
@@ -25,8 +26,10 @@
  *
  * The token comes from the usual places (HF_TOKEN, the token file); HF_ENDPOINT resolves repo ids.
  * git_user/git_email come from LIB_REPO_USER/LIB_REPO_EMAIL when set; LIB_REPO_PROGRESS=1 prints push progress,
- * LIB_REPO_MAX_RATE=N sets hf_push_options.max_rate (bytes per second) for push; LIB_REPO_CANCEL=1 makes the progress callback cancel the push; LIB_REPO_DOWNLOAD_PROGRESS=1 /
- * LIB_REPO_HASH_PROGRESS=1 print the last download / hash progress report at exit (see kind_cb). On failure the library's message goes to
+ * LIB_REPO_CANCEL=1 makes the progress callback cancel the push; LIB_REPO_BRANCH sets hf_push_options.branch; LIB_REPO_DOWNLOAD_PROGRESS=1 /
+ * LIB_REPO_HASH_PROGRESS=1 print the last download / hash progress report at exit (see kind_cb);
+ * LIB_REPO_DOWNLOAD_PARALLEL=N sets hf_repo_options.download_parallel; LIB_REPO_MAX_RATE=N sets
+ * hf_push_options.max_rate (bytes per second). On failure the library's message goes to
  * stderr and the exit status is the negated hf_error_code (so HF_ENOCHANGES is 10).
  */
 #include "hfgit.h"
@@ -97,6 +100,8 @@ int main(int argc, char **argv)
     hf_repo_options opts = HF_REPO_OPTIONS_INIT;
     opts.git_user = getenv("LIB_REPO_USER");
     opts.git_email = getenv("LIB_REPO_EMAIL");
+    if (getenv("LIB_REPO_DOWNLOAD_PARALLEL")) /* the library option (HFGIT_DOWNLOAD_PARALLEL is the env one) */
+        opts.download_parallel = atoi(getenv("LIB_REPO_DOWNLOAD_PARALLEL"));
     if (strcmp(cmd, "open") == 0) {
         opts.clone_from = argc > 3 && argv[3][0] != '-' ? argv[3] : NULL;
         opts.skip_lfs_files = has_flag(argc, argv, "--skip-lfs");
@@ -133,6 +138,7 @@ int main(int argc, char **argv)
             po.progress = progress;
             if (getenv("LIB_REPO_MAX_RATE"))
                 po.max_rate = strtoull(getenv("LIB_REPO_MAX_RATE"), NULL, 10);
+            po.branch = getenv("LIB_REPO_BRANCH"); /* NULL: the current branch */
             rc = hf_repo_push(repo, &po, NULL);
         } else if (strcmp(cmd, "status") == 0) {
             rc = hf_repo_is_clean(repo);
@@ -147,6 +153,11 @@ int main(int argc, char **argv)
                     printf("%c%c %s%s\n", st.entries[i].worktree_status == '?' ? '?' : st.entries[i].index_status,
                            st.entries[i].worktree_status, st.entries[i].path, st.entries[i].lfs ? " [lfs]" : "");
             hf_status_dispose(&st);
+        } else if (strcmp(cmd, "branch") == 0) {
+            char *branch = NULL;
+            if ((rc = hf_repo_current_branch(repo, &branch)) == 0)
+                printf("%s\n", branch);
+            free(branch);
         } else if (strcmp(cmd, "info") == 0) {
             char *branch = NULL, *url = NULL, *curl = NULL, head[41] = "";
             if ((rc = hf_repo_current_branch(repo, &branch)) == 0 && (rc = hf_repo_remote_url(repo, &url)) == 0 &&

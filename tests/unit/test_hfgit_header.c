@@ -77,7 +77,9 @@ static void test_commit_options_and_null_handles(void **state)
     assert_null(co.result);
     hf_push_options p = HF_PUSH_OPTIONS_INIT;
     assert_int_equal(p.auto_lfs_prune, 0);
-    assert_int_equal(hf_command_status(NULL), HF_EINVAL);
+    assert_int_equal(hf_command_status(NULL), -HF_EINVAL); /* in the documented range: failed */
+    assert_int_equal(hf_command_is_done(NULL), 0);
+    assert_int_equal(hf_command_failed(NULL), 0);
     assert_string_equal(hf_command_error(NULL), "");
     assert_int_equal(hf_repo_command_count(NULL), 0);
     assert_int_equal(hf_repo_commands_in_progress(NULL, NULL, 0), 0);

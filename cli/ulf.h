@@ -1,0 +1,109 @@
+/*
+ * ulf.h: the pieces of `hfgit upload-large-folder` (cmd_upload_large_folder.c). Internal to cli/.
+ *
+ *   ulf_scan.c    the folder walk: files, sizes, mtimes, the filters, the Hub's size warnings
+ *   ulf_state.c   the resume journal in LOCAL_PATH/.cache/huggingface/ (what is hashed, what is committed)
+ *   ulf_hash.c    the hashing workers (SHA-256 and the LFS decision, in parallel)
+ *   ulf_status.c  the status block on stderr (every 60 s and at the end)
+ *   ulf_commit.c  one chunk: files into the work clone, LFS objects linked into its store, commit, push
+ *
+ * Every file goes through three states: seen (scanned), hashed (its SHA-256 known, from the hash workers or
+ * from the journal when size and mtime still match), committed (in a commit the hub accepted). The journal
+ * records the last two, so a re-run after a kill hashes and commits only what is not recorded.
+ */
+#ifndef HF_CLI_ULF_H
+#define HF_CLI_ULF_H
+
+#include "upload.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+enum { ULF_SEEN = 0, ULF_HASHED = 1, ULF_COMMITTED = 2 };
+
+typedef struct ulf_file {
+    char *path; /* relative to LOCAL_PATH, '/'-separated */
+    uint64_t size;
+    int64_t mtime_ns;
+    char oid[65];     /* SHA-256 hex once hashed */
+    int lfs;          /* 1: stored as an LFS object (10 MiB or more, or binary), 0: a plain git blob */
+    int from_journal; /* its hash came from the journal: not read again */
+    atomic_int state; /* ULF_* */
+} ulf_file;
+
+/* Counters read by the status block while workers and the committer change them. */
+typedef struct ulf_stats {
+    atomic_ullong hashed, hashed_bytes, reused; /* reused: hashes taken from the journal */
+    atomic_ullong lfs, lfs_bytes, uploaded, uploaded_bytes;
+    atomic_ullong committed, committed_bytes;
+    atomic_ullong push_bytes; /* LFS bytes sent by the push in progress (its progress callback) */
+    atomic_int hashing, uploading, committing;
+} ulf_stats;
+
+typedef struct ulf_run {
+    const char *local_path; /* as given, no trailing '/' */
+    ulf_file *files;        /* sorted by path */
+    size_t count;
+    uint64_t total_bytes;
+    size_t ignored; /* left out by --include/--exclude or unusable names */
+    int workers;
+    ulf_stats stats;
+    /* the hashing workers wake the committer through this */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    atomic_size_t next_hash; /* the next file a hashing worker looks at */
+    atomic_int stop;         /* set: workers finish their file and leave */
+    int hash_error;      /* first worker failure (negative hf_error_code), 0 while fine */
+    char hash_msg[1024]; /* its message */
+    struct ulf_journal *journal;
+} ulf_run;
+
+/* ---- ulf_scan.c ---- */
+/* Walks local_path (skipping .git entries and .cache/huggingface), keeps the selected regular files (symbolic
+ * links to files count as the files) in r->files sorted by path, counts the rest in r->ignored, and warns on
+ * stderr about folders over 10,000 entries and more than 100,000 files. */
+int ulf_scan(ulf_run *r, const hf_cli_list *include, const hf_cli_list *exclude);
+void ulf_files_free(ulf_run *r);
+ulf_file *ulf_find(ulf_run *r, const char *path);
+
+/* ---- ulf_state.c ---- */
+typedef struct ulf_journal ulf_journal;
+/* Opens the journal at path (created when missing): applies its records to r->files whose size and mtime
+ * still match, rewrites it compacted (temp file + rename) and keeps it open for appending. */
+int ulf_journal_open(ulf_journal **out, const char *path, ulf_run *r);
+/* Appends one record (a whole line in one write, so a kill never leaves half a record that could be read as
+ * a whole one: a line without its final newline is dropped at the next open). Thread-safe. */
+int ulf_journal_hashed(ulf_journal *j, const ulf_file *f);
+int ulf_journal_committed(ulf_journal *j, const ulf_file *f);
+/* fsync: records written before it survive a crash of the machine, not only of the process. */
+int ulf_journal_sync(ulf_journal *j);
+void ulf_journal_close(ulf_journal *j);
+
+/* ---- ulf_hash.c ---- */
+/* Starts r->workers threads hashing every file still ULF_SEEN, in path order; returns at once. */
+int ulf_hash_start(ulf_run *r, pthread_t *threads);
+/* Waits until f is hashed or a worker failed (then returns its error). */
+int ulf_hash_wait(ulf_run *r, const ulf_file *f);
+/* Tells the workers to stop (after their current file) and joins them. */
+void ulf_hash_stop(ulf_run *r, pthread_t *threads);
+
+/* ---- ulf_status.c ---- */
+typedef struct ulf_status ulf_status;
+/* Prints the block every interval_secs (HFGIT_ULF_STATUS_SECS overrides 60) from a thread, unless off. */
+int ulf_status_start(ulf_status **out, ulf_run *r, int off);
+/* Prints the final block (unless off) and ends the thread. */
+void ulf_status_stop(ulf_status *s);
+
+/* ---- ulf_commit.c ---- */
+typedef struct ulf_chunk {
+    ulf_file **files;
+    size_t count, cap;
+    uint64_t bytes;
+} ulf_chunk;
+/* Puts the chunk's files into the work clone (plain files hard-linked or copied, LFS files as pointer files
+ * with their content hard-linked into the clone's LFS store), commits, pushes (retrying transient failures,
+ * never 401/403), and records them as committed. */
+int ulf_commit_chunk(ulf_run *r, hf_repo *repo, ulf_chunk *c, size_t number);
+
+#endif

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# t_cli_login: `hfgit login / whoami / logout` against hfgit-hub (issue 14, acceptance 3).
+# A round trip saves the token (mode 0600, atomically, in $HF_HOME/token), whoami names the user and the
+# endpoint, logout removes the file; a wrong token is refused by login (exit 3) and nothing is written; the
+# token never appears in any output.
+source "$(dirname "$0")/../lib.sh"
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tests/integration/lib_lsan.supp:print_suppressions=0"
+
+[ -x "$BUILD_DIR/hfgit" ] || { not_ok "hfgit is built" "missing $BUILD_DIR/hfgit"; done_testing; exit 1; }
+hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+export HF_ENDPOINT="$HUB_URL" HF_HOME="$WORK/hf"
+unset HF_TOKEN HF_TOKEN_PATH
+cd "$WORK" || exit 1
+all_out="$WORK/all.out"
+: >"$all_out"
+run() { "$@" >"$WORK/o" 2>"$WORK/e" </dev/null; local rc=$?; cat "$WORK/o" "$WORK/e" >>"$all_out"; return $rc; }
+
+if ! curl -sf -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/api/whoami-v2" >/dev/null; then
+    skip "login round trip" "hfgit-hub has no GET /api/whoami-v2"
+    done_testing; exit 0
+fi
+
+check "login --help" hfgit login --help
+
+# --- wrong token: refused, exit 3, nothing written ---
+bad="hf_wrong_$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+printf '%s\n' "$bad" | hfgit login >"$WORK/o" 2>"$WORK/e"; rc=$?
+cat "$WORK/o" "$WORK/e" >>"$all_out"
+check_eq "login with a wrong token (stdin) exits 3" "$rc" 3
+check_contains "... saying the hub refused it" "$(cat "$WORK/e")" "refused"
+check_contains "... and that nothing was saved" "$(cat "$WORK/e")" "nothing was saved"
+check_eq "... and writes nothing under HF_HOME" "$(find "$WORK/hf" -type f 2>/dev/null | wc -l)" 0
+run hfgit login --token "$bad"; rc=$?
+check_eq "login --token with a wrong token exits 3 too" "$rc" 3
+check "... and leaves no token file" test ! -e "$HF_HOME/token"
+
+# --- whoami before login ---
+run hfgit whoami; rc=$?
+check_eq "whoami without a token exits 3" "$rc" 3
+check_contains "... saying not logged in" "$(cat "$WORK/e")" "not logged in"
+
+# --- login from stdin ---
+printf '%s\n' "$HUB_TOKEN" | hfgit login >"$WORK/o" 2>"$WORK/e"; rc=$?
+cat "$WORK/o" "$WORK/e" >>"$all_out"
+check_eq "login with the right token (stdin) succeeds" "$rc" 0
+check_contains "... saying who and where" "$(cat "$WORK/o")" "Logged in as"
+check_eq "... the token file holds the token" "$(cat "$HF_HOME/token")" "$HUB_TOKEN"
+check_eq "... with mode 0600" "$(stat -c %a "$HF_HOME/token")" 600
+check_eq "... and no temporary file is left" "$(ls -A "$HF_HOME")" "token"
+
+# --- whoami ---
+run hfgit whoami; rc=$?
+check_eq "whoami succeeds" "$rc" 0
+user=$(head -n 1 "$WORK/o")
+check "... prints a user name" test -n "$user"
+check_contains "... and the endpoint" "$(cat "$WORK/o")" "endpoint: $HUB_URL"
+
+# --- a second login replaces the file atomically, keeping 0600 even when the old file was wider ---
+chmod 644 "$HF_HOME/token"
+run hfgit login --token "$HUB_TOKEN"; rc=$?
+check_eq "login --token replaces the saved token" "$rc" 0
+check_eq "... the new file is 0600" "$(stat -c %a "$HF_HOME/token")" 600
+# a refused login leaves the saved token alone
+run hfgit login --token "$bad"
+check_eq "a refused login keeps the previous token" "$(cat "$HF_HOME/token")" "$HUB_TOKEN"
+
+# --- the saved token is used by other commands (upload) ---
+mkdir -p up && echo x >up/x.txt
+run hfgit upload alice/viafile up; rc=$?
+check_eq "upload works with the saved token (no HF_TOKEN)" "$rc" 0
+
+# --- logout ---
+run hfgit logout; rc=$?
+check_eq "logout succeeds" "$rc" 0
+check "... and removes the token file" test ! -e "$HF_HOME/token"
+run hfgit whoami; rc=$?
+check_eq "whoami after logout exits 3" "$rc" 3
+run hfgit logout; rc=$?
+check_eq "logout when not logged in still exits 0" "$rc" 0
+
+# --- HF_TOKEN_PATH is honoured like huggingface_hub ---
+HF_TOKEN_PATH="$WORK/alt/tok" run hfgit login --token "$HUB_TOKEN"
+check_eq "HF_TOKEN_PATH names the file login writes" "$(stat -c %a "$WORK/alt/tok" 2>&1)" 600
+
+check_not_contains "the right token never appears in any output" "$(cat "$all_out")" "$HUB_TOKEN"
+check_not_contains "the wrong token never appears in any output" "$(cat "$all_out")" "$bad"
+
+done_testing
