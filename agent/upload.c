@@ -65,7 +65,7 @@ static int on_progress(void *ud, uint64_t new_bytes, uint64_t total)
 static int journal_dir(const char *path, const char *oid, hf_buf *out)
 {
     size_t n = strlen(path), ol = strlen(oid);
-    const char *tail = n > ol + 15 ? path + n - ol - 15 : NULL; /* "objects/aa/bb/" + oid */
+    const char *tail = n > ol + 14 ? path + n - ol - 14 : NULL; /* "objects/aa/bb/" + oid */
     if (!tail || strncmp(tail, "objects/", 8) != 0 || strcmp(path + n - ol, oid) != 0) return -1;
     hf_buf_put(out, path, (size_t)(tail - path));
     hf_buf_puts(out, "tmp");

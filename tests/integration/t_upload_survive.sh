@@ -43,11 +43,15 @@ git_clone_with_file() {
 }
 
 hub_stored() { [ -n "$(find "$HUB_ROOT" -type f -name "$1" 2>/dev/null | head -n 1)" ]; }
+# git with the hub token as its credential helper, usable under timeout/setsid (git_auth is a function)
+git_authed() { GIT_AUTH=(git -c credential.helper= -c "credential.helper=!f() { echo username=hf; echo password=$HUB_TOKEN; }; f"); }
 
 # ---- 1. expiry ----
 hub_start --chunk-size $((4 * MiB)) --url-lifetime 3 --bandwidth-cap 1000000 || { not_ok "hub starts"; done_testing; exit 1; }
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL"
 hub_create_repo user/exp "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
+hub_create_repo user/exp-git "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
+git_authed
 probe_oid=$(printf 'probe' | sha256sum | cut -d' ' -f1)
 read -r life1 href1 < <(probe_batch user/exp "$probe_oid" $((20 * MiB)))
 read -r _ href2 < <(probe_batch user/exp "$probe_oid" $((20 * MiB)))
@@ -68,8 +72,8 @@ else
 fi
 
 if [ "${life1:-0}" -gt 5 ]; then
-    git_clone_with_file gexp user/exp 48 || not_ok "git clone with a 48 MiB file"
-    out=$(cd gexp && timeout 300 git_auth push origin main 2>&1); rc=$?
+    git_clone_with_file gexp user/exp-git 48 || not_ok "git clone with a 48 MiB file"
+    out=$(cd gexp && timeout 300 "${GIT_AUTH[@]}" push origin main 2>&1); rc=$?
     if [ $same_upload = 1 ]; then
         check_eq "expiry, agent: git push succeeds through fresh URLs of the same upload" "$rc" 0
         check "expiry, agent: the hub stored the object" hub_stored "$(sha gexp/big.bin)"
@@ -84,11 +88,12 @@ fi
 hub_stop
 
 # ---- 2. resume after SIGKILL ----
-# kill_when_half PID_TO_KILL_GROUP: waits until the hub holds >= 8 of 16 parts, then SIGKILLs the group
+# kill_when_half PID [PARTS]: waits until the hub's parts_ok reaches PARTS (default 8 of 16), then SIGKILLs
+# the process group of PID (git push and its children: git-lfs, the agent); prints parts_ok after the kill
 kill_when_half() {
-    local i s n
+    local i s n want=${2:-8}
     for i in $(seq 1 600); do
-        s=$(hub_stats) && n=$(json_num "$s" parts_ok) && [ "${n:-0}" -ge 8 ] && break
+        s=$(hub_stats) && n=$(json_num "$s" parts_ok) && [ "${n:-0}" -ge "$want" ] && break
         sleep 0.1
     done
     kill -KILL -- "-$1" 2>/dev/null
@@ -99,6 +104,8 @@ kill_when_half() {
 hub_start --chunk-size $((4 * MiB)) --bandwidth-cap 4000000 || { not_ok "hub starts"; done_testing; exit 1; }
 export HF_ENDPOINT="$HUB_URL" HF_TOKEN="$HUB_TOKEN"
 hub_create_repo user/res "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
+hub_create_repo user/res-git "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
+git_authed
 read -r _ href1 < <(probe_batch user/res "$probe_oid" $((20 * MiB)))
 read -r _ href2 < <(probe_batch user/res "$probe_oid" $((20 * MiB)))
 if [ -z "$href1" ] || [ "$href1" != "$href2" ]; then
@@ -125,14 +132,18 @@ check "resume, library: the hub stored the object" hub_stored "$(sha lres/big.bi
 check "resume, library: the journal is gone after success" sh -c "! ls lres/.git/lfs/tmp/hfgit-parts-* 2>/dev/null"
 
 # the agent under git push, the same way, and then across a hub restart
-git_clone_with_file gres user/res 64 || not_ok "git clone with a 64 MiB file"
-(cd gres && HFGIT_MULTIPART_PARALLEL=4 setsid git -c credential.helper= \
-    -c "credential.helper=!f() { echo username=hf; echo password=$HUB_TOKEN; }; f" push origin main >/dev/null 2>&1) &
-before=$(kill_when_half $!)
+git_clone_with_file gres user/res-git 64 || not_ok "git clone with a 64 MiB file"
+base=$(json_num "$(hub_stats)" parts_ok)
+(cd gres && HFGIT_MULTIPART_PARALLEL=4 exec setsid "${GIT_AUTH[@]}" push origin main >/dev/null 2>&1) &
+before=$(($(kill_when_half $! $((base + 8))) - base))
 check_eq "resume, agent: killed after at least half of the parts" "$((before >= 8 && before < 16))" 1
+port=${HUB_URL##*:}
 hub_stop
-hub_start --chunk-size $((4 * MiB)) --bandwidth-cap 4000000 || { not_ok "hub restarts"; done_testing; exit 1; }
-out=$(cd gres && HFGIT_MULTIPART_PARALLEL=4 timeout 300 git_auth push origin main 2>&1); rc=$?
+# the same port: the clone's remote URL (and the upload's URLs) name it
+hub_start --chunk-size $((4 * MiB)) --bandwidth-cap 4000000 --listen "127.0.0.1:$port" ||
+    { not_ok "hub restarts"; done_testing; exit 1; }
+check "resume, agent: the part journal is in .git/lfs/tmp" sh -c "ls gres/.git/lfs/tmp/hfgit-parts-* >/dev/null 2>&1"
+out=$(cd gres && HFGIT_MULTIPART_PARALLEL=4 timeout 300 "${GIT_AUTH[@]}" push origin main 2>&1); rc=$?
 check_eq "resume, agent, across a hub restart: git push succeeds" "$rc" 0
 sent=$(json_num "$(hub_stats)" parts_ok)
 check_eq "resume, agent: the restarted hub got at most the missing parts plus 4 in flight ($before, then $sent)" \
