@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CGI_HEADER_MAX ((size_t)64 * 1024)
@@ -351,9 +352,27 @@ static char **cgi_env(hub_req *r, git_req *g)
     return env;
 }
 
+/* The git_push_stall_secs knob: the push's body has arrived and the hub goes silent, as a server that stops
+ * answering. Checked every 100 ms, so setting the knob back to 0 ends the silence. Returns 1 when it stalled:
+ * the push is then refused, never applied late behind the back of a client that gave up. */
+static int stall_push(hub *h)
+{
+    for (long waited_ms = 0;; waited_ms += 100) {
+        pthread_mutex_lock(&h->knobs_lock);
+        long stall = h->knobs.git_push_stall_secs;
+        pthread_mutex_unlock(&h->knobs_lock);
+        if (stall <= 0 || waited_ms >= stall * 1000)
+            return waited_ms > 0;
+        struct timespec ts = {0, 100000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static enum MHD_Result run_cgi(hub_req *r)
 {
     git_req *g = r->state;
+    if (strcmp(g->repo.rest, "/git-receive-pack") == 0 && stall_push(r->h))
+        return fail(r, "%s", "this push was held by the git_push_stall_secs knob and is not applied");
     if (g->too_large)
         return hub_respond_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %llu bytes",
                                  (unsigned long long)g->body_max);

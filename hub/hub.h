@@ -37,6 +37,7 @@ typedef struct hub_knobs {
     int fail_range_times;         /* ... this many times (counts down) */
     uint64_t corrupt_range_from;  /* object GETs starting at this byte get their first byte flipped ... */
     int corrupt_range_times;      /* ... this many times (counts down) */
+    long git_push_stall_secs;     /* > 0: a git push (receive-pack POST) gets no answer for this long */
 } hub_knobs;
 
 typedef struct hub_stats {
@@ -61,6 +62,7 @@ typedef struct hub {
     uint64_t multipart_threshold; /* default for repos created without lfsmultipartthresh */
     uint64_t chunk_size;          /* part size the hub hands out */
     unsigned char hmac_key[32];   /* <root>/hub.key: URLs and open uploads survive a restart (sign.c) */
+    int empty_repos;              /* --empty-repos: create-repo makes no first commit */
     long upload_max_age_secs;     /* open uploads older than this are removed; completion URLs live as long */
     pthread_mutex_t knobs_lock;
     hub_knobs knobs;
