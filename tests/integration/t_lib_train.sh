@@ -37,6 +37,9 @@ for k in is_clean add commit queue_push add_tag; do
     ms_under "$k returns at once while a push uploads at 1 MB/s" "$out" "$k" 1000
 done
 check_eq "... and the upload was still running after them" "$(field still_uploading "$out")" 1
+pw=$(sed -n 's/^pull_waited_ms \([0-9]*\).*/\1/p' <<<"$out")
+[ -n "$pw" ] && [ "$pw" -ge 1000 ] && ok "... while a pull on another thread waited for the push ($pw ms) without holding the handle" \
+    || not_ok "... while a pull on another thread waited for the push without holding the handle" "pull waited '$pw' ms"
 check_contains "the tag pushed during the upload is a queued command" "$out" "tag_command push refs/tags/step-100"
 check_eq "the tag is on the remote after hf_repo_wait_for_commands" "$(remote_ref alice/train refs/tags/step-100)" \
     "$(cd t && git rev-parse 'step-100^{commit}')"

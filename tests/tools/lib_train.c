@@ -20,6 +20,7 @@
  */
 #include "hfgit.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,26 @@ static void wait_uploading(hf_command *c)
     }
 }
 
+/* A second thread in network calls that must wait for the running push (one network operation per
+ * repository at a time): a pull and a remote tag check. They must not hold the handle meanwhile. */
+typedef struct net_caller {
+    hf_repo *repo;
+    double pull_ms, tag_ms;
+    int pull_rc, tag_rc;
+} net_caller;
+
+static void *net_main(void *arg)
+{
+    net_caller *n = arg;
+    double t0 = now_ms();
+    n->pull_rc = hf_repo_pull(n->repo, 0);
+    n->pull_ms = now_ms() - t0;
+    t0 = now_ms();
+    n->tag_rc = hf_repo_tag_exists(n->repo, "nope", "origin");
+    n->tag_ms = now_ms() - t0;
+    return NULL;
+}
+
 #define TIMED(label, expr)                                                                                     \
     do {                                                                                                       \
         double t0_ = now_ms();                                                                                 \
@@ -145,6 +166,10 @@ static int scenario_latency(hf_repo *repo)
     wait_uploading(first);
     printf("uploading %d\n", !hf_command_is_done(first));
     EXPECT(!hf_command_is_done(first), "the first push finished before the timed calls (cap not set?)");
+    net_caller nc = {repo, 0, 0, 0, 0};
+    pthread_t net_thread;
+    pthread_create(&net_thread, NULL, net_main, &nc);
+    usleep(200000); /* let it reach the network wait */
     TIMED("is_clean", hf_repo_is_clean(repo));
     EXPECT(write_text(repo, "log.txt", "step 2\n") == 0, "write log");
     TIMED("add", hf_repo_add(repo, ".", 1));
@@ -153,6 +178,10 @@ static int scenario_latency(hf_repo *repo)
     TIMED("add_tag", hf_repo_add_tag(repo, "step-100", NULL, "origin"));
     TIMED("head_hash", hf_repo_head_hash(repo, id));
     printf("still_uploading %d\n", !hf_command_is_done(first));
+    pthread_join(net_thread, NULL);
+    /* they waited for the push (seconds at 1 MB/s) while the calls above went through */
+    printf("pull_waited_ms %.1f rc %d tag_exists_ms %.1f rc %d\n", nc.pull_ms, nc.pull_rc, nc.tag_ms, nc.tag_rc);
+    EXPECT(nc.pull_rc == 0 && nc.tag_rc == 0, "pull %d / tag_exists %d on the other thread", nc.pull_rc, nc.tag_rc);
     printf("max_call_ms %.1f\n", max_ms);
     /* the commit each queued push sends, and its page */
     EXPECT(hf_command_commit_id(first, id) == 0 && strcmp(id, head1) == 0, "push 1 sends %s, not %s", id, head1);
@@ -247,7 +276,7 @@ static int scenario_bounded(hf_repo *repo)
 
 static int scenario_loop(hf_repo *repo, int steps, size_t mib, int blocking, int quiet)
 {
-    double worst = 0, worst_add = 0, t_start = now_ms();
+    double worst = 0, worst_add = 0, worst_commit = 0, worst_queue = 0, worst_prune = 0, t_start = now_ms();
     long rss10 = -1, rss_end = -1;
     hf_push_options po = HF_PUSH_OPTIONS_INIT;
     for (int i = 1; i <= steps; i++) {
@@ -271,9 +300,13 @@ static int scenario_loop(hf_repo *repo, int steps, size_t mib, int blocking, int
         if (!blocking)
             (void)hf_repo_commands_clear_done(repo);
         size_t removed = 0;
+        double tp = now_ms();
         if (rc == 0 && i % 5 == 0)
             rc = hf_repo_lfs_prune(repo, &removed, NULL);
         double t1 = now_ms();
+        worst_commit = tq - t0 > worst_commit ? tq - t0 : worst_commit;
+        worst_queue = tq_end - tq > worst_queue ? tq_end - tq : worst_queue;
+        worst_prune = t1 - tp > worst_prune ? t1 - tp : worst_prune;
         EXPECT(rc == 0, "step %d: %s", i, hf_error_last_message());
         if (rc < 0)
             break;
@@ -293,6 +326,8 @@ static int scenario_loop(hf_repo *repo, int steps, size_t mib, int blocking, int
     printf("steps %d mib %zu mode %s\n", steps, mib, blocking ? "blocking" : "queued");
     printf("longest_stall_ms %.1f\n", worst);
     printf("longest_add_ms %.1f\n", worst_add);
+    printf("longest_commit_ms %.1f longest_push_call_ms %.1f longest_prune_ms %.1f\n", worst_commit, worst_queue,
+           worst_prune);
     printf("rss_kib_step10 %ld\nrss_kib_end %ld\n", rss10, rss_end);
     printf("total_s %.1f\n", (now_ms() - t_start) / 1000);
     printf("failed %d\n", failed);
