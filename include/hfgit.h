@@ -600,8 +600,9 @@ HF_EXTERN(int) hf_repo_create_commit(hf_repo *repo, hf_commit_op *ops, size_t n,
  *
  * A background thread wakes every every_minutes, snapshots the folder (new files and files that grew:
  * append-only data is assumed), copies what changed into the clone under path_in_repo, stages it with
- * auto-tracking (large and binary files go to LFS), commits and pushes the current branch through the
- * repository's queue (the push holds no handle lock; the caller may keep using the repository). A tick with
+ * auto-tracking (large and binary files go to LFS), commits and pushes the current branch (a blocking push on
+ * the scheduler's thread, after any commands queued before it; it holds no handle lock, so the caller may keep
+ * using the repository). A tick with
  * nothing new makes no commit. A failed tick (hub down) is retried at the next one, losing nothing: its
  * commit stays local and goes out with the next push. The folder may be anywhere, also outside the clone.
  * Files are streamed (copy_file_range), never read whole into memory; an LFS file is hashed whole at each
@@ -611,8 +612,8 @@ HF_EXTERN(int) hf_repo_create_commit(hf_repo *repo, hf_commit_op *ops, size_t n,
  * either wholly in a commit or wholly in a later one; a line written without the lock may be cut at a commit
  * boundary (the rest comes with the next commit).
  * Thread-safety: every hf_scheduler_* function may be called from any thread; ticks (the thread's, trigger's,
- * stop's) never overlap. Stop and free the scheduler before hf_repo_free. Its pushes are queued commands of the
- * repository (hf_repo_command_at lists them; failed ones count in hf_repo_wait_for_commands).
+ * stop's) never overlap. Stop and free the scheduler before hf_repo_free. Its pushes leave no command
+ * records (they are not queued).
  */
 typedef struct hf_scheduler hf_scheduler;
 

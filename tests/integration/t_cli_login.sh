@@ -7,7 +7,7 @@ source "$(dirname "$0")/../lib.sh"
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tests/integration/lib_lsan.supp:print_suppressions=0"
 
 [ -x "$BUILD_DIR/hfgit" ] || { not_ok "hfgit is built" "missing $BUILD_DIR/hfgit"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 export HF_ENDPOINT="$HUB_URL" HF_HOME="$WORK/hf"
 unset HF_TOKEN HF_TOKEN_PATH
 cd "$WORK" || exit 1
@@ -77,6 +77,19 @@ run hfgit whoami; rc=$?
 check_eq "whoami after logout exits 3" "$rc" 3
 run hfgit logout; rc=$?
 check_eq "logout when not logged in still exits 0" "$rc" 0
+
+# --- on a terminal: a prompt, no echo (script(1) gives hfgit a pseudo-terminal and records what it shows) ---
+if command -v script >/dev/null; then
+    (sleep 1; printf '%s\n' "$HUB_TOKEN"; sleep 1) | script -qec "hfgit login" /dev/null >"$WORK/pty.out" 2>&1
+    rc=$?
+    cat "$WORK/pty.out" >>"$all_out"
+    check_eq "login on a terminal succeeds" "$rc" 0
+    check_contains "... after a prompt saying the input is hidden" "$(cat "$WORK/pty.out")" "input is hidden"
+    check_eq "... the terminal did not echo the token" "$(grep -c "$HUB_TOKEN" "$WORK/pty.out")" 0
+    check_eq "... and the token is saved" "$(cat "$HF_HOME/token")" "$HUB_TOKEN"
+else
+    skip "login on a terminal" "script(1) is not installed (bsdutils)"
+fi
 
 # --- HF_TOKEN_PATH is honoured like huggingface_hub ---
 HF_TOKEN_PATH="$WORK/alt/tok" run hfgit login --token "$HUB_TOKEN"
