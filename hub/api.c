@@ -3,8 +3,9 @@
  * GET /api/{models,datasets,spaces}/<ns>/<name>.
  *
  * A repository is built complete in <root>/tmp (git init --bare, config, the pre-receive hook, the multipart
- * threshold) and then renamed into <root>/repos/<type>/<ns>/<name>.git with RENAME_NOREPLACE, so concurrent
- * creates of one name have exactly one winner and nobody ever sees a half-made repository.
+ * threshold, the private marker, and the Hub's first commit: main with its default .gitattributes, unless
+ * --empty-repos) and then renamed into <root>/repos/<type>/<ns>/<name>.git with RENAME_NOREPLACE, so
+ * concurrent creates of one name have exactly one winner and nobody ever sees a half-made repository.
  */
 #include "hub.h"
 #include "proc.h"
@@ -14,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,15 @@ static const char REPO_CONFIG[] = "[http]\n"
                                   "[uploadpack]\n"
                                   "\tallowFilter = true\n"
                                   "\tallowAnySHA1InWant = true\n";
+
+/* The .gitattributes of the first commit huggingface.co makes in a new repository, in its order. */
+/* clang-format off */
+static const char *const HUB_LFS_PATTERNS[] = {
+    "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib", "*.lfs.*", "*.mlmodel",
+    "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot", "*.parquet", "*.pb", "*.pickle", "*.pkl", "*.pt",
+    "*.pth", "*.rar", "*.safetensors", "saved_model/**/*", "*.tar.*", "*.tar", "*.tflite", "*.tgz", "*.wasm",
+    "*.xz", "*.zip", "*.zst", "*tfevents*"};
+/* clang-format on */
 
 typedef struct create_req {
     const char *type;   /* "model", "dataset", "space" */
@@ -228,6 +239,66 @@ static enum MHD_Result already_exists(hub_req *r, const create_req *c)
     return rc;
 }
 
+/* git --git-dir=<git_dir> ARGS... (NULL-terminated) with stdin from in_fd; its first output line in out. */
+static int git_in(const char *git_dir, int in_fd, char *out, size_t outsz, char *const env[], ...)
+{
+    char *argv[12];
+    hf_buf gd = HF_BUF_INIT;
+    size_t n = 0;
+    va_list ap;
+    if (hf_buf_printf(&gd, "--git-dir=%s", git_dir)) return -1;
+    argv[n++] = "git";
+    argv[n++] = gd.ptr;
+    va_start(ap, env);
+    for (char *a; n < sizeof(argv) / sizeof(argv[0]) - 1 && (a = va_arg(ap, char *));)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    int rc = hub_run_capture(argv, env, in_fd, out, outsz);
+    hf_buf_free(&gd);
+    return rc == 0 && out[0] ? 0 : -1;
+}
+
+/* The Hub's first commit on main: .gitattributes sending its default patterns to LFS. Built with plumbing
+ * (hash-object, mktree, commit-tree, update-ref) in the bare repo, from files in work_dir. */
+static int initial_commit(const char *git_dir, const char *work_dir)
+{
+    static char *const env_extra[] = {"GIT_AUTHOR_NAME=system", "GIT_AUTHOR_EMAIL=system@hfgit-hub.invalid",
+                                      "GIT_COMMITTER_NAME=system",
+                                      "GIT_COMMITTER_EMAIL=system@hfgit-hub.invalid", NULL};
+    hf_buf attrs = HF_BUF_INIT, path = HF_BUF_INIT, tree_in = HF_BUF_INIT;
+    char blob[96], tree[96], commit[96];
+    char **env = hub_env_build((const char *const *)env_extra);
+    int rc = -1, fd = -1;
+    for (size_t i = 0; i < sizeof(HUB_LFS_PATTERNS) / sizeof(HUB_LFS_PATTERNS[0]); i++)
+        hf_buf_printf(&attrs, "%s filter=lfs diff=lfs merge=lfs -text\n", HUB_LFS_PATTERNS[i]);
+    if (!env || hf_buf_printf(&path, "%s/gitattributes", work_dir) ||
+        write_file(path.ptr, attrs.ptr, attrs.len, O_TRUNC, 0666) ||
+        git_in(git_dir, -1, blob, sizeof(blob), env, "hash-object", "-w", "--no-filters", path.ptr,
+               (char *)NULL) ||
+        hf_buf_printf(&tree_in, "100644 blob %s\t.gitattributes\n", blob) || hf_buf_puts(&path, ".tree") ||
+        write_file(path.ptr, tree_in.ptr, tree_in.len, O_TRUNC, 0666) ||
+        (fd = open(path.ptr, O_RDONLY | O_CLOEXEC)) < 0 ||
+        git_in(git_dir, fd, tree, sizeof(tree), env, "mktree", (char *)NULL) ||
+        git_in(git_dir, -1, commit, sizeof(commit), env, "commit-tree", tree, "-m", "initial commit",
+               (char *)NULL))
+        goto out;
+    char *update[] = {"git", NULL, "update-ref", "refs/heads/main", commit, NULL};
+    hf_buf gd = HF_BUF_INIT;
+    if (hf_buf_printf(&gd, "--git-dir=%s", git_dir) == 0) {
+        update[1] = gd.ptr;
+        rc = hub_run(update) == 0 ? 0 : -1;
+    }
+    hf_buf_free(&gd);
+out:
+    if (fd >= 0) close(fd);
+    hub_env_free(env);
+    hf_buf_free(&attrs);
+    hf_buf_free(&path);
+    hf_buf_free(&tree_in);
+    return rc;
+}
+
 /* Builds the repository in tmp_git: 0, or -1 with *what naming the step that failed (errno set). */
 static int build_repo(hub *h, const char *tmp_git, const create_req *c, const char **what)
 {
@@ -258,6 +329,18 @@ static int build_repo(hub *h, const char *tmp_git, const create_req *c, const ch
             stderr,
             "hfgit-hub: warning: %s/%s has no pre-receive hook (no --hooks-dir): pushes are not checked\n",
             c->ns, c->name);
+    }
+    if (!h->empty_repos) {
+        *what = "making the initial commit";
+        char *slash = strrchr(tmp_git, '/');
+        hf_buf work = HF_BUF_INIT;
+        int err = !slash || hf_buf_put(&work, tmp_git, (size_t)(slash - tmp_git)) ||
+                  initial_commit(tmp_git, hf_buf_cstr(&work));
+        hf_buf_free(&work);
+        if (err) {
+            errno = EIO;
+            goto out;
+        }
     }
     if (c->private_repo) {
         *what = "marking the repo private";

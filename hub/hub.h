@@ -62,6 +62,7 @@ typedef struct hub {
     uint64_t multipart_threshold; /* default for repos created without lfsmultipartthresh */
     uint64_t chunk_size;          /* part size the hub hands out */
     unsigned char hmac_key[32];   /* <root>/hub.key: URLs and open uploads survive a restart (sign.c) */
+    int empty_repos;              /* --empty-repos: create-repo makes no first commit */
     long upload_max_age_secs;     /* open uploads older than this are removed; completion URLs live as long */
     pthread_mutex_t knobs_lock;
     hub_knobs knobs;

@@ -37,8 +37,19 @@ static int tracked_upstream(hf_repo *r)
         return hf_error_set(HF_EINVAL, "no branch checked out (HEAD is detached): pass hf_commit_options.branch "
                                        "or check out a branch first");
     }
-    rc = git_branch_upstream(&up, head) == 0;
+    /* refs/remotes/<remote>/<branch> from branch.<b>.remote/merge, as pull.c finds it: git_branch_upstream
+     * would call git_remote_lookup, which leaks in libgit2 1.5 (remote.c), once per commit scope */
+    git_buf remote = GIT_BUF_INIT, merge = GIT_BUF_INIT;
+    hf_buf tracking = HF_BUF_INIT;
+    const char *name = git_reference_name(head);
+    rc = git_branch_upstream_remote(&remote, r->git, name) == 0 && git_branch_upstream_merge(&merge, r->git, name) == 0 &&
+         strncmp(merge.ptr, "refs/heads/", 11) == 0 &&
+         hf_buf_printf(&tracking, "refs/remotes/%s/%s", remote.ptr, merge.ptr + 11) == 0 &&
+         git_reference_lookup(&up, r->git, tracking.ptr) == 0;
     git_error_clear();
+    git_buf_dispose(&remote);
+    git_buf_dispose(&merge);
+    hf_buf_free(&tracking);
     git_reference_free(up);
     git_reference_free(head);
     return rc;

@@ -24,16 +24,20 @@ check_eq "idempotent: same path after a second run" \
     "$(git -C "$WORK/plain" config --get-all lfs.customtransfer.multipart.path)" "$BUILD_DIR/git-lfs-hfmultipart"
 mkdir -p "$WORK/notrepo"
 out=$("$HFGIT" lfs-enable-largefiles "$WORK/notrepo" 2>&1); rc=$?
-check_eq "not a git work tree: exit 1" "$rc" 1
-check_contains "not a git work tree: clear message" "$out" "is not a git work tree"
-check_fails "missing PATH argument: usage error" "$HFGIT" lfs-enable-largefiles
+check_eq "not a git work tree: exit 4 (not found)" "$rc" 4
+check_contains "not a git work tree: clear message" "$out" "is not in a git work tree"
+# PATH defaults to the current folder: outside a repository that is the same clear refusal, and nothing
+# around it (the folder the suite runs from) is configured.
+out=$(cd "$WORK/notrepo" && "$HFGIT" lfs-enable-largefiles 2>&1); rc=$?
+check_eq "no PATH outside a work tree: exit 4" "$rc" 4
+check_contains "... names the current folder" "$out" ". is not in a git work tree"
 check_contains "hfgit --help lists the command" "$("$HFGIT" --help)" "lfs-enable-largefiles"
 check_contains "hfgit --version" "$("$HFGIT" --version)" "hfgit 0."
 
 # ---- a clone configured for large files ----
 # The hub starts with a 20 MB/s cap on each connection, so the first push takes about a second with its parts
 # visibly in flight together (acceptance 4); the cap is lifted afterwards.
-hub_start --chunk-size $((8 * MiB)) --bandwidth-cap 20000000 || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos --chunk-size $((8 * MiB)) --bandwidth-cap 20000000 || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo user/big "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
 
 # Without lfs-enable-largefiles git-lfs does not offer "multipart": the hub refuses the big object and its

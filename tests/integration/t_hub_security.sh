@@ -120,8 +120,9 @@ check_eq "... counted once each" "$(json_num "$(hub_stats)" completions_ok)" 6
 
 # ==== private repositories: git reads, LFS download batches and the API need the token ====
 check_contains "create-repo with private: true" "$(hub_create_repo user/priv '"private":true')" '"private":true'
-git init -q -b main pw && cp o1 pw/o1.txt && git -C pw add o1.txt && git -C pw commit -qm one
-check "the owner pushes to the private repo" git_auth -C pw push -q "$HUB_URL/user/priv" main
+check "the owner clones the new private repo" git_auth clone -q "$HUB_URL/user/priv" pw
+cp o1 pw/o1.txt && git -C pw add o1.txt && git -C pw commit -qm one
+check "... and pushes to it" git_auth -C pw push -q origin main
 code_of() { curl -sS -o /dev/null -w '%{http_code}' "$@"; }
 check_eq "anonymous info/refs of a private repo: 401 (git asks for credentials)" \
     "$(code_of "$HUB_URL/user/priv.git/info/refs?service=git-upload-pack")" 401
@@ -158,6 +159,11 @@ if [ -x "$BUILD_DIR/hfgit" ]; then
         env HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" "$BUILD_DIR/hfgit" clone user/priv pcli
     check_fails "hfgit clone of a private repo without a token fails" \
         env -u HF_TOKEN HF_ENDPOINT="$HUB_URL" HF_HOME="$WORK/nohf" GIT_TERMINAL_PROMPT=0 "$BUILD_DIR/hfgit" clone user/priv pcli2
+    check "hfgit upload --private creates a repo" \
+        env HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" "$BUILD_DIR/hfgit" upload --private user/up-priv o1 o1.bin
+    check_eq "... that is private (404 to anonymous API readers)" "$(code_of "$HUB_URL/api/models/user/up-priv")" 404
+    check_contains "... and there for the owner" \
+        "$(curl -sS -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/api/models/user/up-priv")" '"private":true'
 fi
 LFS_REPO=user/s
 
@@ -169,7 +175,7 @@ chmod +x hooks/pre-receive
 printf '%s\n' "$HUB_TOKEN" >token.txt
 hub_stop
 mkdir -p "$WORK/hub2"
-HFGIT_HUB_TOKEN=$HUB_TOKEN "$BUILD_DIR/hfgit-hub" --root "$WORK/hub2" --listen 127.0.0.1:0 --hooks-dir hooks \
+HFGIT_HUB_TOKEN=$HUB_TOKEN "$BUILD_DIR/hfgit-hub" --root "$WORK/hub2" --listen 127.0.0.1:0 --hooks-dir hooks --empty-repos \
     >hub2.out 2>hub2.err &
 HUB_PID=$!
 for _ in $(seq 1 100); do

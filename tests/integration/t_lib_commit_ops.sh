@@ -14,7 +14,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v git-lfs >/dev/null || { skip "commit operation tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 O="$BUILD_DIR/tests/lib_commit_ops" R="$BUILD_DIR/tests/lib_repo"
 [ -x "$O" ] && [ -x "$R" ] || { not_ok "test tools are built" "missing $O or $R (make tests)"; done_testing; exit 1; }
-hub_start --chunk-size 5242880 || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos --chunk-size 5242880 || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/ops >/dev/null || not_ok "create alice/ops"
 hub_create_repo alice/shards '"lfsmultipartthresh":6000000' >/dev/null || not_ok "create alice/shards"
 cd "$WORK" || exit 1

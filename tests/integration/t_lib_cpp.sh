@@ -9,7 +9,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v g++ >/dev/null || { skip "C++ wrapper" "g++ is not installed (make deps: build-essential)"; done_testing; exit 0; }
 command -v git-lfs >/dev/null || { skip "C++ wrapper" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 if [ -n "${SAN:-}" ]; then skip "C++ wrapper" "make install builds the plain library; runs on the plain build"; done_testing; exit 0; fi
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 cd "$WORK" || exit 1
 prefix="$WORK/prefix"
 check "make install into a scratch prefix" make -s -C "$HFGIT_ROOT" install PREFIX="$prefix" BUILD="${BUILD:-build}"
@@ -31,4 +31,17 @@ check_eq "the remote has the third checkpoint's commit" \
 check_eq "... which is HEAD (the broken step committed nothing)" "$(cd ck 2>/dev/null && git rev-parse HEAD)" \
     "${step3:-no commit id printed}"
 check_contains "errors are hfgit::error carrying the code" "$out" "error code -3 (HF_EINVAL)"
+
+# the same loop under valgrind: commit scopes (upstream lookup, pull) and queued pushes leak nothing
+if command -v valgrind >/dev/null 2>&1; then
+    hub_create_repo alice/cppvg >/dev/null || not_ok "create alice/cppvg"
+    LD_LIBRARY_PATH="$prefix/lib" timeout 600 valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+        --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file="$WORK/vg.log" \
+        ./train_loop vg alice/cppvg 5 >"$WORK/vg.out" 2>&1
+    rc=$?
+    check_eq "valgrind: 5 commit scopes with queued pushes, no definite or indirect leak" "$rc" 0
+    [ "$rc" -eq 0 ] || { head -60 "$WORK/vg.log"; tail -5 "$WORK/vg.out"; } | sed 's/^/#   /'
+else
+    skip "the C++ loop under valgrind" "valgrind is not installed (make deps)"
+fi
 done_testing

@@ -10,7 +10,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v python3 >/dev/null || { skip "push cut tests" "python3 is not installed (make deps)"; done_testing; exit 0; }
 R="$BUILD_DIR/tests/lib_repo"
 [ -x "$R" ] || { not_ok "test tools are built" "missing $R (make tests)"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/cut >/dev/null || not_ok "create alice/cut"
 cd "$WORK" || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Cut User" LIB_REPO_EMAIL="cut@hfgit.invalid"

@@ -14,7 +14,7 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}halt_on_error=0:exitcode=66:
 command -v git-lfs >/dev/null || { skip "training loop tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 T="$BUILD_DIR/tests/lib_train" R="$BUILD_DIR/tests/lib_repo"
 [ -x "$T" ] && [ -x "$R" ] || { not_ok "test tools are built" "missing $T or $R (make tests)"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 cd "$WORK" || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Train User" LIB_REPO_EMAIL="train@hfgit.invalid"
 remote_ref() { git ls-remote "$HUB_URL/$1" "$2" | cut -f1; }
