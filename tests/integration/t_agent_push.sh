@@ -24,9 +24,13 @@ check_eq "idempotent: same path after a second run" \
     "$(git -C "$WORK/plain" config --get-all lfs.customtransfer.multipart.path)" "$BUILD_DIR/git-lfs-hfmultipart"
 mkdir -p "$WORK/notrepo"
 out=$("$HFGIT" lfs-enable-largefiles "$WORK/notrepo" 2>&1); rc=$?
-check_eq "not a git work tree: exit 1" "$rc" 1
-check_contains "not a git work tree: clear message" "$out" "is not a git work tree"
-check_fails "missing PATH argument: usage error" "$HFGIT" lfs-enable-largefiles
+check_eq "not a git work tree: exit 4 (not found)" "$rc" 4
+check_contains "not a git work tree: clear message" "$out" "is not in a git work tree"
+# PATH defaults to the current folder: outside a repository that is the same clear refusal, and nothing
+# around it (the folder the suite runs from) is configured.
+out=$(cd "$WORK/notrepo" && "$HFGIT" lfs-enable-largefiles 2>&1); rc=$?
+check_eq "no PATH outside a work tree: exit 4" "$rc" 4
+check_contains "... names the current folder" "$out" ". is not in a git work tree"
 check_contains "hfgit --help lists the command" "$("$HFGIT" --help)" "lfs-enable-largefiles"
 check_contains "hfgit --version" "$("$HFGIT" --version)" "hfgit 0."
 
