@@ -232,10 +232,12 @@ typedef struct hf_push_options {
     hf_progress_cb progress;  /* LFS upload progress, or NULL (queued pushes: called off the caller's thread) */
     void *progress_payload;
     int auto_lfs_prune;       /* 1: after a successful push, hf_repo_lfs_prune (default 0) */
+    uint64_t max_rate;        /* LFS upload bandwidth of this push, bytes per second (0: no limit of its own;
+                               * HFGIT_MAX_RATE still caps every transfer of the process together) */
 } hf_push_options;
 
 #define HF_PUSH_OPTIONS_VERSION 1
-#define HF_PUSH_OPTIONS_INIT {HF_PUSH_OPTIONS_VERSION, NULL, NULL, 1, 1, NULL, NULL, 0}
+#define HF_PUSH_OPTIONS_INIT {HF_PUSH_OPTIONS_VERSION, NULL, NULL, 1, 1, NULL, NULL, 0, 0}
 
 /* Pushes the branch: first uploads the LFS objects reachable from the pushed commits and not from the
  * remote's refs (batch API, basic or multipart, verified), then the git objects and the ref. A ref the
