@@ -242,7 +242,8 @@ typedef struct hf_push_options {
 /* Pushes the branch: first uploads the LFS objects reachable from the pushed commits and not from the
  * remote's refs (batch API, basic or multipart, verified), then the git objects and the ref. A ref the
  * server rejects is an error carrying the server's message. opts may be NULL.
- * out == NULL: blocks until done. out != NULL: queues the push (title "push") and returns at once with *out
+ * out == NULL: blocks until done (after the commands queued before it, so the remote moves forward in order;
+ * the handle stays usable from other threads meanwhile). out != NULL: queues the push (title "push") and returns at once with *out
  * set. What is pushed is decided now: the branch (opts->branch, else the current one) and its current commit,
  * pinned under refs/hfgit/push/ until the push ran, so later commits or checkouts do not change it. The
  * strings of opts are copied; progress and progress_payload must stay valid until the command is done. */
@@ -484,7 +485,9 @@ HF_EXTERN(int) hf_repo_checkout(hf_repo *repo, const char *revision, int create_
 /* 1 when the tag exists (locally, or with remote set on that remote, as `git ls-remote`), 0 when not. */
 HF_EXTERN(int) hf_repo_tag_exists(hf_repo *repo, const char *name, const char *remote);
 /* Tags HEAD (annotated when message is set) and, with remote, pushes the tag there. HF_EEXISTS when the tag
- * exists locally. */
+ * exists locally. With commands queued or running (a push uploading), the tag push is queued behind them as a
+ * command titled "push refs/tags/<name>" and this returns at once (hf_repo_wait_for_commands waits for it, a
+ * failure shows in the command list); otherwise it is sent before this returns. */
 HF_EXTERN(int) hf_repo_add_tag(hf_repo *repo, const char *name, const char *message, const char *remote);
 /* Deletes the local tag when it exists and, with remote, the remote one when it exists there. 0 also when
  * there was nothing to delete. */
