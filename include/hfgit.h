@@ -182,8 +182,12 @@ typedef struct hf_repo_options {
  *   and no repository: HF_ENOTFOUND; the message says what to do. A failed clone leaves no directory behind
  *   (when it created it). A remote repository that does not exist (HTTP 404) is HF_ENOTFOUND with a message
  *   naming it; a missing or refused token (HTTP 401/403) is HF_EAUTH, for clone as for pull and push.
+ * A remote without commits (how the Hub creates repositories) clones onto the branch its HEAD names when
+ * the server says (protocol v2), else main, whatever the machine's init.defaultBranch; the first commit and
+ * push create that branch. A failed open removes the clone it made, also when only the revision failed.
  * Then revision, when set, is checked out: a local branch; a branch of origin (a tracking branch is
- * created); a tag or commit (detached HEAD); else a new branch of that name at HEAD. */
+ * created); a tag or commit (detached HEAD); else a new branch of that name at HEAD (on a repository
+ * without commits: the unborn branch the first commit will create). */
 HF_EXTERN(int) hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *opts);
 
 /* What hf_repo_set_progress sets (a bit mask). */
