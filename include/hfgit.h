@@ -612,7 +612,8 @@ HF_EXTERN(int) hf_repo_create_commit(hf_repo *repo, hf_commit_op *ops, size_t n,
  * auto-tracking (large and binary files go to LFS), commits and pushes the current branch (a blocking push on
  * the scheduler's thread, after any commands queued before it; it holds no handle lock, so the caller may keep
  * using the repository). A tick with
- * nothing new makes no commit. A failed tick (hub down) is retried at the next one, losing nothing: its
+ * nothing new makes no commit (the commit takes the whole index, like hf_repo_commit: changes the caller
+ * staged go with it). A failed tick (hub down) is retried at the next one, losing nothing: its
  * commit stays local and goes out with the next push. The folder may be anywhere, also outside the clone.
  * Files are streamed (copy_file_range), never read whole into memory; an LFS file is hashed whole at each
  * commit that changes it.
