@@ -3,8 +3,9 @@
 # 1. One commit with 2 adds from disk, 1 from memory (20 MiB, LFS), a delete of a folder and a copy of an LFS
 #    file: one new commit on the hub, real git + git-lfs read it (git lfs fsck clean), the copy has the same
 #    oid and the hub saw no second upload of it; the library's clone is clean (work tree, index and
-#    .gitattributes match the commit). Failing operations (a delete of nothing, a missing copy source, a path
-#    outside the repository) leave everything as it was: no commit, no push, same work tree and index.
+#    .gitattributes match the commit; a change the user staged stays staged, outside the commit). Failing
+#    operations (a delete of nothing, a missing copy source, a path outside the repository) leave everything
+#    as it was: no commit, no push, same work tree and index.
 # 2. Five shards pre-uploaded one by one from memory (multipart: over the repo's threshold), then one commit:
 #    nothing visible on the remote before the commit, each object received exactly once (hub stats).
 # 3. Twenty 64 MiB shards generated in memory one at a time, pre-uploaded and freed: peak RSS stays flat.
@@ -91,6 +92,14 @@ check_eq "the clone is still clean" "$(cd w && git status --porcelain)" ""
 out=$("$O" commit w "same" text:docs/notes.txt="notes from disk
 " 2>&1); rc=$?
 check_eq "operations that change nothing: HF_ENOCHANGES" "$rc" 10
+
+# --- other staged changes stay staged and out of the commit ---
+echo "staged by the user" >w/staged.txt && (cd w && git add staged.txt)
+out=$("$O" commit w "keeps staged" text:keep.txt=keep 2>&1); rc=$?
+check_eq "create_commit with a user's change staged" "$rc" 0
+check_eq "... the commit holds only the operation" "$(cd w && git show --name-only --format= HEAD)" "keep.txt"
+check_eq "... the user's file is still staged" "$(cd w && git diff --cached --name-only)" "staged.txt"
+(cd w && git reset -q staged.txt && rm -f staged.txt)
 
 # --- a COPY in a clone without the LFS objects (skip_lfs_files): pointer copied, nothing fetched or sent ---
 check "clone alice/ops without LFS objects" "$R" open sk alice/ops --skip-lfs

@@ -42,6 +42,12 @@ git_clone_with_file() {
     )
 }
 
+# progress_ok FILE SIZE: lib_repo's "progress done/total" lines never go backwards and end at SIZE
+progress_ok() {
+    sed -n 's|^progress \([0-9]*\)/\([0-9]*\)$|\1 \2|p' "$1" |
+        awk -v size="$2" 'BEGIN { last = -1; ok = 1 } { if ($1 < last) ok = 0; last = $1; total = $2 }
+            END { exit !(ok && last == size && total == size) }'
+}
 hub_stored() { [ -n "$(find "$HUB_ROOT" -type f -name "$1" 2>/dev/null | head -n 1)" ]; }
 # git with the hub token as its credential helper, usable under timeout/setsid (git_auth is a function)
 git_authed() { GIT_AUTH=(git -c credential.helper= -c "credential.helper=!f() { echo username=hf; echo password=$HUB_TOKEN; }; f"); }
@@ -61,10 +67,13 @@ same_upload=0
 cd "$WORK" || exit 1
 lib_clone_with_file lexp user/exp 48 || not_ok "library clone with a 48 MiB file"
 oid=$(sha lexp/big.bin)
-out=$(timeout 300 "$LIB" push lexp 2>&1); rc=$?
+out=$(LIB_REPO_PROGRESS=1 timeout 300 "$LIB" push lexp 2>"$WORK/progress.txt"); rc=$?
+out+=$(cat "$WORK/progress.txt")
 if [ $same_upload = 1 ]; then
     check_eq "expiry, library: the push succeeds through fresh URLs of the same upload" "$rc" 0
     check "expiry, library: the hub stored the object" hub_stored "$oid"
+    check "expiry, library: progress never went backwards and ended at the size" \
+        progress_ok "$WORK/progress.txt" $((48 * MiB))
 else
     check_eq "expiry, library, new upload per batch: the push fails (exit $rc)" "$((rc != 0))" 1
     check_contains "expiry, library: the message says the part URLs expired" "$out" "the part URLs expired"
@@ -123,8 +132,10 @@ before=$(kill_when_half $!)
 check_eq "resume, library: killed after at least half of the parts" "$((before >= 8 && before < 16))" 1
 check "resume, library: the part journal is in .git/lfs/tmp" \
     sh -c "ls lres/.git/lfs/tmp/hfgit-parts-* >/dev/null 2>&1"
-out=$(HFGIT_MULTIPART_PARALLEL=4 timeout 300 "$LIB" push lres 2>&1); rc=$?
+HFGIT_MULTIPART_PARALLEL=4 LIB_REPO_PROGRESS=1 timeout 300 "$LIB" push lres 2>"$WORK/progress.txt"; rc=$?
 check_eq "resume, library: the second push succeeds" "$rc" 0
+check "resume, library: progress (parts already sent counted at the start) ends exactly at the size" \
+    progress_ok "$WORK/progress.txt" $((64 * MiB))
 after=$(json_num "$(hub_stats)" parts_ok)
 check_eq "resume, library: the hub got at most the missing parts plus 4 in flight ($before, then $((after - before)))" \
     "$((after - before <= 16 - before + 4))" 1
@@ -149,5 +160,47 @@ sent=$(json_num "$(hub_stats)" parts_ok)
 check_eq "resume, agent: the restarted hub got at most the missing parts plus 4 in flight ($before, then $sent)" \
     "$((sent <= 16 - before + 4))" 1
 check "resume, agent: the hub stored the object" hub_stored "$(sha gres/big.bin)"
+
+# the server lost a part the journal says is done: the completion is refused, the journal dropped, and every
+# part sent again, once; the push succeeds
+hub_create_repo user/lost "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
+lib_clone_with_file llost user/lost 64 || not_ok "library clone with a 64 MiB file"
+base=$(json_num "$(hub_stats)" parts_ok)
+HFGIT_MULTIPART_PARALLEL=4 setsid "$LIB" push llost >/dev/null 2>&1 &
+kill_when_half $! $((base + 8)) >/dev/null
+lost=$(find "$HUB_ROOT/uploads" -type f -name 1 | head -n 1)
+check "lost part: part 1 of the open upload is on the hub" test -n "$lost"
+rm -f "$lost"
+refused=$(json_num "$(hub_stats)" completions_refused)
+out=$(HFGIT_MULTIPART_PARALLEL=4 timeout 300 "$LIB" push llost 2>&1); rc=$?
+check_eq "lost part: the push succeeds (the object restarted once)" "$rc" 0
+check_eq "lost part: the hub refused one completion first" \
+    "$(($(json_num "$(hub_stats)" completions_refused) - refused))" 1
+check "lost part: the hub stored the object" hub_stored "$(sha llost/big.bin)"
+hub_stop
+
+# ---- 3. a part whose single try outlasts the retry budget is retried after a dropped connection ----
+# 4 MiB parts at 4 MB/s take ~1 s each; the hub drops part 2 halfway (~0.5 s in); the budget is 300 ms.
+# Counted from the first try (the old rule) that drop was final; counted from the last progress, it is
+# retried and the push succeeds.
+hub_start --chunk-size $((4 * MiB)) --bandwidth-cap 4000000 || { not_ok "hub starts"; done_testing; exit 1; }
+export HF_ENDPOINT="$HUB_URL" HF_TOKEN="$HUB_TOKEN"
+hub_create_repo user/budget "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
+lib_clone_with_file lbud user/budget 16 || not_ok "library clone with a 16 MiB file"
+hub_knobs '{"drop_part_number":2,"drop_part_times":1}' >/dev/null
+out=$(HFGIT_RETRY_MAX_TOTAL_MS=300 timeout 120 "$LIB" push lbud 2>&1); rc=$?
+check_eq "budget: a part dropped after outlasting the 300 ms budget is retried; the push succeeds" "$rc" 0
+check_eq "budget: the hub did drop it (5 part requests for 4 parts)" "$(json_num "$(hub_stats)" requests_part)" 5
+check "budget: the hub stored the object" hub_stored "$(sha lbud/big.bin)"
+
+# ---- 4. the bandwidth limit holds (figures within +-10% are in bench/ratelimit.sh; this only checks it acts) ----
+hub_knobs '{"bandwidth_cap":0}' >/dev/null
+hub_create_repo user/rate "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
+lib_clone_with_file lrate user/rate 16 || not_ok "library clone with a 16 MiB file"
+start=$(date +%s%N)
+out=$(HFGIT_MAX_RATE=8M timeout 120 "$LIB" push lrate 2>&1); rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+check_eq "rate: the push succeeds under HFGIT_MAX_RATE=8M" "$rc" 0
+check_eq "rate: 16 MiB at 8 MiB/s took at least 1.7 s ($ms ms)" "$((ms >= 1700))" 1
 hub_stop
 done_testing
