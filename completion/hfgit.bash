@@ -7,11 +7,11 @@ _hfgit_options() {
     pull) echo "--rebase -C" ;;
     add) echo "--no-auto-track -C" ;;
     commit) echo "-m --message -a --all -C" ;;
-    push) echo "--remote --branch --no-multipart -C" ;;
+    push) echo "--remote --branch --no-multipart --max-rate -C" ;;
     track) echo "--filename -C" ;;
     status | untrack | install-hooks) echo "-C" ;;
     lfs-enable-largefiles) echo "--parallel" ;;
-    upload) echo "--repo-type --revision --commit-message --include --exclude --delete --private --every" ;;
+    upload) echo "--repo-type --revision --commit-message --include --exclude --delete --private --every --max-rate" ;;
     upload-large-folder) echo "--repo-type --revision --include --exclude --num-workers --no-report --private" ;;
     login) echo "--token" ;;
     esac
@@ -45,7 +45,7 @@ _hfgit() {
     -C)
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
         return 0 ;;
-    --token | --revision | --commit-message | -m | --message | --every | --num-workers | --parallel | \
+    --token | --revision | --commit-message | -m | --message | --every | --num-workers | --parallel | --max-rate | \
         --remote | --branch)
         return 0 ;;
     esac
