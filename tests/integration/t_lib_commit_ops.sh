@@ -124,6 +124,17 @@ check_eq "... the hub's feature branch has it" "$(git ls-remote "$HUB_URL/alice/
 check_eq "... main did not move" "$(remote_head alice/ops)" "$main_before"
 check_eq "... the clone is on feature now" "$(cd sk && git rev-parse --abbrev-ref HEAD)" "feature"
 
+# --- the first commit of an empty repository ---
+hub_create_repo alice/empty >/dev/null || not_ok "create alice/empty"
+check "clone the empty alice/empty" "$R" open e alice/empty
+out=$("$O" commit e "first" text:README.md="# empty no more
+" mem:w.bin=2097152:9 2>&1); rc=$?
+check_eq "create_commit as the first commit of an empty repository" "$rc" 0
+[ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
+check "git clones it" git clone -q "$HUB_URL/alice/empty" ge
+check_eq "... with both files, w.bin as LFS" "$(cd ge && git ls-files | tr '\n' ' '; git lfs ls-files -n)" \
+    ".gitattributes README.md w.bin w.bin"
+
 # --- acceptance 2: preupload of 5 shards, then one commit ---
 check "clone alice/shards" "$R" open s alice/shards
 before_uploads=$(uploads)
