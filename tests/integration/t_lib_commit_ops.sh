@@ -15,6 +15,26 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v git-lfs >/dev/null || { skip "commit operation tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 O="$BUILD_DIR/tests/lib_commit_ops" R="$BUILD_DIR/tests/lib_repo"
 [ -x "$O" ] && [ -x "$R" ] || { not_ok "test tools are built" "missing $O or $R (make tests)"; done_testing; exit 1; }
+# --- the README's C examples of this API compile against the header as it is ---
+{
+    printf '#include <hfgit.h>\n#include <stdio.h>\n#include <stdlib.h>\nvoid *make_shard(int i, size_t *size);\n'
+    printf 'void readme(hf_repo *repo, const void *buf, size_t len, const char *names[20], FILE *metrics, int step,\n'
+    printf '            double loss);\nvoid readme(hf_repo *repo, const void *buf, size_t len, const char *names[20],\n'
+    printf '            FILE *metrics, int step, double loss)\n{\n'
+    awk '/^### Commit operations, pre-upload and the commit scheduler/ {on = 1; next} on && /^##/ {on = 0}
+         on && /^```c$/ {print "{"; code = 1; next} on && code && /^```$/ {print "}"; code = 0; next} on && code' \
+        "$HFGIT_ROOT/README.md"
+    printf '}\n'
+} >"$WORK/readme_ops.c"
+# four opening braces: the function's and one per example
+if [ "$(grep -c '^{$' "$WORK/readme_ops.c")" -ne 4 ]; then
+    not_ok "the README has the three C examples (create_commit, preupload, scheduler)" "$(cat "$WORK/readme_ops.c")"
+elif out=$(cc -std=c11 -Wall -Wextra -Werror -fsyntax-only -I"$HFGIT_ROOT/include" "$WORK/readme_ops.c" 2>&1); then
+    ok "the README's three C examples compile, warning-free"
+else
+    not_ok "the README's three C examples compile, warning-free" "$out"
+fi
+
 hub_start --empty-repos --chunk-size 5242880 || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/ops >/dev/null || not_ok "create alice/ops"
 hub_create_repo alice/shards '"lfsmultipartthresh":6000000' >/dev/null || not_ok "create alice/shards"
