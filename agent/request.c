@@ -12,11 +12,13 @@
 #include "agent.h"
 
 #include "../common/error.h"
+#include "../common/batch.h"
 #include "../common/pointer.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char agent_download_refusal[] =
     "git-lfs-hfmultipart only uploads (Hugging Face multipart transfers are for uploads; downloads use the "
@@ -85,6 +87,13 @@ static int read_action(const hf_json *doc, agent_request *req)
                             "the request carries no upload action (standalone transfer mode is not "
                             "supported: this agent needs the URLs from the Hub's batch response)");
     req->href = hf_json_get_strdup(doc, action, "href");
+    int64_t secs;
+    char *at = hf_json_get_strdup(doc, action, "expires_at");
+    if (hf_json_get_int64(doc, action, "expires_in", &secs) == 0 && secs > 0)
+        req->expires_at = (int64_t)time(NULL) + secs;
+    else if (at && hf_rfc3339_epoch(at) > 0) /* git-lfs sends year 1 for "none" */
+        req->expires_at = hf_rfc3339_epoch(at);
+    free(at);
     if (!req->href || !*req->href) return hf_error_set(HF_EINVAL, "the upload action has no href");
     if (!hf_transfer_url_ok(req->href)) /* the URL itself may carry a signature: not in the message */
         return hf_error_set(HF_EINVAL, "the upload action's href is not an http:// or https:// URL");
@@ -120,6 +129,7 @@ static int parse_doc(const hf_json *doc, agent_request *req)
     } else if (hf_json_str_eq(doc, ev, "init")) {
         int op = hf_json_get(doc, 0, "operation");
         req->event = AGENT_EV_INIT;
+        req->remote = hf_json_get_strdup(doc, 0, "remote");
         req->operation = hf_json_str_eq(doc, op, "upload")     ? AGENT_OP_UPLOAD
                          : hf_json_str_eq(doc, op, "download") ? AGENT_OP_DOWNLOAD
                                                                : AGENT_OP_NONE;
@@ -196,6 +206,7 @@ void agent_request_free(agent_request *req)
     free(req->oid);
     free(req->path);
     free(req->href);
+    free(req->remote);
     hf_multipart_plan_free(&req->plan);
     agent_request empty = AGENT_REQUEST_INIT;
     *req = empty;

@@ -60,10 +60,25 @@ static int on_progress(void *ud, uint64_t new_bytes, uint64_t total)
     return 0;
 }
 
-static int run_transfer(const agent_config *cfg, const char *oid, uint64_t size, const char *path,
-                        const char *href, const hf_multipart_plan *plan, progress_state *prog)
+/* The part journal goes to <lfs dir>/tmp, next to git-lfs's own temporary files: the object path git-lfs
+ * gives is <lfs dir>/objects/aa/bb/<oid>. Anything else (a custom layout): no journal. */
+static int journal_dir(const char *path, const char *oid, hf_buf *out)
 {
+    size_t n = strlen(path), ol = strlen(oid);
+    const char *tail = n > ol + 14 ? path + n - ol - 14 : NULL; /* "objects/aa/bb/" + oid */
+    if (!tail || strncmp(tail, "objects/", 8) != 0 || strcmp(path + n - ol, oid) != 0) return -1;
+    hf_buf_put(out, path, (size_t)(tail - path));
+    hf_buf_puts(out, "tmp");
+    return out->ptr ? 0 : -1;
+}
+
+static int run_transfer(const agent_config *cfg, const agent_request *req, progress_state *prog)
+{
+    const char *oid = req->oid, *path = req->path, *href = req->href;
+    uint64_t size = (uint64_t)req->size;
+    const hf_multipart_plan *plan = &req->plan;
     if (plan->multipart) {
+        hf_buf jdir = HF_BUF_INIT;
         hf_multipart_options o = HF_MULTIPART_OPTIONS_INIT;
         o.path = path;
         o.oid = oid;
@@ -76,9 +91,15 @@ static int run_transfer(const agent_config *cfg, const char *oid, uint64_t size,
         o.retry = cfg->retry;
         o.progress = on_progress;
         o.progress_ud = prog;
+        o.journal_dir = journal_dir(path, oid, &jdir) == 0 ? jdir.ptr : NULL;
+        o.expires_at = req->expires_at;
+        o.refresh = agent_refresh_upload;
+        o.refresh_ud = (void *)req;
         hf_trace("agent: %s: multipart, %zu parts of %llu bytes, %d at once", oid, plan->part_count,
                  (unsigned long long)plan->chunk_size, cfg->parallel);
-        return hf_multipart_upload(&o);
+        int rc = hf_multipart_upload(&o);
+        hf_buf_free(&jdir);
+        return rc;
     }
     hf_single_put_options o = HF_SINGLE_PUT_OPTIONS_INIT;
     o.path = path;
@@ -100,7 +121,7 @@ void agent_upload(const agent_config *cfg, const agent_request *req)
     progress_state prog = {oid, size, 0, mono_ns()};
 
     hf_error_clear();
-    int rc = run_transfer(cfg, oid, size, req->path, req->href, &req->plan, &prog);
+    int rc = run_transfer(cfg, req, &prog);
     if (rc == 0) {
         hf_trace("agent: %s: done", oid);
         agent_emit_complete(oid, 0, NULL);
