@@ -112,7 +112,6 @@ int hf_remote_open(git_remote **out, git_repository *git, const char *name)
     }
     if ((rc = apply_insteadof(cfg, url.ptr, "insteadof", &fetch_url)) < 0)
         goto out;
-    rc = 0;
     /* git: a pushurl gets insteadOf; without one, pushInsteadOf rewrites url for pushing, else insteadOf does */
     if (pushurl.size) {
         rc = apply_insteadof(cfg, pushurl.ptr, "insteadof", &push_url);
