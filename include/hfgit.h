@@ -182,8 +182,12 @@ typedef struct hf_repo_options {
  *   and no repository: HF_ENOTFOUND; the message says what to do. A failed clone leaves no directory behind
  *   (when it created it). A remote repository that does not exist (HTTP 404) is HF_ENOTFOUND with a message
  *   naming it; a missing or refused token (HTTP 401/403) is HF_EAUTH, for clone as for pull and push.
+ * A remote without commits (how the Hub creates repositories) clones onto the branch its HEAD names when
+ * the server says (protocol v2), else main, whatever the machine's init.defaultBranch; the first commit and
+ * push create that branch. A failed open removes the clone it made, also when only the revision failed.
  * Then revision, when set, is checked out: a local branch; a branch of origin (a tracking branch is
- * created); a tag or commit (detached HEAD); else a new branch of that name at HEAD. */
+ * created); a tag or commit (detached HEAD); else a new branch of that name at HEAD (on a repository
+ * without commits: the unborn branch the first commit will create). */
 HF_EXTERN(int) hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *opts);
 
 /* What hf_repo_set_progress sets (a bit mask). */
@@ -608,7 +612,8 @@ HF_EXTERN(int) hf_repo_create_commit(hf_repo *repo, hf_commit_op *ops, size_t n,
  * auto-tracking (large and binary files go to LFS), commits and pushes the current branch (a blocking push on
  * the scheduler's thread, after any commands queued before it; it holds no handle lock, so the caller may keep
  * using the repository). A tick with
- * nothing new makes no commit. A failed tick (hub down) is retried at the next one, losing nothing: its
+ * nothing new makes no commit (the commit takes the whole index, like hf_repo_commit: changes the caller
+ * staged go with it). A failed tick (hub down) is retried at the next one, losing nothing: its
  * commit stays local and goes out with the next push. The folder may be anywhere, also outside the clone.
  * Files are streamed (copy_file_range), never read whole into memory; an LFS file is hashed whole at each
  * commit that changes it.

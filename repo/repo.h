@@ -145,6 +145,10 @@ int hf_repo_checkout_rev(hf_repo *repo, const char *revision, int create_branch_
  * creates it), moving the upstream recorded for the branch HEAD named before (clone) to it. */
 int hf_repo_set_unborn_branch(hf_repo *repo, const char *name);
 
+/* remote_head.c: the branch an empty remote's HEAD names, asked with protocol v2's ls-refs (libgit2 1.5 speaks
+ * v0, which does not say). 0 with the short name in out; -1 when the server does not say (no error set). */
+int hf_remote_unborn_head(const hf_repo *repo, const char *url, hf_buf *out);
+
 /* add.c: reads a whole file into out (a missing file, or a symbolic link, reads as empty); writes
  * .gitattributes through a temp file and rename. */
 int hf_read_file(const char *path, hf_buf *out);
