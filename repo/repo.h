@@ -86,6 +86,11 @@ void hf_scrub_secret(hf_buf *buf, const char *secret);
  * component or an empty path, and when it does not fit. Pure. */
 int hf_path_join_checked(const char *workdir, const char *relative, char *out, size_t size);
 
+/* HF_EINVAL (with a message naming it) when a folder on the way from root to root/rel is a symbolic link, or,
+ * with include_last, rel itself: the work tree's content comes from the remote, and a committed
+ * "out -> /home/me" must not make a write or delete of "out/x" land in /home/me. 0 otherwise. */
+int hf_path_refuse_links(const char *root, const char *rel, int include_last);
+
 /* remote.c: a git_remote for the remote `name` of git, like git_remote_lookup but without libgit2 1.5's PCRE2
  * leak (remote.c says why): anonymous, with the configured url/pushurl (insteadOf applied) and the first fetch
  * refspec. HF_ENOTFOUND when there is no such remote. Free with git_remote_free. */
