@@ -38,6 +38,8 @@ typedef struct hub_knobs {
     uint64_t corrupt_range_from;  /* object GETs starting at this byte get their first byte flipped ... */
     int corrupt_range_times;      /* ... this many times (counts down) */
     long git_push_stall_secs;     /* > 0: a git push (receive-pack POST) gets no answer for this long */
+    int new_upload_per_batch;     /* 1: every batch opens a new multipart upload (as we assume huggingface.co
+                                   * does) instead of answering an open one with fresh URLs */
 } hub_knobs;
 
 typedef struct hub_stats {
@@ -63,6 +65,7 @@ typedef struct hub {
     uint64_t chunk_size;          /* part size the hub hands out */
     unsigned char hmac_key[32];   /* <root>/hub.key: URLs and open uploads survive a restart (sign.c) */
     int empty_repos;              /* --empty-repos: create-repo makes no first commit */
+    struct s3_config *s3;         /* --lfs-storage s3://...: multipart objects live in the store (s3.h) */
     char *tls_cert, *tls_key;     /* PEM text (--tls-cert, --tls-key): serve HTTPS; NULL = plain HTTP */
     long upload_max_age_secs;     /* open uploads older than this are removed; completion URLs live as long */
     pthread_mutex_t knobs_lock;

@@ -3,6 +3,7 @@
  */
 #include "hub.h"
 #include "lfs.h"
+#include "s3.h"
 
 #include "../common/digest.h"
 #include "../common/http.h"
@@ -45,6 +46,10 @@ static void usage(FILE *f)
           "  --chunk-size N             multipart part size (default 536870912)\n"
           "  --hooks-dir DIR            hooks installed into created repos (default: git-hooks next to the binary)\n"
           "  --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate (chain) and key\n"
+          "  --lfs-storage s3://BUCKET[/PREFIX]  multipart LFS objects in an S3-compatible store (credentials:\n"
+          "                             AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); default: local disk\n"
+          "  --s3-endpoint URL          the store's URL (path-style addressing), e.g. http://127.0.0.1:4568\n"
+          "  --s3-region R              default us-east-1\n"
           "  --empty-repos              create repos empty (default: with the Hub's first commit, main holding\n"
           "                             a .gitattributes of its default LFS patterns)\n"
           "fault knobs (also settable at run time: POST /__knobs with the token):\n"
@@ -56,6 +61,7 @@ static void usage(FILE *f)
           "  --upload-max-age SECS      open multipart uploads untouched this long are removed; completion\n"
           "                             URLs live as long (default 86400)\n"
           "  (run time only) git_push_stall_secs: git pushes get no answer for that long\n"
+          "  (run time only) new_upload_per_batch=1: every batch opens a new multipart upload\n"
           "  --help, --version\n"
           "\n"
           "Prints \"hfgit-hub: listening on URL\" when ready; GET /__stats returns counters as JSON.\n",
@@ -202,11 +208,13 @@ int main(int argc, char **argv)
         {"url-lifetime", required_argument, 0, 'u'},  {"upload-max-age", required_argument, 0, 'A'},
         {"token-file", required_argument, 0, 'T'},    {"user", required_argument, 0, 'U'},
         {"empty-repos", no_argument, 0, 'E'},         {"tls-cert", required_argument, 0, 'C'},
-        {"tls-key", required_argument, 0, 'K'},         {"help", no_argument, 0, 'h'},
+        {"tls-key", required_argument, 0, 'K'},       {"lfs-storage", required_argument, 0, 'S'},
+        {"s3-endpoint", required_argument, 0, 'P'},   {"s3-region", required_argument, 0, 'R'},         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},             {0, 0, 0, 0}};
     static hub h; /* lives for the whole process; static keeps it off the stack of the signal wait */
     const char *root = NULL, *listen_spec = "127.0.0.1:8080", *hooks = NULL, *token_file = NULL;
-    const char *tls_cert = NULL, *tls_key = NULL;
+    const char *tls_cert = NULL, *tls_key = NULL, *storage = NULL, *s3_endpoint = NULL, *s3_region = NULL;
+    static s3_config s3;
     const char *token = getenv("HFGIT_HUB_TOKEN");
     char *token_argv = NULL;
     h.user = "user";
@@ -226,6 +234,9 @@ int main(int argc, char **argv)
         case 'E': h.empty_repos = 1; break;
         case 'C': tls_cert = optarg; break;
         case 'K': tls_key = optarg; break;
+        case 'S': storage = optarg; break;
+        case 'P': s3_endpoint = optarg; break;
+        case 'R': s3_region = optarg; break;
         case 'U': bad = !*optarg || strlen(optarg) > 96; if (!bad) h.user = optarg; break;
         case 'A':
             bad = parse_u64(optarg, &v) || v == 0 || v > 10ULL * 365 * 86400;
@@ -277,6 +288,10 @@ int main(int argc, char **argv)
     }
     if (hub_key_load(&h))
         return 1;
+    if (storage && strcmp(storage, "local") != 0) {
+        if (s3_open(&s3, storage, s3_endpoint, s3_region)) return 1;
+        h.s3 = &s3;
+    }
     lfs_uploads_sweep(&h);
     h.hooks_dir = hooks ? realpath(hooks, NULL) : default_hooks_dir();
     if (!h.hooks_dir)
@@ -321,6 +336,7 @@ int main(int argc, char **argv)
     close(fd);
     free(h.root);
     free(h.token);
+    if (h.s3) s3_close(h.s3);
     free(h.tls_cert);
     free(h.tls_key);
     free(h.hooks_dir);

@@ -327,6 +327,9 @@ HF_EXTERN(int) hf_repo_set_command_callback(hf_repo *repo, hf_command_done_cb cb
  * refs unchanged; objects already uploaded stay on the LFS server, as with an interrupted git-lfs push); once
  * the git objects are on their way it completes. HF_EINVAL when it has already finished. */
 HF_EXTERN(int) hf_command_cancel(hf_command *cmd);
+/* 1 when hf_command_cancel asked this running command to stop: a queued function (hf_command_fn) polls it at
+ * its own safe points and returns HF_ECANCELLED. 0 otherwise (also for NULL). */
+HF_EXTERN(int) hf_command_cancel_requested(const hf_command *cmd);
 
 /* The commit a push command sends (its branch's commit when it was queued; a tag push: the tagged commit), 40
  * hex characters and a NUL. HF_ENOTFOUND for commands that send no commit (hf_repo_enqueue's). */
