@@ -644,9 +644,10 @@ typedef struct hf_scheduler_options {
 
 /* Starts the scheduler's thread for folder_path (an existing folder; copied, as are the options' strings).
  * Patterns are fnmatch globs on the path relative to the folder ('*' also matches '/'; "dir/" matches all
- * below dir); `.git` folders are skipped. The first tick comes every_minutes after the start. HF_ENOTFOUND
- * for a missing folder, HF_EINVAL for every_minutes <= 0 or a path_in_repo leaving the work tree. opts may
- * be NULL (defaults). */
+ * below dir); `.git` folders are skipped. A folder that is the clone's own path_in_repo is committed in place
+ * (nothing to copy; the patterns do not apply there, .gitignore does). The first tick comes every_minutes
+ * after the start. HF_ENOTFOUND for a missing folder, HF_EINVAL for every_minutes <= 0 or a path_in_repo
+ * leaving the work tree. opts may be NULL (defaults). */
 HF_EXTERN(int) hf_scheduler_start(hf_scheduler **out, hf_repo *repo, const char *folder_path, const hf_scheduler_options *opts);
 /* Writers hold the lock while appending; the scheduler holds it only while it scans and snapshots, never
  * while copying or uploading. Not recursive. */
