@@ -34,6 +34,7 @@ static const char usage_text[] =
     "`git push` needs git-lfs for this (a warning says so when it is not installed). Safe to run again.\n"
     "\n"
     "  --parallel N       parts uploaded at once per file (1 to 64, default 8)\n"
+    "  -C DIR             run as if started in DIR\n"
     "  -q, --quiet / -v, --verbose\n";
 
 static const char *git_msg(void)
@@ -80,17 +81,21 @@ static int set_key(git_config *cfg, const char *key, const char *value)
 
 int hf_cli_lfs_enable_largefiles(int argc, char **argv)
 {
-    const char *parallel = NULL;
+    const char *parallel = NULL, *dir = NULL;
     const hf_cli_opt opts[] = {{"parallel", 0, HF_CLI_OPT_STRING, &parallel},
+                               {"directory", 'C', HF_CLI_OPT_STRING, &dir},
                                {NULL, 0, HF_CLI_OPT_FLAG, NULL}};
     hf_cli_args a = {"lfs-enable-largefiles", usage_text, opts, 0, 1, NULL, 0};
     git_repository *repo = NULL;
     git_config *all = NULL, *local = NULL;
     char *agent = NULL, *lfs = NULL;
-    hf_buf args = HF_BUF_INIT;
+    hf_buf args = HF_BUF_INIT, where = HF_BUF_INIT;
     int rc = hf_cli_parse(&a, argc, argv);
-    const char *path = a.npos ? a.pos[0] : ".";
     if (rc >= 0) goto out_args;
+    /* PATH as install-hooks takes it: default ".", below -C DIR when relative */
+    const char *arg = a.npos ? a.pos[0] : ".";
+    hf_buf_printf(&where, "%s%s%s", dir && arg[0] != '/' ? dir : "", dir && arg[0] != '/' ? "/" : "", arg);
+    const char *path = where.ptr;
     if (parallel) {
         char *end;
         long v = strtol(parallel, &end, 10);
@@ -142,6 +147,7 @@ out_args:
     free(agent);
     free(lfs);
     hf_buf_free(&args);
+    hf_buf_free(&where);
     free(a.pos);
     return rc;
 }
