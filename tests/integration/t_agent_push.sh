@@ -12,10 +12,12 @@ MiB=1048576
 # ---- hfgit lfs-enable-largefiles ----
 git init -q "$WORK/plain"
 out=$("$HFGIT" lfs-enable-largefiles "$WORK/plain" 2>&1)
-check_contains "lfs-enable-largefiles says what it set" "$out" "lfs.customtransfer.multipart.direction = upload"
+check_contains "lfs-enable-largefiles says what it set" "$out" "lfs.customtransfer.multipart.direction = both"
+check_contains "... and how to undo it" "$out" "git config --unset lfs.standalonetransferagent"
 check_eq "path is the agent next to hfgit" "$(git -C "$WORK/plain" config lfs.customtransfer.multipart.path)" \
     "$BUILD_DIR/git-lfs-hfmultipart"
-check_eq "direction=upload" "$(git -C "$WORK/plain" config lfs.customtransfer.multipart.direction)" upload
+check_eq "direction=both" "$(git -C "$WORK/plain" config lfs.customtransfer.multipart.direction)" both
+check_eq "standalone agent (downloads through it too)" "$(git -C "$WORK/plain" config lfs.standalonetransferagent)" multipart
 git -C "$WORK/plain" config lfs.customtransfer.multipart.args lfs-multipart-upload # as `hf` would have set it
 "$HFGIT" lfs-enable-largefiles "$WORK/plain" >/dev/null 2>&1
 check_eq "idempotent: running again leaves one value per key, args reset" \
@@ -24,9 +26,13 @@ check_eq "idempotent: same path after a second run" \
     "$(git -C "$WORK/plain" config --get-all lfs.customtransfer.multipart.path)" "$BUILD_DIR/git-lfs-hfmultipart"
 mkdir -p "$WORK/notrepo"
 out=$("$HFGIT" lfs-enable-largefiles "$WORK/notrepo" 2>&1); rc=$?
-check_eq "not a git work tree: exit 1" "$rc" 1
-check_contains "not a git work tree: clear message" "$out" "is not a git work tree"
-check_fails "missing PATH argument: usage error" "$HFGIT" lfs-enable-largefiles
+check_eq "not a git work tree: exit 4 (not found)" "$rc" 4
+check_contains "not a git work tree: clear message" "$out" "is not in a git work tree"
+# without PATH it works on the current folder (never run it bare here: the cwd may be a real checkout)
+git init -q "$WORK/here"
+check "no PATH: the current folder" sh -c "cd '$WORK/here' && '$HFGIT' lfs-enable-largefiles >/dev/null 2>&1"
+check_eq "... configured there" "$(git -C "$WORK/here" config lfs.standalonetransferagent)" multipart
+check_fails "no PATH outside a repository: refused" sh -c "cd '$WORK/notrepo' && '$HFGIT' lfs-enable-largefiles"
 check_contains "hfgit --help lists the command" "$("$HFGIT" --help)" "lfs-enable-largefiles"
 check_contains "hfgit --version" "$("$HFGIT" --version)" "hfgit 0."
 
