@@ -149,6 +149,7 @@ install: all
 	$(if $(REPO_SRC),install -m 755 $(LIBHFGIT_SO) $(DESTDIR)$(PREFIX)/lib/libhfgit.so.0)
 	$(if $(REPO_SRC),ln -sf libhfgit.so.0 $(DESTDIR)$(PREFIX)/lib/libhfgit.so)
 	$(if $(wildcard include/hfgit.h),install -m 644 include/hfgit.h $(DESTDIR)$(PREFIX)/include/)
+	$(if $(wildcard include/hfgit.hpp),install -m 644 include/hfgit.hpp $(DESTDIR)$(PREFIX)/include/)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' hfgit.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/hfgit.pc
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions

@@ -33,7 +33,7 @@ OID=$(sha "$WORK/data.bin")
 mkdir -p "$WORK/parts"
 split -b "${PART_MIB}M" -d -a 5 "$WORK/data.bin" "$WORK/parts/p"
 
-hub_start --chunk-size $((PART_MIB * MiB)) >/dev/null || exit 1
+hub_start --empty-repos --chunk-size $((PART_MIB * MiB)) >/dev/null || exit 1
 hub_create_repo user/bench '"lfsmultipartthresh":1048576' >/dev/null
 STORED="$HUB_ROOT/repos/models/user/bench.git/lfs/objects/${OID:0:2}/${OID:2:2}/$OID"
 

@@ -39,7 +39,7 @@ ceiling() { # openssl speed ALG: MB/s on 1 MiB blocks, 2 s
 hub_for() {
     hub_stop
     rm -rf "$WORK/hub"
-    hub_start --chunk-size "$1" --multipart-threshold 1048576 >/dev/null || exit 1
+    hub_start --empty-repos --chunk-size "$1" --multipart-threshold 1048576 >/dev/null || exit 1
     hub_create_repo bench/ingest >/dev/null || exit 1
     LFS_REPO=bench/ingest
 }

@@ -138,7 +138,7 @@ rm -f "$WORK/big.bin"
 
 # ---------------------------------------------------------------------------------------------------------
 # 2. push and 3. clone
-hub_start --chunk-size "$CHUNK" >/dev/null || exit 1
+hub_start --empty-repos --chunk-size "$CHUNK" >/dev/null || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Bench" LIB_REPO_EMAIL="bench@hfgit.invalid"
 # git_auth (tests/lib.sh) as a command line, so /usr/bin/time can run it
 GIT=(git -c credential.helper= -c "credential.helper=!f() { echo username=hf; echo password=\$HF_TOKEN; }; f")

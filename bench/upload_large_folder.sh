@@ -28,7 +28,7 @@ need_kb=$(((BIG_FILES * BIG_MIB * 4 + SMALL_FILES * SMALL_KIB * 4 / 1024) * 1024
 free_kb=$(df -Pk "$WORK" | awk 'NR == 2 { print $4 }')
 [ "${free_kb:-0}" -ge "$need_kb" ] || { echo "bench/upload_large_folder.sh: needs $((need_kb >> 20)) GiB free under $WORK (set TMPDIR)" >&2; exit 1; }
 
-hub_start >/dev/null || exit 1
+hub_start --empty-repos >/dev/null || exit 1
 export HF_ENDPOINT="$HUB_URL" HF_TOKEN="$HUB_TOKEN" HF_HOME="$WORK/hf"
 cd "$WORK" || exit 1
 

@@ -82,14 +82,19 @@ static int commit_all(ulf_run *r, hf_repo *repo, size_t *commits)
     while (rc == 0 && i < r->count) {
         c.count = 0;
         c.bytes = 0;
-        while (rc == 0 && i < r->count && c.count < max_files &&
-               (c.count == 0 || c.bytes + r->files[i].size <= max_bytes)) {
+        while (rc == 0 && i < r->count && c.count < max_files) {
             ulf_file *f = &r->files[i];
+            /* a worker may still be updating the size of a file that changed since the listing: read it
+             * only once the hash is in */
             if ((rc = ulf_hash_wait(r, f)) < 0) break;
-            i++;
-            if (atomic_load(&f->state) == ULF_COMMITTED) continue;
+            if (atomic_load(&f->state) == ULF_COMMITTED) {
+                i++;
+                continue;
+            }
+            if (c.count && c.bytes + f->size > max_bytes) break; /* f starts the next chunk */
             c.files[c.count++] = f;
             c.bytes += f->size;
+            i++;
         }
         if (rc == 0 && c.count) {
             rc = ulf_commit_chunk(r, repo, &c, *commits + 1);

@@ -102,11 +102,13 @@ static int push_progress(uint64_t done, uint64_t total, void *payload)
     return 0;
 }
 
+/* The push reports an LFS transfer's failure from its worker threads, so the HTTP status may be lost on the
+ * way (0): a server error without a known status counts as transient, a known 4xx other than 408/429 not. */
 static int transient(int rc)
 {
     long status = hf_error_last_http_status();
     return rc == HF_ENET || rc == HF_EEXPIRED ||
-           (rc == HF_EHTTP && (status >= 500 || status == 408 || status == 429));
+           (rc == HF_EHTTP && (status == 0 || status >= 500 || status == 408 || status == 429));
 }
 
 static int push_with_retries(ulf_run *r, hf_repo *repo, size_t number)

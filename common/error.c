@@ -97,6 +97,8 @@ const char *hf_error_code_name(int code)
     case HF_ENOCHANGES: return "HF_ENOCHANGES";
     case HF_ECANCELLED: return "HF_ECANCELLED";
     case HF_EEXPIRED: return "HF_EEXPIRED";
+    case HF_ETIMEOUT: return "HF_ETIMEOUT";
+    case HF_EBUSY: return "HF_EBUSY";
     default: return "HF_E?";
     }
 }

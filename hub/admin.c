@@ -48,6 +48,7 @@ static void write_knobs(hf_jw *w, const hub_knobs *k)
     hf_jw_key(w, "corrupt_range_from");
     hf_jw_uint(w, k->corrupt_range_from);
     hf_jw_kint(w, "corrupt_range_times", k->corrupt_range_times);
+    hf_jw_kint(w, "git_push_stall_secs", k->git_push_stall_secs);
 }
 
 static hub_knobs knobs_now(hub *h)
@@ -161,7 +162,8 @@ static enum MHD_Result set_knobs(hub_req *r)
                  {"fail_range_from", INT64_MAX},
                  {"fail_range_times", 1000000},
                  {"corrupt_range_from", INT64_MAX},
-                 {"corrupt_range_times", 1000000}};
+                 {"corrupt_range_times", 1000000},
+                 {"git_push_stall_secs", 3600}};
     enum { NKNOBS = sizeof(names) / sizeof(names[0]) };
     int64_t v[NKNOBS];
     int given[NKNOBS];
@@ -178,7 +180,7 @@ static enum MHD_Result set_knobs(hub_req *r)
                 r, MHD_HTTP_BAD_REQUEST,
                 "unknown knob '%.100s' (known: bandwidth_cap, fail_part_number, fail_part_times, "
                 "fail_complete_times, drop_part_number, drop_part_times, url_lifetime_secs, ignore_range, "
-                "fail_range_from, fail_range_times, corrupt_range_from, corrupt_range_times)",
+                "fail_range_from, fail_range_times, corrupt_range_from, corrupt_range_times, git_push_stall_secs)",
                 k ? k : "?");
             free(k);
             hf_json_free(doc);
@@ -209,6 +211,7 @@ static enum MHD_Result set_knobs(hub_req *r)
     if (given[9]) k->fail_range_times = (int)v[9];
     if (given[10]) k->corrupt_range_from = (uint64_t)v[10];
     if (given[11]) k->corrupt_range_times = (int)v[11];
+    if (given[12]) k->git_push_stall_secs = (long)v[12];
     hub_knobs now = *k;
     pthread_mutex_unlock(&h->knobs_lock);
     return respond_knobs(r, &now);

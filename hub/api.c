@@ -1,9 +1,11 @@
 /*
- * api.c: the Hub's JSON API, as much of it as git clients need: POST /api/repos/create, GET /api/whoami-v2.
+ * api.c: the Hub's JSON API, as much of it as git clients need: POST /api/repos/create, GET /api/whoami-v2,
+ * GET /api/{models,datasets,spaces}/<ns>/<name>.
  *
  * A repository is built complete in <root>/tmp (git init --bare, config, the pre-receive hook, the multipart
- * threshold) and then renamed into <root>/repos/<type>/<ns>/<name>.git with RENAME_NOREPLACE, so concurrent
- * creates of one name have exactly one winner and nobody ever sees a half-made repository.
+ * threshold, the private marker, and the Hub's first commit: main with its default .gitattributes, unless
+ * --empty-repos) and then renamed into <root>/repos/<type>/<ns>/<name>.git with RENAME_NOREPLACE, so
+ * concurrent creates of one name have exactly one winner and nobody ever sees a half-made repository.
  */
 #include "hub.h"
 #include "proc.h"
@@ -13,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,12 +37,22 @@ static const char REPO_CONFIG[] = "[http]\n"
                                   "\tallowFilter = true\n"
                                   "\tallowAnySHA1InWant = true\n";
 
+/* The .gitattributes of the first commit huggingface.co makes in a new repository, in its order. */
+/* clang-format off */
+static const char *const HUB_LFS_PATTERNS[] = {
+    "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib", "*.lfs.*", "*.mlmodel",
+    "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot", "*.parquet", "*.pb", "*.pickle", "*.pkl", "*.pt",
+    "*.pth", "*.rar", "*.safetensors", "saved_model/**/*", "*.tar.*", "*.tar", "*.tflite", "*.tgz", "*.wasm",
+    "*.xz", "*.zip", "*.zst", "*tfevents*"};
+/* clang-format on */
+
 typedef struct create_req {
     const char *type;   /* "model", "dataset", "space" */
     const char *dir;    /* "models", ... */
     const char *prefix; /* URL prefix: "", "datasets/", "spaces/" */
     char *ns, *name;
     int64_t threshold; /* 0 = not given */
+    int private_repo;  /* "private": true */
 } create_req;
 
 static void create_req_clear(create_req *c)
@@ -137,6 +150,13 @@ static int parse_create(hub_req *r, create_req *c)
         err = "\"lfsmultipartthresh\" must be a positive integer (bytes)";
         goto out;
     }
+    t = hf_json_get(doc, 0, "private");
+    if (t >= 0 && hf_json_type_of(doc, t) != HF_JSON_NULL) {
+        if (hf_json_bool(doc, t, &c->private_repo)) {
+            err = "\"private\" must be true or false";
+            goto out;
+        }
+    }
     /* The Hub also takes "ns/name" as the name. */
     char *slash = strchr(c->name, '/');
     if (slash) {
@@ -219,6 +239,66 @@ static enum MHD_Result already_exists(hub_req *r, const create_req *c)
     return rc;
 }
 
+/* git --git-dir=<git_dir> ARGS... (NULL-terminated) with stdin from in_fd; its first output line in out. */
+static int git_in(const char *git_dir, int in_fd, char *out, size_t outsz, char *const env[], ...)
+{
+    char *argv[12];
+    hf_buf gd = HF_BUF_INIT;
+    size_t n = 0;
+    va_list ap;
+    if (hf_buf_printf(&gd, "--git-dir=%s", git_dir)) return -1;
+    argv[n++] = "git";
+    argv[n++] = gd.ptr;
+    va_start(ap, env);
+    for (char *a; n < sizeof(argv) / sizeof(argv[0]) - 1 && (a = va_arg(ap, char *));)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    int rc = hub_run_capture(argv, env, in_fd, out, outsz);
+    hf_buf_free(&gd);
+    return rc == 0 && out[0] ? 0 : -1;
+}
+
+/* The Hub's first commit on main: .gitattributes sending its default patterns to LFS. Built with plumbing
+ * (hash-object, mktree, commit-tree, update-ref) in the bare repo, from files in work_dir. */
+static int initial_commit(const char *git_dir, const char *work_dir)
+{
+    static char *const env_extra[] = {"GIT_AUTHOR_NAME=system", "GIT_AUTHOR_EMAIL=system@hfgit-hub.invalid",
+                                      "GIT_COMMITTER_NAME=system",
+                                      "GIT_COMMITTER_EMAIL=system@hfgit-hub.invalid", NULL};
+    hf_buf attrs = HF_BUF_INIT, path = HF_BUF_INIT, tree_in = HF_BUF_INIT;
+    char blob[96], tree[96], commit[96];
+    char **env = hub_env_build((const char *const *)env_extra);
+    int rc = -1, fd = -1;
+    for (size_t i = 0; i < sizeof(HUB_LFS_PATTERNS) / sizeof(HUB_LFS_PATTERNS[0]); i++)
+        hf_buf_printf(&attrs, "%s filter=lfs diff=lfs merge=lfs -text\n", HUB_LFS_PATTERNS[i]);
+    if (!env || hf_buf_printf(&path, "%s/gitattributes", work_dir) ||
+        write_file(path.ptr, attrs.ptr, attrs.len, O_TRUNC, 0666) ||
+        git_in(git_dir, -1, blob, sizeof(blob), env, "hash-object", "-w", "--no-filters", path.ptr,
+               (char *)NULL) ||
+        hf_buf_printf(&tree_in, "100644 blob %s\t.gitattributes\n", blob) || hf_buf_puts(&path, ".tree") ||
+        write_file(path.ptr, tree_in.ptr, tree_in.len, O_TRUNC, 0666) ||
+        (fd = open(path.ptr, O_RDONLY | O_CLOEXEC)) < 0 ||
+        git_in(git_dir, fd, tree, sizeof(tree), env, "mktree", (char *)NULL) ||
+        git_in(git_dir, -1, commit, sizeof(commit), env, "commit-tree", tree, "-m", "initial commit",
+               (char *)NULL))
+        goto out;
+    char *update[] = {"git", NULL, "update-ref", "refs/heads/main", commit, NULL};
+    hf_buf gd = HF_BUF_INIT;
+    if (hf_buf_printf(&gd, "--git-dir=%s", git_dir) == 0) {
+        update[1] = gd.ptr;
+        rc = hub_run(update) == 0 ? 0 : -1;
+    }
+    hf_buf_free(&gd);
+out:
+    if (fd >= 0) close(fd);
+    hub_env_free(env);
+    hf_buf_free(&attrs);
+    hf_buf_free(&path);
+    hf_buf_free(&tree_in);
+    return rc;
+}
+
 /* Builds the repository in tmp_git: 0, or -1 with *what naming the step that failed (errno set). */
 static int build_repo(hub *h, const char *tmp_git, const create_req *c, const char **what)
 {
@@ -249,6 +329,24 @@ static int build_repo(hub *h, const char *tmp_git, const create_req *c, const ch
             stderr,
             "hfgit-hub: warning: %s/%s has no pre-receive hook (no --hooks-dir): pushes are not checked\n",
             c->ns, c->name);
+    }
+    if (!h->empty_repos) {
+        *what = "making the initial commit";
+        char *slash = strrchr(tmp_git, '/');
+        hf_buf work = HF_BUF_INIT;
+        int err = !slash || hf_buf_put(&work, tmp_git, (size_t)(slash - tmp_git)) ||
+                  initial_commit(tmp_git, hf_buf_cstr(&work));
+        hf_buf_free(&work);
+        if (err) {
+            errno = EIO;
+            goto out;
+        }
+    }
+    if (c->private_repo) {
+        *what = "marking the repo private";
+        hf_buf_clear(&p);
+        if (hf_buf_printf(&p, "%s/hfgit-hub-private", tmp_git) || write_file(p.ptr, "", 0, O_TRUNC, 0666))
+            goto out;
     }
     if (c->threshold > 0) {
         char num[32];
@@ -290,6 +388,7 @@ static enum MHD_Result respond_created(hub_req *r, const create_req *c)
     hf_buf_printf(&s, "%s/%s", c->ns, c->name);
     hf_jw_kstr(&w, "name", hf_buf_cstr(&s));
     hf_jw_kstr(&w, "id", id);
+    hf_jw_kbool(&w, "private", c->private_repo);
     hf_jw_obj_end(&w);
     enum MHD_Result rc = hub_respond(r, MHD_HTTP_OK, "application/json", hf_buf_cstr(&out), out.len);
     hf_buf_free(&out);
@@ -385,9 +484,78 @@ static enum MHD_Result whoami(hub_req *r)
     return rc;
 }
 
+/* GET /api/{models,datasets,spaces}/<ns>/<name>: the repo's info, as much as clients read of it; a private
+ * repo is "not found" without the token, as on the Hub. */
+typedef struct info_req {
+    hub_repo repo;
+} info_req;
+
+static enum MHD_Result repo_info(hub_req *r)
+{
+    info_req *q = r->state;
+    if (hub_read_refusal(r, &q->repo))
+        return hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Repository not found");
+    hf_buf out = HF_BUF_INIT, id = HF_BUF_INIT;
+    hf_jw w;
+    hf_buf_printf(&id, "%s/%s", q->repo.ns, q->repo.name);
+    hf_jw_init(&w, &out);
+    hf_jw_obj_begin(&w);
+    hf_jw_kstr(&w, "id", hf_buf_cstr(&id));
+    hf_jw_kstr(&w, "author", q->repo.ns);
+    hf_jw_kbool(&w, "private", hub_repo_private(&q->repo));
+    hf_jw_kbool(&w, "disabled", 0);
+    hf_jw_kbool(&w, "gated", 0);
+    hf_jw_obj_end(&w);
+    enum MHD_Result rc = w.error
+                             ? hub_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory")
+                             : hub_respond(r, MHD_HTTP_OK, "application/json", hf_buf_cstr(&out), out.len);
+    hf_buf_free(&out);
+    hf_buf_free(&id);
+    return rc;
+}
+
+static void info_free(hub_req *r)
+{
+    info_req *q = r->state;
+    hub_repo_clear(&q->repo);
+    free(q);
+    r->state = NULL;
+}
+
+/* "/api/models/ns/name" -> "/ns/name"; "/api/datasets/ns/name" -> "/datasets/ns/name"; else -1. */
+static int info_route(hub_req *r)
+{
+    const char *p = r->path + 5, *tail;
+    hf_buf url = HF_BUF_INIT;
+    int rc;
+    if (strncmp(p, "models/", 7) == 0)
+        rc = hf_buf_printf(&url, "/%s", p + 7);
+    else if (strncmp(p, "datasets/", 9) == 0 || strncmp(p, "spaces/", 7) == 0)
+        rc = hf_buf_printf(&url, "/%s", p);
+    else
+        return 0;
+    info_req *q = calloc(1, sizeof(*q));
+    if (rc || !q || hub_repo_parse(r->h, url.ptr, &q->repo) || (tail = q->repo.rest, *tail != '\0')) {
+        if (q) hub_repo_clear(&q->repo);
+        free(q);
+        hf_buf_free(&url);
+        return 0;
+    }
+    hf_buf_free(&url);
+    q->repo.rest = NULL; /* pointed into url */
+    atomic_fetch_add(&r->h->stats.requests_api, 1);
+    r->state = q;
+    r->on_free = info_free;
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+        return hub_refuse(r, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET for %s", r->path);
+    r->on_done = repo_info;
+    return 1;
+}
+
 int hub_route_api(hub_req *r)
 {
     if (strncmp(r->path, "/api/", 5) != 0) return 0;
+    if (info_route(r)) return 1;
     if (strcmp(r->path, "/api/whoami-v2") == 0) {
         atomic_fetch_add(&r->h->stats.requests_api, 1);
         if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)

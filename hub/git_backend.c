@@ -7,7 +7,8 @@
  * rest is streamed to the client by MHD's content reader, 64 KiB at a time. The child is reaped when MHD
  * frees the response (killed first, with its whole process group, if the client went away mid-stream).
  *
- * Auth: reads are anonymous; the receive-pack service (advertisement and POST) needs the hub token.
+ * Auth: reads of public repos are anonymous, of private ones need the hub token (hub_read_refusal); the
+ * receive-pack service (advertisement and POST) always needs it.
  */
 #include "hub.h"
 #include "lfs.h"
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CGI_HEADER_MAX ((size_t)64 * 1024)
@@ -36,9 +38,9 @@ typedef struct git_req {
     uint64_t body_len;
     uint64_t body_max; /* a longer body is refused with 413 (and not stored) */
     int too_large;
-    int spool_errno; /* first write error: answered with 507 or 500 once the body is in */
-    int authed;      /* the request carried the hub token */
-    int refused;     /* 404 or 401, answered once the body is in */
+    int spool_errno;  /* first write error: answered with 507 or 500 once the body is in */
+    int authed;       /* the request carried the hub token */
+    unsigned refused; /* 404 or 401, answered once the body is in */
 } git_req;
 
 /* Counts a push refused by pre-receive (the hook cannot reach the stats): receive-pack's report says
@@ -350,9 +352,27 @@ static char **cgi_env(hub_req *r, git_req *g)
     return env;
 }
 
+/* The git_push_stall_secs knob: the push's body has arrived and the hub goes silent, as a server that stops
+ * answering. Checked every 100 ms, so setting the knob back to 0 ends the silence. Returns 1 when it stalled:
+ * the push is then refused, never applied late behind the back of a client that gave up. */
+static int stall_push(hub *h)
+{
+    for (long waited_ms = 0;; waited_ms += 100) {
+        pthread_mutex_lock(&h->knobs_lock);
+        long stall = h->knobs.git_push_stall_secs;
+        pthread_mutex_unlock(&h->knobs_lock);
+        if (stall <= 0 || waited_ms >= stall * 1000)
+            return waited_ms > 0;
+        struct timespec ts = {0, 100000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static enum MHD_Result run_cgi(hub_req *r)
 {
     git_req *g = r->state;
+    if (strcmp(g->repo.rest, "/git-receive-pack") == 0 && stall_push(r->h))
+        return fail(r, "%s", "this push was held by the git_push_stall_secs knob and is not applied");
     if (g->too_large)
         return hub_respond_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %llu bytes",
                                  (unsigned long long)g->body_max);
@@ -409,8 +429,10 @@ static const char *repo_prefix(const hub_repo *repo)
                                                  : "spaces/";
 }
 
-static enum MHD_Result refuse(hub_req *r, const hub_repo *repo, int status)
+static enum MHD_Result refuse(hub_req *r, const hub_repo *repo, unsigned status)
 {
+    if (status == MHD_HTTP_UNAUTHORIZED && hub_repo_private(repo) && !hub_authorized(r))
+        return hub_respond_unauthorized(r, "Repository not found (or private: it needs the hub token)");
     if (status == MHD_HTTP_UNAUTHORIZED)
         return hub_respond_unauthorized(r,
                                         "Invalid credentials: pushing needs the hub token (Bearer, or Basic "
@@ -445,9 +467,8 @@ int hub_route_git(hub_req *r)
     int post = strcmp(r->method, "POST") == 0;
     int push = strcmp(repo.rest, "/git-receive-pack") == 0 ||
                (strcmp(repo.rest, "/info/refs") == 0 && service && strcmp(service, "git-receive-pack") == 0);
-    int refused = !hub_repo_exists(&repo)      ? MHD_HTTP_NOT_FOUND
-                  : push && !hub_authorized(r) ? MHD_HTTP_UNAUTHORIZED
-                                               : 0;
+    unsigned refused = hub_read_refusal(r, &repo);
+    if (!refused && push && !hub_authorized(r)) refused = MHD_HTTP_UNAUTHORIZED;
     if (refused && !post) {
         refuse(r, &repo, refused);
         hub_repo_clear(&repo);

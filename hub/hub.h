@@ -37,6 +37,7 @@ typedef struct hub_knobs {
     int fail_range_times;         /* ... this many times (counts down) */
     uint64_t corrupt_range_from;  /* object GETs starting at this byte get their first byte flipped ... */
     int corrupt_range_times;      /* ... this many times (counts down) */
+    long git_push_stall_secs;     /* > 0: a git push (receive-pack POST) gets no answer for this long */
 } hub_knobs;
 
 typedef struct hub_stats {
@@ -61,6 +62,7 @@ typedef struct hub {
     uint64_t multipart_threshold; /* default for repos created without lfsmultipartthresh */
     uint64_t chunk_size;          /* part size the hub hands out */
     unsigned char hmac_key[32];   /* <root>/hub.key: URLs and open uploads survive a restart (sign.c) */
+    int empty_repos;              /* --empty-repos: create-repo makes no first commit */
     long upload_max_age_secs;     /* open uploads older than this are removed; completion URLs live as long */
     pthread_mutex_t knobs_lock;
     hub_knobs knobs;
@@ -127,6 +129,12 @@ int hub_authorized(hub_req *r);
  * Names are checked ([A-Za-z0-9._-], no "..") so a URL never escapes the root. Free with hub_repo_clear. */
 int hub_repo_parse(const hub *h, const char *path, hub_repo *repo);
 int hub_repo_exists(const hub_repo *repo);
+/* 1 when the repository was created private (<git_dir>/hfgit-hub-private). */
+int hub_repo_private(const hub_repo *repo);
+/* Whether this request may read repo: 0 yes; else the status to refuse it with, the repo named "not found"
+ * either way: 404 when it does not exist or a wrong token was sent, 401 (so that git and git-lfs fetch
+ * credentials and try again) when a private repo is asked for without any. */
+unsigned hub_read_refusal(hub_req *r, const hub_repo *repo);
 void hub_repo_clear(hub_repo *repo);
 /* Sleeps as needed so this connection stays under the bandwidth cap; *t0_ns and *bytes track the stream. */
 void hub_throttle(hub *h, uint64_t *t0_ns, uint64_t *bytes, size_t new_bytes);

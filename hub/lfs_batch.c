@@ -237,7 +237,12 @@ static enum MHD_Result batch_done(hub_req *r)
         res = hub_respond_unauthorized(r, "Authorization error: uploading needs a token with write access");
         goto out;
     }
-    if (!hub_repo_exists(&b->repo)) {
+    unsigned unreadable = hub_read_refusal(r, &b->repo);
+    if (unreadable == MHD_HTTP_UNAUTHORIZED) {
+        res = hub_respond_unauthorized(r, "Repository not found (or private: it needs the hub token)");
+        goto out;
+    }
+    if (unreadable) {
         res = hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Repository not found");
         goto out;
     }

@@ -44,6 +44,8 @@ static void usage(FILE *f)
           "  --multipart-threshold N    objects of N bytes or more use multipart (default 5000000000)\n"
           "  --chunk-size N             multipart part size (default 536870912)\n"
           "  --hooks-dir DIR            hooks installed into created repos (default: git-hooks next to the binary)\n"
+          "  --empty-repos              create repos empty (default: with the Hub's first commit, main holding\n"
+          "                             a .gitattributes of its default LFS patterns)\n"
           "fault knobs (also settable at run time: POST /__knobs with the token):\n"
           "  --bandwidth-cap BYTES/S    cap each connection's body transfer rate\n"
           "  --fail-part N:K            answer 500 to part N, K times\n"
@@ -52,6 +54,7 @@ static void usage(FILE *f)
           "  --url-lifetime SECS        lifetime of signed object and part URLs (default 3600)\n"
           "  --upload-max-age SECS      open multipart uploads untouched this long are removed; completion\n"
           "                             URLs live as long (default 86400)\n"
+          "  (run time only) git_push_stall_secs: git pushes get no answer for that long\n"
           "  --help, --version\n"
           "\n"
           "Prints \"hfgit-hub: listening on URL\" when ready; GET /__stats returns counters as JSON.\n",
@@ -176,7 +179,7 @@ int main(int argc, char **argv)
         {"fail-complete", required_argument, 0, 'F'}, {"drop-part", required_argument, 0, 'd'},
         {"url-lifetime", required_argument, 0, 'u'},  {"upload-max-age", required_argument, 0, 'A'},
         {"token-file", required_argument, 0, 'T'},    {"user", required_argument, 0, 'U'},
-        {"help", no_argument, 0, 'h'},
+        {"empty-repos", no_argument, 0, 'E'},         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},             {0, 0, 0, 0}};
     static hub h; /* lives for the whole process; static keeps it off the stack of the signal wait */
     const char *root = NULL, *listen_spec = "127.0.0.1:8080", *hooks = NULL, *token_file = NULL;
@@ -196,6 +199,7 @@ int main(int argc, char **argv)
         case 'l': listen_spec = optarg; break;
         case 't': token = token_argv = optarg; break;
         case 'T': token_file = optarg; break;
+        case 'E': h.empty_repos = 1; break;
         case 'U': bad = !*optarg || strlen(optarg) > 96; if (!bad) h.user = optarg; break;
         case 'A':
             bad = parse_u64(optarg, &v) || v == 0 || v > 10ULL * 365 * 86400;

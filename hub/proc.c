@@ -127,3 +127,38 @@ int hub_run(char *const argv[])
         if (errno != EINTR) return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+int hub_run_capture(char *const argv[], char *const env[], int in_fd, char *out, size_t outsz)
+{
+    int p[2];
+    pid_t pid;
+    int status;
+    if (pipe2(p, O_CLOEXEC)) return -1;
+    int rc = hub_spawn(&pid, argv, env, in_fd, p[1]);
+    close(p[1]);
+    if (rc) {
+        close(p[0]);
+        return -1;
+    }
+    size_t len = 0;
+    char sink[256];
+    /* Read everything (a child blocked on a full pipe would never exit), keep the start. */
+    for (;;) {
+        char *dst = sink;
+        size_t room = sizeof(sink);
+        if (len + 1 < outsz) {
+            dst = out + len;
+            room = outsz - 1 - len;
+        }
+        ssize_t n = read(p[0], dst, room);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (dst != sink) len += (size_t)n;
+    }
+    close(p[0]);
+    out[len] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

@@ -12,6 +12,7 @@
 #ifndef HF_HUB_PROC_H
 #define HF_HUB_PROC_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 /* A NULL-terminated environment: the inherited variables of the hub's environ not set in extra, then
@@ -28,5 +29,10 @@ int hub_spawn(pid_t *pid, char *const argv[], char *const env[], int in_fd, int 
 /* Runs argv to completion (stdin and stdout /dev/null); returns its exit status (0 = success), or -1 when it
  * could not be started or died of a signal. */
 int hub_run(char *const argv[]);
+
+/* Runs argv to completion with stdin from in_fd (-1: /dev/null) and env (NULL: hub_env_build(NULL)); the
+ * first line of its stdout (up to outsz - 1 bytes, newline dropped) in out. Its exit status as hub_run. For
+ * commands with a short answer (git hash-object, mktree, commit-tree). */
+int hub_run_capture(char *const argv[], char *const env[], int in_fd, char *out, size_t outsz);
 
 #endif

@@ -225,6 +225,22 @@ int hub_repo_exists(const hub_repo *repo)
     return repo->git_dir && stat(repo->git_dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int hub_repo_private(const hub_repo *repo)
+{
+    hf_buf p = HF_BUF_INIT;
+    struct stat st;
+    int priv = hf_buf_printf(&p, "%s/hfgit-hub-private", repo->git_dir) == 0 && stat(p.ptr, &st) == 0;
+    hf_buf_free(&p);
+    return priv;
+}
+
+unsigned hub_read_refusal(hub_req *r, const hub_repo *repo)
+{
+    if (!hub_repo_exists(repo)) return MHD_HTTP_NOT_FOUND;
+    if (!hub_repo_private(repo) || hub_authorized(r)) return 0;
+    return hub_header(r, MHD_HTTP_HEADER_AUTHORIZATION) ? MHD_HTTP_NOT_FOUND : MHD_HTTP_UNAUTHORIZED;
+}
+
 void hub_repo_clear(hub_repo *repo)
 {
     free(repo->git_dir);

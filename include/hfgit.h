@@ -30,12 +30,24 @@
  *
  * Thread-safety: call hf_init before starting threads and hf_shutdown after they are done (they register the
  * "lfs" filter with libgit2, whose filter registry is not thread-safe). Every function taking an hf_repo may be
- * called from any thread, also while commands of that repo are queued or running: each call holds the
- * handle's own (recursive) lock while it runs, so calls on one handle are serialised, never interleaved.
- * Queued pushes do NOT hold that lock while they upload: they run on the repo's worker thread with a libgit2
- * handle of their own, so the caller can keep adding and committing (and queue more pushes) meanwhile; a
- * queued push sends the commit its branch had when it was queued. Pulls, tag pushes and ls-remote wait for a
- * running push (one network operation per repository at a time). The hf_command_* accessors never block.
+ * called from any thread, also while commands of that repo are queued or running. Local work holds the
+ * handle's own (recursive) lock, so local changes on one handle are serialised, never interleaved; no call
+ * holds it while bytes move or while it waits for the network:
+ * - local only, return promptly whatever the network does: hf_repo_is_clean, _status, _add, _commit,
+ *   _commit_id, _head_hash, _current_branch, _remote_url, _head_commit_url, _list_deleted_files, _checkout
+ *   (unless LFS objects are missing), local tags (remote NULL), lfs_track/untrack, queueing a push
+ *   (hf_repo_push with out set, unless a bounded queue makes it wait: hf_repo_set_queue_limit), and every
+ *   hf_command_* accessor;
+ * - queued, return at once: hf_repo_push with out set, hf_repo_add_tag with a remote while commands are
+ *   queued or running (sent after them, listed as a command "push refs/tags/<name>"), hf_repo_enqueue;
+ * - network, block the caller but not the handle (they use a libgit2 handle of their own and wait only for
+ *   the one network operation per repository that runs at a time): blocking hf_repo_push and
+ *   hf_repo_push_to_hub (after the commands queued before them), hf_repo_pull, hf_commit_begin's pull,
+ *   hf_commit_end's blocking push, hf_repo_tag_exists / hf_repo_delete_tag with a remote (the deletion
+ *   after the queued commands), hf_repo_add_tag with a remote when nothing is queued.
+ * Queued pushes run on the repo's worker thread with a libgit2 handle of their own; a queued push sends the
+ * commit its branch had when it was queued. A push whose git connection moves no byte for
+ * HFGIT_HTTP_STALL_SECS (default 60) fails with a message saying so instead of hanging (also hf_repo_free).
  * Exceptions: hf_repo_free must be the last call on a handle (no other thread may still use it), and a queued
  * function must not wait for the queue or free the repository. Two hf_repo handles on one directory are not
  * supported. hf_error_last_message is per thread. Callbacks (hf_progress_cb) may run on the library's transfer
@@ -87,6 +99,8 @@ typedef enum hf_error_code {
     HF_ENOCHANGES = -10,  /* nothing to commit */
     HF_ECANCELLED = -11,  /* stopped by a callback */
     HF_EEXPIRED = -12,    /* a presigned URL or action has expired */
+    HF_ETIMEOUT = -13,    /* a wait with a time limit ran out first (hf_repo_wait_for_commands_timeout) */
+    HF_EBUSY = -14,       /* the command queue is full (hf_repo_set_queue_limit without blocking) */
 } hf_error_code;
 #endif
 
@@ -286,6 +300,44 @@ HF_EXTERN(hf_command *) hf_repo_command_at(hf_repo *repo, size_t i);
 /* Blocks until nothing is queued or running. Returns the number of failed commands among all queued so far
  * (0: all succeeded; hf_repo_commands_failed lists them), or HF_EINVAL when called from the worker thread. */
 HF_EXTERN(int) hf_repo_wait_for_commands(hf_repo *repo);
+/* The same, waiting at most timeout_ms milliseconds (< 0: no limit): HF_ETIMEOUT when commands are still
+ * queued or running then (they go on). Every completion callback of the commands waited for has returned. */
+HF_EXTERN(int) hf_repo_wait_for_commands_timeout(hf_repo *repo, long timeout_ms);
+
+/* --- queue controls for long runs (a training loop pushing every N steps) --- */
+
+/* Called once per command, on the worker thread, after its status is final (also for a command cancelled
+ * before it started, when the worker reaches it), before hf_repo_wait_for_commands returns. It may read the
+ * command (hf_command_*) and queue more; it must not wait for the queue, clear it or free the repository. */
+typedef void (*hf_command_done_cb)(hf_command *cmd, void *payload);
+/* Sets the completion callback (or with cb NULL none) for the commands queued from now on; payload must stay
+ * valid while they may run. */
+HF_EXTERN(int) hf_repo_set_command_callback(hf_repo *repo, hf_command_done_cb cb, void *payload);
+
+/* Cancels a command. Not started yet: returns 0 and its status is HF_ECANCELLED (11) at once; it will not
+ * run (a queued push sends nothing). Running: returns 1 and the command stops at its next safe point: a push
+ * during its LFS upload or before its git objects are sent (status HF_ECANCELLED, the remote's branch and tag
+ * refs unchanged; objects already uploaded stay on the LFS server, as with an interrupted git-lfs push); once
+ * the git objects are on their way it completes. HF_EINVAL when it has already finished. */
+HF_EXTERN(int) hf_command_cancel(hf_command *cmd);
+
+/* The commit a push command sends (its branch's commit when it was queued; a tag push: the tagged commit), 40
+ * hex characters and a NUL. HF_ENOTFOUND for commands that send no commit (hf_repo_enqueue's). */
+HF_EXTERN(int) hf_command_commit_id(const hf_command *cmd, char out[41]);
+/* That commit's page on the hub, "<remote URL>/commit/<sha>" (as hf_repo_head_commit_url); free() it.
+ * HF_ENOTFOUND for commands without one. */
+HF_EXTERN(int) hf_command_commit_url(const hf_command *cmd, char **out);
+
+/* Bounds the queue: at most max_pending queued pushes waiting or running (0: no bound, the default). A queued
+ * push beyond that waits for room (block = 1; holding no lock of the handle, so other threads go on) or fails
+ * with HF_EBUSY (block = 0; also from the worker thread). Tag pushes and hf_repo_enqueue's functions do not
+ * count. A slow link then shows as backpressure instead of a growing backlog of pinned commits on disk. */
+HF_EXTERN(int) hf_repo_set_queue_limit(hf_repo *repo, size_t max_pending, int block);
+
+/* Frees the records of finished commands (those the worker is done with) and returns how many: a week-long
+ * run need not keep one per push. Pointers to them become invalid and hf_repo_command_at's indices shift;
+ * hf_repo_commands_failed no longer counts them. Call it from the thread that owns the command pointers. */
+HF_EXTERN(size_t) hf_repo_commands_clear_done(hf_repo *repo);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Commit context (huggingface_hub's `with repo.commit(message):`)                                             */
@@ -316,10 +368,13 @@ typedef struct hf_commit_options {
     int blocking;           /* 1: the push at the end blocks (default); 0: it is queued (hf_repo_command_at) */
     int auto_lfs_prune;     /* 1: hf_repo_lfs_prune after the push (default 0) */
     int *result;            /* HF_REPO_COMMIT stores the outcome here (begin's or end's return), when set */
+    /* Since version 2: with blocking 0, hf_commit_end stores the queued push here (NULL when nothing was
+     * pushed or on failure), e.g. for hf_command_commit_id or hf_command_wait. */
+    hf_command **command;
 } hf_commit_options;
 
-#define HF_COMMIT_OPTIONS_VERSION 1
-#define HF_COMMIT_OPTIONS_INIT {HF_COMMIT_OPTIONS_VERSION, NULL, 1, 1, 0, NULL}
+#define HF_COMMIT_OPTIONS_VERSION 2 /* version 1 (no `command`) is still accepted */
+#define HF_COMMIT_OPTIONS_INIT {HF_COMMIT_OPTIONS_VERSION, NULL, 1, 1, 0, NULL, NULL}
 
 /* Begins a commit: checks out opts->branch when set (created if missing), then, when the branch has an
  * upstream and no command of this repository is queued or running, pulls with rebase (with queued pushes
@@ -329,7 +384,9 @@ HF_EXTERN(int) hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *m
 /* Ends it and frees ctx. body_status 0: adds everything (auto-tracking per track_large_files), commits
  * (nothing to commit is fine), pushes (blocking or queued) and prunes when asked; returns 0 or the first
  * failure. body_status != 0: adds, commits and pushes nothing, leaves the working tree exactly as the body
- * left it, and returns HF_ECANCELLED with a message saying so. */
+ * left it, and returns HF_ECANCELLED with a message saying so. A queued push (blocking 0) is returned through
+ * opts->command when set. The lock of the handle is not held while the pull of begin or the push of end moves
+ * bytes. */
 HF_EXTERN(int) hf_commit_end(hf_commit_ctx *ctx, int body_status);
 
 /* HF_REPO_COMMIT(repo, message, opts) { body }: begin, the body, end. Inside the body, HF_COMMIT_FAIL(status)
@@ -543,8 +600,9 @@ HF_EXTERN(int) hf_repo_create_commit(hf_repo *repo, hf_commit_op *ops, size_t n,
  *
  * A background thread wakes every every_minutes, snapshots the folder (new files and files that grew:
  * append-only data is assumed), copies what changed into the clone under path_in_repo, stages it with
- * auto-tracking (large and binary files go to LFS), commits and pushes the current branch through the
- * repository's queue (the push holds no handle lock; the caller may keep using the repository). A tick with
+ * auto-tracking (large and binary files go to LFS), commits and pushes the current branch (a blocking push on
+ * the scheduler's thread, after any commands queued before it; it holds no handle lock, so the caller may keep
+ * using the repository). A tick with
  * nothing new makes no commit. A failed tick (hub down) is retried at the next one, losing nothing: its
  * commit stays local and goes out with the next push. The folder may be anywhere, also outside the clone.
  * Files are streamed (copy_file_range), never read whole into memory; an LFS file is hashed whole at each
@@ -554,8 +612,8 @@ HF_EXTERN(int) hf_repo_create_commit(hf_repo *repo, hf_commit_op *ops, size_t n,
  * either wholly in a commit or wholly in a later one; a line written without the lock may be cut at a commit
  * boundary (the rest comes with the next commit).
  * Thread-safety: every hf_scheduler_* function may be called from any thread; ticks (the thread's, trigger's,
- * stop's) never overlap. Stop and free the scheduler before hf_repo_free. Its pushes are queued commands of the
- * repository (hf_repo_command_at lists them; failed ones count in hf_repo_wait_for_commands).
+ * stop's) never overlap. Stop and free the scheduler before hf_repo_free. Its pushes leave no command
+ * records (they are not queued).
  */
 typedef struct hf_scheduler hf_scheduler;
 

@@ -258,7 +258,10 @@ int hf_repo_write_attrs(hf_repo *r, const hf_buf *content)
         rc = hf_error_set(HF_ENOMEM, "out of memory");
         goto out;
     }
-    int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    /* a fresh file: a ".gitattributes.hfgit-tmp" the remote's content put there (a link, say) is removed, and
+     * O_EXCL never opens through one */
+    (void)unlink(tmp.ptr);
+    int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0 || hf_write_all(fd, content->ptr ? content->ptr : "", content->len) < 0 || close(fd) < 0 ||
         rename(tmp.ptr, path.ptr) < 0) {
         rc = hf_error_set(HF_EIO, "cannot write %s: %s", path.ptr, strerror(errno));

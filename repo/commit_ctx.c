@@ -3,8 +3,9 @@
  *
  * Differences from the reference, on purpose: a failed body adds, commits and pushes nothing (the reference
  * pushes whatever the body wrote before it raised), and nothing changes the process's working directory
- * (hf_repo_path builds paths instead). The handle's lock is held during begin and end, not during the body, so
- * the body may call any function on the repository.
+ * (hf_repo_path builds paths instead). The handle's lock is held during the local parts of begin and end (not
+ * during the body, so the body may call any function on the repository), never while the pull or push moves
+ * bytes.
  */
 #include "repo.h"
 
@@ -36,8 +37,19 @@ static int tracked_upstream(hf_repo *r)
         return hf_error_set(HF_EINVAL, "no branch checked out (HEAD is detached): pass hf_commit_options.branch "
                                        "or check out a branch first");
     }
-    rc = git_branch_upstream(&up, head) == 0;
+    /* refs/remotes/<remote>/<branch> from branch.<b>.remote/merge, as pull.c finds it: git_branch_upstream
+     * would call git_remote_lookup, which leaks in libgit2 1.5 (remote.c), once per commit scope */
+    git_buf remote = GIT_BUF_INIT, merge = GIT_BUF_INIT;
+    hf_buf tracking = HF_BUF_INIT;
+    const char *name = git_reference_name(head);
+    rc = git_branch_upstream_remote(&remote, r->git, name) == 0 && git_branch_upstream_merge(&merge, r->git, name) == 0 &&
+         strncmp(merge.ptr, "refs/heads/", 11) == 0 &&
+         hf_buf_printf(&tracking, "refs/remotes/%s/%s", remote.ptr, merge.ptr + 11) == 0 &&
+         git_reference_lookup(&up, r->git, tracking.ptr) == 0;
     git_error_clear();
+    git_buf_dispose(&remote);
+    git_buf_dispose(&merge);
+    hf_buf_free(&tracking);
     git_reference_free(up);
     git_reference_free(head);
     return rc;
@@ -53,7 +65,7 @@ int hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *message, con
         return hf_error_set(HF_EINVAL, "hf_commit_begin: no repository or message");
     if (!opts)
         opts = &defaults;
-    if (opts->version != HF_COMMIT_OPTIONS_VERSION)
+    if (opts->version != HF_COMMIT_OPTIONS_VERSION && opts->version != 1)
         return hf_error_set(HF_EINVAL, "hf_commit_options: version %u is not %d (use HF_COMMIT_OPTIONS_INIT)",
                             opts->version, HF_COMMIT_OPTIONS_VERSION);
     hf_commit_ctx *ctx = calloc(1, sizeof(*ctx));
@@ -62,8 +74,20 @@ int hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *message, con
         return hf_error_set(HF_ENOMEM, "out of memory");
     }
     ctx->repo = repo;
-    ctx->opts = *opts;
+    if (opts->version == 1) { /* no `command` field: copy what version 1 has */
+        hf_commit_options v2 = HF_COMMIT_OPTIONS_INIT;
+        v2.branch = opts->branch;
+        v2.track_large_files = opts->track_large_files;
+        v2.blocking = opts->blocking;
+        v2.auto_lfs_prune = opts->auto_lfs_prune;
+        v2.result = opts->result;
+        ctx->opts = v2;
+    } else {
+        ctx->opts = *opts;
+    }
     ctx->opts.branch = NULL; /* only used here; the caller's string need not outlive begin */
+    if (ctx->opts.command)
+        *ctx->opts.command = NULL;
     hf_repo_lock(repo);
     int rc = opts->branch ? hf_repo_checkout_rev(repo, opts->branch, 1) : 0;
     if (rc < 0)
@@ -72,9 +96,10 @@ int hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *message, con
     if (up < 0)
         rc = up;
     /* our own queued pushes are about to move the remote: pulling now would race them for nothing */
-    if (up > 0 && hf_repo_commands_in_progress(repo, NULL, 0) == 0 && (rc = hf_repo_pull_unlocked(repo, 1)) < 0)
-        hf_error_prefix("commit context: pulling before the body runs: ");
+    int pull = up > 0 && hf_repo_commands_in_progress(repo, NULL, 0) == 0;
     hf_repo_unlock(repo);
+    if (pull && (rc = hf_repo_pull(repo, 1)) < 0) /* fetches without holding the lock */
+        hf_error_prefix("commit context: pulling before the body runs: ");
     if (rc < 0) {
         free(ctx->message);
         free(ctx);
@@ -84,23 +109,24 @@ int hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *message, con
     return 0;
 }
 
-/* add, commit, push: the end of a successful body (lock held). */
+/* add, commit, push: the end of a successful body (the lock held for add and commit only). */
 static int finish(hf_commit_ctx *ctx, hf_command **queued)
 {
     hf_repo *r = ctx->repo;
+    hf_repo_lock(r);
     int rc = hf_repo_add(r, ".", ctx->opts.track_large_files);
-    if (rc < 0)
-        return rc;
-    rc = hf_repo_commit(r, ctx->message);
+    if (rc == 0)
+        rc = hf_repo_commit(r, ctx->message);
     if (rc == HF_ENOCHANGES) {
         hf_error_clear();
         rc = 0;
         /* nothing committed on an unborn branch: there is nothing to push either */
         if (git_repository_head_unborn(r->git) == 1)
-            return 0;
+            rc = 1;
     }
-    if (rc < 0)
-        return rc;
+    hf_repo_unlock(r);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     hf_push_options po = HF_PUSH_OPTIONS_INIT;
     po.auto_lfs_prune = ctx->opts.auto_lfs_prune;
     return hf_repo_push(r, &po, ctx->opts.blocking ? NULL : queued);
@@ -119,11 +145,11 @@ int hf_commit_end(hf_commit_ctx *ctx, int body_status)
                           ctx->message, body_status, r->workdir);
     } else {
         hf_command *queued = NULL;
-        hf_repo_lock(r);
         rc = finish(ctx, &queued);
-        hf_repo_unlock(r);
         if (rc < 0)
             hf_error_prefix("commit context \"%s\": ", ctx->message);
+        if (ctx->opts.command)
+            *ctx->opts.command = queued;
     }
     free(ctx->message);
     free(ctx);
@@ -163,18 +189,19 @@ int hf_repo_push_to_hub(hf_repo *repo, const char *message, int blocking, int cl
     hf_repo_lock(repo);
     int rc = clean_ok ? hf_repo_is_clean(repo) : 0;
     if (rc == 1) {
-        rc = 0; /* the reference: "Repo currently clean. Ignoring push_to_hub" */
-        goto out;
+        hf_repo_unlock(repo);
+        return 0; /* the reference: "Repo currently clean. Ignoring push_to_hub" */
     }
-    if (rc < 0 || (rc = hf_repo_add(repo, ".", 1)) < 0 || (rc = hf_repo_commit(repo, message)) < 0)
-        goto out;
+    if (rc == 0 && (rc = hf_repo_add(repo, ".", 1)) == 0)
+        rc = hf_repo_commit(repo, message);
+    hf_repo_unlock(repo); /* the push moves bytes without it */
+    if (rc < 0)
+        return rc;
     hf_push_options po = HF_PUSH_OPTIONS_INIT;
     po.auto_lfs_prune = auto_lfs_prune;
     hf_command *cmd = NULL;
     rc = hf_repo_push(repo, &po, blocking ? NULL : &cmd);
     if (out_cmd)
         *out_cmd = cmd;
-out:
-    hf_repo_unlock(repo);
     return rc;
 }

@@ -3,6 +3,7 @@
 
 #include "hfgit.h"
 
+#include "git_stream.h"
 #include "lfs_filter.h"
 #include "../common/http.h"
 
@@ -32,6 +33,12 @@ int hf_init(void)
         git_libgit2_shutdown();
         return rc;
     }
+    /* libgit2 1.5 has no socket timeouts: ours fails a stalled git connection (git_stream.c) */
+    if (init_count == 0 && hf_git_stream_register() < 0) {
+        hf_lfs_filter_unregister();
+        git_libgit2_shutdown();
+        return hf_error_set(HF_ERROR, "cannot register the git socket stream with libgit2");
+    }
     init_count++;
     return 0;
 }
@@ -41,7 +48,9 @@ void hf_shutdown(void)
     if (init_count <= 0)
         return;
     /* Our last user leaves: take the filter out so that a later libgit2 user does not run it. */
-    if (--init_count == 0)
+    if (--init_count == 0) {
         hf_lfs_filter_unregister();
+        hf_git_stream_unregister();
+    }
     git_libgit2_shutdown();
 }

@@ -258,6 +258,11 @@ static int one_batch(xfer_run *run, hf_http_client *http, const hf_lfs_set *set,
             /* the server has it already: counted as done, and the callback may cancel right here */
             if (progress_add(run, obj->size, 0))
                 rc = cancelled(run);
+        } else if (run->op == HF_LFS_UPLOAD && !hf_lfs_object_present(run->repo->lfs_dir.ptr, obj->oid, obj->size)) {
+            rc = hf_error_set(HF_ENOTFOUND, "the LFS object of %s (%s, %llu bytes) is not in %s/objects and the "
+                                            "server does not have it: add the file again, or fetch the object, "
+                                            "before pushing",
+                              path, obj->oid, (unsigned long long)obj->size, run->repo->lfs_dir.ptr);
         } else if (run->op == HF_LFS_DOWNLOAD && !o->download) {
             rc = hf_error_set(HF_ENOTFOUND, "the LFS server offers no download of %s (%s)", path, obj->oid);
         } else if (run->op == HF_LFS_UPLOAD && strcmp(resp->transfer, "basic") != 0 &&
@@ -292,15 +297,13 @@ int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, c
     hf_lfs_set todo = HF_LFS_SET_INIT;
     hf_buf url = HF_BUF_INIT;
     int rc = 0;
-    /* Uploads need every object locally; downloads skip what is already here. */
+    /* Downloads skip what is already here. */
     for (size_t i = 0; i < set->count && rc == 0; i++) {
         const hf_lfs_pointer *p = &set->items[i];
+        /* an upload of an object missing here is asked about all the same: the server may have it (a copied
+         * pointer, a clone with skip_lfs_files); one_batch fails when it does not */
         int present = hf_lfs_object_present(repo->lfs_dir.ptr, p->oid, p->size);
-        if (op == HF_LFS_UPLOAD && !present)
-            rc = hf_error_set(HF_ENOTFOUND, "the LFS object of %s (%s, %llu bytes) is not in %s/objects: add the "
-                                            "file again, or fetch the object, before pushing",
-                              set->paths[i], p->oid, (unsigned long long)p->size, repo->lfs_dir.ptr);
-        else if (op == HF_LFS_UPLOAD || (!present && !set_has(&todo, p->oid)))
+        if (op == HF_LFS_UPLOAD || (!present && !set_has(&todo, p->oid)))
             rc = hf_lfs_set_add(&todo, p, set->paths[i]); /* one download per object, however many paths */
     }
     if (rc == 0 && todo.count && (rc = hf_lfs_batch_url(&url, opts->remote_url)) < 0)

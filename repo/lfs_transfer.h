@@ -3,8 +3,9 @@
  * up to 100 objects, then the transfers in parallel (a few objects at once; a multipart object also sends
  * several parts at once through common/transfer.c).
  *
- * upload:   every object must be in the local store (else the push fails, naming the file); objects the
- *           server already has (no actions) are skipped; basic = one PUT, multipart = parts + completion;
+ * upload:   objects the server already has (no actions) are skipped, also when they are not in the local
+ *           store (a copied pointer, a clone with skip_lfs_files); one it asks for that is not here fails the
+ *           push, naming the file; basic = one PUT, multipart = parts + completion;
  *           then the verify action when there is one. An action about to expire is refreshed with a new
  *           batch request for that object.
  * download: objects already in the store are skipped; each is fetched into .git/lfs/incomplete, its size

@@ -2,6 +2,9 @@
  * pull.c: hf_repo_pull: fetch the upstream, download the LFS objects of its tip, then fast-forward (or rebase
  * local commits onto it). The objects are in the store before any checkout runs, so the filter's smudge only
  * copies from disk (libgit2 notes §2.6 item 3). A pull that would need a merge is refused, tree untouched.
+ * hf_repo_pull fetches and downloads on a libgit2 handle of its own without the handle's lock (other threads
+ * go on meanwhile), then takes the lock for the local part: comparing, downloading whatever is still missing
+ * (nothing, unless the upstream moved again) and checking out.
  */
 #include "repo.h"
 
@@ -70,13 +73,14 @@ static int find_upstream(hf_repo *r, upstream *u)
 static int fetch(hf_repo *r, const upstream *u, const char *url)
 {
     git_remote *remote = NULL;
-    if (git_remote_lookup(&remote, r->git, u->remote.ptr) < 0)
-        return hf_repo_git_error(HF_ENOTFOUND, "cannot pull");
+    if (hf_remote_open(&remote, r->git, u->remote.ptr) < 0)
+        return hf_error_prefix("cannot pull: ");
     git_fetch_options fo;
     git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
     hf_cred_state cred = {r, 0, 0};
     fo.callbacks.credentials = hf_repo_credentials_cb;
     fo.callbacks.payload = &cred;
+    fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_AUTO; /* what the named remote would do (remote.c) */
     int rc = 0;
     pthread_mutex_lock(r->net); /* a queued push updates the same remote-tracking refs */
     int fetched;
@@ -137,17 +141,36 @@ out:
     return rc;
 }
 
-int hf_repo_pull_unlocked(hf_repo *repo, int rebase)
+/* The network part: fetch the upstream and download the LFS objects of its tip. */
+static int pull_fetch(hf_repo *repo, void *payload)
 {
-    if (!repo)
-        return hf_error_set(HF_EINVAL, "hf_repo_pull: no repository");
+    (void)payload;
+    upstream u = {HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT};
+    hf_buf url = HF_BUF_INIT;
+    git_oid tip;
+    int rc = find_upstream(repo, &u);
+    if (rc < 0 || (rc = hf_repo_origin_url(repo, u.remote.ptr, &url)) < 0 || (rc = fetch(repo, &u, url.ptr)) < 0)
+        goto out;
+    if (git_reference_name_to_id(&tip, repo->git, u.tracking.ptr) < 0)
+        git_error_clear(); /* the remote has no such branch (yet): nothing to download */
+    else if (!repo->skip_lfs_files)
+        rc = hf_lfs_fetch_for_commit(repo, &tip, url.ptr, u.merge.ptr);
+out:
+    hf_buf_free(&url);
+    upstream_free(&u);
+    return rc;
+}
+
+/* The local part, after pull_fetch: compare, fast-forward or rebase (the handle's lock held). */
+static int pull_apply(hf_repo *repo, int rebase)
+{
     upstream u = {HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT};
     git_annotated_commit *target = NULL;
     git_reference *ref = NULL;
     hf_buf url = HF_BUF_INIT;
     git_oid tip;
     int rc = find_upstream(repo, &u);
-    if (rc < 0 || (rc = hf_repo_origin_url(repo, u.remote.ptr, &url)) < 0 || (rc = fetch(repo, &u, url.ptr)) < 0)
+    if (rc < 0 || (rc = hf_repo_origin_url(repo, u.remote.ptr, &url)) < 0)
         goto out;
     if (git_reference_name_to_id(&tip, repo->git, u.tracking.ptr) < 0) {
         git_error_clear();
@@ -191,12 +214,38 @@ out:
     return rc;
 }
 
+int hf_repo_pull_unlocked(hf_repo *repo, int rebase)
+{
+    if (!repo)
+        return hf_error_set(HF_EINVAL, "hf_repo_pull: no repository");
+    int rc = pull_fetch(repo, NULL);
+    return rc < 0 ? rc : pull_apply(repo, rebase);
+}
+
+/* pull_fetch on a shadow, with the caller's download progress. */
+static int pull_fetch_shadow(hf_repo *shadow, void *payload)
+{
+    const hf_repo *r = payload;
+    shadow->download_cb = r->download_cb;
+    shadow->download_payload = r->download_payload;
+    return pull_fetch(shadow, NULL);
+}
+
 int hf_repo_pull(hf_repo *repo, int rebase)
 {
     if (!repo)
         return hf_error_set(HF_EINVAL, "hf_repo_pull: no repository");
+    hf_repo settings; /* the progress callback as it is now, read under the lock */
+    memset(&settings, 0, sizeof(settings));
     hf_repo_lock(repo);
-    int rc = hf_repo_pull_unlocked(repo, rebase);
+    settings.download_cb = repo->download_cb;
+    settings.download_payload = repo->download_payload;
     hf_repo_unlock(repo);
+    int rc = hf_repo_with_own_git(repo, pull_fetch_shadow, &settings);
+    if (rc == 0) {
+        hf_repo_lock(repo);
+        rc = pull_apply(repo, rebase);
+        hf_repo_unlock(repo);
+    }
     return rc;
 }

@@ -5,7 +5,7 @@
  * advertised (git-lfs §11). A ref the server rejects does not fail git_remote_push, so push_update_reference
  * records it and the push fails with the server's words.
  */
-#include "repo.h"
+#include "queue.h"
 
 #include "lfs_scan.h"
 #include "lfs_transfer.h"
@@ -85,6 +85,9 @@ static int push_negotiation(const git_push_update **updates, size_t len, void *p
         xo.progress_payload = ctx->opts->progress_payload;
         rc = hf_lfs_transfer(ctx->repo, HF_LFS_UPLOAD, &set, &xo);
     }
+    /* the last safe point: after this the pack is sent and the ref moves */
+    if (rc == 0 && hf_command_cancel_requested(ctx->repo->cmd))
+        rc = hf_error_set(HF_ECANCELLED, "cancelled (hf_command_cancel) before any git object was sent");
 out:
     hf_lfs_set_free(&set);
     free(tips);
@@ -173,10 +176,8 @@ int hf_repo_push_refspecs(hf_repo *repo, const char *remote_name, const char **s
     int rc = hf_repo_origin_url(repo, remote_name, &url);
     if (rc < 0)
         goto out;
-    if (git_remote_lookup(&ctx.remote, repo->git, remote_name) < 0) {
-        rc = hf_repo_git_error(HF_ENOTFOUND, "no such remote");
+    if ((rc = hf_remote_open(&ctx.remote, repo->git, remote_name)) < 0)
         goto out;
-    }
     ctx.remote_url = url.ptr;
     git_push_options po;
     git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
@@ -194,7 +195,7 @@ int hf_repo_push_refspecs(hf_repo *repo, const char *remote_name, const char **s
     for (int attempt = 1; pushed < 0 && !ctx.negotiated && hf_git_retry_server_error(attempt, &ctx.cred); attempt++) {
         git_remote_free(ctx.remote);
         ctx.remote = NULL;
-        if (git_remote_lookup(&ctx.remote, repo->git, remote_name) < 0)
+        if (hf_remote_open(&ctx.remote, repo->git, remote_name) < 0)
             break;
         ctx.cred.attempts = 0; /* the token was not refused: offer it again */
         pushed = git_remote_push(ctx.remote, &arr, &po);
@@ -257,15 +258,6 @@ int hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out)
     if (opts->version != HF_PUSH_OPTIONS_VERSION)
         return hf_error_set(HF_EINVAL, "hf_push_options: version %u is not %d (use HF_PUSH_OPTIONS_INIT)",
                             opts->version, HF_PUSH_OPTIONS_VERSION);
-    hf_repo_lock(repo);
-    int rc;
-    if (out) {
-        rc = hf_queue_push(repo, opts, out);
-    } else {
-        rc = hf_repo_push_branch(repo, opts, opts->branch, NULL);
-        if (rc == 0 && opts->auto_lfs_prune)
-            rc = hf_repo_lfs_prune_unlocked(repo, NULL, NULL);
-    }
-    hf_repo_unlock(repo);
-    return rc;
+    /* neither holds the handle's lock while bytes move (queue_push.c) */
+    return out ? hf_queue_push(repo, opts, out) : hf_push_blocking(repo, opts);
 }

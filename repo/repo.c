@@ -82,13 +82,7 @@ int hf_repo_credentials_cb(git_credential **out, const char *url, const char *us
 
 int hf_repo_origin_url(const hf_repo *repo, const char *remote, hf_buf *out)
 {
-    git_remote *r = NULL;
-    if (git_remote_lookup(&r, repo->git, remote ? remote : "origin") < 0)
-        return hf_repo_git_error(HF_ENOTFOUND, "no remote to talk to");
-    const char *url = git_remote_url(r);
-    int rc = url ? hf_url_strip_credentials(out, url) : hf_error_set(HF_EINVAL, "the remote has no URL");
-    git_remote_free(r);
-    return rc;
+    return hf_remote_config_url(repo->git, remote ? remote : "origin", out);
 }
 
 /* The clone URL for clone_from: a URL is used as is (minus credentials), a repo id is resolved. */
@@ -206,6 +200,19 @@ static int attach(hf_repo *r, git_repository *git)
     return hf_lfs_dir(&r->lfs_dir, git_repository_commondir(git));
 }
 
+/* Creates the clone's "origin" like git_remote_create, minus the insteadOf pass that leaks in libgit2 1.5
+ * (remote.c); the URL we clone from is already the one to use. */
+static int clone_remote(git_remote **out, git_repository *repo, const char *name, const char *url, void *payload)
+{
+    (void)payload;
+    git_remote_create_options o;
+    git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+    o.repository = repo;
+    o.name = name;
+    o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+    return git_remote_create_with_opts(out, url, &o);
+}
+
 static int do_clone(hf_repo *r, const char *url, const char *dir)
 {
     git_clone_options co;
@@ -215,6 +222,7 @@ static int do_clone(hf_repo *r, const char *url, const char *dir)
     hf_cred_state cred = {r, 0, 0};
     co.fetch_opts.callbacks.credentials = hf_repo_credentials_cb;
     co.fetch_opts.callbacks.payload = &cred;
+    co.remote_cb = clone_remote;
     git_repository *git = NULL;
     int cloned;
     for (int attempt = 1; (cloned = git_clone(&git, url, dir, &co)) < 0 && hf_git_retry_server_error(attempt, &cred);

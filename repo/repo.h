@@ -42,6 +42,8 @@ struct hf_repo {
     int download_parallel;       /* ranges in flight per LFS object; 0 = HFGIT_DOWNLOAD_PARALLEL or default */
     hf_progress_cb hash_cb;      /* HF_PROGRESS_HASH (under lock) */
     void *hash_payload;
+    const hf_command *cmd;       /* shadows running a queued command: its cancel request is checked at the
+                                  * push's safe points (push.c); NULL otherwise */
 };
 
 void hf_repo_lock(hf_repo *r);
@@ -55,8 +57,14 @@ void hf_repo_shadow(hf_repo *shadow, const hf_repo *r, git_repository *git);
 void hf_queue_shutdown(hf_repo *r);
 /* 1 when this thread is r's worker thread (waiting for the queue from there would deadlock). */
 int hf_queue_on_worker(const hf_repo *r);
-/* Queues a push of opts->branch (else the current branch) as it is now; the caller holds r->lock. */
+/* queue_push.c (the caller holds no lock of r; see there): queues a push of opts->branch (else the current
+ * branch) as it is now; a blocking push of the same, after the commands queued before it; queues the push of
+ * a tag ref ("refs/tags/x", pointing at target) to remote. */
 int hf_queue_push(hf_repo *r, const hf_push_options *opts, hf_command **out);
+int hf_push_blocking(hf_repo *r, const hf_push_options *opts);
+int hf_queue_tag_push(hf_repo *r, const char *remote, const char *ref, const git_oid *target, hf_command **out);
+/* Runs fn on a shadow of r with a git_repository of its own (network work without r->lock). */
+int hf_repo_with_own_git(hf_repo *r, int (*fn)(hf_repo *shadow, void *payload), void *payload);
 
 /* push.c: pushes refspecs ("refs/heads/a:refs/heads/a", ":refs/tags/t") to the remote, LFS objects first.
  * what names the push in messages. Takes *net; the caller holds lock, or r is a shadow on the worker. */
@@ -77,6 +85,13 @@ void hf_scrub_secret(hf_buf *buf, const char *secret);
 /* Joins the work tree and a relative path into out (size bytes): HF_EINVAL for an absolute path, a ".."
  * component or an empty path, and when it does not fit. Pure. */
 int hf_path_join_checked(const char *workdir, const char *relative, char *out, size_t size);
+
+/* remote.c: a git_remote for the remote `name` of git, like git_remote_lookup but without libgit2 1.5's PCRE2
+ * leak (remote.c says why): anonymous, with the configured url/pushurl (insteadOf applied) and the first fetch
+ * refspec. HF_ENOTFOUND when there is no such remote. Free with git_remote_free. */
+int hf_remote_open(git_remote **out, git_repository *git, const char *name);
+/* The URL of that remote with any user:password@ removed. */
+int hf_remote_config_url(git_repository *git, const char *name, hf_buf *out);
 
 /* Sets an hf error from libgit2's last error: "<what>: <libgit2 message>". Returns code. */
 int hf_repo_git_error(int code, const char *what);

@@ -3,10 +3,10 @@
  *
  * A background thread runs a tick every every_minutes: snapshot the folder under the writers' lock
  * (folder_sync.h), copy what grew into the clone without it, stage that subtree (hf_repo_add with
- * auto-tracking, so big files go to LFS), commit, and push through the repository's queue, waiting for the
- * push. The queued push holds no handle lock while bytes move, so the caller's threads keep using the
- * repository. A failed tick (hub down) is remembered and retried at the next one: its commit stays local and
- * the next push sends it with whatever came after, so nothing is lost and no commit is empty.
+ * auto-tracking, so big files go to LFS), commit, and push (blocking the scheduler's thread only: a push
+ * holds no handle lock while bytes move, so the caller's threads keep using the repository). A failed tick
+ * (hub down) is remembered and retried at the next one: its commit stays local and the next push sends it
+ * with whatever came after, so nothing is lost and no commit is empty.
  *
  * Ticks are serialised by tick_mu: the thread's, hf_scheduler_trigger's and the last one of hf_scheduler_stop
  * never overlap. `mu` guards the stop flag and the last error only, never held during a tick.
@@ -75,18 +75,11 @@ static int strv_dup(char ***out, const char *const *v)
     return 0;
 }
 
-/* Pushes the current branch through the queue and waits: the push runs on the repository's worker with no
- * handle lock held, like every queued push. */
-static int push_and_wait(hf_scheduler *s)
+/* Pushes the current branch, blocking this (the scheduler's) thread only: a blocking push holds no handle
+ * lock while bytes move, and leaves no command record behind (a week of ticks would pile them up). */
+static int push_now(hf_scheduler *s)
 {
-    hf_command *cmd = NULL;
-    int rc = hf_repo_push(s->repo, NULL, &cmd);
-    if (rc < 0)
-        return rc;
-    int status = hf_command_wait(cmd);
-    if (status > 0)
-        return hf_error_set(-status, "%s", hf_command_error(cmd));
-    return status < 0 ? status : 0;
+    return hf_repo_push(s->repo, NULL, NULL);
 }
 
 /* Stages the scheduler's subtree and commits it; HF_ENOCHANGES when the clone had nothing new. */
@@ -129,7 +122,7 @@ static int tick(hf_scheduler *s)
     }
     if (!s->unpushed)
         return hf_error_set(HF_ENOCHANGES, "nothing new in %s since the last scheduled commit", s->folder);
-    if ((rc = push_and_wait(s)) < 0)
+    if ((rc = push_now(s)) < 0)
         return rc;
     s->unpushed = 0;
     return 0;

@@ -32,7 +32,6 @@ export HOME=$DEMO/home PATH="$BIN:$PATH"
 mkdir -p "$HOME"
 git config --global user.name "hfgit demo"
 git config --global user.email "demo@hfgit.invalid"
-git config --global init.defaultBranch main
 git lfs install --skip-repo >/dev/null
 # The token reaches git through a credential helper that reads it from the environment at run time: it never
 # appears in a URL, in .git/config or on a command line.
@@ -40,7 +39,7 @@ export HF_TOKEN="hf_demo_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 git config --global credential.helper '!f() { echo username=hf; echo "password=$HF_TOKEN"; }; f'
 
 step "1. start hfgit-hub (multipart from $((THRESHOLD >> 20)) MiB, $((CHUNK >> 20)) MiB parts)"
-"$BIN/hfgit-hub" --root "$DEMO/hub" --listen 127.0.0.1:0 --token "$HF_TOKEN" \
+"$BIN/hfgit-hub" --root "$DEMO/hub" --listen 127.0.0.1:0 --token "$HF_TOKEN" --empty-repos \
     --multipart-threshold "$THRESHOLD" --chunk-size "$CHUNK" >"$DEMO/hub.out" 2>"$DEMO/hub.err" &
 HUB_PID=$!
 for _ in $(seq 100); do

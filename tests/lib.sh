@@ -16,9 +16,11 @@ TEST_FAILED=0
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hfgit-it.XXXXXX")
 export HOME="$WORK/home" # isolated git config; no user settings leak in
 mkdir -p "$HOME"
+# What a fresh machine with git and git-lfs has: an identity and git-lfs's filters, nothing else. In
+# particular no init.defaultBranch (Debian's git then names a new branch master): a test that needs main
+# says so (git init -b main), as a user would.
 git config --global user.name "hfgit tests"
 git config --global user.email "tests@hfgit.invalid"
-git config --global init.defaultBranch main
 git config --global advice.detachedHead false
 git lfs install --skip-repo >/dev/null 2>&1 || true
 

@@ -11,7 +11,7 @@ MiB=1048576
 # Fast retries: the policy is the same, only the waits are short.
 export HFGIT_RETRY_BASE_MS=20 HFGIT_RETRY_MAX_DELAY_MS=200
 
-hub_start --chunk-size $((8 * MiB)) || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos --chunk-size $((8 * MiB)) || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo user/faults "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
 git_auth clone -q "$HUB_URL/user/faults" "$WORK/repo" 2>/dev/null
 cd "$WORK/repo" || exit 1

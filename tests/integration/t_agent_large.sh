@@ -17,7 +17,7 @@ if [ "${free_kb:-0}" -lt "$need_kb" ]; then
     exit 0
 fi
 
-hub_start --chunk-size $((512 * MiB)) || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos --chunk-size $((512 * MiB)) || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo user/huge "\"lfsmultipartthresh\":$MiB" >/dev/null
 git_auth clone -q "$HUB_URL/user/huge" "$WORK/repo" 2>/dev/null
 cd "$WORK/repo" || exit 1

@@ -111,7 +111,7 @@ fi
 check_fails "unknown argument refused" "$AGENT" --frobnicate
 
 # ---- real uploads against hfgit-hub: multipart + single PUT in one process ----
-hub_start --chunk-size 16777216 || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos --chunk-size 16777216 || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo user/proto '"lfsmultipartthresh":1048576' >/dev/null
 head -c 41943043 /dev/urandom >"$WORK/big.bin" # 3 parts of 16 MiB, the last 8 MiB + 3 bytes
 head -c 200000 /dev/urandom >"$WORK/small.bin"

@@ -30,7 +30,7 @@ vg_agent() {
 completes() { grep -c '"event":"complete"' "$WORK/out"; }
 errors() { grep -c '"event":"complete".*"error"' "$WORK/out"; }
 
-hub_start --chunk-size 1048576 || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos --chunk-size 1048576 || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo user/vg '"lfsmultipartthresh":1048576' >/dev/null
 mk() { head -c "$2" /dev/urandom >"$WORK/$1"; sha "$WORK/$1"; }
 big=$(mk big.bin 4194307) # 5 parts

@@ -8,7 +8,7 @@ source "$(dirname "$0")/../lib.sh"
 
 command -v git-lfs >/dev/null || { skip "hfgit exit status tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 [ -x "$BUILD_DIR/hfgit" ] || { not_ok "hfgit is built" "missing $BUILD_DIR/hfgit"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/x >/dev/null || not_ok "create alice/x"
 export HF_ENDPOINT="$HUB_URL" HF_TOKEN="$HUB_TOKEN" HF_HOME="$WORK/hf"
 cd "$WORK" || exit 1

@@ -9,7 +9,7 @@ source "$(dirname "$0")/../lib.sh"
 
 command -v git-lfs >/dev/null || { skip "hfgit upload link tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 [ -x "$BUILD_DIR/hfgit" ] || { not_ok "hfgit is built" "missing $BUILD_DIR/hfgit"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 export HF_ENDPOINT="$HUB_URL" HF_TOKEN="$HUB_TOKEN" HF_HOME="$WORK/hf"
 cd "$WORK" || exit 1
 
@@ -71,5 +71,20 @@ check_eq "... file.txt is now a regular file with the upload's content" \
 check_not_contains "... the new .gitattributes does not carry the linked file's content" \
     "$(git -C g show HEAD:.gitattributes)" "secret"
 check_contains "... and tracks the binary file" "$(git -C g show HEAD:.gitattributes)" "bin.dat filter=lfs"
+
+# The library's hf_repo_create_commit writes into a work tree that came from the remote too: an ADD of
+# out/pwn.txt with out a link must not land in the victim folder.
+if [ -x "$BUILD_DIR/tests/lib_commit_ops" ]; then
+    rm -rf lc && git clone -q "$HUB_URL/alice/links" lc 2>/dev/null
+    (cd lc && ln -s "$WORK/victim" out && git add out && git commit -qm out && git_auth push -q origin main) >/dev/null 2>&1 ||
+        not_ok "git push (out link for create_commit)"
+    out=$(LIB_REPO_USER="Lib User" LIB_REPO_EMAIL="lib@hfgit.invalid" "$BUILD_DIR/tests/lib_commit_ops" commit lc \
+        "through a link" "text:out/pwn.txt=pwned" 2>&1)
+    check "hf_repo_create_commit adding out/pwn.txt, out a link in the work tree: nothing written through it" \
+        test ! -e victim/pwn.txt
+    check_eq "... the victim is untouched" "$(victim_state)" "$before"
+else
+    skip "hf_repo_create_commit through a link" "$BUILD_DIR/tests/lib_commit_ops is not built"
+fi
 
 done_testing

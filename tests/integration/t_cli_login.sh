@@ -7,7 +7,7 @@ source "$(dirname "$0")/../lib.sh"
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tests/integration/lib_lsan.supp:print_suppressions=0"
 
 [ -x "$BUILD_DIR/hfgit" ] || { not_ok "hfgit is built" "missing $BUILD_DIR/hfgit"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 export HF_ENDPOINT="$HUB_URL" HF_HOME="$WORK/hf"
 unset HF_TOKEN HF_TOKEN_PATH
 cd "$WORK" || exit 1

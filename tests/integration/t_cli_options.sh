@@ -54,7 +54,7 @@ hfgit install-hooks "$WORK/no/such/dir" >/dev/null 2>&1
 check_eq "install-hooks with a missing PATH is not found (4), as lfs-enable-largefiles" "$?" 4
 
 # --- upload: an empty folder into an empty repository; --include with no pattern ---
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 export HF_ENDPOINT="$HUB_URL" HF_TOKEN="$HUB_TOKEN" HF_HOME="$WORK/hf"
 hub_create_repo alice/empty >/dev/null || not_ok "create alice/empty"
 mkdir -p emptydir

@@ -9,7 +9,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 
 command -v git-lfs >/dev/null || { skip "hfgit CLI tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 [ -x "$BUILD_DIR/hfgit" ] || { not_ok "hfgit is built" "missing $BUILD_DIR/hfgit"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/cli >/dev/null || not_ok "create alice/cli"
 export HF_ENDPOINT="$HUB_URL" HF_TOKEN="$HUB_TOKEN" HF_HOME="$WORK/hf"
 cd "$WORK" || exit 1
@@ -61,7 +61,8 @@ fi
 head -c 2000000 /dev/urandom >cli/piped.bin && hfgit -q add -C cli . && hfgit -q commit -C cli -m piped
 out=$(hfgit push -C cli 2>&1)
 check_eq "a push on a pipe draws no progress line" "$(grep -c -e Uploading -e $'\r' <<<"$out")" 0
-check_contains "status after the push: in step with origin, clean" "$(hfgit status -C cli)" "clean"
+check_eq "status after the push: in step with origin (no ahead/behind), clean" "$(hfgit status -C cli)" \
+    "## main...origin/main"$'\n'"clean"
 check "real git clones it" git clone -q "$HUB_URL/alice/cli" g
 check "big.bin is identical" cmp cli/big.bin g/big.bin
 check "sub/deep.txt is identical" cmp cli/sub/deep.txt g/sub/deep.txt

@@ -9,7 +9,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 
 command -v git-lfs >/dev/null || { skip "hfgit upload tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 [ -x "$BUILD_DIR/hfgit" ] || { not_ok "hfgit is built" "missing $BUILD_DIR/hfgit"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/up >/dev/null || not_ok "create alice/up"
 export HF_ENDPOINT="$HUB_URL" HF_TOKEN="$HUB_TOKEN" HF_HOME="$WORK/hf"
 cd "$WORK" || exit 1
@@ -89,7 +89,13 @@ out=$(hfgit upload alice/up only 2>/dev/null); rc=$?
 check_eq "an unchanged upload succeeds" "$rc" 0
 check_eq "... makes no commit and prints the head commit's URL" "$out" "$HUB_URL/alice/up/commit/$before"
 check "the cache clone is kept under HF_HOME" test -d "$HF_HOME/hfgit/upload"
-check_eq "quiet on a pipe: no progress escape codes" "$(hfgit upload alice/up only 2>&1 | grep -c $'\033')" 0
+# quiet on a pipe: an upload that does send an LFS object (so the progress code runs) draws nothing
+head -c 2500000 /dev/urandom >piped.bin
+out=$(hfgit upload alice/up piped.bin 2>&1); rc=$?
+check_eq "an upload sending an LFS object with stderr on a pipe succeeds" "$rc" 0
+check_eq "... and draws no progress (no escape codes, no carriage returns, no label)" \
+    "$(grep -c -e $'\033' -e $'\r' -e 'Uploading LFS' <<<"$out")" 0
+check_contains "... while the file did go up (its commit URL)" "$out" "$HUB_URL/alice/up/commit/"
 
 # --- errors ---
 hfgit upload 'bad id!' only >/dev/null 2>&1

@@ -10,7 +10,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v git-lfs >/dev/null || { skip "upload-large-folder tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 [ -x "$BUILD_DIR/hfgit" ] || { not_ok "hfgit is built" "missing $BUILD_DIR/hfgit"; done_testing; exit 1; }
 # multipart for every big file, so that hub completions count stored objects exactly
-hub_start --multipart-threshold 5242880 --chunk-size 8388608 || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos --multipart-threshold 5242880 --chunk-size 8388608 || { not_ok "hub starts"; done_testing; exit 1; }
 export HF_ENDPOINT="$HUB_URL" HF_TOKEN="$HUB_TOKEN" HF_HOME="$WORK/hf"
 cd "$WORK" || exit 1
 
@@ -94,6 +94,18 @@ hfgit upload-large-folder alice/ulf data --repo-type model >/dev/null 2>"$WORK/e
 check_contains "a changed file is hashed again (only it)" "$(cat "$WORK/e")" "hashed 1 files in this run"
 git -C g pull -q
 check "... and its new content is on the hub" cmp data/small/a/f1.txt g/small/a/f1.txt
+
+# --- a transient failure that outlasts the HTTP layer's retries is retried per chunk ---
+echo retry >>data/big/w1.bin
+before=$(json_num "$(hub_stats)" completions_refused)
+hub_knobs '{"fail_complete_times":6}' >/dev/null # the HTTP layer tries a completion 6 times
+hfgit upload-large-folder alice/ulf data --repo-type model --no-report >/dev/null 2>"$WORK/e"
+rc=$?
+check_eq "a chunk whose push failed with HTTP 500 is pushed again" "$rc" 0
+check_contains "... after saying so" "$(cat "$WORK/e")" "try 2 of 5 in 2 s"
+check_eq "... the hub refused 6 completions and then took the object" \
+    "$(($(json_num "$(hub_stats)" completions_refused) - before)) $(json_num "$(hub_stats)" completions_ok)" "6 7"
+hub_knobs '{"fail_complete_times":0}' >/dev/null
 
 # --- 401 stops at once ---
 echo again >>data/small/a/f2.txt

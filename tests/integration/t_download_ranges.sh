@@ -14,7 +14,7 @@ if [ "${free_kb:-0}" -lt $((3 * 1024 * 1024)) ]; then
     skip "ranged downloads" "only $((free_kb / 1024)) MiB free under ${TMPDIR:-/tmp}; this test needs 3 GiB (set TMPDIR)"
     done_testing; exit 0
 fi
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 # basic uploads up to 1 GiB, so plain git-lfs can push the test object
 hub_create_repo alice/big '"lfsmultipartthresh":1073741824' >/dev/null || not_ok "create alice/big"
 cd "$WORK" || exit 1

@@ -35,7 +35,7 @@ done
 
 MiB=1048576
 # 1 MiB parts keep files small while a 10 MiB file still has more parts (11) than run at once (8).
-hub_start --chunk-size $MiB || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos --chunk-size $MiB || { not_ok "hub starts"; done_testing; exit 1; }
 for r in fa fb fc fd; do hub_create_repo "user/$r" '"lfsmultipartthresh":3000000' >/dev/null || not_ok "create user/$r"; done
 # Fast retries: the policy (attempt count, backoff shape) is the real one, only the waits are short.
 export HFGIT_RETRY_BASE_MS=5 HFGIT_RETRY_MAX_DELAY_MS=50

@@ -14,7 +14,7 @@ install_hook() { cp "$HOOK" .git/hooks/pre-push && chmod 755 .git/hooks/pre-push
 # new_repo NAME: an empty bare $WORK/NAME.git and a clone $WORK/NAME with the hook; cds into the clone.
 new_repo() { # NAME [nohook]
     cd "$WORK" || exit 1
-    git init -q --bare "$1.git"
+    git init -q --bare -b main "$1.git"
     git clone -q "file://$WORK/$1.git" "$1" 2>/dev/null
     cd "$1" || exit 1
     [ "${2:-}" = nohook ] || install_hook
@@ -150,7 +150,7 @@ commit_file u.txt
 check "a push to a url (no remote name) above that blob passes" git push -q "file://$WORK/r1.git" main
 check_eq "... the remote branch moved" "$(remote_sha r1 main)" "$(git rev-parse HEAD)"
 # A repo with a remote but no remote-tracking refs at all, pushing a new branch.
-cd "$WORK" && git init -q fresh && cd fresh && install_hook
+cd "$WORK" && git init -q -b main fresh && cd fresh && install_hook
 git remote add origin "file://$WORK/r1.git"
 printf 'fresh\n' >fresh.txt
 commit_file fresh.txt
@@ -277,7 +277,7 @@ check_contains "... and the fix" "$out" "hfgit lfs-enable-largefiles ."
 check_not_contains "... a 4 GB file is not named" "$out" "four.bin"
 check_not_contains "... nor a text that is not a pointer" "$out" "fake.bin"
 check_eq "... the remote branch moved" "$(remote_sha r3 main)" "$(git rev-parse HEAD)"
-cd "$WORK" && git init -q --bare r3b.git && cd r3 || exit 1
+cd "$WORK" && git init -q --bare -b main r3b.git && cd r3 || exit 1
 git config lfs.customtransfer.multipart.path /bin/true
 out=$(GIT_LFS_SKIP_PUSH=1 git push "file://$WORK/r3b.git" main 2>&1); rc=$?
 check_eq "with lfs.customtransfer.multipart.path set: push passes" "$rc" 0

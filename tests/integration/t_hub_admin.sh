@@ -3,7 +3,7 @@
 # POST /__stats/reset, and knobs given as flags at start-up.
 source "$(dirname "$0")/../lib.sh"
 
-hub_start --fail-part 2:3 --drop-part 4:1 --fail-complete 5 --bandwidth-cap 7000000 --url-lifetime 120 \
+hub_start --empty-repos --fail-part 2:3 --drop-part 4:1 --fail-complete 5 --bandwidth-cap 7000000 --url-lifetime 120 \
     --multipart-threshold 6000000 --chunk-size 5242880 || { not_ok "hub starts"; done_testing; exit 1; }
 cd "$WORK" || exit 1
 

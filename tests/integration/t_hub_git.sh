@@ -8,7 +8,7 @@ check "--help prints usage" bash -c "hfgit-hub --help | grep -q -- '--root DIR'"
 check "--version prints the version" bash -c "hfgit-hub --version | grep -q '^hfgit-hub [0-9]'"
 check_fails "no --root is an error" hfgit-hub --listen 127.0.0.1:0
 
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 cd "$WORK" || exit 1
 for id in me/m datasets/me/d spaces/me/s; do
     hub_create_repo "$id" >/dev/null || not_ok "create $id"
@@ -58,7 +58,7 @@ check_eq "... gets the new commit" "$(cat c1/b.txt 2>/dev/null)" "two"
 
 # datasets/ and spaces/ prefixes: push and clone each, with and without .git.
 for id in datasets/me/d spaces/me/s; do
-    rm -rf p && git init -q p && (cd p && printf '%s\n' "$id" >id.txt && git add id.txt && git commit -qm id)
+    rm -rf p && git init -q -b main p && (cd p && printf '%s\n' "$id" >id.txt && git add id.txt && git commit -qm id)
     check "push to $id.git" git_auth -C p push -q "$HUB_URL/$id.git" main
     check "clone $id" git clone -q "$HUB_URL/$id" "clone-${id%%/*}"
     check_eq "... has its content" "$(cat "clone-${id%%/*}/id.txt" 2>/dev/null)" "$id"
@@ -104,7 +104,7 @@ check_eq "4 parallel clones all succeed" "$n" 4
 
 # A 160 MB push (16 incompressible 10 MB files: under the 10 MiB rule) and its clone: request bodies are
 # spooled to disk and responses streamed, so the hub's peak RSS stays far below the data size.
-rm -rf big && git init -q big && cd big || exit 1
+rm -rf big && git init -q -b main big && cd big || exit 1
 for i in $(seq 1 16); do head -c 10000000 /dev/urandom >"f$i.bin"; done
 git add . && git commit -qm big
 hub_create_repo me/big >/dev/null

@@ -4,7 +4,7 @@
 # rejects the push with the path in the message; ordinary pushes and real LFS pushes pass.
 source "$(dirname "$0")/../lib.sh"
 
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo me/rules >/dev/null || not_ok "create me/rules"
 URL="$HUB_URL/me/rules"
 cd "$WORK" || exit 1

@@ -3,8 +3,8 @@
 # signed URLs bound to method, path, size and expiry (a download URL cannot PUT; a PUT larger than signed is
 # refused before a byte is stored; a URL replayed for another object, repo or method, or expired, is refused);
 # capped request bodies (fetch POSTs, JSON bodies); two completions or two PUTs of one part at once both
-# succeed; disk full is a 507 that says so and leaves nothing; no signing key without random bytes; the token
-# never reaches http-backend or a hook, nor `ps`.
+# succeed; private repos are unreadable without the token; disk full is a 507 that says so and leaves
+# nothing; no signing key without random bytes; the token never reaches http-backend or a hook, nor `ps`.
 source "$(dirname "$0")/../lib.sh"
 
 MiB=1048576
@@ -118,6 +118,55 @@ check_eq "6 concurrent completions of one upload: all 200" "$(cat done.* | tr -d
 check "... the object is the file" cmp "$(obj_path "$M")" m
 check_eq "... counted once each" "$(json_num "$(hub_stats)" completions_ok)" 6
 
+# ==== private repositories: git reads, LFS download batches and the API need the token ====
+check_contains "create-repo with private: true" "$(hub_create_repo user/priv '"private":true')" '"private":true'
+check "the owner clones the new private repo" git_auth clone -q "$HUB_URL/user/priv" pw
+cp o1 pw/o1.txt && git -C pw add o1.txt && git -C pw commit -qm one
+check "... and pushes to it" git_auth -C pw push -q origin main
+code_of() { curl -sS -o /dev/null -w '%{http_code}' "$@"; }
+check_eq "anonymous info/refs of a private repo: 401 (git asks for credentials)" \
+    "$(code_of "$HUB_URL/user/priv.git/info/refs?service=git-upload-pack")" 401
+check_eq "... with a wrong token: 404" \
+    "$(code_of -H 'Authorization: Bearer hf_wrong' "$HUB_URL/user/priv.git/info/refs?service=git-upload-pack")" 404
+check_eq "... with the token: 200" \
+    "$(code_of -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/user/priv.git/info/refs?service=git-upload-pack")" 200
+check_eq "an anonymous upload-pack POST to a private repo: 401" "$(code_of -H 'Content-Type: application/x-git-upload-pack-request' \
+    --data-binary @o1 "$HUB_URL/user/priv.git/git-upload-pack")" 401
+check_eq "dumb HTTP read of a private repo's HEAD: 401" "$(code_of "$HUB_URL/user/priv.git/HEAD")" 401
+check_fails "anonymous git clone of a private repo fails" env GIT_TERMINAL_PROMPT=0 git clone -q "$HUB_URL/user/priv" pclone
+check "git clone with the token works" git_auth clone -q "$HUB_URL/user/priv" pclone2
+check_eq "... and has the file" "$(sha pclone2/o1.txt)" "$O1"
+LFS_REPO=user/priv
+batch "$O2" 5000
+check_eq "an upload batch with the token works on a private repo" "$BATCH_CODE" 200
+check_eq "... and its URL stores the object" "$(put_part "$(href_of upload <<<"$resp")" o2)" 200
+dl_batch "$O2" 5000
+check_eq "an anonymous download batch of a private repo gets no URL" "$href" ""
+check_eq "... it is answered 401" "$(code_of -X POST -H "$JSON" --data "{\"operation\":\"download\",\"objects\":[{\"oid\":\"$O2\",\"size\":5000}]}" \
+    "$HUB_URL/user/priv.git/info/lfs/objects/batch")" 401
+dl_batch "$O2" 5000 -H 'Authorization: Bearer hf_wrong'
+check_eq "... with a wrong token, no URL either" "$href" ""
+dl_batch "$O2" 5000 -H "Authorization: Bearer $HUB_TOKEN"
+check_contains "... with the token, a URL" "$href" "/__object/user/priv/$O2?"
+check_eq "GET /api/models/user/priv without a token: 404" "$(code_of "$HUB_URL/api/models/user/priv")" 404
+check_eq "... with a wrong token: 404" "$(code_of -H 'Authorization: Bearer hf_wrong' "$HUB_URL/api/models/user/priv")" 404
+check_contains "... with the token: the repo, private" \
+    "$(curl -sS -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/api/models/user/priv")" '"private":true'
+check_contains "a public repo's API answer is anonymous-readable" "$(curl -sS "$HUB_URL/api/models/user/s")" '"private":false'
+check_eq "a public repo stays anonymous-readable by git" "$(code_of "$HUB_URL/user/s.git/info/refs?service=git-upload-pack")" 200
+if [ -x "$BUILD_DIR/hfgit" ]; then
+    check "hfgit clone of a private repo with HF_TOKEN works" \
+        env HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" "$BUILD_DIR/hfgit" clone user/priv pcli
+    check_fails "hfgit clone of a private repo without a token fails" \
+        env -u HF_TOKEN HF_ENDPOINT="$HUB_URL" HF_HOME="$WORK/nohf" GIT_TERMINAL_PROMPT=0 "$BUILD_DIR/hfgit" clone user/priv pcli2
+    check "hfgit upload --private creates a repo" \
+        env HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" "$BUILD_DIR/hfgit" upload --private user/up-priv o1 o1.bin
+    check_eq "... that is private (404 to anonymous API readers)" "$(code_of "$HUB_URL/api/models/user/up-priv")" 404
+    check_contains "... and there for the owner" \
+        "$(curl -sS -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/api/models/user/up-priv")" '"private":true'
+fi
+LFS_REPO=user/s
+
 # ==== the token: not in `ps`, not in http-backend's or a hook's environment ====
 check_not_contains "--token is blanked in /proc/<pid>/cmdline" "$(tr '\0' ' ' <"/proc/$HUB_PID/cmdline")" "$HUB_TOKEN"
 mkdir -p hooks
@@ -126,7 +175,7 @@ chmod +x hooks/pre-receive
 printf '%s\n' "$HUB_TOKEN" >token.txt
 hub_stop
 mkdir -p "$WORK/hub2"
-HFGIT_HUB_TOKEN=$HUB_TOKEN "$BUILD_DIR/hfgit-hub" --root "$WORK/hub2" --listen 127.0.0.1:0 --hooks-dir hooks \
+HFGIT_HUB_TOKEN=$HUB_TOKEN "$BUILD_DIR/hfgit-hub" --root "$WORK/hub2" --listen 127.0.0.1:0 --hooks-dir hooks --empty-repos \
     >hub2.out 2>hub2.err &
 HUB_PID=$!
 for _ in $(seq 1 100); do

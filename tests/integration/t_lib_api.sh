@@ -10,7 +10,7 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v git-lfs >/dev/null || { skip "library API tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 R="$BUILD_DIR/tests/lib_repo"
 [ -x "$R" ] || { not_ok "test tools are built" "missing $R (make tests)"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/api >/dev/null || not_ok "create alice/api"
 hub_create_repo datasets/alice/ds >/dev/null || not_ok "create datasets/alice/ds"
 cd "$WORK" || exit 1

@@ -10,7 +10,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v git-lfs >/dev/null || { skip "library attribute tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 LIB="$BUILD_DIR/tests/lib_repo"
 [ -x "$LIB" ] || { not_ok "lib_repo is built" "missing $LIB"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 for r in alice/first alice/later; do hub_create_repo "$r" >/dev/null || not_ok "create $r"; done
 cd "$WORK" || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Lib User" LIB_REPO_EMAIL="lib@hfgit.invalid"
@@ -65,8 +65,9 @@ check_eq "... git sees a clean tree" "$(cd c2 && git status --porcelain)" ""
 (cd g2 && git checkout -qb side && git lfs track 'side.dat' >/dev/null && head -c 50000 /dev/urandom >side.dat && cp side.dat ../side.dat.want &&
     git add -A && git commit -qm side && git_auth push -q origin side >/dev/null 2>&1 && git checkout -q main) ||
     not_ok "git push (side)"
+# no `git fetch` here: hf_repo_pull alone must bring the other branch's remote-tracking ref (git pull does)
 check "the library pulls the side branch into its refs" "$LIB" pull c2
-(cd c2 && git fetch -q origin 2>/dev/null) || true
+check_eq "... origin/side is there" "$(git -C c2 rev-parse -q --verify refs/remotes/origin/side)" "$(git -C g2 rev-parse side)"
 check "hf_repo_checkout side" "$LIB" checkout c2 side
 check "... side.dat is the content" cmp side.dat.want c2/side.dat
 check_eq "... git sees a clean tree" "$(cd c2 && git status --porcelain)" ""

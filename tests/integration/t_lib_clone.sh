@@ -10,7 +10,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v git-lfs >/dev/null || { skip "library clone tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 LIB="$BUILD_DIR/tests/lib_repo"
 [ -x "$LIB" ] || { not_ok "lib_repo is built" "missing $LIB"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/c >/dev/null || not_ok "create alice/c"
 hub_create_repo datasets/alice/other >/dev/null || not_ok "create datasets/alice/other"
 cd "$WORK" || exit 1

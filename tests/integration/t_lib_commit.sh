@@ -12,7 +12,7 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v git-lfs >/dev/null || { skip "commit context tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 Q="$BUILD_DIR/tests/lib_queue" R="$BUILD_DIR/tests/lib_repo"
 [ -x "$Q" ] && [ -x "$R" ] || { not_ok "test tools are built" "missing $Q or $R (make tests)"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/ctx >/dev/null || not_ok "create alice/ctx"
 hub_create_repo alice/example >/dev/null || not_ok "create alice/example"
 cd "$WORK" || exit 1

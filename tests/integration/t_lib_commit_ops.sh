@@ -14,7 +14,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v git-lfs >/dev/null || { skip "commit operation tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 O="$BUILD_DIR/tests/lib_commit_ops" R="$BUILD_DIR/tests/lib_repo"
 [ -x "$O" ] && [ -x "$R" ] || { not_ok "test tools are built" "missing $O or $R (make tests)"; done_testing; exit 1; }
-hub_start --chunk-size 5242880 || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos --chunk-size 5242880 || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/ops >/dev/null || not_ok "create alice/ops"
 hub_create_repo alice/shards '"lfsmultipartthresh":6000000' >/dev/null || not_ok "create alice/shards"
 cd "$WORK" || exit 1
@@ -91,6 +91,29 @@ check_eq "the clone is still clean" "$(cd w && git status --porcelain)" ""
 out=$("$O" commit w "same" text:docs/notes.txt="notes from disk
 " 2>&1); rc=$?
 check_eq "operations that change nothing: HF_ENOCHANGES" "$rc" 10
+
+# --- a COPY in a clone without the LFS objects (skip_lfs_files): pointer copied, nothing fetched or sent ---
+check "clone alice/ops without LFS objects" "$R" open sk alice/ops --skip-lfs
+before_uploads=$(uploads)
+out=$(LIB_OPS_QUEUED=1 "$O" commit sk "copy without the object" copy:model.bin=copies/again.bin 2>&1); rc=$?
+check_eq "a COPY of an LFS file whose object is not here, queued push" "$rc" 0
+[ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
+check_contains "... the push was queued (-1 at return)" "$out" "queued status -1"
+check_contains "... and succeeded" "$out" "push status 0"
+check_eq "... uploaded nothing" "$(( $(uploads) - before_uploads ))" 0
+check "... left the pointer in the work tree, as skip_lfs_files does" cmp sk/model.bin sk/copies/again.bin
+check "... no object was downloaded" test ! -e "sk/.git/lfs/objects/${model_oid:0:2}/${model_oid:2:2}/$model_oid"
+check "git pulls the copy with its content" sh -c "cd g && git pull -q && cmp copies/again.bin model.bin"
+
+# --- opts.branch: the commit goes to that branch (created at HEAD), main stays ---
+main_before=$(remote_head alice/ops)
+out=$(LIB_OPS_BRANCH=feature "$O" commit sk "on a branch" text:feature.txt=hello 2>&1); rc=$?
+check_eq "create_commit on opts.branch" "$rc" 0
+[ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
+check_eq "... the hub's feature branch has it" "$(git ls-remote "$HUB_URL/alice/ops" refs/heads/feature | cut -f1)" \
+    "$(cd sk && git rev-parse feature)"
+check_eq "... main did not move" "$(remote_head alice/ops)" "$main_before"
+check_eq "... the clone is on feature now" "$(cd sk && git rev-parse --abbrev-ref HEAD)" "feature"
 
 # --- acceptance 2: preupload of 5 shards, then one commit ---
 check "clone alice/shards" "$R" open s alice/shards

@@ -13,7 +13,7 @@ command -v git-lfs >/dev/null || { skip "library edge tests" "git-lfs is not ins
 LIB="$BUILD_DIR/tests/lib_repo"
 Q="$BUILD_DIR/tests/lib_queue"
 [ -x "$LIB" ] && [ -x "$Q" ] || { not_ok "lib_repo and lib_queue are built"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/x >/dev/null || not_ok "create alice/x"
 cd "$WORK" || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Lib User" LIB_REPO_EMAIL="lib@hfgit.invalid"

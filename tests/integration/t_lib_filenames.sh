@@ -46,7 +46,7 @@ check_eq "a name with a line break: HF_EINVAL" "$rc" 3
 check_contains "... saying why" "$out" "one line"
 
 # --- hf_repo_add auto-tracking, pushed and cloned back by git + git-lfs ---
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/names >/dev/null || not_ok "create alice/names"
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL"
 git init -q -b main seed && (cd seed && echo hi >README.md && git add -A && git commit -qm init &&

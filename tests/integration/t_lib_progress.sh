@@ -10,7 +10,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v git-lfs >/dev/null || { skip "library progress tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 LIB="$BUILD_DIR/tests/lib_repo"
 [ -x "$LIB" ] || { not_ok "lib_repo is built" "missing $LIB"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/p >/dev/null || not_ok "create alice/p"
 cd "$WORK" || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Lib User" LIB_REPO_EMAIL="lib@hfgit.invalid"
@@ -32,7 +32,8 @@ out=$(LIB_REPO_DOWNLOAD_PROGRESS=1 "$LIB" pull c 2>&1)
 check_contains "a pull with nothing to download reports nothing" "$out" "download 0/0 calls 0"
 (cd g && git checkout -qb side && head -c 55555 /dev/urandom >s.bin && git add s.bin && git commit -qm s &&
     git_auth push -q origin side >/dev/null 2>&1 && git checkout -q main)
-git -C c fetch -q origin 2>/dev/null
+# the library's pull brings origin/side (no git fetch doing its work for it)
+"$LIB" pull c >/dev/null 2>&1 || not_ok "hf_repo_pull before the checkout"
 out=$(LIB_REPO_DOWNLOAD_PROGRESS=1 "$LIB" checkout c side 2>&1)
 check_contains "checkout reports its download" "$out" "download 55555/55555 calls"
 out=$(LIB_REPO_DOWNLOAD_PROGRESS=1 LIB_REPO_CANCEL_DOWNLOAD=1 "$LIB" open cancelled alice/p 2>&1); rc=$?

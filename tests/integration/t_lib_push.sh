@@ -12,7 +12,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v git-lfs >/dev/null || { skip "library push tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 command -v pkg-config >/dev/null || { skip "library push tests" "pkg-config is not installed (make deps)"; done_testing; exit 0; }
 [ -f "$BUILD_DIR/libhfgit.so" ] || { not_ok "libhfgit is built" "missing $BUILD_DIR/libhfgit.so"; done_testing; exit 1; }
-hub_start --chunk-size 5242880 || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos --chunk-size 5242880 || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/lib >/dev/null || not_ok "create alice/lib"
 hub_create_repo alice/mp '"lfsmultipartthresh":6000000' >/dev/null || not_ok "create alice/mp"
 cd "$WORK" || exit 1

@@ -15,7 +15,7 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}halt_on_error=0:exitcode=66:
 command -v git-lfs >/dev/null || { skip "queue tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 Q="$BUILD_DIR/tests/lib_queue" R="$BUILD_DIR/tests/lib_repo"
 [ -x "$Q" ] && [ -x "$R" ] || { not_ok "test tools are built" "missing $Q or $R (make tests)"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/queue >/dev/null || not_ok "create alice/queue"
 cd "$WORK" || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Queue User" LIB_REPO_EMAIL="queue@hfgit.invalid"

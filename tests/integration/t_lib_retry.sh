@@ -9,7 +9,7 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v python3 >/dev/null || { skip "retry tests" "python3 is not installed"; done_testing; exit 0; }
 R="$BUILD_DIR/tests/lib_repo"
 [ -x "$R" ] || { not_ok "test tools are built" "missing $R (make tests)"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/retry >/dev/null || not_ok "create alice/retry"
 cd "$WORK" || exit 1
 hostport=${HUB_URL#http://}

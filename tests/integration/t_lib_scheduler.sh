@@ -13,7 +13,7 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}halt_on_error=0:exitcode=66:
 command -v git-lfs >/dev/null || { skip "scheduler tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 S="$BUILD_DIR/tests/lib_scheduler" R="$BUILD_DIR/tests/lib_repo"
 [ -x "$S" ] && [ -x "$R" ] || { not_ok "test tools are built" "missing $S or $R (make tests)"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/sched >/dev/null || not_ok "create alice/sched"
 cd "$WORK" || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Sched User" LIB_REPO_EMAIL="sched@hfgit.invalid"
@@ -32,7 +32,7 @@ spid=$!
 sleep 8
 hub_stop
 sleep 3
-hub_start --listen "127.0.0.1:$port" || not_ok "the hub restarts on port $port"
+hub_start --empty-repos --listen "127.0.0.1:$port" || not_ok "the hub restarts on port $port"
 wait "$spid"; rc=$?
 out=$(cat sched.out sched.err)
 check_eq "the writers ran and hf_scheduler_stop returned 0" "$rc" 0

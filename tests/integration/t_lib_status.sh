@@ -9,7 +9,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v git-lfs >/dev/null || { skip "library status tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 LIB="$BUILD_DIR/tests/lib_repo"
 [ -x "$LIB" ] || { not_ok "lib_repo is built" "missing $LIB"; done_testing; exit 1; }
-hub_start || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/s >/dev/null || not_ok "create alice/s"
 cd "$WORK" || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" HF_HOME="$WORK/hf" LIB_REPO_USER="Lib User" LIB_REPO_EMAIL="lib@hfgit.invalid"

@@ -21,7 +21,7 @@ for p in "$LIB" "$HFGIT" "$AGENT"; do
     [ -x "$p" ] || { not_ok "$(basename "$p") is built" "missing $p (make tests)"; done_testing; exit 1; }
 done
 MiB=1048576
-hub_start --chunk-size $MiB || { not_ok "hub starts"; done_testing; exit 1; }
+hub_start --empty-repos --chunk-size $MiB || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo user/sec '"lfsmultipartthresh":3000000' >/dev/null || not_ok "create user/sec"
 export HFGIT_RETRY_BASE_MS=5 HF_ENDPOINT="$HUB_URL" HF_HOME="$WORK/hf"
 export LIB_REPO_USER="Lib User" LIB_REPO_EMAIL="lib@hfgit.invalid"

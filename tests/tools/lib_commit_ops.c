@@ -8,7 +8,8 @@
  *       text:PATH=TEXT         ADD from memory, text
  *       del:PATH               DELETE (a folder with a trailing '/')
  *       copy:SRC=DST           COPY at HEAD
- *     prints "rc N" (and the message on failure); exits with -N.
+ *     prints "rc N" (and the message on failure); exits with -N. LIB_OPS_BRANCH sets the options' branch;
+ *     LIB_OPS_QUEUED=1 queues the push and prints "queued status S", then "push status S ERROR" after waiting.
  *   lib_commit_ops shards CLONE COUNT MIB [WAIT_FILE]
  *       generates COUNT shards of MIB MiB in memory one at a time, pre-uploads each alone and frees it (checking
  *       that data became NULL), prints "shard I OID" and the peak RSS so far; with WAIT_FILE prints
@@ -112,9 +113,18 @@ static int run_commit(const char *dir, const char *message, int nops, char **arg
             fprintf(stderr, "bad operation %s\n", args[i]);
             rc = HF_EINVAL;
         }
+    hf_create_commit_options co = HF_CREATE_COMMIT_OPTIONS_INIT;
+    co.branch = getenv("LIB_OPS_BRANCH");
+    hf_command *cmd = NULL;
     if (rc == 0)
-        rc = hf_repo_create_commit(repo, ops, (size_t)nops, message, NULL, NULL);
+        rc = hf_repo_create_commit(repo, ops, (size_t)nops, message, &co, getenv("LIB_OPS_QUEUED") ? &cmd : NULL);
     printf("rc %d%s%s\n", rc, rc ? " " : "", rc ? hf_error_last_message() : "");
+    if (cmd) {
+        printf("queued status %d\n", hf_command_status(cmd));
+        int st = hf_command_wait(cmd);
+        printf("push status %d %s\n", st, hf_command_error(cmd));
+        rc = st ? -st : 0;
+    }
     for (int i = 0; i < nops; i++) {
         if (ops[i].kind == HF_COMMIT_OP_ADD && rc == 0)
             printf("op %d %s lfs %d oid %s data %s\n", i + 1, ops[i].path_in_repo, ops[i].lfs, ops[i].oid,
