@@ -20,10 +20,11 @@ VERSION := $(shell sed -n 's/^\#define HFGIT_VERSION_\(MAJOR\|MINOR\|PATCH\) \([
 
 # Debian packages the build, tests and demo need (make deps installs whichever are missing). Test-only:
 # python3 (a fault-injecting proxy in t_lib_retry), valgrind (t_agent_valgrind), cppcheck + clang-tidy
-# (make lint), clang (make fuzz), time (/usr/bin/time for benchmarks' peak RSS), util-linux (script, for TTY tests).
+# (make lint), clang (make fuzz), time (/usr/bin/time for benchmarks' peak RSS), util-linux (script, for TTY tests),
+# openssl (a test CA for HTTPS), nodejs (its npm installs s3rver, the S3 store of t_hub_s3: tests/npm_deps.sh).
 DEB_PACKAGES := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libjsmn-dev \
 	libmicrohttpd-dev libcmocka-dev git git-lfs curl ca-certificates procps python3 valgrind cppcheck \
-	clang-tidy clang time util-linux
+	clang-tidy clang time util-linux openssl nodejs
 
 # pkg-config results, computed once on first use (after deps ran).
 pkgcfg = $(shell pkg-config $(1) $(2))
@@ -116,6 +117,7 @@ tests: all $(UNIT_BINS) $(TOOL_BINS)
 
 deps:
 	@sh tests/deps.sh $(DEB_PACKAGES)
+	@sh tests/npm_deps.sh
 
 # Re-enter make after deps so that pkg-config is queried only once the packages exist.
 check: deps

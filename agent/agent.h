@@ -7,6 +7,8 @@
  *   line.c     one request line from stdin, with a bound on memory (AGENT_MAX_LINE)
  *   request.c  one line into an agent_request, checked (pure: no I/O; fuzzed and unit-tested)
  *   upload.c   one upload request: run the transfer engine (common/transfer.h), report progress
+ *   refresh.c  fresh part URLs when they expire: the batch API again, endpoint and credentials as
+ *              git-lfs finds them
  *   output.c   protocol lines: formatted in memory (pure), written whole and flushed, serialised between
  *              the engine's worker threads and the main thread
  *
@@ -55,15 +57,16 @@ typedef struct agent_request {
     char *oid;                 /* as sent (any string), or scanned from an unparsable line; or NULL */
     int64_t size;              /* upload/download: >= 0 once read, else -1 */
     char *path, *href;         /* path: upload only; href NULL in standalone mode */
+    char *remote;              /* init: the remote's name (or URL) being pushed to or fetched from, or NULL */
+    int64_t expires_at;        /* upload: the action's expiry (epoch seconds; expires_in counts from now), 0 */
     hf_multipart_plan plan;    /* the action's header map, sorted and checked (download: headers only) */
     int standalone;            /* upload/download: "action" was null (lfs.standalonetransferagent): the
-                                * agent runs the batch API itself */
-    char *remote;              /* init: the remote git-lfs named, or NULL */
+                                * agent runs the batch API itself (standalone.c) */
 } agent_request;
 
 #define AGENT_REQUEST_INIT                                                                                   \
     {                                                                                                        \
-        AGENT_EV_OTHER, AGENT_OP_NONE, NULL, -1, NULL, NULL, HF_MULTIPART_PLAN_INIT, 0, NULL                 \
+        AGENT_EV_OTHER, AGENT_OP_NONE, NULL, -1, NULL, NULL, NULL, 0, HF_MULTIPART_PLAN_INIT, 0             \
     }
 
 /* Parses and checks one line (without its newline). 0: *req is a valid init, terminate, upload (oid of 64
@@ -107,6 +110,12 @@ int agent_stdout_gone(void);
  * is read and dropped, and *dropped says how many bytes were. 1: a line; 0: EOF; -1: read error or out of
  * memory. */
 int agent_line_read(FILE *in, hf_buf *line, uint64_t max, uint64_t *dropped);
+
+/* hf_multipart_refresh_cb for an upload request: a batch request for that one object to the LFS endpoint
+ * of the remote named in init (git_lookup.h: as git-lfs finds it, credentials from `git credential fill`).
+ * ud is the agent_request. agent_refresh_set_remote records init's remote ("origin" when none). */
+int agent_refresh_upload(void *ud, hf_multipart_fresh *out);
+void agent_refresh_set_remote(const char *remote);
 
 /* Serves one valid upload request: progress lines, then exactly one complete line. */
 void agent_upload(const agent_config *cfg, const agent_request *req);

@@ -26,7 +26,7 @@
 #define LINE_BUFFER_KEEP ((size_t)64 * 1024) /* a line buffer up to this size is reused for the next line */
 
 static const char usage_text[] =
-    "usage: " AGENT_NAME " [--parallel N] [--download-parallel N]\n"
+    "usage: " AGENT_NAME " [--parallel N] [--download-parallel N] [--max-rate RATE]\n"
     "\n"
     "A git-lfs custom transfer agent for Hugging Face-style Hubs. Uploads go up in parts (the Hub's\n"
     "\"multipart\" transfer), downloads come down as byte ranges, both in parallel, each piece retried on\n"
@@ -44,12 +44,16 @@ static const char usage_text[] =
     "  --parallel N            parts uploaded at once per file (default 8; env HFGIT_MULTIPART_PARALLEL)\n"
     "  --download-parallel N   ranges downloaded at once per file (default 16; env HFGIT_DOWNLOAD_PARALLEL;\n"
     "                          range size: HFGIT_DOWNLOAD_RANGE_SIZE, default 16 MiB)\n"
+    "  --max-rate RATE         bandwidth for all transfers of this process, bytes per second with k/M/G\n"
+    "                          (powers of 1024, as curl --limit-rate; env HFGIT_MAX_RATE). git-lfs may start\n"
+    "                          several agent processes (lfs.concurrenttransfers): each has its own limit\n"
     "  --help                  this text\n"
     "  --version               print the version\n"
     "\n"
     "environment: HFGIT_MULTIPART_PARALLEL, HFGIT_DOWNLOAD_PARALLEL, HFGIT_DOWNLOAD_RANGE_SIZE,\n"
-    "HFGIT_MAX_RATE, HFGIT_RETRY_MAX_ATTEMPTS, HFGIT_RETRY_BASE_MS, HFGIT_RETRY_MAX_DELAY_MS,\n"
-    "HFGIT_RETRY_MAX_TOTAL_MS, HFGIT_TRACE=1 (diagnostics on stderr, shown by git-lfs under GIT_TRACE=1)\n";
+    "HFGIT_MAX_RATE, HFGIT_AGENT_MAX_LINE, HFGIT_RETRY_MAX_ATTEMPTS, HFGIT_RETRY_BASE_MS,\n"
+    "HFGIT_RETRY_MAX_DELAY_MS, HFGIT_RETRY_MAX_TOTAL_MS, HFGIT_TRACE=1 (diagnostics on stderr,\n"
+    "shown by git-lfs under GIT_TRACE=1)\n";
 
 static int parse_parallel(const char *s, int *out)
 {
@@ -62,6 +66,7 @@ static int parse_parallel(const char *s, int *out)
 
 static void handle_init(const agent_request *req)
 {
+    agent_refresh_set_remote(req->remote);
     if (req->operation == AGENT_OP_UPLOAD || req->operation == AGENT_OP_DOWNLOAD) {
         agent_standalone_set_remote(req->remote); /* for requests that come without an action */
         agent_emit_init_reply(0, NULL);
@@ -170,6 +175,10 @@ int main(int argc, char **argv)
     if (max_line && *max_line && hf_size_parse(max_line, &cfg.max_line) != 0)
         fprintf(stderr, AGENT_NAME ": ignoring HFGIT_AGENT_MAX_LINE=%.20s (want bytes, k/M/G suffixes)\n",
                 max_line);
+    const char *rate_env = getenv("HFGIT_MAX_RATE");
+    uint64_t rate_unused;
+    if (rate_env && *rate_env && hf_size_parse(rate_env, &rate_unused) != 0)
+        fprintf(stderr, AGENT_NAME ": ignoring HFGIT_MAX_RATE: %s\n", hf_error_last_message());
     if (env && *env && parse_parallel(env, &cfg.parallel) != 0)
         fprintf(stderr, AGENT_NAME ": ignoring HFGIT_MULTIPART_PARALLEL=%.20s (want 1..%d)\n", env,
                 HF_MULTIPART_MAX_PARALLEL);
@@ -195,6 +204,14 @@ int main(int argc, char **argv)
                         HF_MULTIPART_MAX_PARALLEL);
                 return 2;
             }
+        } else if (strcmp(a, "--max-rate") == 0 || strncmp(a, "--max-rate=", 11) == 0) {
+            const char *v = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : "");
+            uint64_t rate;
+            if (hf_size_parse(v, &rate) != 0) {
+                fprintf(stderr, AGENT_NAME ": --max-rate: %s\n", hf_error_last_message());
+                return 2;
+            }
+            hf_rate_set(hf_rate_process(), rate);
         } else if (strcmp(a, "lfs-multipart-upload") == 0) {
             /* huggingface_hub's args value: accepted so a config written by `hf lfs-enable-largefiles`
              * with only the path changed still works. */
@@ -221,7 +238,7 @@ int main(int argc, char **argv)
         fprintf(stderr, AGENT_NAME ": %s\n", hf_error_last_message());
         return 1;
     }
-    hf_trace("agent: started, %d parts at once, %d attempts per request", cfg.parallel,
-             cfg.retry.max_attempts);
+    hf_trace("agent: started, %d parts at once, %d attempts per request, max rate %llu bytes/s (0: none)",
+             cfg.parallel, cfg.retry.max_attempts, (unsigned long long)hf_rate_get(hf_rate_process()));
     return serve(&cfg);
 }

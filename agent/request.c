@@ -12,11 +12,13 @@
 #include "agent.h"
 
 #include "../common/error.h"
+#include "../common/batch.h"
 #include "../common/pointer.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Best effort for a line that is not valid JSON: find "oid":"<64 hex>" so the error reply names the object
  * git-lfs is waiting for (it fails that object with our message). Otherwise the reply has an empty oid, which
@@ -84,6 +86,13 @@ static int read_action(const hf_json *doc, agent_request *req, const char *what)
     if (hf_json_type_of(doc, action) != HF_JSON_OBJECT)
         return hf_error_set(HF_EINVAL, "the %s action is neither an object nor null", what);
     req->href = hf_json_get_strdup(doc, action, "href");
+    int64_t secs;
+    char *at = hf_json_get_strdup(doc, action, "expires_at");
+    if (hf_json_get_int64(doc, action, "expires_in", &secs) == 0 && secs > 0)
+        req->expires_at = (int64_t)time(NULL) + secs;
+    else if (at && hf_rfc3339_epoch(at) > 0) /* git-lfs sends year 1 for "none" */
+        req->expires_at = hf_rfc3339_epoch(at);
+    free(at);
     if (!req->href || !*req->href) return hf_error_set(HF_EINVAL, "the %s action has no href", what);
     if (!hf_transfer_url_ok(req->href)) /* the URL itself may carry a signature: not in the message */
         return hf_error_set(HF_EINVAL, "the %s action's href is not an http:// or https:// URL", what);
@@ -128,10 +137,10 @@ static int parse_doc(const hf_json *doc, agent_request *req)
     } else if (hf_json_str_eq(doc, ev, "init")) {
         int op = hf_json_get(doc, 0, "operation");
         req->event = AGENT_EV_INIT;
+        req->remote = hf_json_get_strdup(doc, 0, "remote");
         req->operation = hf_json_str_eq(doc, op, "upload")     ? AGENT_OP_UPLOAD
                          : hf_json_str_eq(doc, op, "download") ? AGENT_OP_DOWNLOAD
                                                                : AGENT_OP_NONE;
-        req->remote = hf_json_get_strdup(doc, 0, "remote");
     } else if (hf_json_str_eq(doc, ev, "upload") || hf_json_str_eq(doc, ev, "download")) {
         req->event = hf_json_str_eq(doc, ev, "upload") ? AGENT_EV_UPLOAD : AGENT_EV_DOWNLOAD;
         return parse_transfer(doc, req);

@@ -12,21 +12,22 @@
  *   credentials  none at first (git-lfs's default access mode); after a 401, `git credential fill` for the
  *                endpoint's protocol and host, sent as Basic; `approve` once accepted, `reject` when
  *                refused. They live in this process only, and are never printed or traced.
- * git runs as a child with argv (no shell), so a remote name cannot inject anything.
+ * git runs as a child with argv (no shell, common/git_lookup.h), so a remote name cannot inject anything.
+ * (refresh.c looks up the same endpoint for expired part URLs with a bearer token; this file follows
+ * git-lfs's 401-then-Basic flow, which works with any LFS server.)
  */
 #include "agent.h"
 
 #include "../common/config.h"
 #include "../common/error.h"
+#include "../common/git_lookup.h"
 #include "../common/trace.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static char *g_remote;          /* from init; "origin" when git-lfs named none */
@@ -45,62 +46,12 @@ const char *agent_standalone_authorization(void)
     return g_auth.len ? g_auth.ptr : NULL;
 }
 
-/* Runs git with argv[1..] (argv[0] is "git"), feeding input (or nothing) on stdin and collecting stdout
- * (at most 64 KiB) into out. stderr is ours (git-lfs's trace). Returns git's exit status, or -1. */
-static int run_git(const char *const *argv, const char *input, hf_buf *out)
-{
-    int in[2], outp[2];
-    if (pipe(in) != 0) return -1;
-    if (pipe(outp) != 0) {
-        close(in[0]);
-        close(in[1]);
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(outp[1], 1);
-        close(in[0]);
-        close(in[1]);
-        close(outp[0]);
-        close(outp[1]);
-        execvp("git", (char *const *)argv);
-        _exit(127);
-    }
-    close(in[0]);
-    close(outp[1]);
-    if (pid > 0 && input) {
-        size_t len = strlen(input), off = 0;
-        while (off < len) {
-            ssize_t w = write(in[1], input + off, len - off);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) break;
-            off += (size_t)w;
-        }
-    }
-    close(in[1]);
-    hf_buf_clear(out);
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(outp[0], buf, sizeof(buf))) != 0) {
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
-        if (out->len < 65536) hf_buf_put(out, buf, (size_t)n);
-    }
-    close(outp[0]);
-    int status = 0;
-    if (pid < 0) return -1;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* One config value (trimmed) into out; 0 when set and not empty. file: NULL for git's own config. */
 static int git_config(const char *key, const char *file, hf_buf *out)
 {
     const char *argv_plain[] = {"git", "config", "--get", key, NULL};
     const char *argv_file[] = {"git", "config", "--file", file, "--get", key, NULL};
-    if (run_git(file ? argv_file : argv_plain, NULL, out) != 0) return -1;
+    if (hf_git_run(file ? argv_file : argv_plain, NULL, out) != 0) return -1;
     while (out->len && (out->ptr[out->len - 1] == '\n' || out->ptr[out->len - 1] == '\r'))
         out->ptr[--out->len] = '\0';
     return out->len ? 0 : -1;
@@ -110,7 +61,7 @@ static int git_config(const char *key, const char *file, hf_buf *out)
 static void lfsconfig_path(hf_buf *out)
 {
     const char *argv[] = {"git", "rev-parse", "--show-toplevel", NULL};
-    if (run_git(argv, NULL, out) != 0) {
+    if (hf_git_run(argv, NULL, out) != 0) {
         hf_buf_clear(out);
         return;
     }
@@ -193,7 +144,7 @@ static void credential_tell(const char *verb)
 {
     hf_buf in = HF_BUF_INIT, out = HF_BUF_INIT;
     const char *argv[] = {"git", "credential", verb, NULL};
-    if (hf_buf_printf(&in, "%s\n", hf_buf_cstr(&g_cred)) == 0) run_git(argv, in.ptr, &out);
+    if (hf_buf_printf(&in, "%s\n", hf_buf_cstr(&g_cred)) == 0) hf_git_run(argv, in.ptr, &out);
     if (in.len) memset(in.ptr, 0, in.len);
     hf_buf_free(&in);
     hf_buf_free(&out);
@@ -205,7 +156,7 @@ static int credential_fill(const char *url)
     hf_buf query = HF_BUF_INIT, ans = HF_BUF_INIT, pair = HF_BUF_INIT;
     const char *argv[] = {"git", "credential", "fill", NULL};
     credential_forget();
-    int rc = credential_query(url, &query) == 0 && hf_buf_putc(&query, '\n') == 0 ? run_git(argv, query.ptr, &ans) : -1;
+    int rc = credential_query(url, &query) == 0 && hf_buf_putc(&query, '\n') == 0 ? hf_git_run(argv, query.ptr, &ans) : -1;
     const char *user = NULL, *pass = NULL;
     size_t ulen = 0, plen = 0;
     for (const char *p = hf_buf_cstr(&ans); rc == 0 && *p;) {
@@ -308,7 +259,7 @@ int agent_incomplete_dir(hf_buf *out)
 {
     const char *argv[] = {"git", "rev-parse", "--git-common-dir", NULL};
     hf_buf dir = HF_BUF_INIT;
-    int rc = run_git(argv, NULL, &dir);
+    int rc = hf_git_run(argv, NULL, &dir);
     while (dir.len && dir.ptr[dir.len - 1] == '\n')
         dir.ptr[--dir.len] = '\0';
     char *abs = rc == 0 && dir.len ? realpath(dir.ptr, NULL) : NULL;

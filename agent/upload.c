@@ -69,10 +69,25 @@ void agent_complete_error(const char *oid, int rc)
     agent_emit_complete(oid, code, hf_error_last_message());
 }
 
-static int run_transfer(const agent_config *cfg, const char *oid, uint64_t size, const char *path,
-                        const char *href, const hf_multipart_plan *plan, agent_progress *prog)
+/* The part journal goes to <lfs dir>/tmp, next to git-lfs's own temporary files: the object path git-lfs
+ * gives is <lfs dir>/objects/aa/bb/<oid>. Anything else (a custom layout): no journal. */
+static int journal_dir(const char *path, const char *oid, hf_buf *out)
 {
+    size_t n = strlen(path), ol = strlen(oid);
+    const char *tail = n > ol + 14 ? path + n - ol - 14 : NULL; /* "objects/aa/bb/" + oid */
+    if (!tail || strncmp(tail, "objects/", 8) != 0 || strcmp(path + n - ol, oid) != 0) return -1;
+    hf_buf_put(out, path, (size_t)(tail - path));
+    hf_buf_puts(out, "tmp");
+    return out->ptr ? 0 : -1;
+}
+
+static int run_transfer(const agent_config *cfg, const agent_request *req, agent_progress *prog)
+{
+    const char *oid = req->oid, *path = req->path, *href = req->href;
+    uint64_t size = (uint64_t)req->size;
+    const hf_multipart_plan *plan = &req->plan;
     if (plan->multipart) {
+        hf_buf jdir = HF_BUF_INIT;
         hf_multipart_options o = HF_MULTIPART_OPTIONS_INIT;
         o.path = path;
         o.oid = oid;
@@ -85,9 +100,15 @@ static int run_transfer(const agent_config *cfg, const char *oid, uint64_t size,
         o.retry = cfg->retry;
         o.progress = agent_progress_cb;
         o.progress_ud = prog;
+        o.journal_dir = journal_dir(path, oid, &jdir) == 0 ? jdir.ptr : NULL;
+        o.expires_at = req->expires_at;
+        o.refresh = agent_refresh_upload;
+        o.refresh_ud = (void *)req;
         hf_trace("agent: %s: multipart, %zu parts of %llu bytes, %d at once", oid, plan->part_count,
                  (unsigned long long)plan->chunk_size, cfg->parallel);
-        return hf_multipart_upload(&o);
+        int rc = hf_multipart_upload(&o);
+        hf_buf_free(&jdir);
+        return rc;
     }
     hf_single_put_options o = HF_SINGLE_PUT_OPTIONS_INIT;
     o.path = path;
@@ -115,10 +136,15 @@ static int standalone_upload(const agent_config *cfg, const agent_request *req, 
         hf_trace("agent: %s: the server has it already", req->oid);
         agent_progress_cb(prog, size, size);
     } else if (rc == 0) {
-        hf_multipart_plan plan = HF_MULTIPART_PLAN_INIT;
-        rc = hf_lfs_action_plan(o->upload, o->oid, o->size, &plan);
-        if (rc == 0) rc = run_transfer(cfg, req->oid, size, req->path, o->upload->href, &plan, prog);
-        hf_multipart_plan_free(&plan);
+        /* the request as git-lfs would have sent it with the batch answer's action (a shallow copy) */
+        agent_request with_action = *req;
+        hf_multipart_plan no_plan = HF_MULTIPART_PLAN_INIT;
+        with_action.plan = no_plan;
+        with_action.href = o->upload->href;
+        with_action.expires_at = o->upload->expires_at_epoch;
+        rc = hf_lfs_action_plan(o->upload, o->oid, o->size, &with_action.plan);
+        if (rc == 0) rc = run_transfer(cfg, &with_action, prog);
+        hf_multipart_plan_free(&with_action.plan);
     }
     if (rc == 0 && o->verify) {
         hf_http_client *http = NULL;
@@ -141,7 +167,7 @@ void agent_upload(const agent_config *cfg, const agent_request *req)
 
     hf_error_clear();
     int rc = req->standalone ? standalone_upload(cfg, req, &prog)
-                             : run_transfer(cfg, oid, size, req->path, req->href, &req->plan, &prog);
+                             : run_transfer(cfg, req, &prog);
     if (rc == 0) {
         hf_trace("agent: %s: done", oid);
         agent_emit_complete(oid, 0, NULL);

@@ -73,7 +73,7 @@ int hf_cli_fail(const char *cmd, int code)
     (void)fprintf(stderr, "hfgit %s: %s\n", cmd, msg && *msg ? msg : hf_error_code_name(code));
     if (code == HF_EAUTH)
         (void)fprintf(stderr,
-                      "hint: set HF_TOKEN, or write the token to $HF_HOME/token (see `hfgit help config`)\n");
+                      "hint: run `hfgit login`, or set HF_TOKEN (see `hfgit help config`)\n");
     if (code == HF_ENET)
         (void)fprintf(stderr, "hint: the server could not be reached: check the network connection and "
                               "HF_ENDPOINT (see `hfgit help config`), then try again\n");

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,17 @@ out:
     return rc;
 }
 
+/* The terminal's settings while echo is off, for the signal handler: Ctrl-C at the prompt must not leave the
+ * user's shell without echo. */
+static struct termios saved_tty;
+
+static void restore_tty(int sig)
+{
+    (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty); /* async-signal-safe */
+    (void)signal(sig, SIG_DFL);
+    (void)raise(sig);
+}
+
 /* One line from stdin into tok; on a terminal with echo off and a prompt on stderr. */
 static int read_token(hf_buf *tok)
 {
@@ -106,9 +118,13 @@ static int read_token(hf_buf *tok)
     int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
     if (tty) {
         quiet = old;
+        saved_tty = old;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         (void)fputs("Token (input is hidden): ", stderr);
         (void)fflush(stderr);
+        (void)signal(SIGINT, restore_tty);
+        (void)signal(SIGTERM, restore_tty);
+        (void)signal(SIGHUP, restore_tty);
         (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
     }
     char *line = NULL;
@@ -116,6 +132,9 @@ static int read_token(hf_buf *tok)
     ssize_t n = getline(&line, &cap, stdin);
     if (tty) {
         (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        (void)signal(SIGINT, SIG_DFL);
+        (void)signal(SIGTERM, SIG_DFL);
+        (void)signal(SIGHUP, SIG_DFL);
         (void)fputc('\n', stderr);
     }
     int rc = 0;

@@ -1,6 +1,8 @@
 /* cmd_sync.c: `hfgit pull` and `hfgit push`, the two commands that talk to the remote of an existing clone.
  */
 #include "cli.h"
+
+#include "../common/ratelimit.h"
 #include "progress.h"
 
 #include <stdio.h>
@@ -28,6 +30,7 @@ static const char push_help[] =
     "  --remote NAME      remote to push to (default origin)\n"
     "  --branch NAME      local branch to push (default: the current one)\n"
     "  --no-multipart     do not offer the multipart transfer (large files are then refused by the Hub)\n"
+    "  --max-rate RATE    LFS upload bandwidth, bytes per second (k/M/G: powers of 1024); env HFGIT_MAX_RATE\n"
     "  -C DIR             run as if started in DIR\n"
     "  -q, --quiet / -v, --verbose\n";
 
@@ -57,9 +60,11 @@ int hf_cli_pull(int argc, char **argv)
 
 int hf_cli_push(int argc, char **argv)
 {
-    const char *dir = NULL, *remote = NULL, *branch = NULL;
+    const char *dir = NULL, *remote = NULL, *branch = NULL, *max_rate = NULL;
+    uint64_t rate = 0;
     int no_multipart = 0;
     const hf_cli_opt opts[] = {{"remote", 0, HF_CLI_OPT_STRING, &remote},
+                               {"max-rate", 0, HF_CLI_OPT_STRING, &max_rate},
                                {"branch", 0, HF_CLI_OPT_STRING, &branch},
                                {"no-multipart", 0, HF_CLI_OPT_FLAG, &no_multipart},
                                {"directory", 'C', HF_CLI_OPT_STRING, &dir},
@@ -68,6 +73,8 @@ int hf_cli_push(int argc, char **argv)
     hf_repo *repo = NULL;
     int rc = hf_cli_parse(&a, argc, argv);
     free(a.pos);
+    if (rc < 0 && max_rate && hf_size_parse(max_rate, &rate) != 0)
+        return hf_cli_usage_error("push", "--max-rate: %s", hf_error_last_message());
     if (rc >= 0 || (rc = hf_cli_open("push", &repo, dir, NULL)) != 0) return rc;
     hf_cli_progress prog;
     hf_cli_progress_init(&prog, "Uploading LFS objects");
@@ -75,6 +82,7 @@ int hf_cli_push(int argc, char **argv)
     po.remote = remote;
     po.branch = branch;
     po.multipart = !no_multipart;
+    po.max_rate = rate;
     po.progress = hf_cli_progress_cb;
     po.progress_payload = &prog;
     rc = hf_repo_push(repo, &po, NULL);

@@ -4,6 +4,8 @@
  * LFS tracking, one push (LFS objects first, multipart for large files), and the commit's URL printed.
  */
 #include "upload.h"
+
+#include "../common/ratelimit.h"
 #include "progress.h"
 
 #include "../common/config.h"
@@ -44,6 +46,7 @@ static const char help[] =
     "commit,\n"
     "                           unless the upload brings them (the root .gitattributes is never deleted)\n"
     "  --private                make the repository private if it has to be created\n"
+    "  --max-rate RATE          upload bandwidth, bytes per second (k/M/G: powers of 1024); env HFGIT_MAX_RATE\n"
     "  --every MINUTES          keep running: commit what changed in the folder every MINUTES (fractions\n"
     "                           allowed), until SIGINT/SIGTERM, which makes a last commit and exits 0\n"
     "                           (the library's commit scheduler; append-only files such as logs)\n"
@@ -67,6 +70,8 @@ typedef struct upload_args {
     const char *repo_id, *local_path, *path_in_repo, *repo_type, *revision, *message, *every;
     hf_cli_list include, exclude, delete_patterns;
     int private_repo, is_dir;
+    const char *max_rate; /* --max-rate as given; max_rate_bps parsed */
+    uint64_t max_rate_bps;
     double every_minutes;
 } upload_args;
 
@@ -174,6 +179,7 @@ static int publish(upload_args *u, hf_repo *repo, char out_id[41])
     hf_push_options po = HF_PUSH_OPTIONS_INIT;
     po.progress = hf_cli_progress_cb;
     po.progress_payload = &prog;
+    po.max_rate = u->max_rate_bps;
     rc = hf_repo_push(repo, &po, NULL);
     hf_cli_progress_end(&prog);
     if (rc == 0) {
@@ -277,12 +283,17 @@ int hf_cli_upload(int argc, char **argv)
                                {"exclude", 0, HF_CLI_OPT_LIST, &u.exclude},
                                {"delete", 0, HF_CLI_OPT_LIST, &u.delete_patterns},
                                {"private", 0, HF_CLI_OPT_FLAG, &u.private_repo},
+                               {"max-rate", 0, HF_CLI_OPT_STRING, &u.max_rate},
                                {"every", 0, HF_CLI_OPT_STRING, &u.every},
                                {NULL, 0, HF_CLI_OPT_FLAG, NULL}};
     hf_cli_args a = {"upload", help, opts, 1, 3, NULL, 0};
     hf_buf dest = HF_BUF_INIT, endpoint = HF_BUF_INIT;
     int rc = hf_cli_parse(&a, argc, argv);
     if (rc >= 0) goto out;
+    if (u.max_rate && hf_size_parse(u.max_rate, &u.max_rate_bps) != 0) {
+        rc = hf_cli_usage_error("upload", "--max-rate: %s", hf_error_last_message());
+        goto out;
+    }
     u.repo_id = a.pos[0];
     if ((rc = resolve_type(&u)) >= 0 || (rc = resolve_paths(&u, &a, &dest)) >= 0 || (rc = check_every(&u)) >= 0)
         goto out;

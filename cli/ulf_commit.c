@@ -74,8 +74,9 @@ static int place(ulf_run *r, const char *workdir, const ulf_file *f)
         if (rc >= 0) rc = hf_upload_make_parents(obj.ptr);
         if (rc == 0 && unlink(obj.ptr) < 0 && errno != ENOENT)
             rc = hf_error_set(HF_EIO, "cannot replace %s: %s", obj.ptr, strerror(errno));
-        /* a hard link costs nothing; where the system refuses one (protected_hardlinks), a copy */
-        if (rc == 0 && link(src.ptr, obj.ptr) < 0) {
+        /* a hard link costs nothing; where the system refuses one (protected_hardlinks), a copy. A symbolic
+         * link in the folder is followed: a link to the link would dangle from the store if relative. */
+        if (rc == 0 && linkat(AT_FDCWD, src.ptr, AT_FDCWD, obj.ptr, AT_SYMLINK_FOLLOW) < 0) {
             hf_buf_clear(&tmp);
             hf_buf_printf(&tmp, "%.2s/%.2s/%s", f->oid, f->oid + 2, f->oid);
             hf_buf_clear(&obj);

@@ -145,18 +145,22 @@ static int open_repo(hf_repo **out, const hf_upload_target *t, const char *dir, 
     o.endpoint = t->endpoint;
     o.skip_lfs_files = 1; /* the upload only adds files: existing LFS content is never needed locally */
     /* commits need an author; the Hub would use the token's user, a clone has only the git config: each part
-     * missing there (user.name, user.email) falls back on its own, so a configured name is kept */
+     * missing there (user.name, user.email) falls back on its own, so a configured name is kept. Both are
+     * always passed (hf_repo_open writes them into the cache clone's config), so a reused clone follows a
+     * later change of the user's configuration instead of keeping an old fallback. */
     git_config *cfg = NULL;
-    git_buf v = {0};
+    git_buf name = {0}, email = {0};
     int have_cfg = git_config_open_default(&cfg) == 0;
-    if (!have_cfg || git_config_get_string_buf(&v, cfg, "user.name") < 0 || !v.size)
-        o.git_user = "hfgit upload";
-    git_buf_dispose(&v);
-    if (!have_cfg || git_config_get_string_buf(&v, cfg, "user.email") < 0 || !v.size)
-        o.git_email = "hfgit-upload@users.noreply.huggingface.co";
-    git_buf_dispose(&v);
-    git_config_free(cfg);
+    o.git_user = have_cfg && git_config_get_string_buf(&name, cfg, "user.name") == 0 && name.size
+                     ? name.ptr
+                     : "hfgit upload";
+    o.git_email = have_cfg && git_config_get_string_buf(&email, cfg, "user.email") == 0 && email.size
+                      ? email.ptr
+                      : "hfgit-upload@users.noreply.huggingface.co";
     int rc = hf_repo_open(out, dir, &o);
+    git_buf_dispose(&name);
+    git_buf_dispose(&email);
+    git_config_free(cfg);
     char head[41];
     /* a clone of an empty repository starts on init.defaultBranch, or libgit2's "master": the Hub's default
      * branch is "main", so the first commit goes there */

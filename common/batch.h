@@ -101,6 +101,9 @@ const hf_batch_object *hf_batch_response_find(const hf_batch_response *resp, con
 /* Header value of an action by name (case-insensitive), or NULL. */
 const char *hf_lfs_action_header(const hf_lfs_action *action, const char *name);
 
+/* RFC 3339 time ("2016-11-10T15:29:07Z", fractions and offsets allowed) as epoch seconds; -1 when malformed. */
+int64_t hf_rfc3339_epoch(const char *text);
+
 /* 1 when the action expires within margin_secs of now. */
 int hf_lfs_action_expired(const hf_lfs_action *action, time_t now, int margin_secs);
 

@@ -49,7 +49,7 @@ static int two_digits(const char *s, int *v)
 }
 
 /* RFC 3339 "2016-11-10T15:29:07Z", "…07.123+01:00" -> epoch seconds. -1 when malformed. */
-static int64_t parse_rfc3339(const char *s)
+int64_t hf_rfc3339_epoch(const char *s)
 {
     int y1, y2, mo, d, h, mi, sec;
     size_t n = strlen(s);
@@ -170,7 +170,7 @@ static int parse_action(const hf_json *doc, int tok, const char *name, const cha
     int64_t at = 0;
     if (eat >= 0 && hf_json_type_of(doc, eat) != HF_JSON_NULL) {
         char *s = hf_json_strdup(doc, eat);
-        at = s ? parse_rfc3339(s) : -1;
+        at = s ? hf_rfc3339_epoch(s) : -1;
         /* Go's zero time, which git-lfs itself sends, means "no expiry". */
         if (s && strncmp(s, "0001-01-01T00:00:00", 19) == 0)
             at = 0;

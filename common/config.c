@@ -36,7 +36,7 @@ static int token_check(const hf_buf *tok, const char *where)
         if (c <= ' ' || c == 0x7f)
             return hf_error_set(HF_EINVAL,
                                 "the token from %s contains a space or control character at byte %zu; "
-                                "it must be one word (run `huggingface-cli login` again or fix the file)",
+                                "it must be one word (run `hfgit login` again or fix the file)",
                                 where, i);
     }
     return 0;
@@ -133,7 +133,7 @@ int hf_config_token(hf_buf *out)
         rc = read_small_file(path.ptr, &raw);
         if (rc == HF_ENOTFOUND)
             rc = hf_error_set(HF_ENOTFOUND, "no token: HF_TOKEN is not set and %s does not exist "
-                                            "(set HF_TOKEN or run `huggingface-cli login`)",
+                                            "(set HF_TOKEN or run `hfgit login`)",
                               path.ptr);
     }
     if (rc == 0)

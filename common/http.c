@@ -61,6 +61,16 @@ const http_settings_t *http_settings(void)
     return &settings;
 }
 
+const char *hf_http_ca_file(void)
+{
+    static const char *const vars[] = {"CURL_CA_BUNDLE", "SSL_CERT_FILE", "GIT_SSL_CAINFO"};
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v) return v;
+    }
+    return NULL;
+}
+
 int hf_http_global_init(void)
 {
     pthread_once(&global_once, global_init_once);
@@ -249,6 +259,8 @@ int http_send_once(hf_http_client *c, const hf_http_request *req, hf_http_respon
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, RECV_BUFFER);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "hfgit/" HFGIT_VERSION);
+    const char *ca = hf_http_ca_file();
+    if (ca) curl_easy_setopt(h, CURLOPT_CAINFO, ca);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_on_write);

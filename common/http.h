@@ -114,6 +114,10 @@ typedef struct hf_http_response {
 
 #define HF_HTTP_RESPONSE_INIT {0, HF_BUF_INIT, NULL, NULL, NULL, -1, 0, NULL}
 
+/* The CA file to trust instead of the system's, given the way curl, OpenSSL and git take one:
+ * $CURL_CA_BUNDLE, else $SSL_CERT_FILE, else $GIT_SSL_CAINFO; NULL when none is set (libcurl and libgit2 read
+ * none of them by themselves). For a hub with a private CA (hfgit-hub --tls-cert). */
+const char *hf_http_ca_file(void);
 int hf_http_global_init(void); /* curl_global_init + env; idempotent and thread-safe (pthread_once); also
                                 * called by hf_http_client_new */
 

@@ -30,6 +30,7 @@
 #define HF_TRANSFER_H
 
 #include "http.h"
+#include "ratelimit.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -44,6 +45,13 @@ typedef int (*hf_transfer_progress_cb)(void *ud, uint64_t new_bytes, uint64_t to
 #define HF_MULTIPART_DEFAULT_PARALLEL 8
 #define HF_MULTIPART_MAX_PARALLEL 64
 
+typedef struct hf_multipart_fresh hf_multipart_fresh; /* below, after the part plan */
+
+/* Asks the server again (a batch request for this one object) when URLs expired. Returns 0 with *out
+ * filled, 1 when the server has the object already (no upload action: nothing left to do), or a negative
+ * hf_error_code with a message. Called from the engine's threads, never two at once. */
+typedef int (*hf_multipart_refresh_cb)(void *ud, hf_multipart_fresh *out);
+
 typedef struct hf_multipart_options {
     const char *path;             /* the file to upload (opened read-only) ... */
     int fd;                       /* ... or an already open descriptor when >= 0 (path then only names it) */
@@ -54,20 +62,38 @@ typedef struct hf_multipart_options {
     size_t part_count;            /* must equal ceil(size / chunk_size) */
     const char *complete_url;     /* completion href */
     const char *const *complete_headers; /* extra "Name: value" lines for the completion POST, or NULL */
-    int parallel; /* parts in flight at once; <= 0 means HF_MULTIPART_DEFAULT_PARALLEL */
+    int parallel;                        /* parts in flight at once; <= 0: HFGIT_MULTIPART_PARALLEL, else
+                                            HF_MULTIPART_DEFAULT_PARALLEL */
     hf_retry_policy retry;
     hf_transfer_progress_cb progress; /* or NULL */
     void *progress_ud;
     const atomic_int *cancel; /* or NULL; set non-zero from any thread to stop (HF_ECANCELLED) */
+    /* resume, expiry and bandwidth (issue 11) */
+    const char *journal_dir;         /* keep the part journal here (part_journal.h; .git/lfs/tmp), or NULL */
+    int64_t expires_at;              /* epoch seconds the part URLs are good until; 0 = unknown */
+    hf_multipart_refresh_cb refresh; /* or NULL: an expired URL is then a final error */
+    void *refresh_ud;
+    hf_rate_limiter *rate_limit; /* or NULL: a limit on top of the process one (ratelimit.h) */
 } hf_multipart_options;
 
 #define HF_MULTIPART_OPTIONS_INIT                                                                            \
     {                                                                                                        \
-        NULL, -1, NULL, 0, 0, NULL, 0, NULL, NULL, 0, HF_RETRY_POLICY_INIT, NULL, NULL, NULL                 \
+        NULL, -1, NULL, 0, 0, NULL, 0, NULL, NULL, 0, HF_RETRY_POLICY_INIT, NULL, NULL, NULL, NULL, 0, NULL, \
+            NULL, NULL                                                                                       \
     }
 
 /* Uploads every part (in parallel), then POSTs the completion. 0 on success, or a negative hf_error_code
- * with a message; hf_error_last_http_status() gives the status that ended it, when there was one. */
+ * with a message; hf_error_last_http_status() gives the status that ended it, when there was one.
+ *
+ * With journal_dir, finished parts are recorded and a later call for the same upload (same identity, see
+ * part_journal.h) skips them; their bytes are reported as progress at the start. The journal is removed
+ * when the upload completes. With refresh, a part refused with 403 (an expired presigned URL) or started
+ * after expires_at makes the engine ask for fresh URLs: the same upload goes on with the parts not yet
+ * done; a new upload restarts the object (at most HF_MULTIPART_MAX_RESTARTS times, then a final error that
+ * says the URLs expired and what to do). A completion refused because the server lost a part (400, 404,
+ * 409, 422) drops the journal and sends every part again, once. Progress stays exact through all of it:
+ * never backwards, and it sums to size. */
+#define HF_MULTIPART_MAX_RESTARTS 3
 int hf_multipart_upload(const hf_multipart_options *opts);
 
 typedef struct hf_single_put_options {
@@ -82,11 +108,12 @@ typedef struct hf_single_put_options {
     hf_transfer_progress_cb progress;
     void *progress_ud;
     const atomic_int *cancel;
+    hf_rate_limiter *rate_limit; /* or NULL */
 } hf_single_put_options;
 
 #define HF_SINGLE_PUT_OPTIONS_INIT                                                                           \
     {                                                                                                        \
-        NULL, -1, NULL, 0, NULL, NULL, NULL, HF_RETRY_POLICY_INIT, NULL, NULL, NULL                          \
+        NULL, -1, NULL, 0, NULL, NULL, NULL, HF_RETRY_POLICY_INIT, NULL, NULL, NULL, NULL                    \
     }
 
 /* PUTs the whole file to href with the given headers. 0 or a negative hf_error_code with a message. */
@@ -127,6 +154,19 @@ int hf_multipart_plan_set_chunk_size(hf_multipart_plan *plan, uint64_t chunk_siz
  * can be sent as an HTTP header (no CR, LF, or ':' in the name). Messages name oid. */
 int hf_multipart_plan_finish(hf_multipart_plan *plan, const char *oid, uint64_t size);
 void hf_multipart_plan_free(hf_multipart_plan *plan);
+
+/* A fresh upload action for the object, from a new batch request (hf_multipart_options.refresh). */
+struct hf_multipart_fresh {
+    hf_multipart_plan plan; /* chunk_size and part URLs (hf_multipart_plan_finish'ed) */
+    char *complete_url;
+    int64_t expires_at; /* epoch seconds the URLs are good until; 0 = not said */
+};
+
+#define HF_MULTIPART_FRESH_INIT                                                                              \
+    {                                                                                                        \
+        HF_MULTIPART_PLAN_INIT, NULL, 0                                                                      \
+    }
+void hf_multipart_fresh_free(hf_multipart_fresh *f);
 
 /* Retry policy from the environment on top of *p: HFGIT_RETRY_MAX_ATTEMPTS, HFGIT_RETRY_BASE_MS,
  * HFGIT_RETRY_MAX_DELAY_MS, HFGIT_RETRY_MAX_TOTAL_MS (non-negative integers; bad values are ignored). */

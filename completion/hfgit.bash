@@ -1,28 +1,27 @@
 # bash completion for hfgit (installed as share/bash-completion/completions/hfgit by `make install`).
-# Completes the commands, each command's options, the values of --repo-type, and files elsewhere.
+# Completes the commands, each command's options (read from `hfgit CMD --help`), the values of --repo-type,
+# and files elsewhere.
 
+# The options and commands come from hfgit's own --help texts, so the completion never lags behind them.
 _hfgit_options() {
-    case "$1" in
-    clone) echo "--repo-type --revision --skip-lfs" ;;
-    pull) echo "--rebase -C" ;;
-    add) echo "--no-auto-track -C" ;;
-    commit) echo "-m --message -a --all -C" ;;
-    push) echo "--remote --branch --no-multipart -C" ;;
-    track) echo "--filename -C" ;;
-    status | untrack | install-hooks) echo "-C" ;;
-    lfs-enable-largefiles) echo "--parallel" ;;
-    upload) echo "--repo-type --revision --commit-message --include --exclude --delete --private --every" ;;
-    upload-large-folder) echo "--repo-type --revision --include --exclude --num-workers --no-report --private" ;;
-    login) echo "--token" ;;
-    esac
+    command "${_hfgit_bin:-hfgit}" "$1" --help 2>/dev/null |
+        grep -oE '^ +(-[A-Za-z], )?--?[A-Za-z][A-Za-z-]*(, --?[A-Za-z][A-Za-z-]*)?( / -[A-Za-z], --[a-z]+)?' |
+        grep -oE -- '--?[A-Za-z][A-Za-z-]*' | sort -u | tr '\n' ' '
+}
+
+_hfgit_commands() {
+    command "${_hfgit_bin:-hfgit}" --help 2>/dev/null | sed -n '/^commands:/,/^$/p' | awk 'NF > 1 { print $1 }' |
+        tr '\n' ' '
 }
 
 _hfgit() {
     local cur prev cmd i
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="clone pull add commit push status track untrack upload upload-large-folder install-hooks
-        lfs-enable-largefiles login whoami logout help"
+    local commands
+    _hfgit_bin=${COMP_WORDS[0]}
+    command -v "$_hfgit_bin" >/dev/null 2>&1 || _hfgit_bin=hfgit
+    commands="$(_hfgit_commands) help"
     cmd=""
     for ((i = 1; i < COMP_CWORD; i++)); do
         case "${COMP_WORDS[i]}" in
@@ -45,14 +44,14 @@ _hfgit() {
     -C)
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
         return 0 ;;
-    --token | --revision | --commit-message | -m | --message | --every | --num-workers | --parallel | \
+    --token | --revision | --commit-message | -m | --message | --every | --num-workers | --parallel | --max-rate | \
         --remote | --branch)
         return 0 ;;
     esac
     if [ "$cmd" = help ]; then
         mapfile -t COMPREPLY < <(compgen -W "config $commands" -- "$cur")
     elif [[ "$cur" == -* ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "$(_hfgit_options "$cmd") --help -q --quiet -v --verbose" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "$(_hfgit_options "$cmd") --help" -- "$cur")
     else
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         compopt -o filenames 2>/dev/null

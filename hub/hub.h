@@ -63,6 +63,8 @@ typedef struct hub {
     uint64_t chunk_size;          /* part size the hub hands out */
     unsigned char hmac_key[32];   /* <root>/hub.key: URLs and open uploads survive a restart (sign.c) */
     int empty_repos;              /* --empty-repos: create-repo makes no first commit */
+    struct s3_config *s3;         /* --lfs-storage s3://...: multipart objects live in the store (s3.h) */
+    char *tls_cert, *tls_key;     /* PEM text (--tls-cert, --tls-key): serve HTTPS; NULL = plain HTTP */
     long upload_max_age_secs;     /* open uploads older than this are removed; completion URLs live as long */
     pthread_mutex_t knobs_lock;
     hub_knobs knobs;

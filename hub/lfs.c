@@ -44,6 +44,20 @@ int lfs_oid_ok(const char *oid)
     return oid && hf_oid_valid(oid); /* never a path: oids become file names */
 }
 
+int lfs_s3_key(const char *git_dir, const char *oid, hf_buf *key)
+{
+    hf_buf p = HF_BUF_INIT;
+    char line[1024];
+    FILE *f = hf_buf_printf(&p, "%s/lfs/s3/%s", git_dir, oid) ? NULL : fopen(p.ptr, "r");
+    hf_buf_free(&p);
+    if (!f) return -1;
+    int ok = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    if (!ok) return -1;
+    line[strcspn(line, "\n")] = '\0';
+    return line[0] && hf_buf_puts(key, line) == 0 ? 0 : -1;
+}
+
 int lfs_object_path(const char *git_dir, const char *oid, hf_buf *out)
 {
     return hf_buf_printf(out, "%s/lfs/objects/%.2s/%.2s/%s", git_dir, oid, oid + 2, oid);

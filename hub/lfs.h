@@ -39,6 +39,8 @@
  * (403), expiry (403). Returns 0 when the request may go on (*signed_size: the body size the URL was signed
  * for, -1 when none), else 1 having refused it (hub_refuse). allow_auth: 1 for Hub endpoints. */
 int lfs_check_signed(hub_req *r, int allow_auth, int64_t *signed_size);
+/* S3 storage: the object's key in the store when <git_dir>/lfs/s3/<oid> names one (0), else -1. */
+int lfs_s3_key(const char *git_dir, const char *oid, hf_buf *key);
 /* <git_dir>/lfs/objects/aa/bb/<oid> */
 int lfs_object_path(const char *git_dir, const char *oid, hf_buf *out);
 /* mkdir -p of the directory part of path. 0 or -1 (errno). */
@@ -97,6 +99,7 @@ typedef struct lfs_upload_meta {
     char *git_dir;
     char oid[65];
     uint64_t size, chunk, parts;
+    char s3_upload[512]; /* S3 storage: the store's multipart upload id ("" on local disk) */
 } lfs_upload_meta;
 
 /* The part size for an object: the hub's chunk size, capped at 5 GiB and grown so that there are at most

@@ -16,6 +16,7 @@
  */
 #include "lfs.h"
 #include "lfs_parse.h"
+#include "s3.h"
 
 #include "../common/error.h"
 #include "../common/json.h"
@@ -153,15 +154,30 @@ static int multipart_action(hf_jw *w, hub *h, const hub_repo *repo, const char *
     hf_jw_kstr(w, "href", url.ptr);
     hf_jw_key(w, "header");
     hf_jw_obj_begin(w);
+    lfs_upload_meta open = {0};
+    hf_buf s3key = HF_BUF_INIT;
+    if (h->s3) /* the store's upload id and key: part URLs are the store's presigned UploadPart */
+        rc = lfs_upload_read(h, id, &open) || !open.s3_upload[0] || s3_staging_key(h->s3, id, &s3key);
     for (uint64_t n = 1; n <= m.parts && !rc; n++) {
         char key[16];
+        int64_t psize = (int64_t)lfs_upload_part_size(&m, n);
         snprintf(key, sizeof(key), "%05" PRIu64, n);
         hf_buf_clear(&path);
         hf_buf_clear(&url);
-        rc = hf_buf_printf(&path, "/__part/%s/%" PRIu64, id, n) ||
-             hub_sign_url(h, "PUT", path.ptr, (int64_t)lfs_upload_part_size(&m, n), life->store, &url);
+        if (h->s3) {
+            hf_buf q = HF_BUF_INIT;
+            hf_buf_printf(&q, "partNumber=%" PRIu64 "&uploadId=", n);
+            s3_query_escape(&q, open.s3_upload);
+            rc = s3_presign(h->s3, "PUT", s3key.ptr, hf_buf_cstr(&q), psize, life->store, &url);
+            hf_buf_free(&q);
+        } else {
+            rc = hf_buf_printf(&path, "/__part/%s/%" PRIu64, id, n) ||
+                 hub_sign_url(h, "PUT", path.ptr, psize, life->store, &url);
+        }
         if (!rc) hf_jw_kstr(w, key, url.ptr);
     }
+    lfs_upload_meta_clear(&open);
+    hf_buf_free(&s3key);
     char chunk[24];
     snprintf(chunk, sizeof(chunk), "%" PRIu64, m.chunk);
     hf_jw_kstr(w, "chunk_size", chunk); /* a string: git-lfs's header is map[string]string */
@@ -172,6 +188,20 @@ out:
     hf_buf_free(&path);
     hf_buf_free(&url);
     return rc ? -1 : 0;
+}
+
+/* S3 storage: a download straight from the store (a presigned GET; Range works as on the store). */
+static int store_download(hf_jw *w, const s3_config *s3, const char *key, long life)
+{
+    hf_buf url = HF_BUF_INIT;
+    if (s3_presign(s3, "GET", key, NULL, -1, life, &url)) return -1;
+    hf_jw_key(w, "download");
+    hf_jw_obj_begin(w);
+    hf_jw_kstr(w, "href", url.ptr);
+    hf_jw_kint(w, "expires_in", life);
+    hf_jw_obj_end(w);
+    hf_buf_free(&url);
+    return 0;
 }
 
 /* "ns/name", "datasets/ns/name", "spaces/ns/name" */
@@ -201,7 +231,10 @@ static int write_object(hf_jw *w, hub *h, const hub_repo *repo, const char *rpat
         hf_jw_obj_begin(w);
         rc = hf_buf_printf(&obj, "/__object/%s/%s", rpath, it->oid) ||
              hf_buf_printf(&ver, "/__verify/%s", rpath);
-        if (!rc && it->kind == K_DOWNLOAD)
+        hf_buf key = HF_BUF_INIT;
+        if (!rc && it->kind == K_DOWNLOAD && h->s3 && lfs_s3_key(repo->git_dir, it->oid, &key) == 0)
+            rc = store_download(w, h->s3, key.ptr, life->store);
+        else if (!rc && it->kind == K_DOWNLOAD)
             rc = signed_action(w, h, "download", "GET", obj.ptr, -1, life->store, 0);
         else if (!rc && it->kind == K_BASIC)
             rc = signed_action(w, h, "upload", "PUT", obj.ptr, it->size, life->store, 1);
@@ -209,6 +242,7 @@ static int write_object(hf_jw *w, hub *h, const hub_repo *repo, const char *rpat
             rc = multipart_action(w, h, repo, rpath, it, life, err);
         if (!rc && it->kind != K_DOWNLOAD)
             rc = signed_action(w, h, "verify", "POST", ver.ptr, -1, life->hub, 0);
+        hf_buf_free(&key);
         hf_jw_obj_end(w);
         hf_buf_free(&obj);
         hf_buf_free(&ver);

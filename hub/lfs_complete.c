@@ -12,6 +12,7 @@
  */
 #include "lfs.h"
 #include "lfs_parse.h"
+#include "s3.h"
 
 #include "../common/error.h"
 
@@ -189,6 +190,84 @@ static unsigned say(char *msg, size_t msz, unsigned status, const char *fmt, ...
     return status;
 }
 
+/* Writes what tells the repo it has the object: the key in <git_dir>/lfs/s3/<oid>, then a sparse file of
+ * the object's size at the object path (what the batch API, verify and pre-receive look at), each by
+ * rename. */
+static int publish_s3_marker(hub *h, const lfs_upload_meta *m, const char *key)
+{
+    hf_buf side = HF_BUF_INIT, obj = HF_BUF_INIT, tmp = HF_BUF_INIT;
+    int rc = -1, fd = -1;
+    if (hf_buf_printf(&side, "%s/lfs/s3/%s", m->git_dir, m->oid) || lfs_mkdirs_for(side.ptr) ||
+        hf_buf_printf(&tmp, "%s/tmp/.s3marker.XXXXXX", h->root) || (fd = mkostemp(tmp.ptr, O_CLOEXEC)) < 0)
+        goto out;
+    size_t klen = strlen(key);
+    int bad = write(fd, key, klen) != (ssize_t)klen || write(fd, "\n", 1) != 1;
+    if (close(fd) || bad || rename(tmp.ptr, side.ptr)) goto out;
+    fd = -1;
+    hf_buf_clear(&tmp);
+    if (hf_buf_printf(&tmp, "%s/tmp/.s3marker.XXXXXX", h->root) || (fd = mkostemp(tmp.ptr, O_CLOEXEC)) < 0)
+        goto out;
+    bad = ftruncate(fd, (off_t)m->size) != 0;
+    bad |= close(fd) != 0;
+    fd = -1;
+    if (bad || lfs_object_path(m->git_dir, m->oid, &obj) || lfs_mkdirs_for(obj.ptr) ||
+        rename(tmp.ptr, obj.ptr))
+        goto out;
+    rc = 0;
+out:
+    if (fd >= 0) close(fd);
+    if (rc && tmp.ptr) unlink(tmp.ptr);
+    hf_buf_free(&side);
+    hf_buf_free(&obj);
+    hf_buf_free(&tmp);
+    return rc;
+}
+
+/* S3 storage: CompleteMultipartUpload with the client's ETags (the store checks them against the parts),
+ * then the object is read back and hashed; a match is published, anything else is deleted from the store. */
+static unsigned complete_in_store(hub *h, const char *id, const lfs_upload_meta *m,
+                                  const hub_complete_request *q, char *msg, size_t msz, int *consumed)
+{
+    hf_buf key = HF_BUF_INIT, err = HF_BUF_INIT;
+    const char **etags = calloc(q->count + 1, sizeof(*etags));
+    char hex[HF_SHA256_HEX_LEN + 1];
+    uint64_t size = 0;
+    unsigned status = 0;
+    if (!etags || s3_staging_key(h->s3, id, &key)) {
+        status = say(msg, msz, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        goto out;
+    }
+    if ((uint64_t)q->count != m->parts) {
+        status = say(msg, msz, MHD_HTTP_BAD_REQUEST, "%zu parts listed, the upload has %" PRIu64, q->count,
+                     m->parts);
+        goto out;
+    }
+    for (size_t i = 0; i < q->count; i++)
+        etags[i] = q->parts[i].etag;
+    if ((status = s3_multipart_complete(h->s3, key.ptr, m->s3_upload, etags, q->count, &err))) {
+        say(msg, msz, status, "%s", hf_buf_cstr(&err));
+        goto out;
+    }
+    *consumed = 1; /* the store's upload is an object now: whatever follows, this upload cannot go on */
+    if (s3_object_sha256(h->s3, key.ptr, hex, &size, &err)) {
+        status = say(msg, msz, MHD_HTTP_BAD_GATEWAY, "%s", hf_buf_cstr(&err));
+        goto out;
+    }
+    if (size != m->size || strcmp(hex, m->oid) != 0) {
+        s3_delete(h->s3, key.ptr); /* never visible: a bad object is not kept */
+        status = say(msg, msz, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                     "SHA-256 mismatch: got %s (%" PRIu64 " bytes) expected %s", hex, size, m->oid);
+        goto out;
+    }
+    if (publish_s3_marker(h, m, key.ptr))
+        status = say(msg, msz, MHD_HTTP_INTERNAL_SERVER_ERROR, "recording the object: %s", strerror(errno));
+out:
+    free(etags);
+    hf_buf_free(&key);
+    hf_buf_free(&err);
+    return status;
+}
+
 /* The completion's checks, in the order they run; the first that refuses gives the answer (0: 200). The
  * upload stays locked from the moment it is read, so a concurrent completion (a client retrying after a
  * dropped connection) waits for this one and then finds the object stored, and no part changes under the
@@ -198,6 +277,7 @@ static unsigned complete_upload(hub *h, const complete_req *c, const hub_complet
 {
     lfs_upload_meta m;
     unsigned status = 0;
+    int consumed = 0;
     int lock = lfs_upload_lock(h, c->id);
     /* 1. Gone: completed by an earlier try (answered as that try was), or never made. */
     if (lock < 0 || lfs_upload_read(h, c->id, &m)) {
@@ -213,6 +293,9 @@ static unsigned complete_upload(hub *h, const complete_req *c, const hub_complet
     else if (strcmp(q->oid, m.oid) != 0)
         status = say(msg, msz, MHD_HTTP_UNPROCESSABLE_CONTENT, "oid %s is not this upload's (%s)", q->oid,
                      m.oid);
+    /* 4-6 on S3 storage: the store assembles the parts; the hub checks what it made. */
+    else if (h->s3 && !object_stored(m.git_dir, m.oid, m.size))
+        status = complete_in_store(h, c->id, &m, q, msg, msz, &consumed);
     /* 4. Unless the object is stored already (uploaded again while this upload was open): */
     else if (!object_stored(m.git_dir, m.oid, m.size)) {
         /* 5. the parts listed are the parts stored (numbers, sizes, ETags), */
@@ -220,8 +303,9 @@ static unsigned complete_upload(hub *h, const complete_req *c, const hub_complet
         /* 6. and their concatenation has the oid's SHA-256: then the object appears. */
         if (!status) status = assemble(h, c->id, &m, msg, msz);
     }
-    /* Stored, now or before: the upload has served its purpose. */
-    if (!status) lfs_upload_remove(h, c->id, &m);
+    /* Stored, now or before: the upload has served its purpose (so has one the store completed, even with
+     * bytes that were refused: a new batch opens a new one). */
+    if (!status || consumed) lfs_upload_remove(h, c->id, &m);
     lfs_upload_unlock(lock);
     lfs_upload_meta_clear(&m);
     return status;

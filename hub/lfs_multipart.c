@@ -10,6 +10,7 @@
  * Knobs: fail part N K times (500), drop part N K times (connection closed after about half its bytes).
  */
 #include "lfs.h"
+#include "s3.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,8 +56,15 @@ int lfs_upload_create(hub *h, const lfs_upload_meta *m, char *id)
     unsigned char raw[LFS_UPLOAD_ID_LEN / 2];
     if (hf_random_bytes(raw, sizeof(raw))) return -1;
     hf_hex_encode(raw, sizeof(raw), id);
-    hf_buf dir = HF_BUF_INIT, tmp = HF_BUF_INIT, dst = HF_BUF_INIT;
+    hf_buf dir = HF_BUF_INIT, tmp = HF_BUF_INIT, dst = HF_BUF_INIT, key = HF_BUF_INIT, msg = HF_BUF_INIT;
     int rc = -1;
+    char s3id[sizeof(m->s3_upload)] = "";
+    /* S3 storage: the parts go to the store's own multipart upload, opened now under the upload's key. */
+    if (h->s3 &&
+        (s3_staging_key(h->s3, id, &key) || s3_multipart_create(h->s3, key.ptr, s3id, sizeof(s3id), &msg))) {
+        fprintf(stderr, "hfgit-hub: cannot open a multipart upload in the store: %s\n", hf_buf_cstr(&msg));
+        goto out;
+    }
     if (hf_buf_printf(&dir, "%s/uploads/%s", h->root, id) || mkdir(dir.ptr, 0777) ||
         hf_buf_printf(&tmp, "%s/meta.tmp", dir.ptr) || hf_buf_printf(&dst, "%s/meta", dir.ptr))
         goto out;
@@ -64,11 +72,14 @@ int lfs_upload_create(hub *h, const lfs_upload_meta *m, char *id)
     if (!f) goto out;
     fprintf(f, "oid %s\nsize %" PRIu64 "\nchunk %" PRIu64 "\nparts %" PRIu64 "\ngit_dir %s\n", m->oid,
             m->size, m->chunk, m->parts, m->git_dir);
+    if (s3id[0]) fprintf(f, "s3upload %s\n", s3id);
     if (fclose(f) == 0 && rename(tmp.ptr, dst.ptr) == 0) rc = 0;
 out:
     hf_buf_free(&dir);
     hf_buf_free(&tmp);
     hf_buf_free(&dst);
+    hf_buf_free(&key);
+    hf_buf_free(&msg);
     return rc;
 }
 
@@ -95,6 +106,8 @@ int lfs_upload_read(hub *h, const char *id, lfs_upload_meta *m)
             m->parts = v;
         else if (strncmp(line, "git_dir ", 8) == 0 && !m->git_dir)
             m->git_dir = strdup(line + 8);
+        else if (strncmp(line, "s3upload ", 9) == 0 && strlen(line + 9) < sizeof(m->s3_upload))
+            memcpy(m->s3_upload, line + 9, strlen(line + 9) + 1);
     }
     fclose(f);
     if (!m->git_dir || !lfs_oid_ok(m->oid) || m->chunk == 0 || m->parts == 0 ||

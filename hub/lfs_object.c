@@ -7,6 +7,7 @@
  *   POST /__verify/<repo>?exp&sig         {"oid","size"}: 200 when stored with that size, else 404
  */
 #include "lfs.h"
+#include "s3.h"
 
 #include "../common/error.h"
 #include "../common/json.h"
@@ -247,10 +248,32 @@ static void get_free(hub_req *r)
     r->state = NULL;
 }
 
+/* S3 storage: the object path holds a sparse stand-in; the bytes are in the store. Sends the client there. */
+static int redirect_to_store(hub_req *r, const char *key)
+{
+    hf_buf url = HF_BUF_INIT;
+    struct MHD_Response *resp = NULL;
+    if (s3_presign(r->h->s3, "GET", key, NULL, -1, 300, &url) == 0 &&
+        (resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT))) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, url.ptr);
+        MHD_queue_response(r->conn, MHD_HTTP_TEMPORARY_REDIRECT, resp);
+        MHD_destroy_response(resp);
+        r->responded = 1;
+    }
+    hf_buf_free(&url);
+    return r->responded ? 1 : hub_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+}
+
 static int route_get(hub_req *r, hub_repo *repo)
 {
-    hf_buf path = HF_BUF_INIT;
+    hf_buf path = HF_BUF_INIT, key = HF_BUF_INIT;
     const char *oid = repo->rest + 1;
+    if (r->h->s3 && lfs_s3_key(repo->git_dir, oid, &key) == 0) {
+        int rc = redirect_to_store(r, key.ptr);
+        hf_buf_free(&key);
+        hub_repo_clear(repo);
+        return rc;
+    }
     int fd = lfs_object_path(repo->git_dir, oid, &path) ? -1 : open(path.ptr, O_RDONLY | O_CLOEXEC);
     hf_buf_free(&path);
     struct stat st;

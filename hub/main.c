@@ -3,6 +3,7 @@
  */
 #include "hub.h"
 #include "lfs.h"
+#include "s3.h"
 
 #include "../common/digest.h"
 #include "../common/http.h"
@@ -44,6 +45,11 @@ static void usage(FILE *f)
           "  --multipart-threshold N    objects of N bytes or more use multipart (default 5000000000)\n"
           "  --chunk-size N             multipart part size (default 536870912)\n"
           "  --hooks-dir DIR            hooks installed into created repos (default: git-hooks next to the binary)\n"
+          "  --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate (chain) and key\n"
+          "  --lfs-storage s3://BUCKET[/PREFIX]  multipart LFS objects in an S3-compatible store (credentials:\n"
+          "                             AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); default: local disk\n"
+          "  --s3-endpoint URL          the store's URL (path-style addressing), e.g. http://127.0.0.1:4568\n"
+          "  --s3-region R              default us-east-1\n"
           "  --empty-repos              create repos empty (default: with the Hub's first commit, main holding\n"
           "                             a .gitattributes of its default LFS patterns)\n"
           "fault knobs (also settable at run time: POST /__knobs with the token):\n"
@@ -155,6 +161,27 @@ static char *read_token_file(const char *path)
     return strdup(line);
 }
 
+/* --tls-cert / --tls-key: the whole PEM file, NUL-terminated, as libmicrohttpd takes it. */
+static char *read_pem(const char *path, const char *what)
+{
+    FILE *f = fopen(path, "r");
+    hf_buf b = HF_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    int bad = !f;
+    while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        bad |= hf_buf_put(&b, chunk, n) != 0 || b.len > (1u << 20);
+    if (f && ferror(f)) bad = 1;
+    if (f) fclose(f);
+    if (bad || !strstr(hf_buf_cstr(&b), "-----BEGIN ")) {
+        fprintf(stderr, "hfgit-hub: cannot use the TLS %s %s: %s\n", what, path,
+                bad ? strerror(errno ? errno : EINVAL) : "not a PEM file");
+        hf_buf_free(&b);
+        return NULL;
+    }
+    return hf_buf_detach(&b);
+}
+
 /* Waits for SIGTERM/SIGINT, sweeping old uploads and temp files every `every` seconds meanwhile. */
 static int serve_until_stopped(hub *h, const sigset_t *stop)
 {
@@ -179,10 +206,14 @@ int main(int argc, char **argv)
         {"fail-complete", required_argument, 0, 'F'}, {"drop-part", required_argument, 0, 'd'},
         {"url-lifetime", required_argument, 0, 'u'},  {"upload-max-age", required_argument, 0, 'A'},
         {"token-file", required_argument, 0, 'T'},    {"user", required_argument, 0, 'U'},
-        {"empty-repos", no_argument, 0, 'E'},         {"help", no_argument, 0, 'h'},
+        {"empty-repos", no_argument, 0, 'E'},         {"tls-cert", required_argument, 0, 'C'},
+        {"tls-key", required_argument, 0, 'K'},       {"lfs-storage", required_argument, 0, 'S'},
+        {"s3-endpoint", required_argument, 0, 'P'},   {"s3-region", required_argument, 0, 'R'},         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},             {0, 0, 0, 0}};
     static hub h; /* lives for the whole process; static keeps it off the stack of the signal wait */
     const char *root = NULL, *listen_spec = "127.0.0.1:8080", *hooks = NULL, *token_file = NULL;
+    const char *tls_cert = NULL, *tls_key = NULL, *storage = NULL, *s3_endpoint = NULL, *s3_region = NULL;
+    static s3_config s3;
     const char *token = getenv("HFGIT_HUB_TOKEN");
     char *token_argv = NULL;
     h.user = "user";
@@ -200,6 +231,11 @@ int main(int argc, char **argv)
         case 't': token = token_argv = optarg; break;
         case 'T': token_file = optarg; break;
         case 'E': h.empty_repos = 1; break;
+        case 'C': tls_cert = optarg; break;
+        case 'K': tls_key = optarg; break;
+        case 'S': storage = optarg; break;
+        case 'P': s3_endpoint = optarg; break;
+        case 'R': s3_region = optarg; break;
         case 'U': bad = !*optarg || strlen(optarg) > 96; if (!bad) h.user = optarg; break;
         case 'A':
             bad = parse_u64(optarg, &v) || v == 0 || v > 10ULL * 365 * 86400;
@@ -232,6 +268,12 @@ int main(int argc, char **argv)
         fputs("hfgit-hub: --root DIR is required (see --help)\n", stderr);
         return 2;
     }
+    if (!tls_cert != !tls_key) {
+        fputs("hfgit-hub: --tls-cert and --tls-key go together (see --help)\n", stderr);
+        return 2;
+    }
+    if (tls_cert && (!(h.tls_cert = read_pem(tls_cert, "certificate")) || !(h.tls_key = read_pem(tls_key, "key"))))
+        return 2;
     h.token = token_file ? read_token_file(token_file) : token && *token ? strdup(token) : NULL;
     if (token_file && !h.token)
         return 2;
@@ -245,6 +287,10 @@ int main(int argc, char **argv)
     }
     if (hub_key_load(&h))
         return 1;
+    if (storage && strcmp(storage, "local") != 0) {
+        if (s3_open(&s3, storage, s3_endpoint, s3_region)) return 1;
+        h.s3 = &s3;
+    }
     lfs_uploads_sweep(&h);
     h.hooks_dir = hooks ? realpath(hooks, NULL) : default_hooks_dir();
     if (!h.hooks_dir)
@@ -264,7 +310,7 @@ int main(int argc, char **argv)
     char host[64];
     snprintf(host, sizeof(host), "%.*s", (int)(strrchr(listen_spec, ':') - listen_spec), listen_spec);
     hf_buf url = HF_BUF_INIT;
-    hf_buf_printf(&url, "http://%s:%u", host, port);
+    hf_buf_printf(&url, "%s://%s:%u", h.tls_cert ? "https" : "http", host, port);
     h.base_url = hf_buf_detach(&url);
 
     /* Block the stop signals before MHD starts its threads so only sigwait() below sees them;
@@ -277,7 +323,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     if (hub_server_start(&h, fd)) {
-        fprintf(stderr, "hfgit-hub: cannot start the HTTP server\n");
+        fprintf(stderr, "hfgit-hub: cannot start the HTTP server%s\n",
+                h.tls_cert ? " (is the TLS key the certificate's? see the messages above)" : "");
         return 1;
     }
     printf("hfgit-hub: listening on %s (root %s)\n", h.base_url, h.root);
@@ -288,6 +335,9 @@ int main(int argc, char **argv)
     close(fd);
     free(h.root);
     free(h.token);
+    if (h.s3) s3_close(h.s3);
+    free(h.tls_cert);
+    free(h.tls_key);
     free(h.hooks_dir);
     free(h.base_url);
     return 0;

@@ -360,11 +360,15 @@ int hub_server_start(hub *h, int listen_fd)
 {
     /* One thread per connection: handlers block on CGI pipes and bandwidth sleeps. A large connection memory
      * limit gives the upload handler large chunks (fewer calls, more throughput). */
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    /* HTTPS: libmicrohttpd's TLS (GnuTLS) with the PEM texts; without them the option list ends earlier. */
+    int tls = h->tls_cert && h->tls_key;
     h->daemon = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        access_handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, listen_fd,
-        MHD_OPTION_NOTIFY_COMPLETED, request_completed, h, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(4u << 20),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600, MHD_OPTION_END);
+        flags | (tls ? MHD_USE_TLS : 0), 0, NULL, NULL, access_handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        NULL, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_NOTIFY_COMPLETED, request_completed, h,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(4u << 20), MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
+        tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, h->tls_key,
+        MHD_OPTION_END);
     return h->daemon ? 0 : -1;
 }
 

@@ -182,8 +182,12 @@ typedef struct hf_repo_options {
  *   and no repository: HF_ENOTFOUND; the message says what to do. A failed clone leaves no directory behind
  *   (when it created it). A remote repository that does not exist (HTTP 404) is HF_ENOTFOUND with a message
  *   naming it; a missing or refused token (HTTP 401/403) is HF_EAUTH, for clone as for pull and push.
+ * A remote without commits (how the Hub creates repositories) clones onto the branch its HEAD names when
+ * the server says (protocol v2), else main, whatever the machine's init.defaultBranch; the first commit and
+ * push create that branch. A failed open removes the clone it made, also when only the revision failed.
  * Then revision, when set, is checked out: a local branch; a branch of origin (a tracking branch is
- * created); a tag or commit (detached HEAD); else a new branch of that name at HEAD. */
+ * created); a tag or commit (detached HEAD); else a new branch of that name at HEAD (on a repository
+ * without commits: the unborn branch the first commit will create). */
 HF_EXTERN(int) hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *opts);
 
 /* What hf_repo_set_progress sets (a bit mask). */
@@ -232,15 +236,18 @@ typedef struct hf_push_options {
     hf_progress_cb progress;  /* LFS upload progress, or NULL (queued pushes: called off the caller's thread) */
     void *progress_payload;
     int auto_lfs_prune;       /* 1: after a successful push, hf_repo_lfs_prune (default 0) */
+    uint64_t max_rate;        /* LFS upload bandwidth of this push, bytes per second (0: no limit of its own;
+                               * HFGIT_MAX_RATE still caps every transfer of the process together) */
 } hf_push_options;
 
 #define HF_PUSH_OPTIONS_VERSION 1
-#define HF_PUSH_OPTIONS_INIT {HF_PUSH_OPTIONS_VERSION, NULL, NULL, 1, 1, NULL, NULL, 0}
+#define HF_PUSH_OPTIONS_INIT {HF_PUSH_OPTIONS_VERSION, NULL, NULL, 1, 1, NULL, NULL, 0, 0}
 
 /* Pushes the branch: first uploads the LFS objects reachable from the pushed commits and not from the
  * remote's refs (batch API, basic or multipart, verified), then the git objects and the ref. A ref the
  * server rejects is an error carrying the server's message. opts may be NULL.
- * out == NULL: blocks until done. out != NULL: queues the push (title "push") and returns at once with *out
+ * out == NULL: blocks until done (after the commands queued before it, so the remote moves forward in order;
+ * the handle stays usable from other threads meanwhile). out != NULL: queues the push (title "push") and returns at once with *out
  * set. What is pushed is decided now: the branch (opts->branch, else the current one) and its current commit,
  * pinned under refs/hfgit/push/ until the push ran, so later commits or checkouts do not change it. The
  * strings of opts are copied; progress and progress_payload must stay valid until the command is done. */
@@ -482,7 +489,9 @@ HF_EXTERN(int) hf_repo_checkout(hf_repo *repo, const char *revision, int create_
 /* 1 when the tag exists (locally, or with remote set on that remote, as `git ls-remote`), 0 when not. */
 HF_EXTERN(int) hf_repo_tag_exists(hf_repo *repo, const char *name, const char *remote);
 /* Tags HEAD (annotated when message is set) and, with remote, pushes the tag there. HF_EEXISTS when the tag
- * exists locally. */
+ * exists locally. With commands queued or running (a push uploading), the tag push is queued behind them as a
+ * command titled "push refs/tags/<name>" and this returns at once (hf_repo_wait_for_commands waits for it, a
+ * failure shows in the command list); otherwise it is sent before this returns. */
 HF_EXTERN(int) hf_repo_add_tag(hf_repo *repo, const char *name, const char *message, const char *remote);
 /* Deletes the local tag when it exists and, with remote, the remote one when it exists there. 0 also when
  * there was nothing to delete. */
@@ -603,7 +612,8 @@ HF_EXTERN(int) hf_repo_create_commit(hf_repo *repo, hf_commit_op *ops, size_t n,
  * auto-tracking (large and binary files go to LFS), commits and pushes the current branch (a blocking push on
  * the scheduler's thread, after any commands queued before it; it holds no handle lock, so the caller may keep
  * using the repository). A tick with
- * nothing new makes no commit. A failed tick (hub down) is retried at the next one, losing nothing: its
+ * nothing new makes no commit (the commit takes the whole index, like hf_repo_commit: changes the caller
+ * staged go with it). A failed tick (hub down) is retried at the next one, losing nothing: its
  * commit stays local and goes out with the next push. The folder may be anywhere, also outside the clone.
  * Files are streamed (copy_file_range), never read whole into memory; an LFS file is hashed whole at each
  * commit that changes it.

@@ -195,11 +195,11 @@ int hf_repo_checkout_rev(hf_repo *r, const char *revision, int create_branch_ok)
         git_object_free(obj);
     }
     git_error_clear();
-    if (rc == 0 && kind == 4) {
+    if (rc == 0 && kind == 4) { /* nothing to check out: HEAD only names the branch to be */
         rc = hf_repo_set_unborn_branch(r, revision);
-        kind = -1;
+        goto out;
     }
-    if (rc == 0 && kind != 3 && kind != -1) {
+    if (rc == 0 && kind != 3) {
         int have_remote = hf_repo_origin_url(r, "origin", &url) == 0;
         if (!have_remote)
             hf_error_clear(); /* no remote: the objects must be local already */
@@ -210,8 +210,9 @@ int hf_repo_checkout_rev(hf_repo *r, const char *revision, int create_branch_ok)
     }
     if (rc == 0 && kind == 2 && git_repository_set_head_detached(r->git, &target) < 0)
         rc = hf_repo_git_error(HF_ERROR, "cannot detach HEAD");
-    if (rc == 0 && kind != 2 && kind != -1)
+    if (rc == 0 && kind != 2)
         rc = switch_branch(r, revision, &target, kind == 1);
+out:
     hf_buf_free(&name);
     hf_buf_free(&url);
     return rc;

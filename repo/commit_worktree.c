@@ -171,26 +171,6 @@ static void prune_dirs(const char *workdir, const char *rel)
     hf_buf_free(&p);
 }
 
-/* HF_EINVAL (with a message) when a folder on the way to workdir + rel is a symbolic link: the work tree's
- * content came from the remote, and a committed "out -> /home/me" must not make a delete or a write of
- * "out/x" land in /home/me. 0 otherwise. */
-static int refuse_links_on_path(const char *workdir, const char *rel)
-{
-    hf_buf p = HF_BUF_INIT;
-    struct stat st;
-    int rc = 0;
-    for (const char *s = strchr(rel, '/'); s && rc == 0; s = strchr(s + 1, '/')) {
-        hf_buf_clear(&p);
-        if (hf_buf_printf(&p, "%s%.*s", workdir, (int)(s - rel), rel) < 0)
-            rc = hf_error_set(HF_ENOMEM, "out of memory");
-        else if (lstat(p.ptr, &st) == 0 && S_ISLNK(st.st_mode))
-            rc = hf_error_set(HF_EINVAL, "%.*s is a symbolic link in the work tree: %s is not written or "
-                                         "deleted through it", (int)(s - rel), rel, rel);
-    }
-    hf_buf_free(&p);
-    return rc;
-}
-
 static int mkdirs_for(char *path, size_t from)
 {
     for (char *p = path + from; *p; p++) {
@@ -242,7 +222,7 @@ int hf_worktree_finish(hf_repo *r, git_index *final, hf_touched_list *l)
         hf_buf_clear(&full);
         if (hf_buf_printf(&full, "%s%s", r->workdir, l->items[i].path) < 0)
             rc = hf_error_set(HF_ENOMEM, "out of memory");
-        else if ((rc = refuse_links_on_path(r->workdir, l->items[i].path)) < 0)
+        else if ((rc = hf_path_refuse_links(r->workdir, l->items[i].path, 0)) < 0)
             break;
         else if (unlink(full.ptr) < 0 && errno != ENOENT && errno != ENOTDIR)
             rc = hf_error_set(HF_EIO, "cannot remove %s: %s", full.ptr, strerror(errno));
@@ -256,7 +236,7 @@ int hf_worktree_finish(hf_repo *r, git_index *final, hf_touched_list *l)
         hf_buf_clear(&full);
         if (hf_buf_printf(&full, "%s%s", r->workdir, t->path) < 0)
             rc = hf_error_set(HF_ENOMEM, "out of memory");
-        else if ((rc = refuse_links_on_path(r->workdir, t->path)) == 0 &&
+        else if ((rc = hf_path_refuse_links(r->workdir, t->path, 0)) == 0 &&
                  (rc = mkdirs_for(full.ptr, base)) == 0 && rename(t->tmp, full.ptr) < 0)
             rc = hf_error_set(HF_EIO, "cannot move the new %s into place: %s", full.ptr, strerror(errno));
         if (rc == 0) {

@@ -1,5 +1,6 @@
 /* folder_sync.c: snapshot a folder under the writers' lock, then copy what grew into the clone (folder_sync.h). */
 #include "folder_sync.h"
+#include "repo.h"
 
 #include "../common/buf.h"
 #include "../common/error.h"
@@ -208,7 +209,8 @@ static int copy_file(const char *src, const char *dest, uint64_t from, uint64_t 
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return hf_error_set(HF_EIO, "cannot read %s: %s", src, strerror(errno));
-    int out = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC | (from == 0 ? O_TRUNC : 0), 0666);
+    /* O_NOFOLLOW: a link the remote put at this path is never written through (hf_sync_copy replaces it) */
+    int out = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (from == 0 ? O_TRUNC : 0), 0666);
     if (out < 0) {
         int rc = hf_error_set(HF_EIO, "cannot write %s: %s", dest, strerror(errno));
         close(in);
@@ -242,6 +244,14 @@ int hf_sync_copy(hf_sync_list *state, const hf_sync_list *snap, const char *fold
         size_t at = list_find(state, f->rel, &found);
         hf_sync_file *prev = found ? &state->files[at] : NULL;
         struct stat dst;
+        /* the clone's content comes from the remote: no folder on the way may be a link, and a link at the
+         * path itself is replaced by the copy */
+        if ((rc = hf_path_refuse_links(dest_dir, f->rel, 0)) < 0)
+            break;
+        if (lstat(dest.ptr, &dst) == 0 && S_ISLNK(dst.st_mode) && unlink(dest.ptr) < 0) {
+            rc = hf_error_set(HF_EIO, "cannot replace the link %s: %s", dest.ptr, strerror(errno));
+            break;
+        }
         int have = lstat(dest.ptr, &dst) == 0 && S_ISREG(dst.st_mode);
         uint64_t from = 0;
         if (prev && have && (uint64_t)dst.st_size == prev->size && f->size >= prev->size &&

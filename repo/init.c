@@ -29,6 +29,13 @@ int hf_init(void)
         const git_error *e = git_error_last();
         return hf_error_set(HF_ERROR, "libgit2 failed to initialise: %s", e ? e->message : "unknown error");
     }
+    /* The same CA for git's traffic (libgit2's TLS reads no environment): see hf_http_ca_file. */
+    const char *ca = hf_http_ca_file();
+    if (ca && git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ca, NULL) < 0) {
+        const git_error *e = git_error_last();
+        git_libgit2_shutdown();
+        return hf_error_set(HF_ERROR, "cannot use the CA file %s: %s", ca, e ? e->message : "unknown error");
+    }
     if ((rc = hf_http_global_init()) < 0 || (rc = hf_lfs_filter_register()) < 0) {
         git_libgit2_shutdown();
         return rc;

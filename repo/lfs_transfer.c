@@ -38,6 +38,7 @@ typedef struct xfer_run {
     int rc;
     char *message;                    /* first failure's text (error messages are per thread) */
     uint64_t done, total;
+    hf_rate_limiter *rate;            /* the push's own bandwidth limit (opts->max_rate), or NULL */
 } xfer_run;
 
 static void run_fail(xfer_run *run, int rc)
@@ -88,10 +89,40 @@ static int rebatch(xfer_run *run, hf_http_client *http, const xfer_job *job, hf_
     return hf_batch_send(http, &req, out);
 }
 
+/* The engine's refresh callback (common/transfer.h): a new batch request for this one object when its part
+ * URLs expired. The engine calls it while this worker waits in hf_multipart_upload, so the worker's HTTP
+ * client is free to use. */
+typedef struct refresh_ctx {
+    xfer_run *run;
+    hf_http_client *http;
+    const xfer_job *job;
+} refresh_ctx;
+
+static int refresh_upload(void *ud, hf_multipart_fresh *out)
+{
+    refresh_ctx *c = ud;
+    hf_batch_response *fresh = NULL;
+    int rc = rebatch(c->run, c->http, c->job, &fresh);
+    const hf_batch_object *o = rc == 0 ? hf_batch_response_find(fresh, c->job->obj->oid) : NULL;
+    if (rc == 0 && (!o || o->error_code))
+        rc = hf_error_set(HF_EHTTP, "the LFS server refused %s on a new batch request: [%d] %s", c->job->path,
+                          o ? o->error_code : 0, o && o->error_message ? o->error_message : "no answer");
+    else if (rc == 0 && !o->upload)
+        rc = 1; /* the server has it now */
+    else if (rc == 0 && (rc = hf_lfs_action_plan(o->upload, o->oid, o->size, &out->plan)) == 0) {
+        out->complete_url = strdup(o->upload->href);
+        out->expires_at = o->upload->expires_at_epoch;
+        if (!out->complete_url)
+            rc = hf_error_set(HF_ENOMEM, "out of memory");
+    }
+    hf_batch_response_free(fresh);
+    return rc;
+}
+
 static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, const hf_batch_object *o)
 {
-    (void)job;
-    hf_buf path = HF_BUF_INIT;
+    hf_buf path = HF_BUF_INIT, jdir = HF_BUF_INIT;
+    refresh_ctx rctx = {run, http, job};
     int rc = hf_lfs_object_path(&path, run->repo->lfs_dir.ptr, o->oid);
     if (rc < 0)
         return rc;
@@ -110,6 +141,12 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
         mo.progress = progress_add;
         mo.progress_ud = run;
         mo.cancel = &run->cancel;
+        /* finished parts are recorded next to the store's temporary files, so a killed push resumes */
+        mo.journal_dir = hf_buf_printf(&jdir, "%s/tmp", run->repo->lfs_dir.ptr) == 0 ? jdir.ptr : NULL;
+        mo.expires_at = o->upload->expires_at_epoch;
+        mo.refresh = refresh_upload;
+        mo.refresh_ud = &rctx;
+        mo.rate_limit = run->rate;
         rc = hf_multipart_upload(&mo);
     } else if (rc == 0) {
         hf_single_put_options so = HF_SINGLE_PUT_OPTIONS_INIT;
@@ -121,10 +158,12 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
         so.progress = progress_add;
         so.progress_ud = run;
         so.cancel = &run->cancel;
+        so.rate_limit = run->rate;
         rc = hf_single_put(&so);
     }
     hf_multipart_plan_free(&plan);
     hf_buf_free(&path);
+    hf_buf_free(&jdir);
     if (rc == 0 && o->verify)
         rc = hf_batch_verify(http, o->verify, o->oid, o->size, o->authenticated ? NULL : run->repo->token);
     return rc;
@@ -321,7 +360,9 @@ int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, c
     atomic_init(&run.cancel, 0);
     pthread_mutex_init(&run.lock, NULL);
     hf_http_client *http = NULL;
-    rc = hf_http_client_new(&http);
+    rc = opts->max_rate ? hf_rate_limiter_new(&run.rate, opts->max_rate) : 0;
+    if (rc == 0)
+        rc = hf_http_client_new(&http);
     for (size_t from = 0; rc == 0 && from < todo.count; from += HF_BATCH_MAX_OBJECTS) {
         size_t n = todo.count - from < HF_BATCH_MAX_OBJECTS ? todo.count - from : HF_BATCH_MAX_OBJECTS;
         rc = one_batch(&run, http, &todo, from, n);
@@ -331,6 +372,7 @@ int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, c
             rc = cancelled(&run);
     }
     hf_http_client_free(http);
+    hf_rate_limiter_free(run.rate);
     free(run.message);
     pthread_mutex_destroy(&run.lock);
 out:

@@ -7,7 +7,8 @@
  *           store (a copied pointer, a clone with skip_lfs_files); one it asks for that is not here fails the
  *           push, naming the file; basic = one PUT, multipart = parts + completion;
  *           then the verify action when there is one. An action about to expire is refreshed with a new
- *           batch request for that object.
+ *           batch request for that object; so are multipart URLs that expire mid-upload (the engine asks),
+ *           and finished parts are journalled in .git/lfs/tmp so a killed push resumes.
  * download: objects already in the store are skipped; each is fetched into .git/lfs/incomplete, its size
  *           and SHA-256 are checked, and it is renamed into the store.
  *
@@ -29,9 +30,10 @@ typedef struct hf_lfs_xfer_options {
     int workers;              /* objects in flight; <= 0: 8 */
     hf_progress_cb progress;
     void *progress_payload;
+    uint64_t max_rate;        /* bytes per second for these transfers together; 0: only the process limit */
 } hf_lfs_xfer_options;
 
-#define HF_LFS_XFER_OPTIONS_INIT {NULL, NULL, 1, 0, NULL, NULL}
+#define HF_LFS_XFER_OPTIONS_INIT {NULL, NULL, 1, 0, NULL, NULL, 0}
 
 int hf_lfs_transfer(hf_repo *repo, hf_lfs_operation op, const hf_lfs_set *set, const hf_lfs_xfer_options *opts);
 

@@ -4,6 +4,7 @@
 #include "../common/error.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 int hf_path_join_checked(const char *workdir, const char *rel, char *out, size_t size)
 {
@@ -63,4 +64,25 @@ void hf_scrub_secret(hf_buf *buf, const char *secret)
     memset(buf->ptr, 0, buf->len);
     hf_buf_free(buf);
     *buf = out;
+}
+
+int hf_path_refuse_links(const char *root, const char *rel, int include_last)
+{
+    hf_buf p = HF_BUF_INIT;
+    struct stat st;
+    int rc = 0;
+    size_t len = strlen(rel);
+    for (size_t i = 1; rc == 0 && i <= len; i++) {
+        if (i < len ? rel[i] != '/' : !include_last)
+            continue;
+        hf_buf_clear(&p);
+        const char *sep = *root && root[strlen(root) - 1] != '/' ? "/" : "";
+        if (hf_buf_printf(&p, "%s%s%.*s", root, sep, (int)i, rel) < 0)
+            rc = hf_error_set(HF_ENOMEM, "out of memory");
+        else if (lstat(p.ptr, &st) == 0 && S_ISLNK(st.st_mode))
+            rc = hf_error_set(HF_EINVAL, "%.*s is a symbolic link in the work tree: %s is not written or "
+                                         "deleted through it", (int)i, rel, rel);
+    }
+    hf_buf_free(&p);
+    return rc;
 }

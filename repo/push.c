@@ -83,6 +83,7 @@ static int push_negotiation(const git_push_update **updates, size_t len, void *p
         xo.multipart = ctx->opts->multipart;
         xo.progress = ctx->opts->progress;
         xo.progress_payload = ctx->opts->progress_payload;
+        xo.max_rate = ctx->opts->max_rate;
         rc = hf_lfs_transfer(ctx->repo, HF_LFS_UPLOAD, &set, &xo);
     }
     /* the last safe point: after this the pack is sent and the ref moves */

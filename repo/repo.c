@@ -242,11 +242,14 @@ static int do_clone(hf_repo *r, const char *url, const char *dir)
     git_oid head;
     if (git_reference_name_to_id(&head, git, "HEAD") < 0) {
         /* An empty repository: nothing to check out. libgit2 named the unborn branch after the user's
-         * init.defaultBranch, else master, because the server does not say which (protocol v0 advertises no
-         * HEAD without commits); the Hub's branch is main, and a first push to master would leave the
-         * repository's HEAD (main) without a commit. */
+         * init.defaultBranch, else master, because protocol v0 does not say which branch the remote's HEAD
+         * names; a first push to master would leave the repository's HEAD (main) without a commit. So: the
+         * branch the server names when asked in protocol v2, else main, the Hub's default. */
         git_error_clear();
-        return hf_repo_set_unborn_branch(r, "main");
+        hf_buf branch = HF_BUF_INIT;
+        rc = hf_repo_set_unborn_branch(r, hf_remote_unborn_head(r, url, &branch) == 0 ? branch.ptr : "main");
+        hf_buf_free(&branch);
+        return rc;
     }
     if (!r->skip_lfs_files && (rc = hf_lfs_fetch_for_commit(r, &head, url, NULL)) < 0)
         return rc;

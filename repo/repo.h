@@ -86,6 +86,11 @@ void hf_scrub_secret(hf_buf *buf, const char *secret);
  * component or an empty path, and when it does not fit. Pure. */
 int hf_path_join_checked(const char *workdir, const char *relative, char *out, size_t size);
 
+/* HF_EINVAL (with a message naming it) when a folder on the way from root to root/rel is a symbolic link, or,
+ * with include_last, rel itself: the work tree's content comes from the remote, and a committed
+ * "out -> /home/me" must not make a write or delete of "out/x" land in /home/me. 0 otherwise. */
+int hf_path_refuse_links(const char *root, const char *rel, int include_last);
+
 /* remote.c: a git_remote for the remote `name` of git, like git_remote_lookup but without libgit2 1.5's PCRE2
  * leak (remote.c says why): anonymous, with the configured url/pushurl (insteadOf applied) and the first fetch
  * refspec. HF_ENOTFOUND when there is no such remote. Free with git_remote_free. */
@@ -144,6 +149,10 @@ int hf_repo_checkout_rev(hf_repo *repo, const char *revision, int create_branch_
 /* On a repository without commits: points HEAD at the unborn branch refs/heads/<name> (the first commit
  * creates it), moving the upstream recorded for the branch HEAD named before (clone) to it. */
 int hf_repo_set_unborn_branch(hf_repo *repo, const char *name);
+
+/* remote_head.c: the branch an empty remote's HEAD names, asked with protocol v2's ls-refs (libgit2 1.5 speaks
+ * v0, which does not say). 0 with the short name in out; -1 when the server does not say (no error set). */
+int hf_remote_unborn_head(const hf_repo *repo, const char *url, hf_buf *out);
 
 /* add.c: reads a whole file into out (a missing file, or a symbolic link, reads as empty); writes
  * .gitattributes through a temp file and rename. */

@@ -106,6 +106,8 @@ static int tick(hf_scheduler *s)
         hf_buf dest = HF_BUF_INIT;
         if (rc == 0 && hf_buf_printf(&dest, "%s%s", hf_repo_workdir(s->repo), s->path_in_repo) < 0)
             rc = hf_error_set(HF_ENOMEM, "out of memory");
+        if (rc == 0) /* path_in_repo itself may be a link the remote's content holds */
+            rc = hf_path_refuse_links(hf_repo_workdir(s->repo), s->path_in_repo, 1);
         if (rc == 0)
             rc = hf_sync_copy(&s->copied, &snap, s->folder, dest.ptr, &copied);
         hf_buf_free(&dest);

@@ -77,7 +77,7 @@ hub_start() {
     HUB_PID=$!
     local i
     for i in $(seq 1 100); do
-        HUB_URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$WORK/hub.out" | head -n 1)
+        HUB_URL=$(sed -n 's/.*listening on \(https\?:[^ ]*\).*/\1/p' "$WORK/hub.out" | head -n 1)
         [ -n "$HUB_URL" ] && break
         if ! kill -0 "$HUB_PID" 2>/dev/null; then break; fi
         sleep 0.05

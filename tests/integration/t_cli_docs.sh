@@ -5,7 +5,9 @@
 # command's --help is completed.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$BUILD_DIR/hfgit" ] || { not_ok "hfgit is built" "missing $BUILD_DIR/hfgit"; done_testing; exit 1; }
-command -v man >/dev/null && command -v groff >/dev/null || { skip "man pages" "man or groff is not installed"; done_testing; exit 0; }
+if ! command -v man >/dev/null || ! command -v groff >/dev/null; then
+    skip "man pages" "man or groff is not installed"; done_testing; exit 0
+fi
 
 P="$WORK/prefix"
 if out=$(make -C "$HFGIT_ROOT" --no-print-directory install PREFIX="$P" BUILD="$BUILD" SAN="${SAN:-}" 2>&1); then

@@ -94,5 +94,10 @@ check_eq "upload with user.email but no user.name succeeds" "$rc" 0
 git -C g pull -q 2>/dev/null
 check_eq "... the author keeps the configured e-mail, the name falls back" \
     "$(git -C g log -1 --format='%an <%ae>')" "hfgit upload <only@mail.invalid>"
+echo three >three.txt
+hfgit upload alice/x three.txt >/dev/null 2>&1 # the same cache clone as the first fallback upload, full identity now
+git -C g pull -q 2>/dev/null
+check_eq "a later upload through the same cache clone uses the identity configured now" \
+    "$(git -C g log -1 --format='%an <%ae>')" "hfgit tests <tests@hfgit.invalid>"
 
 done_testing

@@ -87,4 +87,19 @@ else
     skip "hf_repo_create_commit through a link" "$BUILD_DIR/tests/lib_commit_ops is not built"
 fi
 
+# The commit scheduler (`hfgit upload --every`) copies into the same kind of clone: f2/out/x.txt must not land
+# in the victim folder through the repository's out link.
+hub_create_repo alice/every-links >/dev/null || not_ok "create alice/every-links"
+rm -rf le && git clone -q "$HUB_URL/alice/every-links" le 2>/dev/null
+(cd le && ln -s "$WORK/victim" out && git add out && git commit -qm out && git_auth push -q origin HEAD:main) \
+    >/dev/null 2>&1 || not_ok "git push (out link for --every)"
+hfgit upload alice/every-links f2 --every 0.02 >/dev/null 2>"$WORK/every.err" &
+up=$!
+for _ in $(seq 1 40); do [ -e victim/x.txt ] && break; kill -0 "$up" 2>/dev/null || break; sleep 0.25; done
+kill -INT "$up" 2>/dev/null
+wait "$up"
+check "upload --every into a repository with out a link: nothing written through it" test ! -e victim/x.txt
+check_eq "... the victim is untouched" "$(victim_state)" "$before"
+check_contains "... and the link is named" "$(cat "$WORK/every.err")" "out is a symbolic link"
+
 done_testing

@@ -78,6 +78,19 @@ check_eq "whoami after logout exits 3" "$rc" 3
 run hfgit logout; rc=$?
 check_eq "logout when not logged in still exits 0" "$rc" 0
 
+# --- on a terminal: a prompt, no echo (script(1) gives hfgit a pseudo-terminal and records what it shows) ---
+if command -v script >/dev/null; then
+    (sleep 1; printf '%s\n' "$HUB_TOKEN"; sleep 1) | script -qec "hfgit login" /dev/null >"$WORK/pty.out" 2>&1
+    rc=$?
+    cat "$WORK/pty.out" >>"$all_out"
+    check_eq "login on a terminal succeeds" "$rc" 0
+    check_contains "... after a prompt saying the input is hidden" "$(cat "$WORK/pty.out")" "input is hidden"
+    check_eq "... the terminal did not echo the token" "$(grep -c "$HUB_TOKEN" "$WORK/pty.out")" 0
+    check_eq "... and the token is saved" "$(cat "$HF_HOME/token")" "$HUB_TOKEN"
+else
+    skip "login on a terminal" "script(1) is not installed (bsdutils)"
+fi
+
 # --- HF_TOKEN_PATH is honoured like huggingface_hub ---
 HF_TOKEN_PATH="$WORK/alt/tok" run hfgit login --token "$HUB_TOKEN"
 check_eq "HF_TOKEN_PATH names the file login writes" "$(stat -c %a "$WORK/alt/tok" 2>&1)" 600

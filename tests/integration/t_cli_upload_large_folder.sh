@@ -120,6 +120,16 @@ check "... at once (${took}s)" test "$took" -lt 20
 check_contains "... with a clear message" "$(cat "$WORK/e")" "refused the token"
 check_not_contains "... that never shows the token" "$(cat "$WORK/e" "$WORK/o")" "$bad"
 
+# --- relative symbolic links to files are uploaded as the files (the LFS store gets the file, not the link) ---
+mkdir -p linked/sub elsewhere
+head -c 11000000 /dev/urandom >elsewhere/big.bin && echo t >elsewhere/t.txt
+ln -s ../../elsewhere/big.bin linked/sub/big.bin && ln -s ../elsewhere/t.txt linked/t.txt
+hfgit upload-large-folder alice/linked linked --repo-type model --no-report >/dev/null 2>"$WORK/e"
+check_eq "a folder with relative links to files uploads" "$?" 0
+git clone -q "$HUB_URL/alice/linked" gl
+check "... the large linked file arrives as its content (LFS)" cmp elsewhere/big.bin gl/sub/big.bin
+check "... and so does the small one" cmp elsewhere/t.txt gl/t.txt
+
 # --- the Hub's folder limit is warned about before uploading ---
 mkdir -p many/flat
 (cd many/flat && seq -f 'f%g' 1 10001 | xargs touch)

@@ -19,7 +19,7 @@
 #   completion 500 once        retried, succeeds                     -
 #   completion 500 forever     fails: "complet...", "HTTP 500"       -
 #   connection dropped         retried, succeeds                     -
-#   expired URLs (+ cap)       fails: "expired", "403"               a GET outliving its 1 s URL succeeds
+#   expired URLs (+ cap)       fresh URLs asked for, succeeds        a GET outliving its 1 s URL succeeds
 #   per-connection cap         succeeds, no faster than size/cap     the same
 #   wrong token                fails clearly, token never shown      public repo: succeeds, token never shown
 #   disk full on .git/lfs      add fails: "No space left"            pull: "No space left"; clone: "File too large"
@@ -134,7 +134,9 @@ try_C() {
 # -- expired URLs: git-lfs 3.3 itself treats an action expiring within 5 s as expired and re-runs the batch
 # (measured: ~35 s, then "action upload expires at ..."), never handing it to the agent. A lifetime of 0 s
 # ("expires_in":0, which git-lfs reads as "no expiry") gets the URLs to the agent, and they die within
-# the second like 1 s ones: parts 9-11 start after the first 8 (1 MiB at 700 kB/s each) and get 403.
+# the second like 1 s ones: parts 9-11 start after the first 8 (1 MiB at 700 kB/s each) and get 403; the
+# agent and the library then ask the batch API again, get the same open upload with fresh URLs (issue 11)
+# and finish.
 try_A_expired() { hub_knobs '{"url_lifetime_secs":0}' >/dev/null; echo "# A: URL lifetime 0 s (see above)"; try_A "$@"; }
 
 # -- wrong token --
@@ -253,7 +255,7 @@ ROWS=(
     "complete500|completion 500 once|A B|{\"fail_complete_times\":1}|$K4|ok|"
     "complete500max|completion 500 forever|A B|{\"fail_complete_times\":1000}|$K4|fail|complet;HTTP 500"
     "drop|connection dropped mid-part|A B|{\"drop_part_number\":3,\"drop_part_times\":1}|$K4|ok|"
-    "expired|expired part URLs (short lifetime, 700 kB/s cap)|A B|{\"url_lifetime_secs\":1,\"bandwidth_cap\":700000}|$((10 * MiB + 5))|fail|expired;403"
+    "expired|expired part URLs (short lifetime, 700 kB/s cap): fresh URLs asked for and used|A B|{\"url_lifetime_secs\":1,\"bandwidth_cap\":700000}|$((10 * MiB + 5))|ok|"
     "expired_dl|downloads outliving 1 s URLs (1 MB/s cap)|C|{\"url_lifetime_secs\":1,\"bandwidth_cap\":1000000}|0|ok|"
     "cap|per-connection cap 1 MB/s|A B C|{\"bandwidth_cap\":1000000}|$K4|ok|"
     "token|wrong token|A B C|{}|$K4|fail|"

@@ -100,14 +100,15 @@ elif ! hub_start; then
 else
     hub_create_repo me/paths >/dev/null || not_ok "create me/paths"
     cd "$WORK" && git clone -q "$HUB_URL/me/paths" h 2>/dev/null && cd h || exit 1
-    big a.bin && mkdir -p d && cp a.bin d/a.bin && cp a.bin $'d/new\nline.bin'
+    # .dat: not among the LFS patterns of the Hub's first commit
+    big a.dat && mkdir -p d && cp a.dat d/a.dat && cp a.dat $'d/new\nline.dat'
     git add -A && git commit -qm shared
     out=$(git_auth push origin HEAD:main 2>&1); rc=$?
     check_eq "pre-receive: a blob at three paths, one with a newline: refused" "$rc" 1
-    check_contains "... names the first path" "$out" "remote:   - a.bin (11534336 bytes)"
-    check_contains "... the second" "$out" "remote:   - d/a.bin (11534336 bytes)"
-    check_contains "... and the newline one on one quoted line" "$out" 'remote:   - "d/new\nline.bin" (11534336 bytes)'
-    check_contains "... with a track command for sh" "$out" 'hfgit track --filename "d/a.bin"'
+    check_contains "... names the first path" "$out" "remote:   - a.dat (11534336 bytes)"
+    check_contains "... the second" "$out" "remote:   - d/a.dat (11534336 bytes)"
+    check_contains "... and the newline one on one quoted line" "$out" 'remote:   - "d/new\nline.dat" (11534336 bytes)'
+    check_contains "... with a track command for sh" "$out" 'hfgit track --filename "d/a.dat"'
     check_not_contains "... never an empty name" "$out" 'track --filename ""'
 fi
 

@@ -16,7 +16,8 @@ cd "$WORK" || exit 1
 # Every public function is declared `HF_EXTERN(type) name(`; the header's other text (comments, macros) may
 # mention function names too, so only those lines count.
 grep -oE '^HF_EXTERN\([^)]*\)[[:space:]]*\(?hf_[A-Za-z0-9_]+' "$HDR" | sed -E 's/.*[ (]//' | sort -u >declared
-nm -D --defined-only "$SO" | awk '$2 ~ /^[TWiVD]$/ {print $3}' | sort -u >exported
+# (names starting with "__" belong to the compiler and sanitizer runtimes, not to us)
+nm -D --defined-only "$SO" | awk '$2 ~ /^[TWiVDBR]$/ && $3 !~ /^__/ {print $3}' | sort -u >exported
 check "the header declares the API with HF_EXTERN" test -s declared
 extra=$(comm -13 declared exported | tr '\n' ' ')
 missing=$(comm -23 declared exported | tr '\n' ' ')
@@ -85,7 +86,7 @@ int main(void)
 }
 EOF
 check "HF_COMMIT_FAIL is one statement (if/else, no warnings) in C" \
-    cc -std=c11 -Wall -Wextra -Werror -I"$HFGIT_ROOT/include" stmt.c -o stmt "$SO"
+    cc -std=c11 -Wall -Wextra -Werror ${SAN:+-fsanitize=$SAN} -I"$HFGIT_ROOT/include" stmt.c -o stmt "$SO"
 if command -v c++ >/dev/null; then
     check "... and in C++" c++ -x c++ -std=c++17 -Wall -Wextra -Werror -I"$HFGIT_ROOT/include" -c stmt.c -o stmt_cc.o
 else

@@ -3,8 +3,9 @@
 # 1. One commit with 2 adds from disk, 1 from memory (20 MiB, LFS), a delete of a folder and a copy of an LFS
 #    file: one new commit on the hub, real git + git-lfs read it (git lfs fsck clean), the copy has the same
 #    oid and the hub saw no second upload of it; the library's clone is clean (work tree, index and
-#    .gitattributes match the commit). Failing operations (a delete of nothing, a missing copy source, a path
-#    outside the repository) leave everything as it was: no commit, no push, same work tree and index.
+#    .gitattributes match the commit; a change the user staged stays staged, outside the commit). Failing
+#    operations (a delete of nothing, a missing copy source, a path outside the repository) leave everything
+#    as it was: no commit, no push, same work tree and index.
 # 2. Five shards pre-uploaded one by one from memory (multipart: over the repo's threshold), then one commit:
 #    nothing visible on the remote before the commit, each object received exactly once (hub stats).
 # 3. Twenty 64 MiB shards generated in memory one at a time, pre-uploaded and freed: peak RSS stays flat.
@@ -14,6 +15,26 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tes
 command -v git-lfs >/dev/null || { skip "commit operation tests" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 O="$BUILD_DIR/tests/lib_commit_ops" R="$BUILD_DIR/tests/lib_repo"
 [ -x "$O" ] && [ -x "$R" ] || { not_ok "test tools are built" "missing $O or $R (make tests)"; done_testing; exit 1; }
+# --- the README's C examples of this API compile against the header as it is ---
+{
+    printf '#include <hfgit.h>\n#include <stdio.h>\n#include <stdlib.h>\nvoid *make_shard(int i, size_t *size);\n'
+    printf 'void readme(hf_repo *repo, const void *buf, size_t len, const char *names[20], FILE *metrics, int step,\n'
+    printf '            double loss);\nvoid readme(hf_repo *repo, const void *buf, size_t len, const char *names[20],\n'
+    printf '            FILE *metrics, int step, double loss)\n{\n'
+    awk '/^### Commit operations, pre-upload and the commit scheduler/ {on = 1; next} on && /^##/ {on = 0}
+         on && /^```c$/ {print "{"; code = 1; next} on && code && /^```$/ {print "}"; code = 0; next} on && code' \
+        "$HFGIT_ROOT/README.md"
+    printf '}\n'
+} >"$WORK/readme_ops.c"
+# four opening braces: the function's and one per example
+if [ "$(grep -c '^{$' "$WORK/readme_ops.c")" -ne 4 ]; then
+    not_ok "the README has the three C examples (create_commit, preupload, scheduler)" "$(cat "$WORK/readme_ops.c")"
+elif out=$(cc -std=c11 -Wall -Wextra -Werror -fsyntax-only -I"$HFGIT_ROOT/include" "$WORK/readme_ops.c" 2>&1); then
+    ok "the README's three C examples compile, warning-free"
+else
+    not_ok "the README's three C examples compile, warning-free" "$out"
+fi
+
 hub_start --empty-repos --chunk-size 5242880 || { not_ok "hub starts"; done_testing; exit 1; }
 hub_create_repo alice/ops >/dev/null || not_ok "create alice/ops"
 hub_create_repo alice/shards '"lfsmultipartthresh":6000000' >/dev/null || not_ok "create alice/shards"
@@ -92,6 +113,14 @@ out=$("$O" commit w "same" text:docs/notes.txt="notes from disk
 " 2>&1); rc=$?
 check_eq "operations that change nothing: HF_ENOCHANGES" "$rc" 10
 
+# --- other staged changes stay staged and out of the commit ---
+echo "staged by the user" >w/staged.txt && (cd w && git add staged.txt)
+out=$("$O" commit w "keeps staged" text:keep.txt=keep 2>&1); rc=$?
+check_eq "create_commit with a user's change staged" "$rc" 0
+check_eq "... the commit holds only the operation" "$(cd w && git show --name-only --format= HEAD)" "keep.txt"
+check_eq "... the user's file is still staged" "$(cd w && git diff --cached --name-only)" "staged.txt"
+(cd w && git reset -q staged.txt && rm -f staged.txt)
+
 # --- a COPY in a clone without the LFS objects (skip_lfs_files): pointer copied, nothing fetched or sent ---
 check "clone alice/ops without LFS objects" "$R" open sk alice/ops --skip-lfs
 before_uploads=$(uploads)
@@ -114,6 +143,17 @@ check_eq "... the hub's feature branch has it" "$(git ls-remote "$HUB_URL/alice/
     "$(cd sk && git rev-parse feature)"
 check_eq "... main did not move" "$(remote_head alice/ops)" "$main_before"
 check_eq "... the clone is on feature now" "$(cd sk && git rev-parse --abbrev-ref HEAD)" "feature"
+
+# --- the first commit of an empty repository ---
+hub_create_repo alice/empty >/dev/null || not_ok "create alice/empty"
+check "clone the empty alice/empty" "$R" open e alice/empty
+out=$("$O" commit e "first" text:README.md="# empty no more
+" mem:w.bin=2097152:9 2>&1); rc=$?
+check_eq "create_commit as the first commit of an empty repository" "$rc" 0
+[ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
+check "git clones it" git clone -q "$HUB_URL/alice/empty" ge
+check_eq "... with both files, w.bin as LFS" "$(cd ge && git ls-files | tr '\n' ' '; git lfs ls-files -n)" \
+    ".gitattributes README.md w.bin w.bin"
 
 # --- acceptance 2: preupload of 5 shards, then one commit ---
 check "clone alice/shards" "$R" open s alice/shards

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_lib_empty_repo: a repository with no commit yet (what the Hub creates), on a machine whose git has no
-# init.defaultBranch, or another one: hf_repo_open clones it onto main (the Hub's branch), not master; the
+# init.defaultBranch, or another one: hf_repo_open clones it onto the branch the server's HEAD names (asked
+# in protocol v2, as git clone does), else main (the Hub's branch), never master by accident; the
 # first commit and push land on main, and a git clone shows the files; revision "main", hf_repo_checkout
 # "main" and hf_push_options.branch "main" work on the unborn branch; `hfgit clone` does the same. A clone
 # whose revision checkout fails leaves nothing behind.
@@ -40,6 +41,14 @@ check "with init.defaultBranch=trunk, the clone" "$LIB" open c2 alice/e2
 check_eq "... is still on main (the Hub's branch)" "$(git -C c2 symbolic-ref HEAD)" refs/heads/main
 git config --global --unset init.defaultBranch
 
+# --- the server says which branch its HEAD names (protocol v2 ls-refs): that one ---
+hub_create_repo alice/e7 >/dev/null || not_ok "create alice/e7"
+git --git-dir="$(find "$HUB_ROOT/repos" -maxdepth 3 -path "*/alice/e7.git")" symbolic-ref HEAD refs/heads/trunk
+check "a repository whose HEAD names trunk" "$LIB" open c7 alice/e7
+check_eq "... clones onto trunk, as git clone does" "$(git -C c7 symbolic-ref HEAD)" refs/heads/trunk
+git clone -q "$HUB_URL/alice/e7" g7 2>/dev/null
+check_eq "... (git clone: $(git -C g7 symbolic-ref HEAD 2>&1))" "$(git -C g7 symbolic-ref HEAD 2>&1)" refs/heads/trunk
+
 # --- revision, checkout and push branch on the unborn branch ---
 check "revision=main on an empty repository" "$LIB" open c3 alice/e3 --revision main
 check_eq "... HEAD is main" "$(git -C c3 symbolic-ref HEAD)" refs/heads/main
@@ -58,6 +67,12 @@ check_eq "... HEAD is dev" "$(git -C c4 symbolic-ref HEAD)" refs/heads/dev
 # --- hfgit clone of a new repository ---
 check "hfgit clone of the empty repository" hfgit -q clone alice/e5 h5
 check_eq "... is on main" "$(git -C h5 symbolic-ref HEAD 2>&1)" refs/heads/main
+
+# --- hfgit upload to a new (empty) repository ---
+hub_create_repo alice/e6 >/dev/null || not_ok "create alice/e6"
+printf 'up\n' >up.txt
+check "hfgit upload to the empty repository" hfgit -q upload alice/e6 up.txt
+check_eq "... landed on the hub's main" "$(git ls-remote --heads "$HUB_URL/alice/e6" | awk '{print $2}')" refs/heads/main
 
 # --- a failed revision checkout after a successful clone leaves nothing behind ---
 git clone -q "$HUB_URL/alice/full" gf 2>/dev/null

@@ -5,7 +5,8 @@
 # for 3 s in the middle. After stop, a fresh git clone holds every line exactly once, no line cut, every
 # commit changes something, and at least one tick failed while the hub was down (so the test saw the outage).
 # Then trigger/stop results: a commit, nothing new (HF_ENOCHANGES), an appended file, ignore patterns; an
-# 11 MiB binary file goes to LFS (git lfs fsck clean).
+# 11 MiB binary file goes to LFS (git lfs fsck clean); a file growing to 120 MiB over three commits keeps the
+# peak RSS under 64 MiB.
 source "$(dirname "$0")/../lib.sh"
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tests/integration/lib_lsan.supp"
 export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}halt_on_error=0:exitcode=66:suppressions=$HFGIT_ROOT/tests/integration/lib_tsan.supp"
@@ -76,6 +77,23 @@ check "git fetches it" sh -c "cd g && git pull -q"
 check_eq "feedback/a.txt has both lines" "$(cat g/feedback/a.txt)" $'first line\nsecond line'
 check_eq "ignored files are not committed" "$(cd g && git ls-files feedback)" "feedback/a.txt"
 check_eq "the commit message is the option's" "$(cd g && git log --format=%s -1)" "user feedback"
+
+# --- a file growing to GBs: streamed, never read whole (3 rounds of 40 MiB here; peak RSS bounded) ---
+if [ -n "${SAN:-}" ]; then
+    skip "a growing LFS file with flat memory" "peak RSS is not meaningful under sanitizers (SAN=$SAN)"
+elif [ ! -x /usr/bin/time ]; then
+    skip "a growing LFS file with flat memory" "/usr/bin/time is not installed (make deps)"
+else
+    mkdir -p grow
+    out=$(/usr/bin/time -f 'peak_kib %M' "$S" grow c "$WORK/grow" 40 3 2>&1); rc=$?
+    check_eq "three rounds of growth, each committed and pushed" "$rc" 0
+    check_eq "... every trigger committed" "$(grep -c '^trigger 0$' <<<"$out")" 3
+    kib=$(sed -n 's/^peak_kib //p' <<<"$out")
+    [ -n "$kib" ] && [ "$kib" -lt 65536 ] && ok "peak RSS ${kib} KiB < 64 MiB for a 120 MiB file" \
+        || not_ok "peak RSS under 64 MiB for a 120 MiB file" "$out"
+    check "git pulls the grown file" sh -c "cd g && git pull -q"
+    check "... as LFS, identical to the folder's" sh -c "cmp grow/big.bin g/big/big.bin && cd g && git lfs ls-files -n | grep -qx big/big.bin"
+fi
 
 # --- bad input ---
 out=$("$S" trigger c "$WORK/missing" 2>&1)

@@ -28,7 +28,8 @@
  * git_user/git_email come from LIB_REPO_USER/LIB_REPO_EMAIL when set; LIB_REPO_PROGRESS=1 prints push progress,
  * LIB_REPO_CANCEL=1 makes the progress callback cancel the push; LIB_REPO_BRANCH sets hf_push_options.branch; LIB_REPO_DOWNLOAD_PROGRESS=1 /
  * LIB_REPO_HASH_PROGRESS=1 print the last download / hash progress report at exit (see kind_cb);
- * LIB_REPO_DOWNLOAD_PARALLEL=N sets hf_repo_options.download_parallel. On failure the library's message goes to
+ * LIB_REPO_DOWNLOAD_PARALLEL=N sets hf_repo_options.download_parallel; LIB_REPO_MAX_RATE=N sets
+ * hf_push_options.max_rate (bytes per second). On failure the library's message goes to
  * stderr and the exit status is the negated hf_error_code (so HF_ENOCHANGES is 10).
  */
 #include "hfgit.h"
@@ -135,6 +136,8 @@ int main(int argc, char **argv)
             hf_push_options po = HF_PUSH_OPTIONS_INIT;
             po.multipart = !has_flag(argc, argv, "--no-multipart");
             po.progress = progress;
+            if (getenv("LIB_REPO_MAX_RATE"))
+                po.max_rate = strtoull(getenv("LIB_REPO_MAX_RATE"), NULL, 10);
             po.branch = getenv("LIB_REPO_BRANCH"); /* NULL: the current branch */
             rc = hf_repo_push(repo, &po, NULL);
         } else if (strcmp(cmd, "status") == 0) {

@@ -11,6 +11,11 @@
  *       starts a scheduler (every 60 minutes, ignoring *.tmp) and prints the result codes of: a trigger, a
  *       second trigger with nothing new, a trigger after appending to a file, and stop: "trigger RC" lines.
  *
+ *   lib_scheduler grow CLONE FOLDER MIB ROUNDS
+ *       starts a scheduler (every 60 minutes) of FOLDER into "big/"; ROUNDS times appends MIB MiB of binary
+ *       data to FOLDER/big.bin (1 MiB writes under the lock) and triggers a commit; prints "trigger RC" each
+ *       time and "stop RC" at the end. Memory must not grow with the file (the test measures peak RSS).
+ *
  * The token and endpoint come from HF_TOKEN / HF_ENDPOINT; the author from LIB_REPO_USER / LIB_REPO_EMAIL.
  */
 #include "hfgit.h"
@@ -178,6 +183,50 @@ static int run_trigger(const char *clone, const char *folder)
     return 0;
 }
 
+static int run_grow(const char *clone, const char *folder, int mib, int rounds)
+{
+    hf_repo *repo;
+    if (open_repo(&repo, clone))
+        return 1;
+    hf_scheduler_options so = HF_SCHEDULER_OPTIONS_INIT;
+    so.every_minutes = 60;
+    so.path_in_repo = "big";
+    hf_scheduler *s;
+    if (hf_scheduler_start(&s, repo, folder, &so) < 0) {
+        fprintf(stderr, "start: %s\n", hf_error_last_message());
+        hf_repo_free(repo);
+        return 1;
+    }
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/big.bin", folder);
+    static char chunk[1 << 20];
+    uint64_t x = 88172645463325252ull;
+    int failed = 0;
+    for (int r = 0; r < rounds; r++) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        for (int m = 0; fd >= 0 && m < mib; m++) {
+            for (size_t i = 0; i < sizeof(chunk); i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                chunk[i] = (char)(x >> 24);
+            }
+            hf_scheduler_lock(s);
+            failed |= write_all(fd, chunk, sizeof(chunk));
+            hf_scheduler_unlock(s);
+        }
+        if (fd >= 0)
+            close(fd);
+        int rc = hf_scheduler_trigger(s);
+        printf("trigger %d%s%s\n", rc, rc ? " " : "", rc ? hf_error_last_message() : "");
+        failed |= rc != 0;
+    }
+    printf("stop %d\n", hf_scheduler_stop(s));
+    hf_scheduler_free(s);
+    hf_repo_free(repo);
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (hf_init() < 0)
@@ -185,6 +234,8 @@ int main(int argc, char **argv)
     int rc = 2;
     if (argc >= 6 && strcmp(argv[1], "writers") == 0)
         rc = run_writers(argv[2], argv[3], atof(argv[4]), atol(argv[5]), argc > 6 ? atof(argv[6]) : 0.02);
+    else if (argc == 6 && strcmp(argv[1], "grow") == 0)
+        rc = run_grow(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
     else if (argc == 4 && strcmp(argv[1], "trigger") == 0)
         rc = run_trigger(argv[2], argv[3]);
     else

@@ -113,6 +113,21 @@ static void test_queue_and_commit_functions(void **state)
     assert_int_equal(b.state, 2); /* the body would not run */
     assert_int_equal(result, HF_EINVAL);
     hf_commit_block_end(NULL);
+    /* the queue's controls and commit operations */
+    assert_int_equal(hf_repo_wait_for_commands_timeout(NULL, 10), HF_EINVAL);
+    assert_int_equal(hf_repo_set_command_callback(NULL, NULL, NULL), HF_EINVAL);
+    assert_int_equal(hf_command_cancel(NULL), HF_EINVAL);
+    char id[41];
+    assert_int_equal(hf_command_commit_id(NULL, id), HF_EINVAL);
+    assert_int_equal(hf_command_commit_id(NULL, NULL), HF_EINVAL);
+    char *url = (char *)1;
+    assert_int_equal(hf_command_commit_url(NULL, &url), HF_EINVAL);
+    assert_int_equal(hf_command_commit_url(NULL, NULL), HF_EINVAL);
+    assert_int_equal(hf_repo_set_queue_limit(NULL, 1, 1), HF_EINVAL);
+    assert_int_equal(hf_repo_commands_clear_done(NULL), 0);
+    assert_int_equal(hf_repo_preupload_lfs(NULL, NULL, 0), HF_EINVAL);
+    cmd = (hf_command *)1;
+    assert_int_equal(hf_repo_create_commit(NULL, NULL, 0, "m", NULL, &cmd), HF_EINVAL);
     /* the scheduler */
     hf_scheduler *s = (hf_scheduler *)1;
     assert_true(hf_scheduler_start(&s, NULL, "/tmp", NULL) < 0);
@@ -167,6 +182,13 @@ static void test_null_arguments_of_a_real_repo(void **state)
     EINVAL_NAMED(hf_commit_begin(&ctx, r, NULL, NULL), "hf_commit_begin");
     assert_null(ctx);
     EINVAL_NAMED(hf_repo_push_to_hub(r, NULL, 1, 0, 0, NULL), "hf_repo_push_to_hub");
+    hf_commit_op op = HF_COMMIT_OP_INIT;
+    assert_int_equal(hf_repo_preupload_lfs(r, NULL, 1), HF_EINVAL);
+    assert_int_equal(hf_repo_preupload_lfs(r, &op, 1), HF_EINVAL); /* an op without a path */
+    assert_int_equal(hf_repo_create_commit(r, NULL, 1, "m", NULL, NULL), HF_EINVAL);
+    assert_int_equal(hf_repo_create_commit(r, &op, 1, NULL, NULL, NULL), HF_EINVAL);
+    assert_int_equal(hf_repo_create_commit(r, &op, 1, "m", NULL, NULL), HF_EINVAL);
+    assert_int_equal(hf_command_commit_id(hf_repo_command_at(r, 0), NULL), HF_EINVAL);
     hf_scheduler *s = (hf_scheduler *)1;
     assert_true(hf_scheduler_start(&s, r, NULL, NULL) < 0);
     assert_null(s);
