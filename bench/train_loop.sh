@@ -38,6 +38,8 @@ tq=$(field total_s "$q"); tb=$(field total_s "$b")
 growth=$((rend - r10))
 printf 'queued pushes:   longest stall %s ms (bar <= 50), longest add (hashing %s MiB) %s ms\n' "$stall" "$MIB" "$add"
 printf '                 longest of each: %s\n' "$(sed -n 's/^longest_commit_ms \(.*\) longest_push_call_ms \(.*\) longest_prune_ms \(.*\)/commit \1 ms, queueing the push \2 ms, prune (every 5th step) \3 ms/p' <<<"$q")"
+printf '                 the longest commit used %s ms of CPU (the rest is waiting for a core: load average %s)\n' \
+    "$(field longest_commit_cpu_ms "$q")" "$(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores"
 printf '                 RSS %s KiB at step 10, %s KiB at step %s: growth %s KiB (bar <= 5120)\n' "$r10" "$rend" "$STEPS" "$growth"
 printf 'total time:      queued %s s, blocking one after another %s s (ratio %s)\n' "$tq" "$tb" \
     "$(awk -v a="$tq" -v b="$tb" 'BEGIN{printf("%.2f", (b > 0 ? a / b : 0))}')"

@@ -152,7 +152,17 @@ static int resolve_all(hf_repo *repo, const hf_buf *prefix, const hf_cli_args *a
     for (int i = 0; i < a->npos && rc < 0; i++) {
         if ((rc = repo_path(&p, prefix, hf_repo_workdir(repo), a->pos[i])) >= 0) break;
         if (!pathspec_matches(git, p.ptr)) {
-            (void)fprintf(stderr, "hfgit add: '%s' did not match any file%s%s%s\n", a->pos[i],
+            int ignored = 0;
+            struct stat st;
+            /* an existing file that .gitignore leaves out is not "missing": say why nothing matched */
+            hf_buf full = HF_BUF_INIT;
+            hf_buf_printf(&full, "%s%s", hf_repo_workdir(repo), p.ptr);
+            if (lstat(full.ptr, &st) == 0 && git_ignore_path_is_ignored(&ignored, git, p.ptr) < 0)
+                ignored = 0;
+            hf_buf_free(&full);
+            (void)fprintf(stderr, "hfgit add: '%s' %s%s%s%s\n", a->pos[i],
+                          ignored ? "is ignored by .gitignore (git add -f stages it)"
+                                  : "did not match any file",
                           strcmp(p.ptr, a->pos[i]) ? " (" : "", strcmp(p.ptr, a->pos[i]) ? p.ptr : "",
                           strcmp(p.ptr, a->pos[i]) ? " in the repository)" : "");
             missing++;

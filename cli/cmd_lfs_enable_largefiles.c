@@ -55,6 +55,7 @@ static const char usage_text[] =
     "  --parallel N       parts uploaded at once per file (1 to 64, default 8)\n"
     "  --uploads-only     leave downloads to git-lfs (the setup of earlier versions)\n"
     "  --global           write to the global git config (~/.gitconfig) instead of a repository's\n"
+    "  -C DIR             run as if started in DIR\n"
     "  -q, --quiet / -v, --verbose\n";
 
 static const char *git_msg(void)
@@ -101,9 +102,10 @@ static int set_key(git_config *cfg, const char *key, const char *value)
 
 int hf_cli_lfs_enable_largefiles(int argc, char **argv)
 {
-    const char *parallel = NULL;
+    const char *parallel = NULL, *dir = NULL;
     int global = 0, uploads_only = 0;
     const hf_cli_opt opts[] = {{"parallel", 0, HF_CLI_OPT_STRING, &parallel},
+                               {"directory", 'C', HF_CLI_OPT_STRING, &dir},
                                {"global", 0, HF_CLI_OPT_FLAG, &global},
                                {"uploads-only", 0, HF_CLI_OPT_FLAG, &uploads_only},
                                {NULL, 0, HF_CLI_OPT_FLAG, NULL}};
@@ -111,10 +113,13 @@ int hf_cli_lfs_enable_largefiles(int argc, char **argv)
     git_repository *repo = NULL;
     git_config *all = NULL, *local = NULL;
     char *agent = NULL, *lfs = NULL;
-    hf_buf args = HF_BUF_INIT;
+    hf_buf args = HF_BUF_INIT, where = HF_BUF_INIT;
     int rc = hf_cli_parse(&a, argc, argv);
-    const char *path = a.npos ? a.pos[0] : ".";
     if (rc >= 0) goto out_args;
+    /* PATH as install-hooks takes it: default ".", below -C DIR when relative */
+    const char *arg = a.npos ? a.pos[0] : ".";
+    hf_buf_printf(&where, "%s%s%s", dir && arg[0] != '/' ? dir : "", dir && arg[0] != '/' ? "/" : "", arg);
+    const char *path = where.ptr;
     if (parallel) {
         char *end;
         long v = strtol(parallel, &end, 10);
@@ -184,6 +189,7 @@ out_args:
     free(agent);
     free(lfs);
     hf_buf_free(&args);
+    hf_buf_free(&where);
     free(a.pos);
     return rc;
 }

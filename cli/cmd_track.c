@@ -32,11 +32,11 @@ static const char track_help[] =
 static const char untrack_help[] =
     "usage: hfgit untrack [options] PATTERN...\n"
     "\n"
-    "Removes the filter=lfs lines of each pattern from the root .gitattributes (git lfs untrack; a pattern "
-    "is\n"
-    "escaped as `hfgit track` writes it, --filename for file names). Files\n"
-    "already committed stay in LFS until re-staged (`git rm --cached PATH` then `hfgit add PATH`).\n"
+    "Removes the filter=lfs lines of each pattern from the root .gitattributes (git lfs untrack; a\n"
+    "pattern is escaped as `hfgit track` writes it). Files already committed stay in LFS until re-staged\n"
+    "(`git rm --cached PATH` then `hfgit add PATH`).\n"
     "\n"
+    "  --filename         each argument is a literal file name, as for `hfgit track --filename`\n"
     "  -C DIR             run as if started in DIR\n"
     "  -q, --quiet / -v, --verbose\n";
 

@@ -103,15 +103,17 @@ static int open_dir_below(const char *root, const char *rel, int create)
             fd = hf_error_set(HF_EINVAL, "%s leaves the repository", rel);
             break;
         }
-        int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), reported = 0;
         if (next < 0 && errno == ENOENT && create) {
-            if (mkdirat(fd, name, 0777) < 0 && errno != EEXIST)
+            if (mkdirat(fd, name, 0777) < 0 && errno != EEXIST) {
                 next = hf_error_set(HF_EIO, "cannot create folder %s in %s: %s", shown.ptr, root,
                                     strerror(errno));
-            else
+                reported = 1;
+            } else {
                 next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            }
         }
-        if (next < 0 && next != HF_EIO) {
+        if (next < 0 && !reported) {
             if (errno == ENOENT && !create)
                 next = HF_ENOTFOUND;
             else if (errno == ELOOP || errno == ENOTDIR)

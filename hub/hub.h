@@ -38,6 +38,8 @@ typedef struct hub_knobs {
     uint64_t corrupt_range_from;  /* object GETs starting at this byte get their first byte flipped ... */
     int corrupt_range_times;      /* ... this many times (counts down) */
     long git_push_stall_secs;     /* > 0: a git push (receive-pack POST) gets no answer for this long */
+    int new_upload_per_batch;     /* 1: every batch opens a new multipart upload (as we assume huggingface.co
+                                   * does) instead of answering an open one with fresh URLs */
 } hub_knobs;
 
 typedef struct hub_stats {

@@ -56,8 +56,11 @@ int lfs_upload_open(hub *h, const lfs_upload_meta *m, char *id, int *reused)
     char target[LFS_UPLOAD_ID_LEN + 2];
     int rc = -1;
     *reused = 0;
+    pthread_mutex_lock(&h->knobs_lock);
+    int fresh_only = h->knobs.new_upload_per_batch;
+    pthread_mutex_unlock(&h->knobs_lock);
     if (index_path(h, m, &idx)) goto out;
-    ssize_t n = readlink(idx.ptr, target, sizeof(target) - 1);
+    ssize_t n = fresh_only ? -1 : readlink(idx.ptr, target, sizeof(target) - 1);
     if (n == LFS_UPLOAD_ID_LEN) {
         target[n] = '\0';
         if (still_open(h, target, m) && hf_buf_printf(&dir, "%s/uploads/%s", h->root, target) == 0 &&

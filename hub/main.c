@@ -61,6 +61,7 @@ static void usage(FILE *f)
           "  --upload-max-age SECS      open multipart uploads untouched this long are removed; completion\n"
           "                             URLs live as long (default 86400)\n"
           "  (run time only) git_push_stall_secs: git pushes get no answer for that long\n"
+          "  (run time only) new_upload_per_batch=1: every batch opens a new multipart upload\n"
           "  --help, --version\n"
           "\n"
           "Prints \"hfgit-hub: listening on URL\" when ready; GET /__stats returns counters as JSON.\n",

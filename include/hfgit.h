@@ -327,6 +327,9 @@ HF_EXTERN(int) hf_repo_set_command_callback(hf_repo *repo, hf_command_done_cb cb
  * refs unchanged; objects already uploaded stay on the LFS server, as with an interrupted git-lfs push); once
  * the git objects are on their way it completes. HF_EINVAL when it has already finished. */
 HF_EXTERN(int) hf_command_cancel(hf_command *cmd);
+/* 1 when hf_command_cancel asked this running command to stop: a queued function (hf_command_fn) polls it at
+ * its own safe points and returns HF_ECANCELLED. 0 otherwise (also for NULL). */
+HF_EXTERN(int) hf_command_cancel_requested(const hf_command *cmd);
 
 /* The commit a push command sends (its branch's commit when it was queued; a tag push: the tagged commit), 40
  * hex characters and a NUL. HF_ENOTFOUND for commands that send no commit (hf_repo_enqueue's). */
@@ -641,9 +644,10 @@ typedef struct hf_scheduler_options {
 
 /* Starts the scheduler's thread for folder_path (an existing folder; copied, as are the options' strings).
  * Patterns are fnmatch globs on the path relative to the folder ('*' also matches '/'; "dir/" matches all
- * below dir); `.git` folders are skipped. The first tick comes every_minutes after the start. HF_ENOTFOUND
- * for a missing folder, HF_EINVAL for every_minutes <= 0 or a path_in_repo leaving the work tree. opts may
- * be NULL (defaults). */
+ * below dir); `.git` folders are skipped. A folder that is the clone's own path_in_repo is committed in place
+ * (nothing to copy; the patterns do not apply there, .gitignore does). The first tick comes every_minutes
+ * after the start. HF_ENOTFOUND for a missing folder, HF_EINVAL for every_minutes <= 0 or a path_in_repo
+ * leaving the work tree. opts may be NULL (defaults). */
 HF_EXTERN(int) hf_scheduler_start(hf_scheduler **out, hf_repo *repo, const char *folder_path, const hf_scheduler_options *opts);
 /* Writers hold the lock while appending; the scheduler holds it only while it scans and snapshots, never
  * while copying or uploading. Not recursive. */

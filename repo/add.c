@@ -405,17 +405,17 @@ static int stage(add_ctx *c, int attrs_changed)
     return 0;
 }
 
-static int add_unlocked(hf_repo *repo, const char *pathspec, int auto_lfs_track)
+/* As git add: a pathspec is relative to the working tree ("./x" is x); an absolute one must lie inside it and
+ * is made relative; one that leaves it is refused rather than silently matching nothing. *out points into
+ * pathspec (NULL stays NULL: everything). */
+static int relative_pathspec(const hf_repo *repo, const char *pathspec, const char **out)
 {
-    if (!repo)
-        return hf_error_set(HF_EINVAL, "hf_repo_add: no repository");
-    add_ctx c = {repo, NULL, NULL, {0, 0}, {0}, {0}, 0};
-    int rc = 0;
-    /* As git add: a pathspec is relative to the working tree; an absolute one must lie inside it (and is made
-     * relative), and one that leaves it is refused rather than silently matching nothing. */
     const char *spec = pathspec;
+    *out = NULL;
+    if (!spec)
+        return 0;
     size_t wdlen = strlen(repo->workdir);
-    if (spec && spec[0] == '/') {
+    if (spec[0] == '/') {
         if (strncmp(spec, repo->workdir, wdlen) == 0)
             spec += wdlen;
         else if (strlen(spec) + 1 == wdlen && strncmp(spec, repo->workdir, wdlen - 1) == 0)
@@ -424,14 +424,33 @@ static int add_unlocked(hf_repo *repo, const char *pathspec, int auto_lfs_track)
             return hf_error_set(HF_EINVAL, "hf_repo_add: '%s' is outside the repository %s", pathspec,
                                 repo->workdir);
     }
-    if (spec && (strcmp(spec, "..") == 0 || strncmp(spec, "../", 3) == 0 || strstr(spec, "/../") ||
-                 (strlen(spec) >= 3 && strcmp(spec + strlen(spec) - 3, "/..") == 0)))
+    while (spec[0] == '.' && spec[1] == '/') {
+        spec += 2;
+        while (*spec == '/')
+            spec++;
+    }
+    size_t n = strlen(spec);
+    if (strcmp(spec, "..") == 0 || strncmp(spec, "../", 3) == 0 || strstr(spec, "/../") ||
+        (n >= 3 && strcmp(spec + n - 3, "/..") == 0))
         return hf_error_set(HF_EINVAL, "hf_repo_add: '%s' is outside the repository %s (a pathspec is relative "
                                        "to the working tree and may not use ..)",
                             pathspec, repo->workdir);
+    *out = spec;
+    return 0;
+}
+
+static int add_unlocked(hf_repo *repo, const char *pathspec, int auto_lfs_track)
+{
+    if (!repo)
+        return hf_error_set(HF_EINVAL, "hf_repo_add: no repository");
+    add_ctx c = {repo, NULL, NULL, {0, 0}, {0}, {0}, 0};
+    int rc = 0;
+    const char *spec = NULL;
+    if ((rc = relative_pathspec(repo, pathspec, &spec)) < 0)
+        return rc;
     if (git_repository_index(&c.index, repo->git) < 0 || git_index_read(c.index, 0) < 0)
         return hf_repo_git_error(HF_EIO, "cannot read the index");
-    if (spec && spec[0] && strcmp(spec, ".") != 0 && strcmp(spec, "./") != 0) {
+    if (spec && spec[0] && strcmp(spec, ".") != 0) {
         char *ps[] = {(char *)spec};
         git_strarray arr = {ps, 1};
         if (git_pathspec_new(&c.ps, &arr) < 0) {

@@ -48,7 +48,5 @@ void hf_queue_unreserve(hf_repo *r);
 /* Waits until every command queued so far has finished (not from the worker, where that is already true). The
  * caller holds no lock of the handle. */
 int hf_queue_wait_earlier(hf_repo *r);
-/* 1 when hf_command_cancel asked the running command c to stop. */
-int hf_command_cancel_requested(const hf_command *c);
 
 #endif

@@ -42,7 +42,8 @@ static void insteadof_consider(insteadof_match *m, const git_config_entry *e)
         m->best_len = plen;
 }
 
-/* git's url rewriting: *out is url with the longest insteadOf prefix replaced (or url itself). */
+/* git's url rewriting: out gets url with the longest <suffix> prefix replaced (or url itself). Returns 1 when
+ * a rule applied, 0 when not, HF_ENOMEM. */
 static int apply_insteadof(git_config *cfg, const char *url, const char *suffix, hf_buf *out)
 {
     insteadof_match m = {url, suffix, HF_BUF_INIT, 0};
@@ -57,7 +58,7 @@ static int apply_insteadof(git_config *cfg, const char *url, const char *suffix,
     git_error_clear();
     int rc = m.best_len ? hf_buf_printf(out, "%s%s", hf_buf_cstr(&m.best), url + m.best_len) : hf_buf_puts(out, url);
     hf_buf_free(&m.best);
-    return rc < 0 ? hf_error_set(HF_ENOMEM, "out of memory") : 0;
+    return rc < 0 ? hf_error_set(HF_ENOMEM, "out of memory") : m.best_len > 0;
 }
 
 static int first_value(const git_config_entry *e, void *payload)
@@ -111,13 +112,16 @@ int hf_remote_open(git_remote **out, git_repository *git, const char *name)
     }
     if ((rc = apply_insteadof(cfg, url.ptr, "insteadof", &fetch_url)) < 0)
         goto out;
-    /* git: pushInsteadOf rewrites url for pushing when no pushurl is set; pushurl gets insteadOf */
-    if (pushurl.size)
+    /* git: a pushurl gets insteadOf; without one, pushInsteadOf rewrites url for pushing, else insteadOf does */
+    if (pushurl.size) {
         rc = apply_insteadof(cfg, pushurl.ptr, "insteadof", &push_url);
-    else
-        rc = apply_insteadof(cfg, url.ptr, "pushinsteadof", &push_url);
+    } else if ((rc = apply_insteadof(cfg, url.ptr, "pushinsteadof", &push_url)) == 0) {
+        hf_buf_clear(&push_url);
+        rc = hf_buf_puts(&push_url, fetch_url.ptr) < 0 ? hf_error_set(HF_ENOMEM, "out of memory") : 0;
+    }
     if (rc < 0)
         goto out;
+    rc = 0;
     git_remote_create_options_init(&co, GIT_REMOTE_CREATE_OPTIONS_VERSION);
     co.repository = git;
     co.fetchspec = fetch.ptr;

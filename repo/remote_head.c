@@ -24,8 +24,7 @@ static const char ls_refs_request[] = "0014command=ls-refs\n"
                                       "0014ref-prefix HEAD\n"
                                       "0000";
 
-/* Finds "HEAD symref-target:refs/heads/<name>" in the pkt-line answer; 0 with the name in out, else -1. */
-static int parse_head(const char *p, size_t len, hf_buf *out)
+int hf_remote_parse_ls_refs_head(const char *p, size_t len, hf_buf *out)
 {
     const char *end = p + len;
     while (end - p >= 4) {
@@ -77,7 +76,7 @@ int hf_remote_unborn_head(const hf_repo *r, const char *url, hf_buf *out)
         req.body = ls_refs_request;
         req.body_len = sizeof(ls_refs_request) - 1;
         if (hf_http_send(http, &req, &resp) == 0 && resp.status == 200 && resp.body.len &&
-            parse_head(resp.body.ptr, resp.body.len, out) == 0 && out->len)
+            hf_remote_parse_ls_refs_head(resp.body.ptr, resp.body.len, out) == 0 && out->len)
             found = 0;
     }
     if (found == 0) {

@@ -153,6 +153,9 @@ int hf_repo_set_unborn_branch(hf_repo *repo, const char *name);
 /* remote_head.c: the branch an empty remote's HEAD names, asked with protocol v2's ls-refs (libgit2 1.5 speaks
  * v0, which does not say). 0 with the short name in out; -1 when the server does not say (no error set). */
 int hf_remote_unborn_head(const hf_repo *repo, const char *url, hf_buf *out);
+/* The parser of that answer (pkt-lines): finds "<oid|unborn> HEAD symref-target:refs/heads/<name>" and puts
+ * <name> in out: 0, or -1 when there is none or a length is malformed. */
+int hf_remote_parse_ls_refs_head(const char *p, size_t len, hf_buf *out);
 
 /* add.c: reads a whole file into out (a missing file, or a symbolic link, reads as empty); writes
  * .gitattributes through a temp file and rename. */

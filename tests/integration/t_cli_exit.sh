@@ -61,6 +61,11 @@ check_eq "add of a path above the work tree is a usage error (2)" "$rc" 2
 check_contains "... saying it is outside the repository" "$out" "outside the repository"
 hfgit add -C r /etc/hostname >/dev/null 2>&1
 check_eq "add of an absolute path outside the work tree is a usage error (2)" "$?" 2
+echo '*.log' >r/.gitignore && echo l >r/sub/x.log
+out=$(cd r/sub && hfgit add x.log 2>&1); rc=$?
+check_eq "add of a file .gitignore leaves out stages nothing and exits 4" "$rc" 4
+check_contains "... saying it is ignored" "$out" "'x.log' is ignored by .gitignore"
+rm r/.gitignore r/sub/x.log
 check "add . in the subfolder" sh -c "cd r/sub && hfgit add ."
 check_eq "... staged sub/s.txt" "$(staged)" "abs.txt sub/s.txt top.txt "
 git -C r commit -qm one && rm r/top.txt

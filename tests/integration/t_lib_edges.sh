@@ -52,6 +52,9 @@ check_eq "... nothing was staged by the refused calls" "$(git -C c status --porc
 printf 'new\n' >c/new.txt
 check "an absolute path inside the working tree is fine" "$LIB" add c "$WORK/c/new.txt"
 check_eq "... and staged it" "$(git -C c status --porcelain)" "A  new.txt"
+printf 'dot\n' >c/dot.txt
+check "./dot.txt is dot.txt" "$LIB" add c ./dot.txt
+check_contains "... staged" "$(git -C c status --porcelain)" "A  dot.txt"
 check "a tracked, unchanged file matches (no error)" "$LIB" add c README.md
 rm c/known.bin
 check "a deleted tracked file matches" "$LIB" add c known.bin

@@ -101,6 +101,14 @@ else
     not_ok "RSS flat over 50 pushes" "$r10 KiB at step 10, $rend KiB at the end"
 fi
 
+# --- url.<base>.insteadOf still applies (libhfgit rewrites remote URLs itself now, remote.c) ---
+(cd f && git config url."$HUB_URL/".insteadOf hubx: && git config remote.origin.url hubx:alice/flat)
+printf 'rewritten\n' >f/insteadof.txt
+"$R" add f . && "$R" commit f "through insteadOf" >/dev/null
+check "a push to remote URL hubx:alice/flat with url.$HUB_URL/.insteadOf hubx:" "$R" push f
+check_eq "... reached the hub" "$(remote_ref alice/flat refs/heads/main)" "$(cd f && git rev-parse HEAD)"
+(cd f && git config remote.origin.url "$HUB_URL/alice/flat" && git config --unset url."$HUB_URL/".insteadOf)
+
 # --- valgrind: no leak in a 20-push run ---
 if ! command -v valgrind >/dev/null 2>&1; then
     skip "valgrind on 20 pushes" "valgrind is not installed (make deps)"

@@ -76,6 +76,110 @@ static void remove_dir(const char *dir)
     assert_int_equal(system(cmd), 0);
 }
 
+/* --- queue controls (issue 16) --- */
+
+typedef struct gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int open;
+    int started;
+} gate;
+
+/* Runs until the gate opens, or until cancelled (its own safe point). */
+static int gated(hf_repo *repo, hf_command *cmd, void *payload)
+{
+    (void)repo;
+    gate *g = payload;
+    pthread_mutex_lock(&g->mu);
+    g->started = 1;
+    pthread_cond_broadcast(&g->cv);
+    while (!g->open && !hf_command_cancel_requested(cmd)) {
+        pthread_mutex_unlock(&g->mu);
+        usleep(1000);
+        pthread_mutex_lock(&g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return hf_command_cancel_requested(cmd) ? hf_error_set(HF_ECANCELLED, "stopped at a safe point") : 0;
+}
+
+static int count_runs(hf_repo *repo, hf_command *cmd, void *payload)
+{
+    (void)repo;
+    (void)cmd;
+    __atomic_add_fetch((int *)payload, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+typedef struct calls {
+    pthread_mutex_t mu;
+    int n;
+    int saw_running;     /* a callback saw status -1 */
+    hf_command *seen[16];
+} calls;
+
+static void on_done(hf_command *cmd, void *payload)
+{
+    calls *c = payload;
+    pthread_mutex_lock(&c->mu);
+    if (hf_command_status(cmd) == -1)
+        c->saw_running = 1;
+    if (c->n < 16)
+        c->seen[c->n] = cmd;
+    c->n++;
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void test_cancel_callback_timeout_clear(void **state)
+{
+    (void)state;
+    char dir[64];
+    hf_repo *r = open_temp_repo(dir);
+    calls cb = {PTHREAD_MUTEX_INITIALIZER, 0, 0, {0}};
+    assert_int_equal(hf_repo_set_command_callback(r, on_done, &cb), 0);
+    gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    int runs = 0;
+    hf_command *running = NULL, *waiting = NULL, *last = NULL;
+    assert_int_equal(hf_repo_enqueue(r, "gated", gated, &g, &running), 0);
+    assert_int_equal(hf_repo_enqueue(r, "never", count_runs, &runs, &waiting), 0);
+    assert_int_equal(hf_repo_enqueue(r, "after", count_runs, &runs, &last), 0);
+    pthread_mutex_lock(&g.mu);
+    while (!g.started)
+        pthread_cond_wait(&g.cv, &g.mu);
+    pthread_mutex_unlock(&g.mu);
+    /* a timed wait while the first runs: HF_ETIMEOUT, nothing changes */
+    assert_int_equal(hf_repo_wait_for_commands_timeout(r, 50), HF_ETIMEOUT);
+    assert_int_equal(hf_command_status(running), -1);
+    /* not started: cancelled at once, never runs; running: asked to stop */
+    assert_int_equal(hf_command_cancel(waiting), 0);
+    assert_int_equal(hf_command_status(waiting), -HF_ECANCELLED);
+    assert_int_equal(hf_command_cancel(waiting), HF_EINVAL);
+    assert_int_equal(hf_command_cancel_requested(running), 0);
+    assert_int_equal(hf_command_cancel(running), 1);
+    assert_int_equal(hf_repo_wait_for_commands_timeout(r, 30000), 2); /* the cancelled two */
+    assert_int_equal(hf_command_status(running), -HF_ECANCELLED);
+    assert_int_equal(hf_command_status(last), 0);
+    assert_int_equal(runs, 1); /* "after" ran, "never" did not */
+    /* one callback per command, in order, after the status was final, all before the wait returned */
+    assert_int_equal(cb.n, 3);
+    assert_int_equal(cb.saw_running, 0);
+    assert_ptr_equal(cb.seen[0], running);
+    assert_ptr_equal(cb.seen[1], waiting);
+    assert_ptr_equal(cb.seen[2], last);
+    /* queued functions send no commit */
+    char id[41];
+    assert_int_equal(hf_command_commit_id(last, id), HF_ENOTFOUND);
+    /* finished records go */
+    assert_int_equal(hf_repo_commands_clear_done(r), 3);
+    assert_int_equal(hf_repo_command_count(r), 0);
+    assert_int_equal(hf_repo_commands_failed(r, NULL, 0), 0);
+    assert_int_equal(hf_repo_enqueue(r, "again", count_runs, &runs, &last), 0);
+    assert_int_equal(hf_repo_wait_for_commands(r), 0);
+    assert_int_equal(runs, 2);
+    assert_int_equal(hf_repo_command_count(r), 1);
+    hf_repo_free(r);
+    remove_dir(dir);
+}
+
 static void test_order_and_failures(void **state)
 {
     (void)state;
@@ -211,6 +315,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_order_and_failures),
                                        cmocka_unit_test(test_error_never_holds_the_token),
-                                       cmocka_unit_test(test_threads_queue_at_once)};
+                                       cmocka_unit_test(test_threads_queue_at_once),
+                                       cmocka_unit_test(test_cancel_callback_timeout_clear)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
