@@ -7,6 +7,7 @@
 #       hub ceiling is the best uncapped rate seen in this run (curl -T x8 or the agent); bar >= 0.85.
 #   (b) uncapped: agent CPU seconds per GB (bar <= 0.25) and peak RSS (bar <= 16 MiB), next to `curl -T` of
 #       the same parts (8 curl processes at once) in the same run.
+#   (c) uncapped over HTTPS (hfgit-hub --tls-cert, a CA made with openssl here): agent and curl CPU s/GiB.
 # Throughput is measured over the part uploads: from the agent's started event to its last progress event
 # (the hub's SHA-256 check at completion is the hub's time, not the agent's).
 #
@@ -109,3 +110,29 @@ printf '    git-lfs-hfmultipart %s MB/s vs min(%d x %d, hub ceiling %s) = %s MB/
     "$(awk -v a="$A_MBS" -v i="$IDEAL" 'BEGIN { print a / i }')" "$A_OK"
 stats=$(hub_stats)
 echo "    hub: peak parts in flight $(json_num "$stats" peak_parts_in_flight), Authorization on signed URLs $(json_num "$stats" auth_on_signed_urls)"
+
+# ---- (c) over HTTPS (hfgit-hub --tls-cert/--tls-key, a CA made here): CPU per GiB, agent next to curl ----
+if command -v openssl >/dev/null; then
+    (cd "$WORK" && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj "/CN=bench CA" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null &&
+        openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj "/CN=127.0.0.1" 2>/dev/null &&
+        printf 'subjectAltName=IP:127.0.0.1,DNS:127.0.0.1\n' >srv.ext &&
+        openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 \
+            -extfile srv.ext 2>/dev/null)
+    hub_stop
+    export CURL_CA_BUNDLE=$WORK/ca.crt SSL_CERT_FILE=$WORK/ca.crt
+    hub_start --empty-repos --chunk-size $((PART_MIB * MiB)) --tls-cert "$WORK/srv.crt" --tls-key "$WORK/srv.key" \
+        >/dev/null || exit 1
+    run_curl
+    run_agent
+    GIB=$(awk -v b="$SIZE" 'BEGIN { printf "%.4f", b / 1073741824 }')
+    echo
+    echo "(c) uncapped over HTTPS ($HUB_URL)   MB/s   CPU s/GiB"
+    printf '    curl -T x%-2d (same parts)     %6s   %8.3f\n' "$PARALLEL" "$C_MBS" \
+        "$(awk -v c="$C_CPU" -v g="$GIB" 'BEGIN { print c / g }')"
+    printf '    git-lfs-hfmultipart          %6s   %8.3f   ratio to curl %.2f  complete=%s\n' "$A_MBS" \
+        "$(awk -v c="$A_CPU" -v g="$GIB" 'BEGIN { print c / g }')" \
+        "$(awk -v a="$A_CPU" -v c="$C_CPU" 'BEGIN { if (c > 0) print a / c; else print 0 }')" "$A_OK"
+else
+    echo "(c) over HTTPS: SKIPPED: openssl is not installed"
+fi

@@ -47,7 +47,10 @@ typedef struct mp_state {
     const char *const *urls;
     const char *complete_url;
     int64_t expires_at;
-    unsigned gen, epoch;
+    unsigned gen;
+    atomic_uint epoch; /* written under lock; read without it by the parts' progress callbacks */
+    int respawn;       /* the workers should return so that run_parts starts a larger set */
+    int burst;         /* start every part left at once (up to HF_MULTIPART_MAX_PARALLEL) */
     int restarts, refreshes;
     char identity[65];
     hf_part_journal *journal;
@@ -94,7 +97,7 @@ static void restart_parts(mp_state *s)
         s->expired_count[i] = 0;
     }
     s->cursor = 0;
-    s->epoch++;
+    atomic_fetch_add(&s->epoch, 1); /* parts in flight for the old upload stop (xfer_slice_progress) */
     if (s->journal && hf_part_journal_reset(s->journal, s->identity) != 0) {
         hf_part_journal_close(s->journal, 1);
         s->journal = NULL; /* go on without: only a re-run after a kill would miss it */
@@ -168,6 +171,12 @@ static int refresh_locked(mp_state *s, int force_restart, const char *cause, lon
         return HF_EEXPIRED;
     }
     if (!same || force_restart) restart_parts(s);
+    if (!same && !force_restart) {
+        /* A server that opens a new upload on every batch (huggingface.co, we assume) can only be finished
+         * by parts that all start while their URLs are fresh: start every part left at once. */
+        s->burst = 1;
+        s->respawn = 1;
+    }
     return 0;
 }
 
@@ -178,11 +187,12 @@ static char *take_part(mp_state *s, size_t *i, unsigned *gen, unsigned *epoch)
     const hf_multipart_options *o = s->o;
     while (s->cursor < o->part_count && s->part_state[s->cursor] != PART_TODO)
         s->cursor++;
-    if (s->cursor == o->part_count) return NULL;
+    if (s->cursor == o->part_count || s->respawn) return NULL;
     /* URLs known to have expired are refreshed before a part starts, rather than refused after */
     if (o->refresh && s->expires_at && (int64_t)time(NULL) >= s->expires_at &&
         refresh_locked(s, 0, "the upload URLs expired", 0) != 0)
         return NULL;
+    if (s->respawn) return NULL;
     while (s->cursor < o->part_count && s->part_state[s->cursor] != PART_TODO)
         s->cursor++;
     if (s->cursor == o->part_count) return NULL;
@@ -194,7 +204,7 @@ static char *take_part(mp_state *s, size_t *i, unsigned *gen, unsigned *epoch)
     *i = s->cursor++;
     s->part_state[*i] = PART_BUSY;
     *gen = s->gen;
-    *epoch = s->epoch;
+    *epoch = atomic_load(&s->epoch);
     return url;
 }
 
@@ -202,7 +212,7 @@ static char *take_part(mp_state *s, size_t *i, unsigned *gen, unsigned *epoch)
 static void part_expired(mp_state *s, size_t i, unsigned gen, unsigned epoch, const char *cause)
 {
     pthread_mutex_lock(&s->lock);
-    if (epoch == s->epoch) {
+    if (epoch == atomic_load(&s->epoch)) {
         s->part_state[i] = PART_TODO;
         if (i < s->cursor) s->cursor = i;
         if (++s->expired_count[i] > MAX_EXPIRED_PER_PART) {
@@ -223,7 +233,7 @@ static void part_expired(mp_state *s, size_t i, unsigned gen, unsigned epoch, co
 static void part_done(mp_state *s, size_t i, unsigned epoch, char *etag)
 {
     pthread_mutex_lock(&s->lock);
-    if (epoch == s->epoch && s->part_state[i] == PART_BUSY) {
+    if (epoch == atomic_load(&s->epoch) && s->part_state[i] == PART_BUSY) {
         s->part_state[i] = PART_DONE;
         s->etags[i] = etag;
         etag = NULL;
@@ -240,7 +250,7 @@ static void put_part(mp_state *s, hf_http_client *client, size_t i, const char *
     const hf_multipart_options *o = s->o;
     uint64_t off = (uint64_t)i * o->chunk_size;
     uint64_t len = o->size - off < o->chunk_size ? o->size - off : o->chunk_size;
-    xfer_slice slice = {&s->meter, len, &s->reported[i]};
+    xfer_slice slice = {&s->meter, len, &s->reported[i], &s->epoch, epoch};
     hf_http_request req = HF_HTTP_REQUEST_INIT;
     hf_http_response resp = HF_HTTP_RESPONSE_INIT;
     hf_buf msg = HF_BUF_INIT;
@@ -268,8 +278,8 @@ static void put_part(mp_state *s, hf_http_client *client, size_t i, const char *
         xfer_slice_add(&slice, len); /* top up: the part is in, all of its bytes count */
         part_done(s, i, epoch, resp.etag);
         resp.etag = NULL;
-    } else if (xfer_meter_stopped(&s->meter)) {
-        /* stopped by another part's failure or the caller: nothing to report */
+    } else if (xfer_meter_stopped(&s->meter) || epoch != atomic_load(&s->epoch)) {
+        /* stopped by another part's failure or the caller, or its upload was given up: nothing to report */
     } else if (status == 403 && o->refresh) {
         hf_trace("transfer: %.12s: part %zu refused (403): asking for fresh URLs", o->oid, i + 1);
         hf_buf_printf(&msg, "part %zu of %zu failed: %s", i + 1, o->part_count, hf_error_last_message());
@@ -316,6 +326,8 @@ static void run_parts(mp_state *s)
     size_t n = (size_t)(o->parallel > 0 ? o->parallel : HF_MULTIPART_DEFAULT_PARALLEL);
     const char *env = o->parallel > 0 ? NULL : getenv("HFGIT_MULTIPART_PARALLEL");
     if (env && atoi(env) > 0) n = (size_t)atoi(env); /* the library's callers set no parallel of their own */
+    if (s->burst) n = HF_MULTIPART_MAX_PARALLEL;
+    s->respawn = 0; /* no worker runs now: no lock needed */
     if (n > HF_MULTIPART_MAX_PARALLEL) n = HF_MULTIPART_MAX_PARALLEL;
     if (n > o->part_count) n = o->part_count;
     if (n == 0) return;
@@ -381,7 +393,7 @@ static int complete(mp_state *s, int *completion_restarts)
     req.response_timeout_secs = COMPLETE_RESPONSE_TIMEOUT_SECS;
     /* a zero-length slice: no bytes to count, but the caller's cancel still ends the (long) wait */
     uint64_t none_reported = 0;
-    xfer_slice none = {&s->meter, 0, &none_reported};
+    xfer_slice none = {&s->meter, 0, &none_reported, NULL, 0};
     req.progress = xfer_slice_progress;
     req.progress_ud = &none;
     hf_trace("transfer: %.12s: completing %zu parts", o->oid, o->part_count);
@@ -463,7 +475,7 @@ static void open_journal(mp_state *s)
         s->part_state[i] = PART_DONE;
         uint64_t off = (uint64_t)i * o->chunk_size;
         xfer_slice slice = {&s->meter, o->size - off < o->chunk_size ? o->size - off : o->chunk_size,
-                            &s->reported[i]};
+                            &s->reported[i], NULL, 0};
         xfer_slice_add(&slice, slice.len);
     }
     if (s->from_journal)
@@ -478,6 +490,7 @@ int hf_multipart_upload(const hf_multipart_options *o)
 
     if ((rc = check_options(o)) != 0) return rc;
     memset(&s, 0, sizeof(s));
+    atomic_init(&s.epoch, 0);
     s.o = o;
     s.urls = o->part_urls;
     s.complete_url = o->complete_url;
@@ -504,7 +517,9 @@ int hf_multipart_upload(const hf_multipart_options *o)
         run_parts(&s);
         stop = atomic_load(&s.meter.stop);
         if (s.err_msg || stop) break;
-        if (!all_done(&s)) continue; /* parts went back to the pool after the workers left (a late refresh) */
+        /* parts went back to the pool after the workers left (a late refresh), or a restart asked for
+         * every part at once */
+        if (!all_done(&s)) continue;
         if ((rc = complete(&s, &completion_restarts)) != 1)
             break; /* 1: the parts again (lost, or new upload) */
     }
@@ -519,7 +534,7 @@ int hf_multipart_upload(const hf_multipart_options *o)
         for (size_t i = 0; i < o->part_count; i++) {
             uint64_t off = (uint64_t)i * o->chunk_size;
             xfer_slice slice = {&s.meter, o->size - off < o->chunk_size ? o->size - off : o->chunk_size,
-                                &s.reported[i]};
+                                &s.reported[i], NULL, 0};
             xfer_slice_add(&slice, slice.len);
         }
     }

@@ -52,6 +52,7 @@ int xfer_slice_progress(void *ud, uint64_t new_bytes)
 {
     xfer_slice *s = ud;
     if (new_bytes) xfer_slice_add(s, new_bytes);
+    if (s->epoch_now && atomic_load(s->epoch_now) != s->epoch) return 1; /* its upload was given up */
     return xfer_meter_stopped(s->m);
 }
 
@@ -150,7 +151,7 @@ int hf_single_put(const hf_single_put_options *o)
 
     xfer_meter_init(&meter, o->size, o->progress, o->progress_ud, o->cancel);
     uint64_t reported = 0;
-    xfer_slice slice = {&meter, o->size, &reported};
+    xfer_slice slice = {&meter, o->size, &reported, NULL, 0};
     hf_http_request req = HF_HTTP_REQUEST_INIT;
     req.method = "PUT";
     req.url = o->href;

@@ -89,8 +89,9 @@ typedef struct hf_multipart_options {
  * part_journal.h) skips them; their bytes are reported as progress at the start. The journal is removed
  * when the upload completes. With refresh, a part refused with 403 (an expired presigned URL) or started
  * after expires_at makes the engine ask for fresh URLs: the same upload goes on with the parts not yet
- * done; a new upload restarts the object (at most HF_MULTIPART_MAX_RESTARTS times, then a final error that
- * says the URLs expired and what to do). A completion refused because the server lost a part (400, 404,
+ * done; a new upload restarts the object with every part left started at once (up to
+ * HF_MULTIPART_MAX_PARALLEL), so that each starts while its fresh URL is valid (at most
+ * HF_MULTIPART_MAX_RESTARTS times, then a final error that says the URLs expired and what to do). A completion refused because the server lost a part (400, 404,
  * 409, 422) drops the journal and sends every part again, once. Progress stays exact through all of it:
  * never backwards, and it sums to size. */
 #define HF_MULTIPART_MAX_RESTARTS 3

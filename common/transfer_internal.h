@@ -31,6 +31,8 @@ typedef struct xfer_slice {
     xfer_meter *m;
     uint64_t len;
     uint64_t *reported;
+    const atomic_uint *epoch_now; /* or NULL; when it no longer equals epoch, the request is abandoned */
+    unsigned epoch;
 } xfer_slice;
 
 void xfer_meter_init(xfer_meter *m, uint64_t size, hf_transfer_progress_cb cb, void *ud,

@@ -127,4 +127,8 @@ void lfs_upload_remove(hub *h, const char *id, const lfs_upload_meta *m);
  * the number of uploads removed. Safe to run while requests are served. */
 int lfs_uploads_sweep(hub *h);
 
+/* S3 storage: records that the repo has m's object under key (<git_dir>/lfs/s3/<oid>, then a sparse file of
+ * its size at the object path). 0 or -1 (errno). lfs_complete.c. */
+int lfs_s3_publish(hub *h, const lfs_upload_meta *m, const char *key);
+
 #endif

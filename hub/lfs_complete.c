@@ -193,7 +193,7 @@ static unsigned say(char *msg, size_t msz, unsigned status, const char *fmt, ...
 /* Writes what tells the repo it has the object: the key in <git_dir>/lfs/s3/<oid>, then a sparse file of
  * the object's size at the object path (what the batch API, verify and pre-receive look at), each by
  * rename. */
-static int publish_s3_marker(hub *h, const lfs_upload_meta *m, const char *key)
+int lfs_s3_publish(hub *h, const lfs_upload_meta *m, const char *key)
 {
     hf_buf side = HF_BUF_INIT, obj = HF_BUF_INIT, tmp = HF_BUF_INIT;
     int rc = -1, fd = -1;
@@ -259,7 +259,7 @@ static unsigned complete_in_store(hub *h, const char *id, const lfs_upload_meta 
                      "SHA-256 mismatch: got %s (%" PRIu64 " bytes) expected %s", hex, size, m->oid);
         goto out;
     }
-    if (publish_s3_marker(h, m, key.ptr))
+    if (lfs_s3_publish(h, m, key.ptr))
         status = say(msg, msz, MHD_HTTP_INTERNAL_SERVER_ERROR, "recording the object: %s", strerror(errno));
 out:
     free(etags);

@@ -338,7 +338,35 @@ int lfs_route_object(hub_req *r, const char *tail)
 
 typedef struct verify_req {
     hub_repo repo;
+    char staged[LFS_UPLOAD_ID_LEN + 2]; /* S3 storage: "b<id>", a basic upload's staging object; "" else */
 } verify_req;
+
+/* S3 storage: a basic upload went straight to the store under a staging key; the verify is where the hub
+ * checks it (streamed back, SHA-256 and size) and makes it visible, or deletes it. 0, or an HTTP status. */
+static unsigned verify_staged(hub *h, const verify_req *v, const char *oid, uint64_t size, char *msg,
+                              size_t msz)
+{
+    hf_buf key = HF_BUF_INIT, err = HF_BUF_INIT;
+    char hex[HF_SHA256_HEX_LEN + 1];
+    uint64_t got = 0;
+    unsigned status = 0;
+    lfs_upload_meta m = {.git_dir = v->repo.git_dir, .size = size};
+    memcpy(m.oid, oid, sizeof(m.oid));
+    if (s3_staging_key(h->s3, v->staged, &key) || s3_object_sha256(h->s3, key.ptr, hex, &got, &err)) {
+        snprintf(msg, msz, "Object %s does not exist (%s)", oid, hf_buf_cstr(&err));
+        status = MHD_HTTP_NOT_FOUND;
+    } else if (got != size || strcmp(hex, oid) != 0) {
+        s3_delete(h->s3, key.ptr);
+        snprintf(msg, msz, "SHA-256 mismatch: got %s (%" PRIu64 " bytes) expected %s", hex, got, oid);
+        status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+    } else if (lfs_s3_publish(h, &m, key.ptr)) {
+        snprintf(msg, msz, "recording the object: %s", strerror(errno));
+        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    hf_buf_free(&key);
+    hf_buf_free(&err);
+    return status;
+}
 
 static enum MHD_Result verify_done(hub_req *r)
 {
@@ -354,10 +382,19 @@ static enum MHD_Result verify_done(hub_req *r)
     enum MHD_Result rc;
     hf_buf path = HF_BUF_INIT;
     struct stat st;
+    char msg[512];
+    unsigned status = 0;
+    int stored = !bad && lfs_object_path(v->repo.git_dir, oid, &path) == 0 && stat(path.ptr, &st) == 0;
+    /* S3 storage: the first verify of a basic upload checks the staged object and publishes it. */
+    if (!bad && !stored && v->staged[0] && r->h->s3 &&
+        !(status = verify_staged(r->h, v, oid, (uint64_t)size, msg, sizeof(msg))))
+        stored = stat(path.ptr, &st) == 0;
     if (bad)
         rc = hub_respond_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
                                "verify: expected {\"oid\":<sha256>,\"size\":<n>}");
-    else if (lfs_object_path(v->repo.git_dir, oid, &path) || stat(path.ptr, &st) != 0)
+    else if (status)
+        rc = hub_respond_error(r, status, "%s", msg);
+    else if (!stored)
         rc = hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Object %s does not exist", oid);
     else if ((uint64_t)st.st_size != (uint64_t)size)
         rc = hub_respond_error(r, MHD_HTTP_NOT_FOUND, "Object %s is stored with %lld bytes, not %" PRId64,
@@ -388,11 +425,16 @@ int lfs_route_verify(hub_req *r, const char *tail)
     if (lfs_check_signed(r, 1, &signed_size)) return 1;
     verify_req *v = calloc(1, sizeof(*v));
     if (!v) return hub_refuse(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    if (parse_repo_tail(r, tail, &v->repo) || v->repo.rest[0] != '\0') {
+    /* "<repo>", or on S3 storage "<repo>/b<staging id>" for a basic upload made straight to the store */
+    if (parse_repo_tail(r, tail, &v->repo) ||
+        (v->repo.rest[0] &&
+         (!r->h->s3 || strlen(v->repo.rest) != LFS_UPLOAD_ID_LEN + 2 || v->repo.rest[1] != 'b' ||
+          strspn(v->repo.rest + 2, "0123456789abcdef") != LFS_UPLOAD_ID_LEN))) {
         hub_repo_clear(&v->repo);
         free(v);
         return hub_refuse(r, MHD_HTTP_NOT_FOUND, "no such verify URL");
     }
+    if (v->repo.rest[0]) memcpy(v->staged, v->repo.rest + 1, LFS_UPLOAD_ID_LEN + 2);
     r->state = v;
     r->on_free = verify_free;
     r->on_done = verify_done;

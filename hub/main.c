@@ -46,12 +46,13 @@ static void usage(FILE *f)
           "  --chunk-size N             multipart part size (default 536870912)\n"
           "  --hooks-dir DIR            hooks installed into created repos (default: git-hooks next to the binary)\n"
           "  --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate (chain) and key\n"
-          "  --lfs-storage s3://BUCKET[/PREFIX]  multipart LFS objects in an S3-compatible store (credentials:\n"
+          "  --lfs-storage s3://BUCKET[/PREFIX]\n"
+          "                             LFS objects in an S3-compatible store (credentials:\n"
           "                             AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); default: local disk\n"
           "  --s3-endpoint URL          the store's URL (path-style addressing), e.g. http://127.0.0.1:4568\n"
           "  --s3-region R              default us-east-1\n"
-          "  --empty-repos              create repos empty (default: with the Hub's first commit, main holding\n"
-          "                             a .gitattributes of its default LFS patterns)\n"
+          "  --empty-repos              create repos empty (default: with the Hub's first commit, main\n"
+          "                             holding a .gitattributes of its default LFS patterns)\n"
           "fault knobs (also settable at run time: POST /__knobs with the token):\n"
           "  --bandwidth-cap BYTES/S    cap each connection's body transfer rate\n"
           "  --fail-part N:K            answer 500 to part N, K times\n"
@@ -209,7 +210,8 @@ int main(int argc, char **argv)
         {"token-file", required_argument, 0, 'T'},    {"user", required_argument, 0, 'U'},
         {"empty-repos", no_argument, 0, 'E'},         {"tls-cert", required_argument, 0, 'C'},
         {"tls-key", required_argument, 0, 'K'},       {"lfs-storage", required_argument, 0, 'S'},
-        {"s3-endpoint", required_argument, 0, 'P'},   {"s3-region", required_argument, 0, 'R'},         {"help", no_argument, 0, 'h'},
+        {"s3-endpoint", required_argument, 0, 'P'},   {"s3-region", required_argument, 0, 'R'},
+        {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},             {0, 0, 0, 0}};
     static hub h; /* lives for the whole process; static keeps it off the stack of the signal wait */
     const char *root = NULL, *listen_spec = "127.0.0.1:8080", *hooks = NULL, *token_file = NULL;
@@ -273,7 +275,8 @@ int main(int argc, char **argv)
         fputs("hfgit-hub: --tls-cert and --tls-key go together (see --help)\n", stderr);
         return 2;
     }
-    if (tls_cert && (!(h.tls_cert = read_pem(tls_cert, "certificate")) || !(h.tls_key = read_pem(tls_key, "key"))))
+    if (tls_cert &&
+        (!(h.tls_cert = read_pem(tls_cert, "certificate")) || !(h.tls_key = read_pem(tls_key, "key"))))
         return 2;
     h.token = token_file ? read_token_file(token_file) : token && *token ? strdup(token) : NULL;
     if (token_file && !h.token)

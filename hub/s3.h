@@ -7,8 +7,8 @@
  * <prefix>/staging/<upload id>; a completed object whose SHA-256 matches stays under that key, and the repo
  * gets <git_dir>/lfs/objects/aa/bb/<oid> as a sparse file of the object's size (what the batch API, verify
  * and the pre-receive hook look at) plus <git_dir>/lfs/s3/<oid> naming the key (downloads are presigned GETs
- * of it). A bad object is deleted from the store. Objects under the multipart threshold stay on the hub's
- * disk.
+ * of it). A bad object is deleted from the store. A basic upload is a presigned PUT to
+ * <prefix>/staging/b<id>, checked the same way by the verify action (lfs_object.c), whose URL names that id.
  *
  * Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (never logged). Thread-safe: the config is read-only
  * after s3_open; each call makes its own curl handle.

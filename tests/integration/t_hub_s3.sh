@@ -5,7 +5,7 @@
 # CompleteMultipartUpload and checks the SHA-256 streamed back before the object becomes visible (a bad one is
 # deleted), downloads are presigned store GETs with Range; git + git-lfs + the agent and the library work
 # unchanged. Two hubs on one root and bucket serve each other's uploads. A missing bucket stops the hub with a
-# clear error. Objects under the multipart threshold stay on the hub's disk (the subset implemented so far).
+# clear error. Basic uploads go to the store too (a presigned PUT to a staging key, checked at verify).
 source "$(dirname "$0")/../lib.sh"
 
 S3RVER=$HFGIT_ROOT/tests/.node/node_modules/.bin/s3rver
@@ -35,7 +35,7 @@ hub_create_repo user/s3 >/dev/null || not_ok "create user/s3"
 source "$HFGIT_ROOT/tests/integration/lfs_curl.sh"
 LFS_REPO=user/s3
 
-# git + git-lfs + the agent: the big file in 5 parts to the store, the small one to the hub's disk
+# git + git-lfs + the agent: the big file in 5 parts to the store, the small one in one PUT to the store
 git_auth clone -q "$HUB_URL/user/s3" g
 (cd g && git lfs install --local >/dev/null && "$BUILD_DIR/hfgit" lfs-enable-largefiles . >/dev/null)
 head -c $((4 * MiB + 1)) /dev/urandom >g/big.bin
@@ -44,9 +44,23 @@ git -C g add big.bin small.bin && git -C g commit -qm weights
 check "git push with S3 storage" git_auth -C g push -q origin main
 BIG=$(sha g/big.bin)
 check_eq "no part reached the hub (they went to the store)" "$(json_num "$(hub_stats)" requests_part)" 0
-check "the store holds the object" cmp "$(find s3data/lfs/hub/staging -name '*._S3rver_object' | head -n 1)" g/big.bin
-check_eq "the repo knows its key" "$(cat "$HUB_ROOT/repos/models/user/s3.git/lfs/s3/$BIG")" \
-    "hub/staging/$(find s3data/lfs/hub/staging -name '*._S3rver_object' | head -n 1 | sed 's|.*/||; s|\._S3rver_object||')"
+check_eq "no object body reached the hub either" "$(json_num "$(hub_stats)" bytes_received)" 0
+# store_count GLOB WANT: how many staging objects match GLOB, waiting up to 3 s for WANT (s3rver removes the
+# files of a deleted object after it has answered)
+store_count() {
+    local n
+    for _ in $(seq 1 30); do
+        n=$(find s3data/lfs/hub/staging -name "$1" | wc -l)
+        [ "$n" -eq "$2" ] && break
+        sleep 0.1
+    done
+    echo "$n"
+}
+key_of() { cat "$HUB_ROOT/repos/models/user/s3.git/lfs/s3/$1"; }
+check "the store holds the multipart object" cmp "s3data/lfs/$(key_of "$BIG")._S3rver_object" g/big.bin
+check "... and the basic one (checked by the verify action)" cmp "s3data/lfs/$(key_of "$(sha g/small.bin)")._S3rver_object" g/small.bin
+check_eq "the repo has sparse stand-ins of the right size (for the batch API and pre-receive)" \
+    "$(stat -c %s "$(obj_path "$BIG")") $(du -k "$(obj_path "$BIG")" | cut -f1)" "$((4 * MiB + 1)) 0"
 check "git clone gets the LFS files back (presigned store GETs)" git_auth clone -q "$HUB_URL/user/s3" g2
 check "... byte-identical" cmp g/big.bin g2/big.bin
 check "... and the small one" cmp g/small.bin g2/small.bin
@@ -69,10 +83,23 @@ for i in 1 2 3 4; do put_part "$(part_url "$resp" $i | sed 's/\\u0026/\&/g')" "e
 completion "$(complete_url "$resp")" "$OID" "${ev[@]}"
 check_eq "wrong bytes: the completion is refused 422" "$COMPLETE_CODE" 422
 check_contains "... SHA-256 mismatch" "$body" "SHA-256 mismatch"
-check_eq "... the object is deleted from the store" "$(find s3data/lfs/hub/staging -name '*._S3rver_object' | wc -l)" 1
+check_eq "... the object is deleted from the store" "$(store_count '*._S3rver_object' 2)" 2
 check_fails "... and not visible in the repo" test -e "$(obj_path "$OID")"
 completion "$(complete_url "$resp")" "$OID" "${ev[@]}"
 check_eq "... the store's upload is spent: a retry gets 404 NoSuchUpload (a new batch starts over)" "$COMPLETE_CODE" 404
+
+# a basic upload of wrong bytes: refused at verify, deleted from the store
+head -c 5000 /dev/urandom >b.real && head -c 5000 /dev/urandom >b.evil
+batch "$(sha b.real)" 5000
+up=$(grep -o '"upload":{"href":"[^"]*"' <<<"$resp" | sed 's/.*"href":"//; s/"$//; s/\\u0026/\&/g')
+ver=$(grep -o '"verify":{"href":"[^"]*"' <<<"$resp" | sed 's/.*"href":"//; s/"$//')
+check_contains "a basic upload URL is the store's" "$up" "http://127.0.0.1:$port/lfs/hub/staging/b"
+check_eq "a PUT of other bytes to it: the store takes it" "$(put_part "$up" b.evil)" 200
+code=$(curl -sS -o "$WORK/b" -w '%{http_code}' -X POST -H 'Content-Type: application/vnd.git-lfs+json' \
+    --data "{\"oid\":\"$(sha b.real)\",\"size\":5000}" "$ver")
+check_eq "... the verify refuses it: 422" "$code" 422
+check_eq "... deleted from the store" "$(store_count 'b*._S3rver_object' 1)" 1
+check_fails "... never visible" test -e "$(obj_path "$(sha b.real)")"
 
 # two hubs on one root and bucket: a batch on one, parts to the store, completion on the other
 "$BUILD_DIR/hfgit-hub" --root "$HUB_ROOT" --listen 127.0.0.1:0 --token "$HUB_TOKEN" --chunk-size $MiB \

@@ -96,7 +96,8 @@ else
 fi
 
 # A hub that opens a new upload on every batch request (as we assume huggingface.co does): finished parts
-# cannot be kept across a refresh. The push succeeds or fails with our own message, never a bare EOF.
+# cannot be kept across a refresh. The push succeeds (after a restart every part left starts at once, each
+# while its fresh URL is valid) or fails with our own message, never a bare EOF.
 if hub_knobs '{"new_upload_per_batch":1}' >/dev/null; then
     hub_create_repo user/exp-new "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
     lib_clone_with_file lnew user/exp-new 48 || not_ok "library clone with a 48 MiB file"
@@ -107,7 +108,8 @@ if hub_knobs '{"new_upload_per_batch":1}' >/dev/null; then
         check_contains "new upload per batch, library: fails saying the part URLs expired" "$out" \
             "the part URLs expired"
     fi
-    git_clone_with_file gnew user/exp-new 48 || not_ok "git clone with a 48 MiB file"
+    hub_create_repo user/exp-new-git "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
+    git_clone_with_file gnew user/exp-new-git 48 || not_ok "git clone with a 48 MiB file"
     out=$(cd gnew && timeout 300 "${GIT_AUTH[@]}" push origin main 2>&1); rc=$?
     if [ $rc = 0 ]; then
         check "new upload per batch, agent: succeeded; the object is stored" hub_stored "$(sha gnew/big.bin)"
