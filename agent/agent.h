@@ -20,6 +20,7 @@
 #ifndef HF_AGENT_H
 #define HF_AGENT_H
 
+#include "../common/batch.h"
 #include "../common/http.h"
 #include "../common/json.h"
 #include "../common/transfer.h"
@@ -29,6 +30,7 @@
 
 typedef struct agent_config {
     int parallel;          /* part PUTs in flight per object */
+    int download_parallel; /* ranges in flight per downloaded object (0: HFGIT_DOWNLOAD_PARALLEL or 16) */
     hf_retry_policy retry; /* for part PUTs, single PUTs and the completion POST */
     uint64_t max_line;     /* longest request line served (AGENT_MAX_LINE, HFGIT_AGENT_MAX_LINE) */
 } agent_config;
@@ -39,7 +41,13 @@ typedef struct agent_config {
 #define AGENT_ECODE_REQUEST 22 /* malformed request line */
 #define AGENT_ECODE_INIT 32    /* the code the reference agent uses for a refused init */
 
-typedef enum agent_event { AGENT_EV_OTHER, AGENT_EV_INIT, AGENT_EV_UPLOAD, AGENT_EV_TERMINATE } agent_event;
+typedef enum agent_event {
+    AGENT_EV_OTHER,
+    AGENT_EV_INIT,
+    AGENT_EV_UPLOAD,
+    AGENT_EV_DOWNLOAD,
+    AGENT_EV_TERMINATE
+} agent_event;
 typedef enum agent_operation { AGENT_OP_NONE, AGENT_OP_UPLOAD, AGENT_OP_DOWNLOAD } agent_operation;
 
 /* One request line, as far as it could be read. */
@@ -47,21 +55,24 @@ typedef struct agent_request {
     agent_event event;
     agent_operation operation; /* init only */
     char *oid;                 /* as sent (any string), or scanned from an unparsable line; or NULL */
-    int64_t size;              /* upload: >= 0 once read, else -1 */
-    char *path, *href;         /* upload */
-    char *remote;              /* init: the remote's name (or URL) being pushed to, or NULL */
+    int64_t size;              /* upload/download: >= 0 once read, else -1 */
+    char *path, *href;         /* path: upload only; href NULL in standalone mode */
+    char *remote;              /* init: the remote's name (or URL) being pushed to or fetched from, or NULL */
     int64_t expires_at;        /* upload: the action's expiry (epoch seconds; expires_in counts from now), 0 */
-    hf_multipart_plan plan;    /* upload: the action's header map, sorted and checked */
+    hf_multipart_plan plan;    /* the action's header map, sorted and checked (download: headers only) */
+    int standalone;            /* upload/download: "action" was null (lfs.standalonetransferagent): the
+                                * agent runs the batch API itself (standalone.c) */
 } agent_request;
 
 #define AGENT_REQUEST_INIT                                                                                   \
     {                                                                                                        \
-        AGENT_EV_OTHER, AGENT_OP_NONE, NULL, -1, NULL, NULL, NULL, 0, HF_MULTIPART_PLAN_INIT                \
+        AGENT_EV_OTHER, AGENT_OP_NONE, NULL, -1, NULL, NULL, NULL, 0, HF_MULTIPART_PLAN_INIT, 0             \
     }
 
-/* Parses and checks one line (without its newline). 0: *req is a valid init, terminate or upload (oid of 64
+/* Parses and checks one line (without its newline). 0: *req is a valid init, terminate, upload (oid of 64
  * lowercase hex, size, path, href, a plan whose parts are numbered 1..N with N == ceil(size/chunk_size) <=
- * 10,000). Otherwise a negative hf_error_code with the message for the error reply, and *req holds what
+ * 10,000) or download (oid, size, href and headers); with "action": null (standalone mode) there is no href
+ * and no plan, and req->standalone is 1. Otherwise a negative hf_error_code with the message for the error reply, and *req holds what
  * could be read. Always call agent_request_free. Pure and thread-safe. */
 int agent_request_parse(agent_request *req, const char *line, size_t len);
 /* The same without copying the line: line is a malloc'd block of at least len + 2 bytes, taken over (and
@@ -71,12 +82,13 @@ void agent_request_free(agent_request *req);
 /* For a line that will not be parsed (too long): *req becomes empty but for the oid found in the line (the
  * "oid":"<64 hex>" member), so the error reply names the object git-lfs waits for. */
 void agent_request_parse_oid(agent_request *req, const char *line, size_t len);
-extern const char agent_download_refusal[];
 
 /* Pure formatting of the agent's lines (JSON, no newline), for the emitters and the tests. */
 int agent_format_progress(hf_buf *out, const char *oid, uint64_t bytes_so_far, uint64_t bytes_since_last);
 int agent_format_complete(hf_buf *out, const char *oid, int code, const char *message);
 int agent_format_init_reply(hf_buf *out, int code, const char *message);
+/* A successful download's complete line: {"event":"complete","oid":…,"path":…}. */
+int agent_format_complete_path(hf_buf *out, const char *oid, const char *path);
 
 /* Takes stdout as the protocol descriptor and points descriptor 1 at stderr. Call once, before threads. */
 int agent_output_init(void);
@@ -86,6 +98,7 @@ int agent_emit_progress(const char *oid, uint64_t bytes_so_far, uint64_t bytes_s
 /* message NULL: success. */
 int agent_emit_complete(const char *oid, int code, const char *message);
 int agent_emit_init_reply(int code, const char *message);
+int agent_emit_complete_path(const char *oid, const char *path);
 /* 1 once a write to stdout failed. */
 int agent_stdout_gone(void);
 
@@ -106,5 +119,36 @@ void agent_refresh_set_remote(const char *remote);
 
 /* Serves one valid upload request: progress lines, then exactly one complete line. */
 void agent_upload(const agent_config *cfg, const agent_request *req);
+/* Serves one valid download request the same way: ranged parallel GET into .git/lfs/incomplete (common/
+ * download.h), `complete` with the file's path for git-lfs to check and move into its store (download.c). */
+void agent_download(const agent_config *cfg, const agent_request *req);
+
+/* Progress lines for one object, shared by uploads and downloads (upload.c says how they are paced). */
+typedef struct agent_progress {
+    const char *oid;
+    uint64_t size;
+    uint64_t pending; /* bytes moved but not yet reported */
+    uint64_t last_ns;
+} agent_progress;
+void agent_progress_init(agent_progress *p, const char *oid, uint64_t size);
+int agent_progress_cb(void *ud, uint64_t new_bytes, uint64_t total); /* an hf_transfer_progress_cb */
+/* Reports an error for oid as its complete line (and on stderr). rc is the hf_error_code. */
+void agent_complete_error(const char *oid, int rc);
+
+/* ---- standalone mode (standalone.c): the batch API run by the agent ----
+ * The endpoint as git-lfs finds it (lfs.pushurl for uploads, lfs.url, remote.<r>.lfspushurl / lfsurl, else
+ * the remote's URL + .git/info/lfs); credentials from `git credential fill` after a 401, as git-lfs does
+ * (approve on success, reject on a refusal; never printed). The remote comes from init. */
+void agent_standalone_set_remote(const char *remote);
+/* One batch request for one object: fills *out (free with hf_batch_response_free) and *obj (inside it), or
+ * returns a negative hf_error_code with a message naming the endpoint and the server's answer. An object
+ * error from the server is returned as an error too, and so is a download answer without a download
+ * action. */
+int agent_standalone_batch(hf_lfs_operation op, const char *oid, int64_t size, hf_batch_response **out,
+                           const hf_batch_object **obj);
+/* "Authorization: Basic ..." once credentials were filled, else NULL (for the verify action). */
+const char *agent_standalone_authorization(void);
+/* The absolute path of <git common dir>/lfs/incomplete for the current directory's repository. */
+int agent_incomplete_dir(hf_buf *out);
 
 #endif

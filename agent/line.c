@@ -11,25 +11,35 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Appends what fits under `max` and counts the rest as dropped (still consumed from the stream). */
+static int keep_piece(hf_buf *line, const char *piece, size_t n, uint64_t max, uint64_t *dropped)
+{
+    size_t room = line->len < max ? (size_t)(max - line->len) : 0;
+    size_t keep = n < room ? n : room;
+    if (keep && hf_buf_put(line, piece, keep) != 0) return -1;
+    *dropped += n - keep;
+    return 0;
+}
+
+/* Bytes are taken one at a time (getc_unlocked: no lock, no call per byte in practice) because fgets cannot
+ * say how much it read when the line holds a NUL byte: strlen would stop there, miss the newline behind it,
+ * and glue the next request onto this one. The NUL stays in the line so the parser can refuse it by name. */
 int agent_line_read(FILE *in, hf_buf *line, uint64_t max, uint64_t *dropped)
 {
     char chunk[16384];
-    int got_any = 0;
+    size_t n = 0;
+    int c = EOF, got_any = 0;
 
     hf_buf_clear(line);
     *dropped = 0;
-    while (fgets(chunk, sizeof(chunk), in)) {
-        size_t n = strlen(chunk); /* a NUL byte in the line cuts this piece short: the parser refuses it */
-        int end = n > 0 && chunk[n - 1] == '\n';
+    while ((c = getc_unlocked(in)) != EOF) {
         got_any = 1;
-        if (line->len + n <= max) {
-            if (hf_buf_put(line, chunk, n) != 0) return -1;
-        } else {
-            size_t room = line->len < max ? (size_t)(max - line->len) : 0;
-            if (room && hf_buf_put(line, chunk, room) != 0) return -1;
-            *dropped += n - room;
-        }
-        if (end) return 1;
+        chunk[n++] = (char)c;
+        if (c != '\n' && n < sizeof(chunk)) continue;
+        if (keep_piece(line, chunk, n, max, dropped) != 0) return -1;
+        n = 0;
+        if (c == '\n') return 1;
     }
+    if (n && keep_piece(line, chunk, n, max, dropped) != 0) return -1;
     return got_any ? 1 : ferror(in) ? -1 : 0;
 }

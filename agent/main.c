@@ -26,26 +26,32 @@
 #define LINE_BUFFER_KEEP ((size_t)64 * 1024) /* a line buffer up to this size is reused for the next line */
 
 static const char usage_text[] =
-    "usage: " AGENT_NAME " [--parallel N] [--max-rate RATE]\n"
+    "usage: " AGENT_NAME " [--parallel N] [--download-parallel N] [--max-rate RATE]\n"
     "\n"
-    "A git-lfs custom transfer agent that uploads large files to a Hugging Face-style Hub in parts:\n"
-    "parts go up in parallel, each retried on network errors and 5xx, with exact progress.\n"
-    "git-lfs starts it during `git push`; you do not run it yourself. Enable it in a repository with\n"
+    "A git-lfs custom transfer agent for Hugging Face-style Hubs. Uploads go up in parts (the Hub's\n"
+    "\"multipart\" transfer), downloads come down as byte ranges, both in parallel, each piece retried on\n"
+    "network errors and 5xx, with exact progress; a killed download resumes from .git/lfs/incomplete.\n"
+    "git-lfs starts it during `git push`, `git lfs fetch/pull`, `git checkout` and `git clone`; you do not\n"
+    "run it yourself. Enable it in a repository (or with --global, for every repository and clone) with\n"
     "\n"
     "    hfgit lfs-enable-largefiles PATH\n"
     "\n"
-    "which sets lfs.customtransfer.multipart.path/.args/.direction=upload in PATH's .git/config.\n"
+    "`hfgit lfs-enable-largefiles --help` lists the git config keys it sets and how to undo them.\n"
+    "When git-lfs sends no action (lfs.standalonetransferagent), the agent runs the LFS batch API itself:\n"
+    "endpoint from lfs.url / remote.<name>.lfsurl / the remote URL, credentials from `git credential fill`.\n"
     "\n"
     "options:\n"
-    "  --parallel N   parts uploaded at once per file (default 8; env HFGIT_MULTIPART_PARALLEL)\n"
-    "  --max-rate RATE  bandwidth for all uploads of this process, bytes per second with k/M/G\n"
-    "                 (powers of 1024, as curl --limit-rate; env HFGIT_MAX_RATE). git-lfs may start\n"
-    "                 several agent processes (lfs.concurrenttransfers): each has its own limit\n"
-    "  --help         this text\n"
-    "  --version      print the version\n"
+    "  --parallel N            parts uploaded at once per file (default 8; env HFGIT_MULTIPART_PARALLEL)\n"
+    "  --download-parallel N   ranges downloaded at once per file (default 16; env HFGIT_DOWNLOAD_PARALLEL;\n"
+    "                          range size: HFGIT_DOWNLOAD_RANGE_SIZE, default 16 MiB)\n"
+    "  --max-rate RATE         bandwidth for all transfers of this process, bytes per second with k/M/G\n"
+    "                          (powers of 1024, as curl --limit-rate; env HFGIT_MAX_RATE). git-lfs may start\n"
+    "                          several agent processes (lfs.concurrenttransfers): each has its own limit\n"
+    "  --help                  this text\n"
+    "  --version               print the version\n"
     "\n"
-    "environment: HFGIT_MULTIPART_PARALLEL, HFGIT_MAX_RATE, HFGIT_AGENT_MAX_LINE, HFGIT_RETRY_MAX_ATTEMPTS, "
-    "HFGIT_RETRY_BASE_MS,\n"
+    "environment: HFGIT_MULTIPART_PARALLEL, HFGIT_DOWNLOAD_PARALLEL, HFGIT_DOWNLOAD_RANGE_SIZE,\n"
+    "HFGIT_MAX_RATE, HFGIT_AGENT_MAX_LINE, HFGIT_RETRY_MAX_ATTEMPTS, HFGIT_RETRY_BASE_MS,\n"
     "HFGIT_RETRY_MAX_DELAY_MS, HFGIT_RETRY_MAX_TOTAL_MS, HFGIT_TRACE=1 (diagnostics on stderr,\n"
     "shown by git-lfs under GIT_TRACE=1)\n";
 
@@ -61,11 +67,9 @@ static int parse_parallel(const char *s, int *out)
 static void handle_init(const agent_request *req)
 {
     agent_refresh_set_remote(req->remote);
-    if (req->operation == AGENT_OP_UPLOAD) {
+    if (req->operation == AGENT_OP_UPLOAD || req->operation == AGENT_OP_DOWNLOAD) {
+        agent_standalone_set_remote(req->remote); /* for requests that come without an action */
         agent_emit_init_reply(0, NULL);
-    } else if (req->operation == AGENT_OP_DOWNLOAD) {
-        fprintf(stderr, AGENT_NAME ": %s\n", agent_download_refusal);
-        agent_emit_init_reply(AGENT_ECODE_INIT, agent_download_refusal);
     } else {
         agent_emit_init_reply(AGENT_ECODE_INIT,
                               AGENT_NAME ": init has no operation \"upload\" or \"download\"");
@@ -79,7 +83,8 @@ static int handle_request(const agent_config *cfg, const agent_request *req, int
 {
     /* Release git-lfs's worker gate before anything slow happens (upload.c says why). Sent for a request
      * that names a valid object even when the rest of it is bad: it is the object git-lfs waits for. */
-    if (req->event == AGENT_EV_UPLOAD && req->size > 0 && hf_oid_valid(req->oid))
+    if ((req->event == AGENT_EV_UPLOAD || req->event == AGENT_EV_DOWNLOAD) && req->size > 0 &&
+        hf_oid_valid(req->oid))
         agent_emit_progress(req->oid, 1, 0);
     if (rc != 0) {
         fprintf(stderr, AGENT_NAME ": %s\n", hf_error_last_message());
@@ -88,6 +93,8 @@ static int handle_request(const agent_config *cfg, const agent_request *req, int
         return 1;
     } else if (req->event == AGENT_EV_INIT) {
         handle_init(req);
+    } else if (req->event == AGENT_EV_DOWNLOAD) {
+        agent_download(cfg, req);
     } else {
         agent_upload(cfg, req);
     }
@@ -161,7 +168,7 @@ static int serve(const agent_config *cfg)
 
 int main(int argc, char **argv)
 {
-    agent_config cfg = {HF_MULTIPART_DEFAULT_PARALLEL, HF_RETRY_POLICY_INIT, AGENT_MAX_LINE};
+    agent_config cfg = {HF_MULTIPART_DEFAULT_PARALLEL, 0, HF_RETRY_POLICY_INIT, AGENT_MAX_LINE};
     const char *env = getenv("HFGIT_MULTIPART_PARALLEL");
 
     const char *max_line = getenv("HFGIT_AGENT_MAX_LINE");
@@ -187,6 +194,13 @@ int main(int argc, char **argv)
             const char *v = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : "");
             if (parse_parallel(v, &cfg.parallel) != 0) {
                 fprintf(stderr, AGENT_NAME ": --parallel wants a number from 1 to %d\n",
+                        HF_MULTIPART_MAX_PARALLEL);
+                return 2;
+            }
+        } else if (strcmp(a, "--download-parallel") == 0 || strncmp(a, "--download-parallel=", 20) == 0) {
+            const char *v = a[19] == '=' ? a + 20 : (i + 1 < argc ? argv[++i] : "");
+            if (parse_parallel(v, &cfg.download_parallel) != 0) {
+                fprintf(stderr, AGENT_NAME ": --download-parallel wants a number from 1 to %d\n",
                         HF_MULTIPART_MAX_PARALLEL);
                 return 2;
             }

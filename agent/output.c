@@ -96,6 +96,18 @@ int agent_format_complete(hf_buf *out, const char *oid, int code, const char *me
     return w.error ? -1 : 0;
 }
 
+int agent_format_complete_path(hf_buf *out, const char *oid, const char *path)
+{
+    hf_jw w;
+    hf_jw_init(&w, out);
+    hf_jw_obj_begin(&w);
+    hf_jw_kstr(&w, "event", "complete");
+    hf_jw_kstr(&w, "oid", oid);
+    hf_jw_kstr(&w, "path", path);
+    hf_jw_obj_end(&w);
+    return w.error ? -1 : 0;
+}
+
 int agent_format_init_reply(hf_buf *out, int code, const char *message)
 {
     hf_jw w;
@@ -118,6 +130,14 @@ int agent_emit_complete(const char *oid, int code, const char *message)
 {
     hf_buf b = HF_BUF_INIT;
     int rc = agent_format_complete(&b, oid, code, message) ? -1 : agent_emit(&b);
+    hf_buf_free(&b);
+    return rc;
+}
+
+int agent_emit_complete_path(const char *oid, const char *path)
+{
+    hf_buf b = HF_BUF_INIT;
+    int rc = agent_format_complete_path(&b, oid, path) ? -1 : agent_emit(&b);
     hf_buf_free(&b);
     return rc;
 }

@@ -20,11 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-const char agent_download_refusal[] =
-    "git-lfs-hfmultipart only uploads (Hugging Face multipart transfers are for uploads; downloads use the "
-    "basic transfer). Set lfs.customtransfer.multipart.direction=upload, as `hfgit lfs-enable-largefiles` "
-    "does, so that git-lfs does not offer this agent for downloads.";
-
 /* Best effort for a line that is not valid JSON: find "oid":"<64 hex>" so the error reply names the object
  * git-lfs is waiting for (it fails that object with our message). Otherwise the reply has an empty oid, which
  * git-lfs also fails cleanly ("unexpected OID"). */
@@ -78,14 +73,18 @@ static int read_header(const hf_json *doc, int header, hf_multipart_plan *plan)
     return 0;
 }
 
-/* The action: href and header. Standalone mode sends "action": null, which this agent cannot serve. */
-static int read_action(const hf_json *doc, agent_request *req)
+/* The action: href and header. Standalone mode (lfs.standalonetransferagent) sends "action": null: then
+ * the agent runs the batch API itself (standalone.c), so no href and no plan. `what` is "upload" or
+ * "download", for messages. */
+static int read_action(const hf_json *doc, agent_request *req, const char *what)
 {
     int action = hf_json_get(doc, 0, "action");
+    if (action < 0 || hf_json_type_of(doc, action) == HF_JSON_NULL) {
+        req->standalone = 1;
+        return 0;
+    }
     if (hf_json_type_of(doc, action) != HF_JSON_OBJECT)
-        return hf_error_set(HF_EINVAL,
-                            "the request carries no upload action (standalone transfer mode is not "
-                            "supported: this agent needs the URLs from the Hub's batch response)");
+        return hf_error_set(HF_EINVAL, "the %s action is neither an object nor null", what);
     req->href = hf_json_get_strdup(doc, action, "href");
     int64_t secs;
     char *at = hf_json_get_strdup(doc, action, "expires_at");
@@ -94,29 +93,38 @@ static int read_action(const hf_json *doc, agent_request *req)
     else if (at && hf_rfc3339_epoch(at) > 0) /* git-lfs sends year 1 for "none" */
         req->expires_at = hf_rfc3339_epoch(at);
     free(at);
-    if (!req->href || !*req->href) return hf_error_set(HF_EINVAL, "the upload action has no href");
+    if (!req->href || !*req->href) return hf_error_set(HF_EINVAL, "the %s action has no href", what);
     if (!hf_transfer_url_ok(req->href)) /* the URL itself may carry a signature: not in the message */
-        return hf_error_set(HF_EINVAL, "the upload action's href is not an http:// or https:// URL");
+        return hf_error_set(HF_EINVAL, "the %s action's href is not an http:// or https:// URL", what);
     int header = hf_json_get(doc, action, "header");
     if (header < 0 || hf_json_type_of(doc, header) == HF_JSON_NULL) return 0;
     if (hf_json_type_of(doc, header) != HF_JSON_OBJECT)
-        return hf_error_set(HF_EINVAL, "the upload action's header is not an object");
+        return hf_error_set(HF_EINVAL, "the %s action's header is not an object", what);
     return read_header(doc, header, &req->plan);
 }
 
-static int parse_upload(const hf_json *doc, agent_request *req)
+/* An upload or a download: oid, size, the action; uploads also a path. */
+static int parse_transfer(const hf_json *doc, agent_request *req)
 {
+    const char *what = req->event == AGENT_EV_UPLOAD ? "upload" : "download";
     if (!req->oid || !hf_oid_valid(req->oid))
-        return hf_error_set(HF_EINVAL, "the upload request has no valid oid (64 lowercase hex digits)");
+        return hf_error_set(HF_EINVAL, "the %s request has no valid oid (64 lowercase hex digits)", what);
     if (hf_json_get_int64(doc, 0, "size", &req->size) != 0 || req->size < 0) {
         req->size = -1;
-        return hf_error_set(HF_EINVAL, "the upload request for %s has no valid size", req->oid);
+        return hf_error_set(HF_EINVAL, "the %s request for %s has no valid size", what, req->oid);
     }
-    req->path = hf_json_get_strdup(doc, 0, "path");
-    if (!req->path || !*req->path)
-        return hf_error_set(HF_EINVAL, "the upload request for %s has no path", req->oid);
-    if (read_action(doc, req) != 0) return hf_error_prefix("upload request for %s: ", req->oid);
-    return hf_multipart_plan_finish(&req->plan, req->oid, (uint64_t)req->size); /* names the oid */
+    if (req->event == AGENT_EV_UPLOAD) {
+        req->path = hf_json_get_strdup(doc, 0, "path");
+        if (!req->path || !*req->path)
+            return hf_error_set(HF_EINVAL, "the upload request for %s has no path", req->oid);
+    }
+    if (read_action(doc, req, what) != 0) return hf_error_prefix("%s request for %s: ", what, req->oid);
+    if (req->standalone) return 0;
+    int rc = hf_multipart_plan_finish(&req->plan, req->oid, (uint64_t)req->size); /* names the oid */
+    if (rc == 0 && req->event == AGENT_EV_DOWNLOAD && req->plan.multipart)
+        rc = hf_error_set(HF_EINVAL, "download request for %s: the action has a chunk_size (part URLs are for "
+                                     "uploads)", req->oid);
+    return rc;
 }
 
 static int parse_doc(const hf_json *doc, agent_request *req)
@@ -133,11 +141,9 @@ static int parse_doc(const hf_json *doc, agent_request *req)
         req->operation = hf_json_str_eq(doc, op, "upload")     ? AGENT_OP_UPLOAD
                          : hf_json_str_eq(doc, op, "download") ? AGENT_OP_DOWNLOAD
                                                                : AGENT_OP_NONE;
-    } else if (hf_json_str_eq(doc, ev, "upload")) {
-        req->event = AGENT_EV_UPLOAD;
-        return parse_upload(doc, req);
-    } else if (hf_json_str_eq(doc, ev, "download")) {
-        return hf_error_set(HF_EINVAL, "%s", agent_download_refusal);
+    } else if (hf_json_str_eq(doc, ev, "upload") || hf_json_str_eq(doc, ev, "download")) {
+        req->event = hf_json_str_eq(doc, ev, "upload") ? AGENT_EV_UPLOAD : AGENT_EV_DOWNLOAD;
+        return parse_transfer(doc, req);
     } else {
         char *name = hf_json_strdup(doc, ev);
         hf_error_set(HF_EINVAL, "unknown request event \"%.40s\"", name ? name : "(none)");
@@ -199,6 +205,7 @@ void agent_request_parse_oid(agent_request *req, const char *line, size_t len)
     *req = empty;
     req->oid = scan_oid(line, len);
     if (req->oid && memmem(line, len, "\"upload\"", 8)) req->event = AGENT_EV_UPLOAD;
+    else if (req->oid && memmem(line, len, "\"download\"", 10)) req->event = AGENT_EV_DOWNLOAD;
 }
 
 void agent_request_free(agent_request *req)

@@ -29,13 +29,6 @@
 #define PROGRESS_MIN_GAP_NS (10 * 1000000ULL)
 #define PROGRESS_BATCH_BYTES ((uint64_t)1024 * 1024)
 
-typedef struct progress_state {
-    const char *oid;
-    uint64_t size;
-    uint64_t pending; /* bytes moved but not yet reported */
-    uint64_t last_ns;
-} progress_state;
-
 static uint64_t mono_ns(void)
 {
     struct timespec ts;
@@ -43,21 +36,37 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* hf_transfer_progress_cb: the engine calls it under its lock, so no two calls overlap. */
-static int on_progress(void *ud, uint64_t new_bytes, uint64_t total)
+void agent_progress_init(agent_progress *p, const char *oid, uint64_t size)
 {
-    progress_state *p = ud;
+    p->oid = oid;
+    p->size = size;
+    p->pending = 0;
+    p->last_ns = mono_ns();
+}
+
+/* hf_transfer_progress_cb: the engines call it under their lock, so no two calls overlap. */
+int agent_progress_cb(void *ud, uint64_t new_bytes, uint64_t total)
+{
+    agent_progress *p = ud;
     uint64_t now = mono_ns(), gap = now - p->last_ns;
     p->pending += new_bytes;
     if (p->pending == 0) return 0;
     if (total == p->size || gap >= PROGRESS_MAX_GAP_NS ||
         (p->pending >= PROGRESS_BATCH_BYTES && gap >= PROGRESS_MIN_GAP_NS)) {
         if (agent_emit_progress(p->oid, total, p->pending) != 0)
-            return 1; /* git-lfs is gone: stop uploading */
+            return 1; /* git-lfs is gone: stop the transfer */
         p->pending = 0;
         p->last_ns = now;
     }
     return 0;
+}
+
+void agent_complete_error(const char *oid, int rc)
+{
+    long status = hf_error_last_http_status();
+    int code = status > 0 ? (int)status : rc == HF_EINVAL ? AGENT_ECODE_REQUEST : AGENT_ECODE_GENERIC;
+    fprintf(stderr, "git-lfs-hfmultipart: %s\n", hf_error_last_message());
+    agent_emit_complete(oid, code, hf_error_last_message());
 }
 
 /* The part journal goes to <lfs dir>/tmp, next to git-lfs's own temporary files: the object path git-lfs
@@ -72,7 +81,7 @@ static int journal_dir(const char *path, const char *oid, hf_buf *out)
     return out->ptr ? 0 : -1;
 }
 
-static int run_transfer(const agent_config *cfg, const agent_request *req, progress_state *prog)
+static int run_transfer(const agent_config *cfg, const agent_request *req, agent_progress *prog)
 {
     const char *oid = req->oid, *path = req->path, *href = req->href;
     uint64_t size = (uint64_t)req->size;
@@ -89,7 +98,7 @@ static int run_transfer(const agent_config *cfg, const agent_request *req, progr
         o.complete_url = href;
         o.parallel = cfg->parallel;
         o.retry = cfg->retry;
-        o.progress = on_progress;
+        o.progress = agent_progress_cb;
         o.progress_ud = prog;
         o.journal_dir = journal_dir(path, oid, &jdir) == 0 ? jdir.ptr : NULL;
         o.expires_at = req->expires_at;
@@ -108,27 +117,61 @@ static int run_transfer(const agent_config *cfg, const agent_request *req, progr
     o.href = href;
     o.headers = (const char *const *)plan->headers;
     o.retry = cfg->retry;
-    o.progress = on_progress;
+    o.progress = agent_progress_cb;
     o.progress_ud = prog;
     hf_trace("agent: %s: single PUT of %llu bytes", oid, (unsigned long long)size);
     return hf_single_put(&o);
+}
+
+/* Standalone mode: the batch API first. No upload action means the server has the object already. The
+ * verify action, which git-lfs runs itself after a custom transfer, is skipped by git-lfs in standalone mode
+ * (it never saw the batch answer), so it is run here. */
+static int standalone_upload(const agent_config *cfg, const agent_request *req, agent_progress *prog)
+{
+    hf_batch_response *resp = NULL;
+    const hf_batch_object *o = NULL;
+    uint64_t size = (uint64_t)req->size;
+    int rc = agent_standalone_batch(HF_LFS_UPLOAD, req->oid, req->size, &resp, &o);
+    if (rc == 0 && !o->upload) {
+        hf_trace("agent: %s: the server has it already", req->oid);
+        agent_progress_cb(prog, size, size);
+    } else if (rc == 0) {
+        /* the request as git-lfs would have sent it with the batch answer's action (a shallow copy) */
+        agent_request with_action = *req;
+        hf_multipart_plan no_plan = HF_MULTIPART_PLAN_INIT;
+        with_action.plan = no_plan;
+        with_action.href = o->upload->href;
+        with_action.expires_at = o->upload->expires_at_epoch;
+        rc = hf_lfs_action_plan(o->upload, o->oid, o->size, &with_action.plan);
+        if (rc == 0) rc = run_transfer(cfg, &with_action, prog);
+        hf_multipart_plan_free(&with_action.plan);
+    }
+    if (rc == 0 && o->verify) {
+        hf_http_client *http = NULL;
+        rc = hf_http_client_new(&http);
+        /* the verify POST carries the credentials (git-lfs sends them unless "authenticated") */
+        if (rc == 0) rc = hf_batch_verify_auth(http, o->verify, o->oid, o->size, o->authenticated ? NULL :
+                                               agent_standalone_authorization());
+        hf_http_client_free(http);
+    }
+    hf_batch_response_free(resp);
+    return rc;
 }
 
 void agent_upload(const agent_config *cfg, const agent_request *req)
 {
     const char *oid = req->oid;
     uint64_t size = (uint64_t)req->size;
-    progress_state prog = {oid, size, 0, mono_ns()};
+    agent_progress prog;
+    agent_progress_init(&prog, oid, size);
 
     hf_error_clear();
-    int rc = run_transfer(cfg, req, &prog);
+    int rc = req->standalone ? standalone_upload(cfg, req, &prog)
+                             : run_transfer(cfg, req, &prog);
     if (rc == 0) {
         hf_trace("agent: %s: done", oid);
         agent_emit_complete(oid, 0, NULL);
     } else {
-        long status = hf_error_last_http_status();
-        int code = status > 0 ? (int)status : rc == HF_EINVAL ? AGENT_ECODE_REQUEST : AGENT_ECODE_GENERIC;
-        fprintf(stderr, "git-lfs-hfmultipart: %s\n", hf_error_last_message());
-        agent_emit_complete(oid, code, hf_error_last_message());
+        agent_complete_error(oid, rc);
     }
 }

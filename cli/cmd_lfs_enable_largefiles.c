@@ -1,12 +1,17 @@
 /*
- * cmd_lfs_enable_largefiles.c: `hfgit lfs-enable-largefiles [--parallel N] [PATH]`.
+ * cmd_lfs_enable_largefiles.c: `hfgit lfs-enable-largefiles [--parallel N] [--uploads-only] [--global | PATH]`.
  *
- * Points git-lfs at git-lfs-hfmultipart for the "multipart" transfer the Hub picks for large files, in the
- * repository's own config (the keys cannot come from .lfsconfig, reference/git-lfs-3.3.0.md §1):
+ * Points git-lfs at git-lfs-hfmultipart, in the repository's own config (or the user's global config with
+ * --global, so that clones get it too); the keys cannot come from .lfsconfig (reference/git-lfs-3.3.0.md §1):
  *   lfs.customtransfer.multipart.path       absolute path of the agent installed next to hfgit
  *   lfs.customtransfer.multipart.args       agent options ("" by default; overwrites huggingface_hub's
  *                                           "lfs-multipart-upload", which our agent would not need)
- *   lfs.customtransfer.multipart.direction  upload (the agent only uploads; downloads stay on basic)
+ *   lfs.customtransfer.multipart.direction  both (upload with --uploads-only)
+ *   lfs.standalonetransferagent             multipart: git-lfs hands every transfer to the agent, which runs
+ *                                           the batch API itself. Needed for downloads: servers (the Hub)
+ *                                           answer "basic" for them, and git-lfs only gives a custom agent
+ *                                           the objects of a batch answer that names it. (Unset with
+ *                                           --uploads-only.)
  * Running it again sets the same values: it is idempotent. Written with libgit2, so no shell quoting issues.
  */
 #include "cli.h"
@@ -24,16 +29,32 @@
 
 static const char usage_text[] =
     "usage: hfgit lfs-enable-largefiles [options] [PATH]\n"
+    "       hfgit lfs-enable-largefiles --global [options]\n"
     "\n"
-    "Configures the git repository at PATH (default: the current folder) so that `git push` uploads LFS "
-    "files\n"
-    "the Hub wants in parts (its \"multipart\" transfer, used for large files) through " AGENT_PROGRAM ":\n"
-    "parts go up in parallel with retries and exact progress. Sets lfs.customtransfer.multipart.{path,args,\n"
-    "direction} in PATH's .git/config, and installs hfgit's pre-push hook (see `hfgit install-hooks "
-    "--help`).\n"
+    "Configures the git repository at PATH (default: the current folder), or with --global your user's git\n"
+    "config (every repository and every later `git clone`), so that git-lfs moves large files through\n"
+    AGENT_PROGRAM ": uploads go up in parts (the Hub's \"multipart\" transfer), downloads come down as\n"
+    "byte ranges in parallel (`git lfs fetch/pull`, `git checkout`, `git clone`), with retries, exact progress\n"
+    "and resumable downloads. It sets:\n"
+    "\n"
+    "    lfs.customtransfer.multipart.path       the agent installed next to hfgit\n"
+    "    lfs.customtransfer.multipart.args       agent options (--parallel)\n"
+    "    lfs.customtransfer.multipart.direction  both (upload with --uploads-only)\n"
+    "    lfs.standalonetransferagent             multipart: git-lfs hands every transfer to the agent, which\n"
+    "                                            asks the LFS batch API itself (endpoint: lfs.url, else the\n"
+    "                                            remote URL; credentials: `git credential fill`). Not set with\n"
+    "                                            --uploads-only.\n"
+    "\n"
+    "and, for a repository, installs hfgit's pre-push hook (see `hfgit install-hooks --help`).\n"
     "`git push` needs git-lfs for this (a warning says so when it is not installed). Safe to run again.\n"
     "\n"
+    "To undo (add --global for the global form; -C PATH for a repository elsewhere):\n"
+    "    git config --unset lfs.standalonetransferagent\n"
+    "    git config --remove-section lfs.customtransfer.multipart\n"
+    "\n"
     "  --parallel N       parts uploaded at once per file (1 to 64, default 8)\n"
+    "  --uploads-only     leave downloads to git-lfs (the setup of earlier versions)\n"
+    "  --global           write to the global git config (~/.gitconfig) instead of a repository's\n"
     "  -C DIR             run as if started in DIR\n"
     "  -q, --quiet / -v, --verbose\n";
 
@@ -82,8 +103,11 @@ static int set_key(git_config *cfg, const char *key, const char *value)
 int hf_cli_lfs_enable_largefiles(int argc, char **argv)
 {
     const char *parallel = NULL, *dir = NULL;
+    int global = 0, uploads_only = 0;
     const hf_cli_opt opts[] = {{"parallel", 0, HF_CLI_OPT_STRING, &parallel},
                                {"directory", 'C', HF_CLI_OPT_STRING, &dir},
+                               {"global", 0, HF_CLI_OPT_FLAG, &global},
+                               {"uploads-only", 0, HF_CLI_OPT_FLAG, &uploads_only},
                                {NULL, 0, HF_CLI_OPT_FLAG, NULL}};
     hf_cli_args a = {"lfs-enable-largefiles", usage_text, opts, 0, 1, NULL, 0};
     git_repository *repo = NULL;
@@ -110,20 +134,38 @@ int hf_cli_lfs_enable_largefiles(int argc, char **argv)
         rc = hf_cli_fail("lfs-enable-largefiles", hf_error_last_code());
         goto out_args;
     }
+    if (global && a.npos) {
+        rc = hf_cli_usage_error("lfs-enable-largefiles", "--global takes no PATH");
+        goto out_args;
+    }
     git_libgit2_init();
-    if ((rc = open_work_tree(&repo, path)) >= 0) goto out;
-    if (git_repository_config(&all, repo) != 0 ||
-        git_config_open_level(&local, all, GIT_CONFIG_LEVEL_LOCAL) != 0) {
-        (void)fprintf(stderr, "hfgit lfs-enable-largefiles: cannot open the repository's config: %s\n",
-                      git_msg());
+    if (!global && (rc = open_work_tree(&repo, path)) >= 0) goto out;
+    if ((global ? git_config_open_default(&all) : git_repository_config(&all, repo)) != 0 ||
+        git_config_open_level(&local, all, global ? GIT_CONFIG_LEVEL_GLOBAL : GIT_CONFIG_LEVEL_LOCAL) != 0) {
+        (void)fprintf(stderr, "hfgit lfs-enable-largefiles: cannot open the %s config: %s\n",
+                      global ? "global" : "repository's", git_msg());
         rc = HF_CLI_EXIT_FAILED;
         goto out;
     }
-    hf_cli_say("Set in %sconfig:\n", git_repository_path(repo));
+    if (global)
+        hf_cli_say("Set in the global git config:\n");
+    else
+        hf_cli_say("Set in %sconfig:\n", git_repository_path(repo));
     if ((rc = set_key(local, "lfs.customtransfer.multipart.path", agent)) >= 0 ||
         (rc = set_key(local, "lfs.customtransfer.multipart.args", hf_buf_cstr(&args))) >= 0 ||
-        (rc = set_key(local, "lfs.customtransfer.multipart.direction", "upload")) >= 0)
+        (rc = set_key(local, "lfs.customtransfer.multipart.direction", uploads_only ? "upload" : "both")) >= 0 ||
+        (!uploads_only && (rc = set_key(local, "lfs.standalonetransferagent", "multipart")) >= 0))
         goto out;
+    if (uploads_only && git_config_delete_entry(local, "lfs.standalonetransferagent") == 0)
+        hf_cli_say("  lfs.standalonetransferagent removed\n");
+    hf_cli_say("Undo with: git config%s --unset lfs.standalonetransferagent; "
+               "git config%s --remove-section lfs.customtransfer.multipart\n",
+               global ? " --global" : "", global ? " --global" : "");
+    if (global) {
+        hf_cli_say("Global git config set up for largefiles\n");
+        rc = 0;
+        goto out;
+    }
     /* The pre-push hook catches non-LFS files over 10 MiB before anything is uploaded (and chains to
      * git-lfs's). The agent setup above stands on its own, so a hook that cannot be installed is a warning.
      */

@@ -167,13 +167,13 @@ int hf_batch_send(hf_http_client *http, const hf_batch_request *req, hf_batch_re
     int rc = hf_batch_request_body(req, &body);
     if (rc < 0)
         return rc;
-    static const char *const headers[] = {"Accept: " BATCH_MEDIA_TYPE,
-                                          "Content-Type: " BATCH_MEDIA_TYPE "; charset=utf-8", NULL};
+    const char *const headers[] = {"Accept: " BATCH_MEDIA_TYPE, "Content-Type: " BATCH_MEDIA_TYPE "; charset=utf-8",
+                                   req->authorization, NULL};
     hf_http_request hr = HF_HTTP_REQUEST_INIT;
     hr.method = "POST";
     hr.url = req->url;
     hr.headers = headers;
-    hr.bearer_token = req->token && req->token[0] ? req->token : NULL;
+    hr.bearer_token = req->token && req->token[0] && !req->authorization ? req->token : NULL;
     hr.body = body.ptr;
     hr.body_len = body.len;
     hr.max_response_bytes = BATCH_MAX_RESPONSE;
@@ -203,8 +203,8 @@ out:
     return rc;
 }
 
-int hf_batch_verify(hf_http_client *http, const hf_lfs_action *verify, const char *oid, int64_t size,
-                    const char *token)
+static int verify_post(hf_http_client *http, const hf_lfs_action *verify, const char *oid, int64_t size,
+                       const char *token, const char *authorization)
 {
     hf_buf body = HF_BUF_INIT;
     hf_jw w;
@@ -218,7 +218,9 @@ int hf_batch_verify(hf_http_client *http, const hf_lfs_action *verify, const cha
         return hf_error_set(HF_ENOMEM, "LFS verify: out of memory");
     }
     /* The action's headers come after ours so that they can override them, as in git-lfs. */
-    static const char *const base[] = {"Accept: " BATCH_MEDIA_TYPE, "Content-Type: " BATCH_MEDIA_TYPE, NULL};
+    int own_auth = hf_lfs_action_header(verify, "Authorization") != NULL;
+    const char *const base[] = {"Accept: " BATCH_MEDIA_TYPE, "Content-Type: " BATCH_MEDIA_TYPE,
+                                own_auth ? NULL : authorization, NULL};
     char **headers = hf_lfs_action_header_list(verify, base);
     if (!headers) {
         hf_buf_free(&body);
@@ -228,7 +230,7 @@ int hf_batch_verify(hf_http_client *http, const hf_lfs_action *verify, const cha
     hr.method = "POST";
     hr.url = verify->href;
     hr.headers = (const char *const *)headers;
-    hr.bearer_token = token && token[0] && !hf_lfs_action_header(verify, "Authorization") ? token : NULL;
+    hr.bearer_token = token && token[0] && !own_auth ? token : NULL;
     hr.body = body.ptr;
     hr.body_len = body.len;
     hf_http_response resp = HF_HTTP_RESPONSE_INIT;
@@ -240,4 +242,16 @@ int hf_batch_verify(hf_http_client *http, const hf_lfs_action *verify, const cha
     hf_lfs_headers_free(headers);
     hf_buf_free(&body);
     return rc;
+}
+
+int hf_batch_verify(hf_http_client *http, const hf_lfs_action *verify, const char *oid, int64_t size,
+                    const char *token)
+{
+    return verify_post(http, verify, oid, size, token, NULL);
+}
+
+int hf_batch_verify_auth(hf_http_client *http, const hf_lfs_action *verify, const char *oid, int64_t size,
+                         const char *authorization)
+{
+    return verify_post(http, verify, oid, size, NULL, authorization);
 }

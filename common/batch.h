@@ -76,9 +76,12 @@ typedef struct hf_batch_request {
     size_t count;
     int multipart;             /* 1: advertise ["basic","multipart"], else ["basic"] */
     const char *ref;           /* "refs/heads/main", or NULL to send "ref":{} */
+    const char *authorization; /* a whole "Authorization: ..." header line (git-lfs style Basic credentials
+                                * from `git credential fill`) sent instead of the token, or NULL; never
+                                * traced or put in a message */
 } hf_batch_request;
 
-#define HF_BATCH_REQUEST_INIT {NULL, NULL, HF_LFS_UPLOAD, NULL, 0, 1, NULL}
+#define HF_BATCH_REQUEST_INIT {NULL, NULL, HF_LFS_UPLOAD, NULL, 0, 1, NULL, NULL}
 
 /* git-lfs asks for at most 100 objects per batch request; so do we. */
 #define HF_BATCH_MAX_OBJECTS 100
@@ -132,5 +135,8 @@ int hf_batch_send(hf_http_client *http, const hf_batch_request *req, hf_batch_re
  * its own Authorization header. 2xx is success; anything else is an error naming the object. */
 int hf_batch_verify(hf_http_client *http, const hf_lfs_action *verify, const char *oid, int64_t size,
                     const char *token);
+/* The same with a whole "Authorization: ..." header line (or NULL) instead of a bearer token. */
+int hf_batch_verify_auth(hf_http_client *http, const hf_lfs_action *verify, const char *oid, int64_t size,
+                         const char *authorization);
 
 #endif

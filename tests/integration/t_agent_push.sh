@@ -12,10 +12,12 @@ MiB=1048576
 # ---- hfgit lfs-enable-largefiles ----
 git init -q "$WORK/plain"
 out=$("$HFGIT" lfs-enable-largefiles "$WORK/plain" 2>&1)
-check_contains "lfs-enable-largefiles says what it set" "$out" "lfs.customtransfer.multipart.direction = upload"
+check_contains "lfs-enable-largefiles says what it set" "$out" "lfs.customtransfer.multipart.direction = both"
+check_contains "... and how to undo it" "$out" "git config --unset lfs.standalonetransferagent"
 check_eq "path is the agent next to hfgit" "$(git -C "$WORK/plain" config lfs.customtransfer.multipart.path)" \
     "$BUILD_DIR/git-lfs-hfmultipart"
-check_eq "direction=upload" "$(git -C "$WORK/plain" config lfs.customtransfer.multipart.direction)" upload
+check_eq "direction=both" "$(git -C "$WORK/plain" config lfs.customtransfer.multipart.direction)" both
+check_eq "standalone agent (downloads through it too)" "$(git -C "$WORK/plain" config lfs.standalonetransferagent)" multipart
 git -C "$WORK/plain" config lfs.customtransfer.multipart.args lfs-multipart-upload # as `hf` would have set it
 "$HFGIT" lfs-enable-largefiles "$WORK/plain" >/dev/null 2>&1
 check_eq "idempotent: running again leaves one value per key, args reset" \
@@ -31,6 +33,10 @@ check_contains "not a git work tree: clear message" "$out" "is not in a git work
 out=$(cd "$WORK/notrepo" && "$HFGIT" lfs-enable-largefiles 2>&1); rc=$?
 check_eq "no PATH outside a work tree: exit 4" "$rc" 4
 check_contains "... names the current folder" "$out" ". is not in a git work tree"
+# without PATH it works on the current folder (never run it bare here: the cwd may be a real checkout)
+git init -q "$WORK/here"
+check "no PATH: the current folder" sh -c "cd '$WORK/here' && '$HFGIT' lfs-enable-largefiles >/dev/null 2>&1"
+check_eq "... configured there" "$(git -C "$WORK/here" config lfs.standalonetransferagent)" multipart
 check_contains "hfgit --help lists the command" "$("$HFGIT" --help)" "lfs-enable-largefiles"
 check_contains "hfgit --version" "$("$HFGIT" --version)" "hfgit 0."
 

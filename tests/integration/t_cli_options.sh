@@ -34,7 +34,7 @@ out=$(hfgit -q lfs-enable-largefiles l 2>&1); rc=$?
 check_eq "hfgit -q lfs-enable-largefiles PATH (global -q) prints nothing" "$rc:$out" "0:"
 git init -q lc
 check "lfs-enable-largefiles -C DIR (no PATH), as install-hooks -C DIR" hfgit -q lfs-enable-largefiles -C lc
-check_eq "... configured that repository" "$(git -C lc config lfs.customtransfer.multipart.direction)" "upload"
+check_eq "... configured that repository" "$(git -C lc config lfs.customtransfer.multipart.direction)" "both"
 hfgit lfs-enable-largefiles "$WORK/no/such/dir" >/dev/null 2>&1
 check_eq "a missing PATH is not found (4)" "$?" 4
 hfgit lfs-enable-largefiles --parallel 99 l >/dev/null 2>&1

@@ -66,11 +66,11 @@ HFGIT_DOWNLOAD_PARALLEL=2 "$LIB" pull lk >/dev/null 2>&1 &
 pid=$!
 rec="lk/.git/lfs/incomplete/$OID.hfdl.ranges"
 for _ in $(seq 1 600); do
-    [ "$(wc -l <"$rec" 2>/dev/null || echo 0)" -ge 3 ] && break # header + 2 ranges
+    [ "$(wc -l 2>/dev/null <"$rec" || echo 0)" -ge 3 ] && break # header + 2 ranges
     sleep 0.05
 done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
-done_ranges=$(($(wc -l <"$rec" 2>/dev/null || echo 1) - 1))
+done_ranges=$(($(wc -l 2>/dev/null <"$rec" || echo 1) - 1))
 [ "$done_ranges" -ge 2 ] && [ "$done_ranges" -lt 8 ] && ok "killed with $done_ranges of 8 ranges on disk" ||
     not_ok "killed halfway" "$done_ranges ranges recorded"
 check_eq "nothing in the store after the kill" "$(objects lk)" 0

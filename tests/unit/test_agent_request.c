@@ -79,6 +79,40 @@ static void test_upload_single_put(void **state)
     agent_request_free(&r);
 }
 
+/* Downloads: with an action (href + headers), and in standalone mode (action null or absent); uploads in
+ * standalone mode too. The remote named by init is kept for the standalone batch. */
+static void test_download_and_standalone(void **state)
+{
+    agent_request r;
+    assert_int_equal(parse(&r, "{\"event\":\"download\",\"oid\":\"" OID "\",\"size\":7,"
+                               "\"action\":{\"href\":\"http://h/o?a\\u0026b\",\"header\":{\"X-A\":\"1\"},"
+                               "\"expires_at\":\"0001-01-01T00:00:00Z\"}}"),
+                     0);
+    assert_int_equal(r.event, AGENT_EV_DOWNLOAD);
+    assert_false(r.standalone);
+    assert_true(r.size == 7);
+    assert_string_equal(r.href, "http://h/o?a&b");
+    assert_int_equal(r.plan.header_count, 1);
+    assert_string_equal(r.plan.headers[0], "X-A: 1");
+    agent_request_free(&r);
+    assert_int_equal(parse(&r, "{\"event\":\"download\",\"oid\":\"" OID "\",\"size\":7,\"action\":null}"), 0);
+    assert_true(r.standalone);
+    assert_null(r.href);
+    agent_request_free(&r);
+    assert_int_equal(parse(&r, "{\"event\":\"upload\",\"oid\":\"" OID "\",\"size\":5,\"path\":\"/p\",\"action\":null}"),
+                     0);
+    assert_int_equal(r.event, AGENT_EV_UPLOAD);
+    assert_true(r.standalone);
+    assert_string_equal(r.path, "/p");
+    agent_request_free(&r);
+    assert_int_equal(parse(&r, "{\"event\":\"init\",\"operation\":\"download\",\"remote\":\"up\","
+                               "\"concurrent\":true,\"concurrenttransfers\":8}"),
+                     0);
+    assert_int_equal(r.operation, AGENT_OP_DOWNLOAD);
+    assert_string_equal(r.remote, "up");
+    agent_request_free(&r);
+}
+
 /* Bad requests: an error, and what could be read is kept (the reply names the object). */
 static void test_bad_uploads(void **state)
 {
@@ -93,8 +127,8 @@ static void test_bad_uploads(void **state)
         {"{\"event\":\"upload\",\"oid\":\"" OID "\",\"size\":9223372036854775808,\"path\":\"/p\"}",
          "no valid size", -1},
         {"{\"event\":\"upload\",\"oid\":\"4E7B\",\"size\":5}", "no valid oid", -1},
-        {"{\"event\":\"upload\",\"oid\":\"" OID "\",\"size\":5,\"path\":\"/p\",\"action\":null}",
-         "no upload action", 5},
+        {"{\"event\":\"upload\",\"oid\":\"" OID "\",\"size\":5,\"path\":\"/p\",\"action\":7}",
+         "neither an object nor null", 5},
         {"{\"event\":\"upload\",\"oid\":\"" OID "\",\"size\":5,\"path\":\"/p\",\"action\":{\"href\":\"\"}}",
          "no href", 5},
         {"{\"event\":\"upload\",\"oid\":\"" OID
@@ -124,7 +158,10 @@ static void test_bad_uploads(void **state)
          "\",\"size\":5,\"path\":\"/p\",\"action\":{\"href\":\"http://h\","
          "\"header\":{\"1\":\"file:///tmp/x\",\"chunk_size\":\"5\"}}}",
          "part 1: the URL is not an http:// or https:// URL", 5},
-        {"{\"event\":\"download\",\"oid\":\"" OID "\",\"size\":5}", "only uploads", -1},
+        {"{\"event\":\"download\",\"oid\":\"" OID "\",\"size\":5,\"action\":{\"href\":\"http://h\","
+         "\"header\":{\"1\":\"http://s/1\",\"chunk_size\":\"5\"}}}",
+         "part URLs are for uploads", 5},
+        {"{\"event\":\"download\",\"oid\":\"" OID "\"}", "download request for " OID " has no valid size", -1},
         {"{\"event\":\"frobnicate\",\"oid\":\"" OID "\"}", "unknown request event \"frobnicate\"", -1},
         {"{\"oid\":\"" OID "\"}", "unknown request event \"(none)\"", -1},
     };
@@ -196,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_init_and_terminate), cmocka_unit_test(test_upload_multipart),
         cmocka_unit_test(test_upload_single_put),  cmocka_unit_test(test_bad_uploads),
         cmocka_unit_test(test_unreadable_lines),   cmocka_unit_test(test_reply_lines),
+        cmocka_unit_test(test_download_and_standalone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
