@@ -10,10 +10,13 @@
  * object may each make an upload, and the one whose link lost is completed normally or aged out.
  *
  * Age: an upload whose directory has not changed for upload_max_age_secs (no part stored, no batch answered
- * with it) is removed, as S3 lifecycle rules abort stale multipart uploads; so are temp files in <root>/tmp
- * untouched for an hour (left by a crash: a live temp file is written to, and spooled bodies are unlinked).
+ * with it) is removed, as S3 lifecycle rules abort stale multipart uploads (on S3 storage it is aborted in
+ * the store as well; its parts go straight there, so only a batch touches the directory); so are temp files
+ * in <root>/tmp untouched for an hour (left by a crash: a live temp file is written to, and spooled bodies
+ * are unlinked).
  */
 #include "lfs.h"
+#include "s3.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -126,6 +129,22 @@ static int sweep_tmp_entry(const char *path, const struct stat *st, int type, st
     return 0;
 }
 
+/* S3 storage: an upload aged out here is aborted in the store too, so its parts do not stay billed there. */
+static void abort_in_store(hub *h, const char *id)
+{
+    lfs_upload_meta m;
+    hf_buf key = HF_BUF_INIT;
+    if (!h->s3 || lfs_upload_read(h, id, &m)) return;
+    if (m.s3_upload[0] && s3_staging_key(h->s3, id, &key) == 0 &&
+        s3_multipart_abort(h->s3, key.ptr, m.s3_upload))
+        fprintf(stderr,
+                "hfgit-hub: could not abort the store's upload of %s (its parts stay until the bucket's "
+                "lifecycle rules remove them)\n",
+                id);
+    lfs_upload_meta_clear(&m);
+    hf_buf_free(&key);
+}
+
 int lfs_uploads_sweep(hub *h)
 {
     time_t now = time(NULL);
@@ -140,6 +159,7 @@ int lfs_uploads_sweep(hub *h)
             if (hf_buf_printf(&p, "%s/uploads/%s", h->root, e->d_name) ||
                 !older_than(p.ptr, h->upload_max_age_secs, now, 1))
                 continue;
+            abort_in_store(h, e->d_name);
             remove_dir(p.ptr);
             removed++;
         }

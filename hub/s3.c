@@ -229,6 +229,19 @@ int s3_delete(const s3_config *s3, const char *key)
     return st == 204 || st == 200 ? 0 : -1;
 }
 
+int s3_multipart_abort(const s3_config *s3, const char *key, const char *id)
+{
+    hf_buf body = HF_BUF_INIT, msg = HF_BUF_INIT, q = HF_BUF_INIT;
+    sink s = {&body, NULL, 0};
+    hf_buf_puts(&q, "uploadId=");
+    uri_encode(&q, id, 0);
+    long st = call(s3, "DELETE", key, hf_buf_cstr(&q), NULL, &s, &msg);
+    hf_buf_free(&body);
+    hf_buf_free(&msg);
+    hf_buf_free(&q);
+    return st == 204 || st == 200 || st == 404 ? 0 : -1;
+}
+
 int s3_staging_key(const s3_config *s3, const char *upload_id, hf_buf *out)
 {
     return hf_buf_printf(out, "%sstaging/%s", s3->prefix, upload_id);

@@ -51,5 +51,7 @@ unsigned s3_multipart_complete(const s3_config *s3, const char *key, const char 
 /* Streams the object back and hashes it: its SHA-256 (65 bytes) and size. 0 or -1 with msg. */
 int s3_object_sha256(const s3_config *s3, const char *key, char *hex, uint64_t *size, hf_buf *msg);
 int s3_delete(const s3_config *s3, const char *key);
+/* AbortMultipartUpload: the store drops the parts of an upload that will not complete. */
+int s3_multipart_abort(const s3_config *s3, const char *key, const char *id);
 
 #endif

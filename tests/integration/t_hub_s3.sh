@@ -45,17 +45,6 @@ check "git push with S3 storage" git_auth -C g push -q origin main
 BIG=$(sha g/big.bin)
 check_eq "no part reached the hub (they went to the store)" "$(json_num "$(hub_stats)" requests_part)" 0
 check_eq "no object body reached the hub either" "$(json_num "$(hub_stats)" bytes_received)" 0
-# store_count GLOB WANT: how many staging objects match GLOB, waiting up to 3 s for WANT (s3rver removes the
-# files of a deleted object after it has answered)
-store_count() {
-    local n
-    for _ in $(seq 1 30); do
-        n=$(find s3data/lfs/hub/staging -name "$1" | wc -l)
-        [ "$n" -eq "$2" ] && break
-        sleep 0.1
-    done
-    echo "$n"
-}
 key_of() { cat "$HUB_ROOT/repos/models/user/s3.git/lfs/s3/$1"; }
 check "the store holds the multipart object" cmp "s3data/lfs/$(key_of "$BIG")._S3rver_object" g/big.bin
 check "... and the basic one (checked by the verify action)" cmp "s3data/lfs/$(key_of "$(sha g/small.bin)")._S3rver_object" g/small.bin
@@ -83,7 +72,10 @@ for i in 1 2 3 4; do put_part "$(part_url "$resp" $i | sed 's/\\u0026/\&/g')" "e
 completion "$(complete_url "$resp")" "$OID" "${ev[@]}"
 check_eq "wrong bytes: the completion is refused 422" "$COMPLETE_CODE" 422
 check_contains "... SHA-256 mismatch" "$body" "SHA-256 mismatch"
-check_eq "... the object is deleted from the store" "$(store_count '*._S3rver_object' 2)" 2
+store_code() { curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/lfs/$1"; } # KEY: anonymous GET
+check_eq "(a stored object reads back from the store: 200)" "$(store_code "$(key_of "$BIG")")" 200
+check_eq "... the object is deleted from the store" \
+    "$(store_code "hub/staging/$(sed -n 's|.*/lfs/hub/staging/\([0-9a-f]*\)?.*|\1|p' <<<"$resp" | head -n 1)")" 404
 check_fails "... and not visible in the repo" test -e "$(obj_path "$OID")"
 completion "$(complete_url "$resp")" "$OID" "${ev[@]}"
 check_eq "... the store's upload is spent: a retry gets 404 NoSuchUpload (a new batch starts over)" "$COMPLETE_CODE" 404
@@ -95,10 +87,12 @@ up=$(grep -o '"upload":{"href":"[^"]*"' <<<"$resp" | sed 's/.*"href":"//; s/"$//
 ver=$(grep -o '"verify":{"href":"[^"]*"' <<<"$resp" | sed 's/.*"href":"//; s/"$//')
 check_contains "a basic upload URL is the store's" "$up" "http://127.0.0.1:$port/lfs/hub/staging/b"
 check_eq "a PUT of other bytes to it: the store takes it" "$(put_part "$up" b.evil)" 200
+sleep 1 # s3rver may still be writing the object's files after it answered: let them land before the delete
 code=$(curl -sS -o "$WORK/b" -w '%{http_code}' -X POST -H 'Content-Type: application/vnd.git-lfs+json' \
     --data "{\"oid\":\"$(sha b.real)\",\"size\":5000}" "$ver")
 check_eq "... the verify refuses it: 422" "$code" 422
-check_eq "... deleted from the store" "$(store_count 'b*._S3rver_object' 1)" 1
+# asked of the store itself (s3rver answers anonymous reads), not of its files
+check_eq "... deleted from the store" "$(store_code "hub/staging/$(sed 's|.*/staging/||; s|?.*||' <<<"$up")")" 404
 check_fails "... never visible" test -e "$(obj_path "$(sha b.real)")"
 
 # two hubs on one root and bucket: a batch on one, parts to the store, completion on the other
@@ -131,4 +125,18 @@ if [ -x "$BUILD_DIR/tests/lib_repo" ]; then
     check "the library pushes to S3 storage (multipart)" env HF_TOKEN="$HUB_TOKEN" "$LIB" push lib
     check "... the repo knows the object's key" test -s "$HUB_ROOT/repos/models/user/s3.git/lfs/s3/$(sha lib/lib.bin)"
 fi
+# an upload aged out (--upload-max-age) is removed, and aborted in the store
+hub_stop
+hub_start --chunk-size $MiB --multipart-threshold 3000000 --upload-max-age 2 "${S3[@]}" ||
+    { not_ok "hub restarts on S3"; done_testing; exit 1; }
+head -c $((4 * MiB)) /dev/urandom >aged && split -b $MiB -d -a 1 aged aged.
+batch "$(sha aged)" $((4 * MiB))
+id=$(sed -n 's|.*/lfs/hub/staging/\([0-9a-f]*\)?.*|\1|p' <<<"$resp" | head -n 1)
+check_eq "a part of a new upload goes to the store" "$(put_part "$(part_url "$resp" 1 | sed 's/\\u0026/\&/g')" aged.0)" 200
+gone=0
+for _ in $(seq 1 60); do [ -e "$HUB_ROOT/uploads/$id" ] || { gone=1; break; }; sleep 0.25; done
+check_eq "the upload untouched for 2 s is removed" "$gone" 1
+# The hub then sends AbortMultipartUpload; s3rver 3.7.1 implements none (DELETE ?uploadId is 405 there, and
+# UploadPart does not check the id), so only the attempt can be seen here: the hub says it could not.
+check_contains "... and the hub asked the store to abort it" "$(cat "$WORK/hub.err")" "could not abort the store's upload of $id"
 done_testing
