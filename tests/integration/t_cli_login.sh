@@ -95,6 +95,20 @@ fi
 HF_TOKEN_PATH="$WORK/alt/tok" run hfgit login --token "$HUB_TOKEN"
 check_eq "HF_TOKEN_PATH names the file login writes" "$(stat -c %a "$WORK/alt/tok" 2>&1)" 600
 
+# --- a token file that cannot be written (file size limit 0: write fails EFBIG): a clear error, no file, and
+# the temporary file's descriptor is closed (valgrind --track-fds lists what is still open at exit) ---
+if command -v valgrind >/dev/null; then
+    (trap '' XFSZ; ulimit -f 0; HF_HOME="$WORK/fsz" valgrind -q --vgdb=no --track-fds=yes hfgit login --token "$HUB_TOKEN" 2>&1) \
+        </dev/null | cat >"$WORK/fsz.out" # the limit stays in the subshell: cat writes normally
+    check_contains "login when the token file cannot be written: says so" "$(cat "$WORK/fsz.out")" "cannot write"
+    check_fails "... leaves no token file" test -e "$WORK/fsz/token"
+    check_contains "(valgrind lists the descriptors open at exit)" "$(cat "$WORK/fsz.out")" "FILE DESCRIPTORS"
+    check_eq "... and none is open on the temporary file" "$(grep -c 'Open file descriptor.*token\.tmp-' "$WORK/fsz.out")" 0
+    cat "$WORK/fsz.out" >>"$all_out"
+else
+    skip "login: a failed token write closes its file" "valgrind is not installed"
+fi
+
 # --- login --token blanks the token in /proc/<pid>/cmdline while whoami is under way: a listener that accepts
 # and never answers holds login in its round trip long enough to look ---
 if command -v python3 >/dev/null; then
