@@ -2,7 +2,8 @@
 # t_token_scope: the user's Hugging Face token (HF_TOKEN, saved login) goes only to HF_ENDPOINT's host. A clone
 # from another server (here a recording proxy on another port in front of the same hub: a "third party") never
 # shows it the token, not even on the library's protocol-v2 probe for an empty repository's HEAD branch; a
-# token the caller passed for that repository would go there only after the server asks (401). The normal case
+# token the caller passed for that repository (hf_repo_options.token) goes there only after the server asks
+# (401). The normal case
 # (the endpoint's own host) still works.
 source "$(dirname "$0")/../lib.sh"
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tests/integration/lib_lsan.supp"
@@ -12,6 +13,7 @@ LIB="$BUILD_DIR/tests/lib_repo"
 command -v python3 >/dev/null || { skip "token scope" "python3 is not installed (the recording proxy)"; done_testing; exit 0; }
 hub_start --empty-repos || { not_ok "hub starts"; done_testing; exit 1; }
 for r in alice/e1 alice/e2; do hub_create_repo "$r" >/dev/null || not_ok "create $r"; done
+hub_create_repo alice/p1 '"private":true' >/dev/null || not_ok "create alice/p1 (private)"
 cd "$WORK" || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Lib User" LIB_REPO_EMAIL="lib@hfgit.invalid"
 git config --global --unset init.defaultBranch 2>/dev/null
@@ -52,6 +54,20 @@ check_eq "... onto the branch its HEAD names (the v2 probe answered without a to
 check_contains "... the third party saw the v2 ls-refs probe" "$(cat "$WORK/auth.log")" "POST /alice/e1/git-upload-pack"
 check_eq "... and no Authorization header at all" "$(awk '$3 != "-"' "$WORK/auth.log" | wc -l)" 0
 check_not_contains "... nor the token anywhere" "$(cat "$WORK/auth.log")" "$HUB_TOKEN"
+
+# a private repository there: HF_TOKEN is still not offered, so it cannot be read...
+: >"$WORK/auth.log"
+out=$("$LIB" open p0 "$THIRD/alice/p1" 2>&1); rc=$?
+check_eq "a private repository on a third-party host with only HF_TOKEN: HF_EAUTH" "$rc" 7
+check_not_contains "... the third party never got the token" "$(cat "$WORK/auth.log")" "$HUB_TOKEN"
+# ...but a token the caller passed for it (hf_repo_options.token) goes there once the server asks (401)
+: >"$WORK/auth.log"
+check "with the caller's own token (hf_repo_options.token), the private clone works" \
+    env LIB_REPO_TOKEN="$HUB_TOKEN" "$LIB" open p1 "$THIRD/alice/p1"
+check_eq "... onto main (the v2 probe got an answer)" "$(git -C p1 symbolic-ref HEAD 2>&1)" refs/heads/main
+probes=$(grep "POST /alice/p1/git-upload-pack" "$WORK/auth.log")
+check_eq "... the v2 probe went first without a token" "$(head -n 1 <<<"$probes" | awk '{print $3}')" "-"
+check_eq "... and with it only after the 401" "$(sed -n 2p <<<"$probes" | awk '{print $3}')" Bearer
 
 # the normal case: the endpoint's own host
 check "hf_repo_open on HF_ENDPOINT's host still clones" "$LIB" open c2 alice/e2

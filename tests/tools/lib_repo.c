@@ -24,7 +24,8 @@
  *   lib_repo push-to-hub DIR MESSAGE [--no-clean-ok] [--prune] [--nonblocking]
  *   lib_repo path   DIR RELATIVE                    prints hf_repo_path's answer
  *
- * The token comes from the usual places (HF_TOKEN, the token file); HF_ENDPOINT resolves repo ids.
+ * The token comes from LIB_REPO_TOKEN (hf_repo_options.token), else the usual places (HF_TOKEN, the token
+ * file); HF_ENDPOINT resolves repo ids.
  * git_user/git_email come from LIB_REPO_USER/LIB_REPO_EMAIL when set; LIB_REPO_PROGRESS=1 prints push progress,
  * LIB_REPO_CANCEL=1 makes the progress callback cancel the push; LIB_REPO_BRANCH sets hf_push_options.branch; LIB_REPO_DOWNLOAD_PROGRESS=1 /
  * LIB_REPO_HASH_PROGRESS=1 print the last download / hash progress report at exit (see kind_cb);
@@ -98,6 +99,7 @@ int main(int argc, char **argv)
         return 1;
     }
     hf_repo_options opts = HF_REPO_OPTIONS_INIT;
+    opts.token = getenv("LIB_REPO_TOKEN"); /* the caller's own token (NULL: HF_TOKEN, the saved login) */
     opts.git_user = getenv("LIB_REPO_USER");
     opts.git_email = getenv("LIB_REPO_EMAIL");
     if (getenv("LIB_REPO_DOWNLOAD_PARALLEL")) /* the library option (HFGIT_DOWNLOAD_PARALLEL is the env one) */
