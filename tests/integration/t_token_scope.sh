@@ -3,8 +3,7 @@
 # from another server (here a recording proxy on another port in front of the same hub: a "third party") never
 # shows it the token, not even on the library's protocol-v2 probe for an empty repository's HEAD branch; a
 # token the caller passed for that repository (hf_repo_options.token) goes there only after the server asks
-# (401). The normal case
-# (the endpoint's own host) still works.
+# (401). The normal case (the endpoint's own host) still works.
 source "$(dirname "$0")/../lib.sh"
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tests/integration/lib_lsan.supp"
 
