@@ -10,8 +10,11 @@
  * plain GET (the library runs several of those at once).
  *
  * Files, in `dir` (the repository's .git/lfs/incomplete, so the final rename stays on one file system):
- *   <oid>.hfdl         the object being assembled, at its full size from the start (sparse); an object of
- *                      one range goes to "<oid>.<random>.hfdl" instead, and has no record
+ *   <oid>.hfdl         the object being assembled, at its full size from the start (sparse); once verified
+ *                      it is renamed to "<oid>.<random>.hfdl" while the record is still locked, and that
+ *                      name is returned: a process that was waiting for the lock starts <oid>.hfdl afresh
+ *                      and must not truncate a file another caller is about to move into the store. An
+ *                      object of one range goes to "<oid>.<random>.hfdl" directly, and has no record
  *   <oid>.hfdl.ranges  the record of finished ranges: a header line "hfgit-ranges 1 <size> <range_size>",
  *                      then one line "<index>" per range whose bytes are all written
  * A killed download resumes on the next run from what the record lists (same size and range size; anything
