@@ -226,6 +226,56 @@ static int copy_file(const char *src, const char *dest, uint64_t from, uint64_t 
     return rc;
 }
 
+/* Reads exactly len bytes at off, or fails. */
+static int pread_full(int fd, char *buf, size_t len, uint64_t off)
+{
+    for (size_t got = 0; got < len;) {
+        ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+/* Compares bytes [from, to) of two open files; 1 equal, 0 different (or unreadable: then copy whole). */
+static int same_range(int a, int b, uint64_t from, uint64_t to)
+{
+    static _Thread_local char ba[1 << 16], bb[1 << 16];
+    for (uint64_t off = from; off < to;) {
+        size_t n = to - off < sizeof(ba) ? (size_t)(to - off) : sizeof(ba);
+        if (pread_full(a, ba, n, off) < 0 || pread_full(b, bb, n, off) < 0 || memcmp(ba, bb, n) != 0)
+            return 0;
+        off += n;
+    }
+    return 1;
+}
+
+/* Files up to this size are compared whole before a clone copy is trusted; larger ones by their last
+ * SYNC_TAIL bytes (plus, when adopting, a copy not older than the file): append-only data that changed
+ * differs there, and reading gigabytes every restart is what adopting avoids. */
+#define SYNC_FULL_COMPARE ((uint64_t)1 << 20)
+#define SYNC_TAIL ((uint64_t)64 << 10)
+
+/* 1 when the clone's copy dest holds the first len bytes of src (as far as the checks above tell), 0 when
+ * not: then the caller copies the whole file. stale: the copy is older than the file (a big file is then not
+ * trusted). Never fails for unreadable files (0); the copy reports those errors. */
+static int same_prefix(const char *src, const char *dest, uint64_t len, int stale)
+{
+    if (len > SYNC_FULL_COMPARE && stale)
+        return 0;
+    int a = open(src, O_RDONLY | O_CLOEXEC);
+    int b = open(dest, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int same = a >= 0 && b >= 0 && same_range(a, b, len > SYNC_FULL_COMPARE ? len - SYNC_TAIL : 0, len);
+    if (a >= 0)
+        close(a);
+    if (b >= 0)
+        close(b);
+    return same;
+}
+
 int hf_sync_copy(hf_sync_list *state, const hf_sync_list *snap, const char *folder, const char *dest_dir,
                  size_t *out_copied)
 {
@@ -258,11 +308,17 @@ int hf_sync_copy(hf_sync_list *state, const hf_sync_list *snap, const char *fold
             (f->size > prev->size || f->mtime_ns == prev->mtime_ns)) {
             if (f->size == prev->size)
                 continue; /* unchanged */
-            from = prev->size; /* grew: append the new bytes */
+            /* grew: append the new bytes, if what we copied before is still the file's beginning (a file
+             * rewritten larger would otherwise be committed as old bytes followed by new ones) */
+            from = same_prefix(src.ptr, dest.ptr, prev->size, 0) ? prev->size : 0;
         } else if (!prev && have && (uint64_t)dst.st_size == f->size) {
-            /* a copy from an earlier run (the clone keeps it): adopt it rather than copy gigabytes again */
-            rc = list_insert(state, at, f);
-            continue;
+            /* a copy from an earlier run (the clone keeps it): adopt it rather than copy gigabytes again,
+             * but only when it holds the file's content (an edit of the same size must be copied) */
+            int64_t dst_ns = (int64_t)dst.st_mtim.tv_sec * 1000000000 + dst.st_mtim.tv_nsec;
+            if (same_prefix(src.ptr, dest.ptr, f->size, dst_ns < f->mtime_ns)) {
+                rc = list_insert(state, at, f);
+                continue;
+            }
         }
         if ((rc = mkdirs_for(dest.ptr)) < 0 || (rc = copy_file(src.ptr, dest.ptr, from, f->size)) < 0) {
             if (prev)
