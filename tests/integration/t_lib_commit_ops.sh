@@ -121,6 +121,23 @@ check_eq "... the commit holds only the operation" "$(cd w && git show --name-on
 check_eq "... the user's file is still staged" "$(cd w && git diff --cached --name-only)" "staged.txt"
 (cd w && git reset -q staged.txt && rm -f staged.txt)
 
+# --- a .gitattributes edit the user has not staged stays out of the commit, and stays in the work tree ---
+printf '# a note of the user, not staged\n' >>w/.gitattributes
+out=$("$O" commit w "lfs with an unstaged attrs edit" mem:attrs/new.bin=1048576:5 2>&1); rc=$?
+check_eq "create_commit with an unstaged .gitattributes edit" "$rc" 0
+[ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
+committed=$(cd w && git show HEAD:.gitattributes)
+check_not_contains "... the commit's .gitattributes has not the user's edit" "$committed" "a note of the user"
+check_contains "... but has the new file's LFS line" "$committed" "attrs/new.bin filter=lfs"
+check_contains "the work tree's .gitattributes keeps the edit" "$(cat w/.gitattributes)" "a note of the user"
+check_contains "... with the new line too" "$(cat w/.gitattributes)" "attrs/new.bin filter=lfs"
+check_eq "... and git shows it modified, not staged" "$(cd w && git status --porcelain)" " M .gitattributes"
+check_eq "... the only difference is the user's line" "$(cd w && git diff -U0 .gitattributes | grep '^[-+][^-+]')" \
+    "+# a note of the user, not staged"
+check "git pulls it" sh -c "cd g && git pull -q && git lfs fsck"
+check_eq "the remote's .gitattributes is the commit's" "$(cat g/.gitattributes)" "$committed"
+(cd w && git checkout -q .gitattributes)
+
 # --- a COPY in a clone without the LFS objects (skip_lfs_files): pointer copied, nothing fetched or sent ---
 check "clone alice/ops without LFS objects" "$R" open sk alice/ops --skip-lfs
 before_uploads=$(uploads)
