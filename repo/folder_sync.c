@@ -145,21 +145,6 @@ int hf_sync_scan(const char *folder, const char *const *allow, const char *const
     return rc;
 }
 
-/* mkdir -p for the directories of path (not its last component). */
-static int mkdirs_for(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int failed = mkdir(path, 0777) < 0 && errno != EEXIST;
-        *p = '/';
-        if (failed)
-            return hf_error_set(HF_EIO, "cannot create the directory of %s: %s", path, strerror(errno));
-    }
-    return 0;
-}
-
 /* Copies len bytes at off from in to the same offset of out: in the kernel when it can, else through a
  * buffer. A source shorter than promised is an error (the snapshot said those bytes were there). */
 static int copy_range(int in, int out, uint64_t off, uint64_t len, const char *what)
@@ -320,7 +305,7 @@ int hf_sync_copy(hf_sync_list *state, const hf_sync_list *snap, const char *fold
                 continue;
             }
         }
-        if ((rc = mkdirs_for(dest.ptr)) < 0 || (rc = copy_file(src.ptr, dest.ptr, from, f->size)) < 0) {
+        if ((rc = hf_path_mkdirs_for(dest.ptr, 0)) < 0 || (rc = copy_file(src.ptr, dest.ptr, from, f->size)) < 0) {
             if (prev)
                 prev->size = UINT64_MAX; /* the clone's copy is in doubt: copy it whole next time */
             break;
