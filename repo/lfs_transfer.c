@@ -80,7 +80,7 @@ static int rebatch(xfer_run *run, hf_http_client *http, const xfer_job *job, hf_
     hf_batch_item item = {job->obj->oid, (int64_t)job->obj->size};
     hf_batch_request req = HF_BATCH_REQUEST_INIT;
     req.url = run->batch_url;
-    req.token = run->repo->token;
+    req.token = hf_repo_token_for(run->repo, run->batch_url);
     req.operation = run->op;
     req.objects = &item;
     req.count = 1;
@@ -165,7 +165,8 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
     hf_buf_free(&path);
     hf_buf_free(&jdir);
     if (rc == 0 && o->verify)
-        rc = hf_batch_verify(http, o->verify, o->oid, o->size, o->authenticated ? NULL : run->repo->token);
+        rc = hf_batch_verify(http, o->verify, o->oid, o->size,
+                             o->authenticated ? NULL : hf_repo_token_for(run->repo, o->verify->href));
     return rc;
 }
 
@@ -273,7 +274,7 @@ static int one_batch(xfer_run *run, hf_http_client *http, const hf_lfs_set *set,
     }
     hf_batch_request req = HF_BATCH_REQUEST_INIT;
     req.url = run->batch_url;
-    req.token = run->repo->token;
+    req.token = hf_repo_token_for(run->repo, run->batch_url);
     req.operation = run->op;
     req.objects = items;
     req.count = n;
