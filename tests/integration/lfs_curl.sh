@@ -39,3 +39,5 @@ completion_raw() {
     body=${out%$'\n'*}
 }
 obj_path() { echo "$HUB_ROOT/repos/models/$LFS_REPO.git/lfs/objects/${1:0:2}/${1:2:2}/$1"; }
+# obj_bytes OID: the file with the object's bytes (read back from the store on S3 storage)
+obj_bytes() { hub_bytes "$(obj_path "$1")"; }
