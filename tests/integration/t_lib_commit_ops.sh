@@ -42,11 +42,11 @@ cd "$WORK" || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Ops User" LIB_REPO_EMAIL="ops@hfgit.invalid"
 remote_head() { git ls-remote "$HUB_URL/$1" refs/heads/main | cut -f1; }
 # uploads: objects the hub received (basic PUTs + multipart completions). On S3 storage basic PUTs go to the
-# store; each ends with the hub's verify action, which is counted instead.
+# store; every upload (basic or multipart) ends with the hub's verify action, which is counted instead.
 uploads() {
-    local s put=requests_object_put
-    [ "${HFGIT_TEST_STORAGE:-}" = s3 ] && put=requests_verify
-    s=$(hub_stats); echo $(($(json_num "$s" $put) + $(json_num "$s" completions_ok)))
+    local s; s=$(hub_stats)
+    if [ "${HFGIT_TEST_STORAGE:-}" = s3 ]; then json_num "$s" requests_verify; return; fi
+    echo $(($(json_num "$s" requests_object_put) + $(json_num "$s" completions_ok)))
 }
 # seed: a first commit on main by plain git (independent of the empty-clone branch name)
 seed() {
