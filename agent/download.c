@@ -2,8 +2,9 @@
  * download.c: one download request, from its JSON line to its `complete` line (see agent.h).
  *
  * The object is fetched by the shared engine (common/download.h): byte ranges in parallel into
- * <git dir>/lfs/incomplete (the same file system as git-lfs's store, which it renames into), resumable,
- * SHA-256 checked. git-lfs then hashes the file once more and moves it into .git/lfs/objects. Progress lines
+ * <git dir>/lfs/incomplete (the same file system as git-lfs's store, which it renames into), resumable.
+ * git-lfs then hashes the file (a corrupted range fails the object there: nothing reaches its store) and
+ * moves it into .git/lfs/objects; the engine's own SHA-256 pass is skipped to save a second read. Progress lines
  * follow the upload rules (upload.c): exact, never a byte twice, bytesSoFar ending at the size.
  *
  * With an action (the server chose this agent) its href and headers are used; in standalone mode (action
@@ -34,6 +35,9 @@ static int fetch(const agent_config *cfg, const agent_request *req, const char *
         d.retry = cfg->retry;
         d.progress = agent_progress_cb;
         d.progress_ud = prog;
+        /* git-lfs hashes what we hand it before it moves it into its store (and fails the object on a
+         * mismatch), so a hash here would read 50 GB twice for nothing */
+        d.trust_caller_hash = 1;
         rc = hf_download_object(&d, path);
     }
     hf_buf_free(&dir);

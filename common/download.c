@@ -24,6 +24,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Each range is one connection among up to 64, each usually capped by the server: 64 KiB per read is plenty,
+ * and keeps 32 ranges in flight within the agent's 16 MiB RSS bar (the default 512 KiB would not). */
+#define RANGE_RECV_BUFFER (64L * 1024)
+
 enum { STOP_NONE, STOP_FAILED, STOP_CANCELLED, STOP_RANGE_IGNORED };
 
 typedef struct dl_run {
@@ -146,6 +150,7 @@ static int get_slice(dl_run *run, hf_http_client *http, dl_slice *s, uint64_t fr
     req.out_max = s->len ? s->len : 1; /* 0 would mean "no limit" */
     req.progress = slice_progress;
     req.progress_ud = s;
+    req.recv_buffer = RANGE_RECV_BUFFER;
     hf_http_response resp = HF_HTTP_RESPONSE_INIT;
     int rc = hf_http_send_retry(http, &req, &o->retry, &resp);
     if (!whole && resp.status == 200 && (rc == 0 || rc == HF_EINVAL)) {
@@ -361,6 +366,12 @@ static int verify(const dl_run *run, const char *path)
 {
     char got[HF_SHA256_HEX_LEN + 1];
     uint64_t size = 0;
+    struct stat st;
+    if (run->o->trust_caller_hash) { /* the caller hashes it anyway: a second pass would only cost time */
+        if (stat(path, &st) != 0 || (uint64_t)st.st_size != run->o->size)
+            return hf_error_set(HF_EIO, "the download of %s has the wrong size", run->o->oid);
+        return 0;
+    }
     int rc = hf_sha256_file(path, got, &size);
     if (rc < 0) return rc;
     if (size != run->o->size)

@@ -60,11 +60,13 @@ typedef struct hf_download_options {
     hf_transfer_progress_cb progress; /* or NULL */
     void *progress_ud;
     const atomic_int *cancel; /* or NULL; set non-zero from any thread to stop (HF_ECANCELLED) */
+    int trust_caller_hash; /* 1: skip the final SHA-256 because the caller hashes the file before it uses it
+                            * (git-lfs does for what an agent hands it); the size is still checked */
 } hf_download_options;
 
 #define HF_DOWNLOAD_OPTIONS_INIT                                                                             \
     {                                                                                                        \
-        NULL, NULL, NULL, NULL, 0, NULL, 0, 0, HF_RETRY_POLICY_INIT, NULL, NULL, NULL                        \
+        NULL, NULL, NULL, NULL, 0, NULL, 0, 0, HF_RETRY_POLICY_INIT, NULL, NULL, NULL, 0                     \
     }
 
 /* Overrides parallel and range_size from HFGIT_DOWNLOAD_PARALLEL / HFGIT_DOWNLOAD_RANGE_SIZE when they are

@@ -257,7 +257,7 @@ int http_send_once(hf_http_client *c, const hf_http_request *req, hf_http_respon
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, RECV_BUFFER);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, req->recv_buffer > 0 ? req->recv_buffer : RECV_BUFFER);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "hfgit/" HFGIT_VERSION);
     const char *ca = hf_http_ca_file();
     if (ca) curl_easy_setopt(h, CURLOPT_CAINFO, ca);

@@ -97,9 +97,11 @@ typedef struct hf_http_request {
                                  * answers only after long work, e.g. a multipart completion. */
     hf_rate_limiter *rate_limit; /* or NULL: a limit on top of the process one (ratelimit.h), which always
                                   * applies to file-slice bodies in either direction */
+    long recv_buffer; /* curl's receive buffer for this request, bytes (0: 512 KiB). A fast stream fills it
+                       * (RSS); 32 ranged GETs at once want a smaller one each. */
 } hf_http_request;
 
-#define HF_HTTP_REQUEST_INIT {NULL, NULL, NULL, NULL, NULL, 0, -1, 0, 0, -1, 0, 0, NULL, NULL, 0, 0, NULL}
+#define HF_HTTP_REQUEST_INIT {NULL, NULL, NULL, NULL, NULL, 0, -1, 0, 0, -1, 0, 0, NULL, NULL, 0, 0, NULL, 0}
 
 typedef struct hf_http_response {
     long status;                     /* 0 when no response arrived */
