@@ -168,6 +168,14 @@ static int make_parent(const char *path)
     return 0;
 }
 
+/* The endpoint (HF_ENDPOINT or the default) into endpoint, then who the token belongs to there: the one round
+ * trip login and whoami share. */
+static int ask_whoami(hf_buf *endpoint, const char *token, char **name)
+{
+    int rc = hf_config_endpoint(endpoint);
+    return rc < 0 ? rc : whoami_request(endpoint->ptr, token, name);
+}
+
 /* Writes the token to path: a 0600 temporary file in the same folder, synced, renamed over path. */
 static int save_token(const char *path, const hf_buf *tok)
 {
@@ -180,13 +188,19 @@ static int save_token(const char *path, const hf_buf *tok)
         goto out;
     }
     ssize_t n = write(fd, tok->ptr, tok->len);
-    if (n != (ssize_t)tok->len || fchmod(fd, 0600) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-        rc = hf_error_set(HF_EIO, "cannot write %s: %s", tmp.ptr, strerror(errno ? errno : EIO));
-        fd = -1;
+    int failed = n != (ssize_t)tok->len || fchmod(fd, 0600) < 0 || fsync(fd) < 0;
+    int err = failed ? (errno ? errno : EIO) : 0;
+    /* close exactly once, whichever step failed (a failed close still releases the descriptor) */
+    if (close(fd) < 0 && !failed) {
+        failed = 1;
+        err = errno;
+    }
+    fd = -1;
+    if (failed) {
+        rc = hf_error_set(HF_EIO, "cannot write %s: %s", tmp.ptr, strerror(err));
         (void)unlink(tmp.ptr);
         goto out;
     }
-    fd = -1;
     if (rename(tmp.ptr, path) < 0) {
         rc = hf_error_set(HF_EIO, "cannot rename %s to %s: %s", tmp.ptr, path, strerror(errno));
         (void)unlink(tmp.ptr);
@@ -213,13 +227,16 @@ int hf_cli_login(int argc, char **argv)
         rc = hf_cli_fail("login", rc);
         goto out;
     }
-    if (given)
+    if (given) {
         hf_buf_puts(&tok, given);
+        /* --token shows in `ps` and /proc/<pid>/cmdline for as long as the whoami round trip takes: blank our
+         * copy of it there now (a short window remains; stdin has none). */
+        memset((char *)given, 'x', strlen(given));
+    }
     if ((given ? (tok.len ? 0 : hf_error_set(HF_EINVAL, "--token is empty")) : read_token(&tok)) < 0) {
         (void)fprintf(stderr, "hfgit login: %s; nothing was saved\n", hf_error_last_message());
         rc = HF_CLI_EXIT_USAGE;
-    } else if ((rc = hf_config_endpoint(&endpoint)) < 0 || (rc = hf_config_token_path(&path)) < 0 ||
-               (rc = whoami_request(endpoint.ptr, tok.ptr, &name)) < 0 ||
+    } else if ((rc = hf_config_token_path(&path)) < 0 || (rc = ask_whoami(&endpoint, tok.ptr, &name)) < 0 ||
                (rc = save_token(path.ptr, &tok)) < 0) {
         (void)fprintf(stderr, "hfgit login: %s; nothing was saved\n", hf_error_last_message());
         rc = hf_cli_exit_code(rc);
@@ -255,8 +272,7 @@ int hf_cli_whoami(int argc, char **argv)
     if (rc == HF_ENOTFOUND) {
         (void)fprintf(stderr, "hfgit whoami: not logged in (%s)\n", hf_error_last_message());
         rc = HF_CLI_EXIT_AUTH;
-    } else if (rc < 0 || (rc = hf_config_endpoint(&endpoint)) < 0 ||
-               (rc = whoami_request(endpoint.ptr, tok.ptr, &name)) < 0) {
+    } else if (rc < 0 || (rc = ask_whoami(&endpoint, tok.ptr, &name)) < 0) {
         rc = hf_cli_fail("whoami", rc);
     } else {
         (void)printf("%s\nendpoint: %s\n", name, endpoint.ptr);

@@ -2,11 +2,13 @@
 #include "config.h"
 #include "error.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define DEFAULT_ENDPOINT "https://huggingface.co"
@@ -175,6 +177,42 @@ int hf_config_endpoint(hf_buf *out)
         return hf_error_set(HF_EINVAL, "HF_ENDPOINT must start with http:// or https://");
     }
     return 0;
+}
+
+/* "scheme://host:port" of an http(s) url, lower-cased, port always spelled out; -1 for anything else. */
+static int url_origin(const char *url, hf_buf *out)
+{
+    hf_buf_clear(out);
+    int tls = !strncasecmp(url, "https://", 8);
+    if (!tls && strncasecmp(url, "http://", 7)) return -1;
+    const char *h = url + (tls ? 8 : 7);
+    size_t n = strcspn(h, "/?#");
+    const char *at = memchr(h, '@', n);
+    if (at) { /* credentials in the URL are not part of where it goes */
+        n -= (size_t)(at + 1 - h);
+        h = at + 1;
+    }
+    const char *bracket = h[0] == '[' ? memchr(h, ']', n) : NULL;
+    const char *colon = memchr(bracket ? bracket : h, ':', n - (size_t)((bracket ? bracket : h) - h));
+    size_t hl = colon ? (size_t)(colon - h) : n;
+    if (hl == 0) return -1;
+    if (hf_buf_puts(out, tls ? "https://" : "http://")) return -1;
+    for (size_t i = 0; i < hl; i++)
+        if (hf_buf_putc(out, (char)tolower((unsigned char)h[i]))) return -1;
+    if (colon && (size_t)(colon - h) + 1 < n)
+        return hf_buf_putc(out, ':') || hf_buf_put(out, colon + 1, n - hl - 1) ? -1 : 0;
+    return hf_buf_puts(out, tls ? ":443" : ":80") ? -1 : 0;
+}
+
+int hf_url_is_hf_endpoint(const char *url)
+{
+    hf_buf ep = HF_BUF_INIT, a = HF_BUF_INIT, b = HF_BUF_INIT;
+    int same = url && hf_config_endpoint(&ep) == 0 && url_origin(url, &a) == 0 && url_origin(ep.ptr, &b) == 0 &&
+               strcmp(a.ptr, b.ptr) == 0;
+    hf_buf_free(&ep);
+    hf_buf_free(&a);
+    hf_buf_free(&b);
+    return same;
 }
 
 static int id_char_ok(char c)

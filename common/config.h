@@ -31,6 +31,12 @@ int hf_config_token_path(hf_buf *out);
  * does not start with http:// or https://. */
 int hf_config_endpoint(hf_buf *out);
 
+/* 1 when url has the same origin as the Hugging Face endpoint (hf_config_endpoint): same scheme, host (case
+ * ignored, user:password@ ignored) and port (80/443 when absent); else 0 (also for a malformed url or
+ * HF_ENDPOINT). The user's Hugging Face token (HF_TOKEN, the saved login) goes only to such URLs: never to a
+ * third-party LFS server or clone URL. */
+int hf_url_is_hf_endpoint(const char *url);
+
 /* "<endpoint>/<ns>/<name>" for repo_type NULL, "" or "model"; "<endpoint>/datasets/<ns>/<name>" for
  * "dataset";
  * "<endpoint>/spaces/<ns>/<name>" for "space". HF_EINVAL for any other type or an invalid repo id. A trailing

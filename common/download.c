@@ -343,9 +343,9 @@ static int open_data(dl_run *run, const char *path, int fresh)
     return 0;
 }
 
-/* "<dir>/<oid>.<random>.hfdl", created exclusively (0666 minus the umask, as git-lfs wants: the file keeps
- * its mode in the store); path is replaced with the name. */
-static int open_unique(dl_run *run, hf_buf *path)
+/* Creates "<dir>/<oid>.<random>.hfdl" exclusively (0666 minus the umask, as git-lfs wants: the file keeps
+ * its mode in the store) and returns its descriptor; path is replaced with the name. */
+static int create_unique(const hf_download_options *o, hf_buf *path)
 {
     for (int attempt = 0; attempt < 16; attempt++) {
         unsigned char rnd[8];
@@ -353,13 +353,41 @@ static int open_unique(dl_run *run, hf_buf *path)
         if (hf_random_bytes(rnd, sizeof(rnd)) < 0) return hf_error_set(HF_ERROR, "no random bytes for a file name");
         hf_hex_encode(rnd, sizeof(rnd), hex);
         hf_buf_clear(path);
-        if (hf_buf_printf(path, "%s/%s.%s.hfdl", run->o->dir, run->o->oid, hex) < 0)
+        if (hf_buf_printf(path, "%s/%s.%s.hfdl", o->dir, o->oid, hex) < 0)
             return hf_error_set(HF_ENOMEM, "out of memory");
-        run->fd = open(path->ptr, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (run->fd >= 0) return 0;
+        int fd = open(path->ptr, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) return fd;
         if (errno != EEXIST) return hf_error_set(HF_EIO, "cannot create %s: %s", path->ptr, strerror(errno));
     }
-    return hf_error_set(HF_EIO, "cannot create a temp file in %s", run->o->dir);
+    return hf_error_set(HF_EIO, "cannot create a temp file in %s", o->dir);
+}
+
+static int open_unique(dl_run *run, hf_buf *path)
+{
+    run->fd = create_unique(run->o, path);
+    return run->fd < 0 ? run->fd : 0;
+}
+
+/* Moves the verified "<oid>.hfdl" to a name of its own; call with the record's lock held. Once the lock is
+ * released, another process fetching the same object starts "<oid>.hfdl" afresh (truncating it): the file
+ * handed to the caller must not be that one. data_path is replaced with the new name. */
+static int claim_verified(const dl_run *run, hf_buf *data_path)
+{
+    hf_buf mine = HF_BUF_INIT;
+    int fd = create_unique(run->o, &mine);
+    int rc = fd < 0 ? fd : 0;
+    if (fd >= 0) close(fd);
+    if (rc == 0 && rename(data_path->ptr, mine.ptr) != 0) { /* replaces the empty placeholder */
+        rc = hf_error_set(HF_EIO, "cannot move %s to %s: %s", data_path->ptr, mine.ptr, strerror(errno));
+        unlink(mine.ptr);
+    }
+    if (rc == 0) {
+        hf_buf tmp = *data_path;
+        *data_path = mine;
+        mine = tmp;
+    }
+    hf_buf_free(&mine);
+    return rc;
 }
 
 static int verify(const dl_run *run, const char *path)
@@ -414,6 +442,20 @@ static int download(dl_run *run, hf_buf *data_path, const char *rec_path)
     }
     run->rec_fd = record_open_locked(rec_path);
     if (run->rec_fd < 0) return run->rec_fd;
+    struct stat st;
+    if (o->store_path && stat(o->store_path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == o->size) {
+        /* another process fetched it while we waited for the lock: nothing to fetch, and what an earlier
+         * run of ours left here is of no use any more */
+        hf_trace("download: %s: already in the store, not fetched again", o->oid);
+        unlink(data_path->ptr);
+        unlink(rec_path);
+        hf_buf_clear(data_path);
+        pthread_mutex_lock(&run->lock);
+        run->raw = o->size;
+        report_locked(run);
+        pthread_mutex_unlock(&run->lock);
+        return 0;
+    }
     long have = record_load(run, data_path->ptr);
     if (have < 0) return (int)have;
     rc = open_data(run, data_path->ptr, have == 0);
@@ -436,6 +478,7 @@ static int download(dl_run *run, hf_buf *data_path, const char *rec_path)
         unlink(data_path->ptr);
         unlink(rec_path);
     }
+    if (rc == 0) rc = claim_verified(run, data_path); /* before the record goes and its lock is released */
     if (rc == 0) unlink(rec_path);
     return rc;
 }

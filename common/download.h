@@ -10,8 +10,11 @@
  * plain GET (the library runs several of those at once).
  *
  * Files, in `dir` (the repository's .git/lfs/incomplete, so the final rename stays on one file system):
- *   <oid>.hfdl         the object being assembled, at its full size from the start (sparse); an object of
- *                      one range goes to "<oid>.<random>.hfdl" instead, and has no record
+ *   <oid>.hfdl         the object being assembled, at its full size from the start (sparse); once verified
+ *                      it is renamed to "<oid>.<random>.hfdl" while the record is still locked, and that
+ *                      name is returned: a process that was waiting for the lock starts <oid>.hfdl afresh
+ *                      and must not truncate a file another caller is about to move into the store. An
+ *                      object of one range goes to "<oid>.<random>.hfdl" directly, and has no record
  *   <oid>.hfdl.ranges  the record of finished ranges: a header line "hfgit-ranges 1 <size> <range_size>",
  *                      then one line "<index>" per range whose bytes are all written
  * A killed download resumes on the next run from what the record lists (same size and range size; anything
@@ -62,11 +65,14 @@ typedef struct hf_download_options {
     const atomic_int *cancel; /* or NULL; set non-zero from any thread to stop (HF_ECANCELLED) */
     int trust_caller_hash; /* 1: skip the final SHA-256 because the caller hashes the file before it uses it
                             * (git-lfs does for what an agent hands it); the size is still checked */
+    const char *store_path; /* or NULL: the object's place in the store. A multi-range download that finds a
+                             * file of the right size there once it holds the record's lock (another process
+                             * fetched it meanwhile) fetches nothing and returns 0 with path_out empty */
 } hf_download_options;
 
 #define HF_DOWNLOAD_OPTIONS_INIT                                                                             \
     {                                                                                                        \
-        NULL, NULL, NULL, NULL, 0, NULL, 0, 0, HF_RETRY_POLICY_INIT, NULL, NULL, NULL, 0                     \
+        NULL, NULL, NULL, NULL, 0, NULL, 0, 0, HF_RETRY_POLICY_INIT, NULL, NULL, NULL, 0, NULL               \
     }
 
 /* Overrides parallel and range_size from HFGIT_DOWNLOAD_PARALLEL / HFGIT_DOWNLOAD_RANGE_SIZE when they are
@@ -74,7 +80,7 @@ typedef struct hf_download_options {
 void hf_download_options_from_env(hf_download_options *o);
 
 /* Fetches the object. On success (0) path_out holds the temp file's path (see above): complete, of the right size, hashing
- * to oid; the record is gone. The caller renames the file into the store (or hands it to git-lfs). On
+ * to oid; the record is gone. (Empty when store_path was found in place: there is nothing to move.) The caller renames the file into the store (or hands it to git-lfs). On
  * failure a negative hf_error_code with a message naming the object, the range and the server's answer;
  * the record and the partial file stay for a resume unless what is on disk is known to be wrong. */
 int hf_download_object(const hf_download_options *opts, hf_buf *path_out);

@@ -175,6 +175,12 @@ int hf_git_lfs_token(const char *url, hf_buf *out)
     if (got.ptr) explicit_bzero(got.ptr, got.cap);
     hf_buf_free(&got);
     if (out->len) return 0;
+    /* The Hugging Face token is for Hugging Face: a third-party LFS server never gets it. */
+    if (!hf_url_is_hf_endpoint(url))
+        return hf_error_set(HF_ENOTFOUND,
+                            "no credentials for the LFS server %s: `git credential fill` gave none (the Hugging "
+                            "Face token goes only to HF_ENDPOINT's host)",
+                            url);
     int rc = hf_config_token(out);
     return rc ? hf_error_set(HF_ENOTFOUND,
                              "no credentials for the LFS server: `git credential fill` gave none and no "

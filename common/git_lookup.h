@@ -20,7 +20,8 @@
  * remote, message says so), or HF_EINVAL. */
 int hf_git_lfs_batch_url(const char *remote, hf_buf *out);
 
-/* The password (or token) for url from `git credential fill`, else the HF token. HF_ENOTFOUND when there
+/* The password (or token) for url from `git credential fill`, else the HF token when url is on the HF
+ * endpoint's host (config.h: hf_url_is_hf_endpoint; never to a third-party server). HF_ENOTFOUND when there
  * is neither. out is wiped (explicit_bzero) by hf_git_secret_free. */
 int hf_git_lfs_token(const char *url, hf_buf *out);
 void hf_git_secret_free(hf_buf *secret);

@@ -5,6 +5,7 @@
 
 #include "digest.h"
 #include "error.h"
+#include "trace.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,6 +159,36 @@ static int start_fresh(hf_part_journal *j)
     return 0;
 }
 
+/* Opens j->path and takes its lock without waiting: 0, 1 when another upload of the same object (another
+ * process, or another handle in this one) holds it, or a negative error. Two uploads sharing one journal
+ * would interleave one's fresh header with the other's records, so the second goes without a journal: it
+ * loses only the ability to resume. A journal removed by its holder while we opened it is opened again. */
+static int open_locked(hf_part_journal *j)
+{
+    for (int attempt = 0; attempt < 8; attempt++) {
+        j->fd = open(j->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+        if (j->fd < 0) return hf_error_set(HF_EIO, "cannot open the part journal %s: %s", j->path, strerror(errno));
+        struct stat a, b;
+        if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
+            int err = errno;
+            close(j->fd);
+            j->fd = -1;
+            if (err == EWOULDBLOCK) {
+                hf_trace("transfer: the part journal %s is in use by another upload of the same object: "
+                         "going on without one (this upload cannot be resumed)",
+                         j->path);
+                return 1;
+            }
+            return hf_error_set(HF_EIO, "cannot lock the part journal %s: %s", j->path, strerror(err));
+        }
+        if (fstat(j->fd, &a) == 0 && stat(j->path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+            return 0;
+        close(j->fd);
+        j->fd = -1;
+    }
+    return hf_error_set(HF_EIO, "cannot open the part journal %s: it keeps being removed", j->path);
+}
+
 int hf_part_journal_open(hf_part_journal **out, const char *dir, const char *oid, uint64_t size,
                          uint64_t chunk_size, const char *identity, char **etags, size_t part_count,
                          size_t *found)
@@ -174,12 +206,11 @@ int hf_part_journal_open(hf_part_journal **out, const char *dir, const char *oid
     snprintf(j->header, sizeof(j->header), "hfgit-parts 1 %llu %llu %s\n", (unsigned long long)size,
              (unsigned long long)chunk_size, identity);
     (void)mkdir(dir, 0777); /* .git/lfs/tmp may not exist yet; a real failure shows at open */
-    j->fd = open(j->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-    if (j->fd < 0) {
-        int rc = hf_error_set(HF_EIO, "cannot open the part journal %s: %s", j->path, strerror(errno));
+    int rc = open_locked(j);
+    if (rc != 0) {
         free(j->path);
         free(j);
-        return rc;
+        return rc < 0 ? rc : 0; /* rc > 0: in use elsewhere; *out stays NULL, every call accepts that */
     }
     if (!load(j->fd, j->header, etags, part_count, found)) {
         for (size_t i = 0; i < part_count; i++) {
@@ -187,7 +218,7 @@ int hf_part_journal_open(hf_part_journal **out, const char *dir, const char *oid
             etags[i] = NULL;
         }
         *found = 0;
-        int rc = start_fresh(j);
+        rc = start_fresh(j);
         if (rc) {
             hf_part_journal_close(j, 1);
             return rc;
@@ -225,8 +256,8 @@ int hf_part_journal_reset(hf_part_journal *j, const char *identity)
 void hf_part_journal_close(hf_part_journal *j, int remove)
 {
     if (!j) return;
+    if (remove) unlink(j->path); /* before the lock goes: nobody can take over a file about to vanish */
     close(j->fd);
-    if (remove) unlink(j->path);
     free(j->path);
     free(j);
 }

@@ -19,6 +19,10 @@
  * upload and fresh signatures: the completion URL and the first part URL without their signature and
  * expiry query parameters (hf_upload_identity).
  *
+ * A journal is locked (flock) while open: a second upload of the same object at the same time (a library
+ * push next to a git push) would interleave its fresh header with the first's records, so it goes on
+ * without a journal instead (hf_part_journal_open gives it NULL and says so in the trace log).
+ *
  * Thread-safety: a journal belongs to one upload; hf_part_journal_add may be called from its worker threads
  * at once (each record is one write on an O_APPEND descriptor).
  */
@@ -38,7 +42,8 @@ void hf_upload_identity(const char *complete_url, const char *part1_url, char ou
 /* Opens (creating dir if needed) the journal of oid for this upload. etags (part_count slots, all NULL) is
  * filled with the ETags of the parts recorded for the same upload; *found says how many. A journal of
  * another upload is replaced by an empty one. Failing to keep a journal is not fatal to the upload: the
- * caller may go on without one (it returns HF_EIO with a message). */
+ * caller may go on without one (it returns HF_EIO with a message). When another upload holds the journal,
+ * it returns 0 with *out = NULL and *found = 0: the other calls accept a NULL journal and do nothing. */
 int hf_part_journal_open(hf_part_journal **out, const char *dir, const char *oid, uint64_t size,
                          uint64_t chunk_size, const char *identity, char **etags, size_t part_count,
                          size_t *found);

@@ -250,6 +250,9 @@ static unsigned complete_in_store(hub *h, const char *id, const lfs_upload_meta 
     }
     *consumed = 1; /* the store's upload is an object now: whatever follows, this upload cannot go on */
     if (s3_object_sha256(h->s3, key.ptr, hex, &size, &err)) {
+        /* unchecked, so never published; and the upload record goes, so nothing else would ever remove it:
+         * delete it now rather than orphan up to 50 GB in staging/ */
+        s3_delete(h->s3, key.ptr);
         status = say(msg, msz, MHD_HTTP_BAD_GATEWAY, "%s", hf_buf_cstr(&err));
         goto out;
     }
@@ -259,8 +262,10 @@ static unsigned complete_in_store(hub *h, const char *id, const lfs_upload_meta 
                      "SHA-256 mismatch: got %s (%" PRIu64 " bytes) expected %s", hex, size, m->oid);
         goto out;
     }
-    if (lfs_s3_publish(h, m, key.ptr))
+    if (lfs_s3_publish(h, m, key.ptr)) {
+        s3_delete(h->s3, key.ptr); /* not visible without its placeholder: same orphan otherwise */
         status = say(msg, msz, MHD_HTTP_INTERNAL_SERVER_ERROR, "recording the object: %s", strerror(errno));
+    }
 out:
     free(etags);
     hf_buf_free(&key);

@@ -126,6 +126,10 @@ static long call(const s3_config *s3, const char *method, const char *key, const
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 20L);
+    /* a store that stops sending (or stops reading) must not hold a completion thread forever; S3 keeps a long
+     * CompleteMultipartUpload alive with whitespace, so "under 1 byte/s for 2 minutes" only catches a stall */
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
     if (strcmp(method, "HEAD") == 0)

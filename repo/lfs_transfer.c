@@ -80,7 +80,7 @@ static int rebatch(xfer_run *run, hf_http_client *http, const xfer_job *job, hf_
     hf_batch_item item = {job->obj->oid, (int64_t)job->obj->size};
     hf_batch_request req = HF_BATCH_REQUEST_INIT;
     req.url = run->batch_url;
-    req.token = run->repo->token;
+    req.token = hf_repo_token_for(run->repo, run->batch_url);
     req.operation = run->op;
     req.objects = &item;
     req.count = 1;
@@ -165,7 +165,8 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
     hf_buf_free(&path);
     hf_buf_free(&jdir);
     if (rc == 0 && o->verify)
-        rc = hf_batch_verify(http, o->verify, o->oid, o->size, o->authenticated ? NULL : run->repo->token);
+        rc = hf_batch_verify(http, o->verify, o->oid, o->size,
+                             o->authenticated ? NULL : hf_repo_token_for(run->repo, o->verify->href));
     return rc;
 }
 
@@ -175,9 +176,10 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
 static int do_download(xfer_run *run, hf_http_client *http, const xfer_job *job, const hf_batch_object *o)
 {
     (void)http; /* the engine opens one client per range worker */
-    hf_buf dir = HF_BUF_INIT, done = HF_BUF_INIT;
+    hf_buf dir = HF_BUF_INIT, done = HF_BUF_INIT, stored = HF_BUF_INIT;
     char **headers = hf_lfs_action_header_list(o->download, NULL);
-    int rc = headers && hf_buf_printf(&dir, "%s/incomplete", run->repo->lfs_dir.ptr) == 0
+    int rc = headers && hf_buf_printf(&dir, "%s/incomplete", run->repo->lfs_dir.ptr) == 0 &&
+                     hf_lfs_object_path(&stored, run->repo->lfs_dir.ptr, o->oid) == 0
                  ? 0
                  : hf_error_set(HF_ENOMEM, "out of memory");
     if (rc == 0) {
@@ -193,12 +195,14 @@ static int do_download(xfer_run *run, hf_http_client *http, const xfer_job *job,
         d.progress = progress_add;
         d.progress_ud = run;
         d.cancel = &run->cancel;
+        d.store_path = stored.ptr; /* another process may finish it while we wait for its lock */
         rc = hf_download_object(&d, &done);
     }
     hf_lfs_headers_free(headers);
-    if (rc == 0) rc = hf_lfs_object_commit(run->repo->lfs_dir.ptr, done.ptr, o->oid, job->obj->size);
+    if (rc == 0 && done.len) rc = hf_lfs_object_commit(run->repo->lfs_dir.ptr, done.ptr, o->oid, job->obj->size);
     hf_buf_free(&dir);
     hf_buf_free(&done);
+    hf_buf_free(&stored);
     return rc;
 }
 
@@ -273,7 +277,7 @@ static int one_batch(xfer_run *run, hf_http_client *http, const hf_lfs_set *set,
     }
     hf_batch_request req = HF_BATCH_REQUEST_INIT;
     req.url = run->batch_url;
-    req.token = run->repo->token;
+    req.token = hf_repo_token_for(run->repo, run->batch_url);
     req.operation = run->op;
     req.objects = items;
     req.count = n;

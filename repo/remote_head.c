@@ -9,6 +9,7 @@
  */
 #include "repo.h"
 
+#include "../common/config.h"
 #include "../common/error.h"
 #include "../common/http.h"
 #include "../common/trace.h"
@@ -72,10 +73,17 @@ int hf_remote_unborn_head(const hf_repo *r, const char *url, hf_buf *out)
         req.method = "POST";
         req.url = endpoint.ptr;
         req.headers = headers;
-        req.bearer_token = r->token;
         req.body = ls_refs_request;
         req.body_len = sizeof(ls_refs_request) - 1;
-        if (hf_http_send(http, &req, &resp) == 0 && resp.status == 200 && resp.body.len &&
+        /* The token goes first only to the HF endpoint's host; another server sees the caller's own token
+         * only once it asks for credentials (401), like git does, and never the user's HF_TOKEN. */
+        req.bearer_token = hf_url_is_hf_endpoint(url) ? r->token : NULL;
+        int sent = hf_http_send(http, &req, &resp);
+        if (sent == 0 && resp.status == 401 && !req.bearer_token && (req.bearer_token = hf_repo_token_for(r, url))) {
+            hf_http_response_reset(&resp);
+            sent = hf_http_send(http, &req, &resp);
+        }
+        if (sent == 0 && resp.status == 200 && resp.body.len &&
             hf_remote_parse_ls_refs_head(resp.body.ptr, resp.body.len, out) == 0 && out->len)
             found = 0;
     }

@@ -57,15 +57,21 @@ int hf_git_retry_server_error(int attempt, const hf_cred_state *cred)
     return 1;
 }
 
+const char *hf_repo_token_for(const hf_repo *r, const char *url)
+{
+    return r->token && (r->token_explicit || hf_url_is_hf_endpoint(url)) ? r->token : NULL;
+}
+
 int hf_repo_credentials_cb(git_credential **out, const char *url, const char *username_from_url,
                            unsigned int allowed_types, void *payload)
 {
-    (void)url;
     (void)username_from_url;
     hf_cred_state *st = payload;
-    if (!st || !st->repo->token || !(allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
-        git_error_set_str(GIT_ERROR_NET, "the server asks for credentials and no token is set "
-                                         "(pass hf_repo_options.token, set HF_TOKEN or log in)");
+    const char *token = st ? hf_repo_token_for(st->repo, url) : NULL;
+    if (!token || !(allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
+        git_error_set_str(GIT_ERROR_NET, "the server asks for credentials and no token is set for it "
+                                         "(pass hf_repo_options.token, or set HF_TOKEN or log in: that token "
+                                         "goes only to HF_ENDPOINT's host)");
         if (st)
             st->refused = 1;
         return GIT_EAUTH;
@@ -77,7 +83,7 @@ int hf_repo_credentials_cb(git_credential **out, const char *url, const char *us
         st->refused = 1;
         return GIT_EAUTH;
     }
-    return git_credential_userpass_plaintext_new(out, "hf", st->repo->token);
+    return git_credential_userpass_plaintext_new(out, "hf", token);
 }
 
 int hf_repo_origin_url(const hf_repo *repo, const char *remote, hf_buf *out)
@@ -290,6 +296,7 @@ static int resolve_token(hf_repo *r, const hf_repo_options *opts)
     if (opts->token) {
         if (opts->token[0] && !(r->token = strdup(opts->token)))
             return hf_error_set(HF_ENOMEM, "out of memory");
+        r->token_explicit = 1;
         return 0;
     }
     hf_buf tok = HF_BUF_INIT;
@@ -422,6 +429,7 @@ void hf_repo_shadow(hf_repo *s, const hf_repo *r, git_repository *git)
     s->workdir = r->workdir;
     s->lfs_dir = r->lfs_dir;
     s->token = r->token;
+    s->token_explicit = r->token_explicit;
     s->endpoint = r->endpoint;
     s->git_user = r->git_user;
     s->git_email = r->git_email;

@@ -26,7 +26,8 @@ struct hf_repo {
     git_repository *git;
     char *workdir;       /* absolute, with a trailing '/' */
     hf_buf lfs_dir;      /* <commondir>/lfs */
-    char *token;         /* NULL when there is none; never printed */
+    char *token;         /* NULL when there is none; never printed; see hf_repo_token_for */
+    int token_explicit;  /* token came from hf_repo_options.token (else HF_TOKEN or the saved login) */
     char *endpoint;      /* without a trailing '/' */
     char *git_user;      /* NULL: from the git configuration */
     char *git_email;
@@ -100,6 +101,11 @@ int hf_remote_config_url(git_repository *git, const char *name, hf_buf *out);
 
 /* Sets an hf error from libgit2's last error: "<what>: <libgit2 message>". Returns code. */
 int hf_repo_git_error(int code, const char *what);
+
+/* The token to send to url: the caller's own (hf_repo_options.token) for this repository's URLs; the user's
+ * Hugging Face token (HF_TOKEN, saved login) only when url is on the HF endpoint's host (a third-party LFS or
+ * git server never gets it); else NULL. */
+const char *hf_repo_token_for(const hf_repo *r, const char *url);
 
 /* Credentials for libgit2 (payload: the hf_repo): user "hf" with the token as password, offered once per
  * operation so that a wrong token fails instead of looping. */

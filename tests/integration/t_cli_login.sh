@@ -95,6 +95,38 @@ fi
 HF_TOKEN_PATH="$WORK/alt/tok" run hfgit login --token "$HUB_TOKEN"
 check_eq "HF_TOKEN_PATH names the file login writes" "$(stat -c %a "$WORK/alt/tok" 2>&1)" 600
 
+# --- login --token blanks the token in /proc/<pid>/cmdline while whoami is under way: a listener that accepts
+# and never answers holds login in its round trip long enough to look ---
+if command -v python3 >/dev/null; then
+    python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+print(s.getsockname()[1], flush=True)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)
+' >"$WORK/mute.port" &
+    mute_pid=$!
+    for _ in $(seq 50); do [ -s "$WORK/mute.port" ] && break; sleep 0.1; done
+    secret="hf_cmdline_$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    HF_ENDPOINT="http://127.0.0.1:$(cat "$WORK/mute.port")" HF_HOME="$WORK/mute_home" \
+        hfgit login --token "$secret" >/dev/null 2>&1 &
+    login_pid=$!
+    seen=""
+    for _ in $(seq 30); do # the token may still show for an instant after exec; then never again
+        sleep 0.2
+        [ -r "/proc/$login_pid/cmdline" ] || break
+        seen=$(tr '\0' ' ' <"/proc/$login_pid/cmdline")
+    done
+    check "login is still waiting on the mute server" kill -0 "$login_pid"
+    check_contains "... its command line still shows --token" "$seen" "--token"
+    check_not_contains "... but not the token itself" "$seen" "$secret"
+    kill "$login_pid" "$mute_pid" 2>/dev/null
+    wait "$login_pid" "$mute_pid" 2>/dev/null
+else
+    skip "login --token blanks its command line" "python3 is not installed"
+fi
+
 check_not_contains "the right token never appears in any output" "$(cat "$all_out")" "$HUB_TOKEN"
 check_not_contains "the wrong token never appears in any output" "$(cat "$all_out")" "$bad"
 

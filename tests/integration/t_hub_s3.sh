@@ -134,4 +134,53 @@ check_eq "the upload untouched for 2 s is removed" "$gone" 1
 # The hub then sends AbortMultipartUpload; s3rver 3.7.1 implements none (DELETE ?uploadId is 405 there, and
 # UploadPart does not check the id), so only the attempt can be seen here: the hub says it could not.
 check_contains "... and the hub asked the store to abort it" "$(cat "$WORK/hub.err")" "could not abort the store's upload of $id"
+
+# the store completes the upload but then fails to read it back (a proxy in front of s3rver answers 500 to
+# whole-object GETs of staging/ keys): the completion fails 502 and the unchecked object is deleted from the
+# store, not left behind in staging/ with no upload record pointing at it
+cat >flaky.py <<'PY'
+import http.client, http.server, sys
+up = int(sys.argv[1])
+class P(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def fwd(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None
+        if self.command == "GET" and "/staging/" in self.path and "Range" not in self.headers:
+            status, hdrs, data = 500, [("Content-Type", "application/xml")], b"<Error><Code>InternalError</Code></Error>"
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", up)
+            h = {k: v for k, v in self.headers.items() if k.lower() not in ("transfer-encoding", "connection", "expect")}
+            c.request(self.command, self.path, body=body, headers=h)
+            r = c.getresponse(); data = r.read(); status = r.status
+            hdrs = [(k, v) for k, v in r.getheaders() if k.lower() not in ("transfer-encoding", "connection", "content-length")]
+        self.send_response(status)
+        for k, v in hdrs: self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data))); self.end_headers()
+        if self.command != "HEAD": self.wfile.write(data)
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = fwd
+    def log_message(self, *a): pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), P)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+python3 flaky.py "$port" >flaky.port 2>flaky.err &
+FLAKY_PID=$!
+for _ in $(seq 1 50); do [ -s flaky.port ] && break; sleep 0.1; done
+hub_stop
+hub_start --chunk-size $MiB --multipart-threshold 3000000 --lfs-storage s3://lfs/hub \
+    --s3-endpoint "http://127.0.0.1:$(cat flaky.port)" --s3-region us-east-1 ||
+    { not_ok "hub restarts behind the flaky proxy"; kill $FLAKY_PID; done_testing; exit 1; }
+head -c $((4 * MiB)) /dev/urandom >rb && split -b $MiB -d -a 1 rb rb.
+batch "$(sha rb)" $((4 * MiB))
+id=$(sed -n 's|.*/lfs/hub/staging/\([0-9a-f]*\)?.*|\1|p' <<<"$resp" | head -n 1)
+et=()
+for i in 1 2 3 4; do put_part "$(part_url "$resp" $i | sed 's/\\u0026/\&/g')" "rb.$((i - 1))" >/dev/null; et+=("$(etag_of)"); done
+completion "$(complete_url "$resp")" "$(sha rb)" "${et[@]}"
+check_eq "the store cannot read the completed object back: the completion fails 502" "$COMPLETE_CODE" 502
+sleep 1 # as above: let s3rver finish its files
+check_eq "... and the unchecked object is deleted from the store (no orphan in staging/)" \
+    "$(store_code "hub/staging/$id")" 404
+check_fails "... never visible" test -e "$(obj_path "$(sha rb)")"
+kill $FLAKY_PID 2>/dev/null
 done_testing

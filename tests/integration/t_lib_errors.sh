@@ -64,7 +64,11 @@ PY
     printf 'x\n' >e/a.txt && "$LIB" add e . && "$LIB" commit e one >/dev/null && "$LIB" push e >/dev/null 2>&1
     git -C e remote set-url origin "$DENY_URL/alice/e"
     out=$("$LIB" pull e 2>&1); rc=$?
-    check_eq "a fetch answered 401: HF_EAUTH" "$rc" 7
+    check_eq "a fetch from another host answered 401: HF_EAUTH" "$rc" 7
+    check_contains "... HF_TOKEN is not offered there (it goes only to HF_ENDPOINT's host)" "$out" \
+        "no token is set for it"
+    out=$(HF_ENDPOINT="$DENY_URL" "$LIB" pull e 2>&1); rc=$?
+    check_eq "a fetch from HF_ENDPOINT's host answered 401: HF_EAUTH" "$rc" 7
     check_contains "... saying the token was refused" "$out" "refused the token"
     check_not_contains "... without printing the token" "$out" "$HUB_TOKEN"
     git -C e remote set-url origin "$HUB_URL/alice/e"

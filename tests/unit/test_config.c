@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "../../common/config.h"
+#include "../../common/git_lookup.h"
 #include "../../common/error.h"
 
 #include <stdio.h>
@@ -292,6 +293,44 @@ static void test_strip_credentials(void **state)
     hf_buf_free(&out);
 }
 
+/* The HF token goes only to the HF endpoint's origin (scheme, host, port): never to a third-party server. */
+static void test_token_scope(void **state)
+{
+    (void)state;
+    assert_true(hf_url_is_hf_endpoint("https://huggingface.co/alice/m.git/info/lfs/objects/batch"));
+    assert_true(hf_url_is_hf_endpoint("https://HuggingFace.co:443/alice/m"));
+    assert_true(hf_url_is_hf_endpoint("https://user:pw@huggingface.co/alice/m"));
+    assert_false(hf_url_is_hf_endpoint("http://huggingface.co/alice/m"));              /* scheme */
+    assert_false(hf_url_is_hf_endpoint("https://huggingface.co:8443/alice/m"));        /* port */
+    assert_false(hf_url_is_hf_endpoint("https://huggingface.co.evil.example/x"));      /* host */
+    assert_false(hf_url_is_hf_endpoint("https://evil.example/@huggingface.co/x"));     /* '@' in the path */
+    assert_false(hf_url_is_hf_endpoint("https://lfs.example.com/alice/m.git/info/lfs"));
+    assert_false(hf_url_is_hf_endpoint("ssh://huggingface.co/alice/m"));
+    assert_false(hf_url_is_hf_endpoint(NULL));
+    setenv("HF_ENDPOINT", "http://127.0.0.1:5000/", 1);
+    assert_true(hf_url_is_hf_endpoint("http://127.0.0.1:5000/alice/m.git/info/lfs/objects/batch"));
+    assert_false(hf_url_is_hf_endpoint("http://127.0.0.1:5001/alice/m.git/info/lfs/objects/batch"));
+    assert_false(hf_url_is_hf_endpoint("http://127.0.0.1/alice/m"));
+
+    /* the agent's credential lookup: `git credential fill` has nothing (no helper, no prompt), so the HF token
+     * is the fallback, for the endpoint's host only */
+    setenv("HF_TOKEN", "hf_scoped_secret", 1);
+    setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+    setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
+    setenv("GIT_TERMINAL_PROMPT", "0", 1);
+    unsetenv("GIT_ASKPASS");
+    unsetenv("SSH_ASKPASS");
+    hf_buf tok = HF_BUF_INIT;
+    assert_int_equal(hf_git_lfs_token("http://127.0.0.1:5000/alice/m.git/info/lfs/objects/batch", &tok), 0);
+    assert_string_equal(hf_buf_cstr(&tok), "hf_scoped_secret");
+    assert_int_equal(hf_git_lfs_token("http://127.0.0.1:5001/alice/m.git/info/lfs/objects/batch", &tok),
+                     HF_ENOTFOUND);
+    assert_int_equal(tok.len, 0);
+    hf_git_secret_free(&tok);
+    unsetenv("HF_TOKEN");
+    unsetenv("HF_ENDPOINT");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_bad_repo_ids),
         cmocka_unit_test(test_batch_urls),
         cmocka_unit_test(test_strip_credentials),
+        cmocka_unit_test(test_token_scope),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

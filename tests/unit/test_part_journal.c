@@ -1,6 +1,7 @@
 /* test_part_journal.c: the finished-parts record that lets a killed push resume (issue 11): what identifies
  * an upload across fresh signatures, records read back, a torn last record ignored (and the next one still
- * readable), another upload's journal replaced, removal on completion. */
+ * readable), another upload's journal replaced, removal on completion, a journal held by another upload of
+ * the same object left alone. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -153,12 +154,51 @@ static void test_creates_missing_dir(void **state)
     hf_part_journal_close(j, 1);
 }
 
+/* A second upload of the same object while the first holds the journal (a library push next to a git push)
+ * gets no journal: before the lock it replaced the first's header (another identity) and the first's records
+ * were lost, or worse, landed under the second's header. */
+static void test_second_open_while_held_gets_no_journal(void **state)
+{
+    (void)state;
+    char *etags[N] = {0}, *other_etags[N] = {0};
+    size_t found = 9;
+    hf_part_journal *first, *second = (hf_part_journal *)1;
+    assert_int_equal(hf_part_journal_open(&first, dir, OID, 100, 20, "id-first", etags, N, &found), 0);
+    assert_non_null(first);
+    assert_int_equal(hf_part_journal_add(first, 1, "\"e1\""), 0);
+    found = 9;
+    assert_int_equal(hf_part_journal_open(&second, dir, OID, 100, 20, "id-second", other_etags, N, &found), 0);
+    assert_null(second);
+    assert_int_equal(found, 0);
+    /* the calls an upload makes on its journal all accept NULL */
+    assert_int_equal(hf_part_journal_add(second, 2, "\"x2\""), 0);
+    assert_int_equal(hf_part_journal_reset(second, "id-third"), 0);
+    hf_part_journal_close(second, 1);
+    assert_int_equal(hf_part_journal_add(first, 3, "\"e3\""), 0);
+    hf_part_journal_close(first, 0);
+    /* the first upload's records are intact and readable under its own header */
+    assert_int_equal(hf_part_journal_open(&first, dir, OID, 100, 20, "id-first", etags, N, &found), 0);
+    assert_non_null(first);
+    assert_int_equal(found, 2);
+    assert_string_equal(etags[0], "\"e1\"");
+    assert_null(etags[1]);
+    assert_string_equal(etags[2], "\"e3\"");
+    /* released on close: the next upload gets the journal again */
+    hf_part_journal_close(first, 1);
+    free_etags(etags);
+    assert_int_equal(hf_part_journal_open(&second, dir, OID, 100, 20, "id-second", other_etags, N, &found), 0);
+    assert_non_null(second);
+    hf_part_journal_close(second, 1);
+    free_etags(other_etags);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identity_ignores_signatures),
         cmocka_unit_test(test_records_survive_and_torn_tail_ignored),
         cmocka_unit_test(test_creates_missing_dir),
+        cmocka_unit_test(test_second_open_while_held_gets_no_journal),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
