@@ -442,6 +442,20 @@ static int download(dl_run *run, hf_buf *data_path, const char *rec_path)
     }
     run->rec_fd = record_open_locked(rec_path);
     if (run->rec_fd < 0) return run->rec_fd;
+    struct stat st;
+    if (o->store_path && stat(o->store_path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == o->size) {
+        /* another process fetched it while we waited for the lock: nothing to fetch, and what an earlier
+         * run of ours left here is of no use any more */
+        hf_trace("download: %s: already in the store, not fetched again", o->oid);
+        unlink(data_path->ptr);
+        unlink(rec_path);
+        hf_buf_clear(data_path);
+        pthread_mutex_lock(&run->lock);
+        run->raw = o->size;
+        report_locked(run);
+        pthread_mutex_unlock(&run->lock);
+        return 0;
+    }
     long have = record_load(run, data_path->ptr);
     if (have < 0) return (int)have;
     rc = open_data(run, data_path->ptr, have == 0);

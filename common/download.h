@@ -65,11 +65,14 @@ typedef struct hf_download_options {
     const atomic_int *cancel; /* or NULL; set non-zero from any thread to stop (HF_ECANCELLED) */
     int trust_caller_hash; /* 1: skip the final SHA-256 because the caller hashes the file before it uses it
                             * (git-lfs does for what an agent hands it); the size is still checked */
+    const char *store_path; /* or NULL: the object's place in the store. A multi-range download that finds a
+                             * file of the right size there once it holds the record's lock (another process
+                             * fetched it meanwhile) fetches nothing and returns 0 with path_out empty */
 } hf_download_options;
 
 #define HF_DOWNLOAD_OPTIONS_INIT                                                                             \
     {                                                                                                        \
-        NULL, NULL, NULL, NULL, 0, NULL, 0, 0, HF_RETRY_POLICY_INIT, NULL, NULL, NULL, 0                     \
+        NULL, NULL, NULL, NULL, 0, NULL, 0, 0, HF_RETRY_POLICY_INIT, NULL, NULL, NULL, 0, NULL               \
     }
 
 /* Overrides parallel and range_size from HFGIT_DOWNLOAD_PARALLEL / HFGIT_DOWNLOAD_RANGE_SIZE when they are
@@ -77,7 +80,7 @@ typedef struct hf_download_options {
 void hf_download_options_from_env(hf_download_options *o);
 
 /* Fetches the object. On success (0) path_out holds the temp file's path (see above): complete, of the right size, hashing
- * to oid; the record is gone. The caller renames the file into the store (or hands it to git-lfs). On
+ * to oid; the record is gone. (Empty when store_path was found in place: there is nothing to move.) The caller renames the file into the store (or hands it to git-lfs). On
  * failure a negative hf_error_code with a message naming the object, the range and the server's answer;
  * the record and the partial file stay for a resume unless what is on disk is known to be wrong. */
 int hf_download_object(const hf_download_options *opts, hf_buf *path_out);

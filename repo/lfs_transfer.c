@@ -176,9 +176,10 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
 static int do_download(xfer_run *run, hf_http_client *http, const xfer_job *job, const hf_batch_object *o)
 {
     (void)http; /* the engine opens one client per range worker */
-    hf_buf dir = HF_BUF_INIT, done = HF_BUF_INIT;
+    hf_buf dir = HF_BUF_INIT, done = HF_BUF_INIT, stored = HF_BUF_INIT;
     char **headers = hf_lfs_action_header_list(o->download, NULL);
-    int rc = headers && hf_buf_printf(&dir, "%s/incomplete", run->repo->lfs_dir.ptr) == 0
+    int rc = headers && hf_buf_printf(&dir, "%s/incomplete", run->repo->lfs_dir.ptr) == 0 &&
+                     hf_lfs_object_path(&stored, run->repo->lfs_dir.ptr, o->oid) == 0
                  ? 0
                  : hf_error_set(HF_ENOMEM, "out of memory");
     if (rc == 0) {
@@ -194,12 +195,14 @@ static int do_download(xfer_run *run, hf_http_client *http, const xfer_job *job,
         d.progress = progress_add;
         d.progress_ud = run;
         d.cancel = &run->cancel;
+        d.store_path = stored.ptr; /* another process may finish it while we wait for its lock */
         rc = hf_download_object(&d, &done);
     }
     hf_lfs_headers_free(headers);
-    if (rc == 0) rc = hf_lfs_object_commit(run->repo->lfs_dir.ptr, done.ptr, o->oid, job->obj->size);
+    if (rc == 0 && done.len) rc = hf_lfs_object_commit(run->repo->lfs_dir.ptr, done.ptr, o->oid, job->obj->size);
     hf_buf_free(&dir);
     hf_buf_free(&done);
+    hf_buf_free(&stored);
     return rc;
 }
 

@@ -143,11 +143,47 @@ static void test_each_caller_gets_a_file_of_its_own(void **state)
     hf_buf_free(&b);
 }
 
+/* A download that waited for the lock while another process fetched the object finds it in the store (the
+ * library passes store_path): it fetches nothing (the server would answer 404 here), hands back no file, and
+ * removes what an earlier interrupted run left. */
+static void test_object_already_stored_is_not_fetched(void **state)
+{
+    (void)state;
+    char store[128], leftover[160];
+    snprintf(store, sizeof(store), "%s/stored-object", dir);
+    FILE *f = fopen(store, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(object, 1, OBJ_SIZE, f), OBJ_SIZE);
+    assert_int_equal(fclose(f), 0);
+    snprintf(leftover, sizeof(leftover), "%s/%s.hfdl", dir, oid);
+    f = fopen(leftover, "wb");
+    assert_non_null(f);
+    assert_int_equal(fclose(f), 0);
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/missing", port);
+    hf_download_options o = HF_DOWNLOAD_OPTIONS_INIT;
+    o.url = url;
+    o.oid = oid;
+    o.size = OBJ_SIZE;
+    o.dir = dir;
+    o.range_size = HF_DOWNLOAD_MIN_RANGE_SIZE;
+    o.retry.max_attempts = 1;
+    o.store_path = store;
+    hf_buf out = HF_BUF_INIT;
+    assert_int_equal(hf_download_object(&o, &out), 0);
+    assert_int_equal(out.len, 0);
+    struct stat st;
+    assert_int_not_equal(stat(leftover, &st), 0);
+    unlink(store);
+    hf_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_second_download_leaves_first_file_alone),
         cmocka_unit_test(test_each_caller_gets_a_file_of_its_own),
+        cmocka_unit_test(test_object_already_stored_is_not_fetched),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
