@@ -21,7 +21,10 @@ typedef struct build {
     git_index *mem;          /* the commit's tree being built */
     git_commit *parent;      /* NULL on an unborn branch */
     git_tree *base;          /* the parent's tree, or NULL */
-    hf_buf attrs;            /* the work tree's .gitattributes, with our changes */
+    hf_buf attrs;            /* the branch's .gitattributes (from base), with our changes: what is committed */
+    hf_buf wt_attrs;         /* the work tree's, with the same changes, when the user edited it (wt_differs) */
+    int wt_differs;          /* the work tree's .gitattributes is not the branch's: an edit that is not ours */
+    int wt_attrs_exists;     /* a regular file */
     int attrs_changed;
     int attrs_owned_by_op;   /* an ADD of .gitattributes itself: the caller's content wins */
     hf_touched_list touched;
@@ -47,9 +50,15 @@ static int head_refname(hf_repo *r, hf_buf *out)
 static int track(build *b, const char *path)
 {
     int rc = 0;
-    if (!b->attrs_owned_by_op && !hf_commit_path_lfs_tracked(b->repo, path) &&
+    if (b->attrs_owned_by_op)
+        return 0;
+    /* hf_commit_path_lfs_tracked reads the work tree: with the user's edits there, it may say "tracked" for
+     * a rule the commit does not have, so then the commit's own line is written regardless */
+    if ((b->wt_differs || !hf_commit_path_lfs_tracked(b->repo, path)) &&
         (rc = hf_attrs_track_filename(&b->attrs, path)) > 0)
         b->attrs_changed = 1;
+    if (rc >= 0 && b->wt_differs)
+        rc = hf_attrs_track_filename(&b->wt_attrs, path);
     return rc < 0 ? rc : 0;
 }
 
@@ -60,6 +69,8 @@ static int untrack(build *b, const char *path)
     if (!b->attrs_owned_by_op && !strpbrk(path, "\n\r")) { /* no line can name such a path */
         if ((rc = hf_attrs_escape_filename(path, &pattern)) == 0 && (rc = hf_attrs_untrack(&b->attrs, pattern.ptr)) > 0)
             b->attrs_changed = 1;
+        if (rc >= 0 && b->wt_differs)
+            rc = hf_attrs_untrack(&b->wt_attrs, pattern.ptr);
     }
     hf_buf_free(&pattern);
     return rc < 0 ? rc : 0;
@@ -234,10 +245,61 @@ static int load(build *b, const char *refname, hf_commit_op *ops, size_t n)
     for (size_t i = 0; i < n; i++)
         if (ops[i].kind == HF_COMMIT_OP_ADD && ops[i].path_in_repo && strcmp(ops[i].path_in_repo, ".gitattributes") == 0)
             b->attrs_owned_by_op = 1;
+    /* the commit's .gitattributes is the branch's: a user's unstaged edit of the work tree file must neither
+     * leak into it nor be lost (it is kept, with our lines, in wt_attrs) */
+    int rc = 0;
+    git_tree_entry *te = NULL;
+    if (b->base && git_tree_entry_bypath(&te, b->base, ".gitattributes") == 0) {
+        git_blob *blob = NULL;
+        if (git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
+            git_error_clear(); /* not a file: git reads no attributes from it either */
+        } else if (git_blob_lookup(&blob, b->repo->git, git_tree_entry_id(te)) < 0) {
+            rc = hf_repo_git_error(HF_EIO, "cannot read the branch's .gitattributes");
+        } else if (hf_buf_put(&b->attrs, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0) {
+            rc = hf_error_set(HF_ENOMEM, "out of memory");
+        }
+        git_blob_free(blob);
+        git_tree_entry_free(te);
+    }
+    git_error_clear();
     hf_buf path = HF_BUF_INIT;
-    int rc = hf_buf_printf(&path, "%s.gitattributes", b->repo->workdir) < 0 ? hf_error_set(HF_ENOMEM, "out of memory")
-                                                                            : hf_read_file(path.ptr, &b->attrs);
+    struct stat st;
+    if (rc == 0 && hf_buf_printf(&path, "%s.gitattributes", b->repo->workdir) < 0)
+        rc = hf_error_set(HF_ENOMEM, "out of memory");
+    if (rc == 0) {
+        b->wt_attrs_exists = lstat(path.ptr, &st) == 0 && S_ISREG(st.st_mode);
+        rc = hf_read_file(path.ptr, &b->wt_attrs);
+    }
     hf_buf_free(&path);
+    /* (a .gitattributes the user removed, or a link, is not kept: the work tree gets the commit's) */
+    if (rc == 0)
+        b->wt_differs = b->wt_attrs_exists &&
+                        (b->wt_attrs.len != b->attrs.len ||
+                         (b->attrs.len && memcmp(b->wt_attrs.ptr, b->attrs.ptr, b->attrs.len) != 0));
+    return rc;
+}
+
+/* After the work tree followed the commit: puts the user's own .gitattributes (with our lines) back, and
+ * un-stat's its index entry so that git sees it as modified, as it was before. */
+static int restore_user_attrs(build *b)
+{
+    if (!b->wt_differs || !b->attrs_changed || b->attrs_owned_by_op)
+        return 0;
+    int rc = hf_repo_write_attrs(b->repo, &b->wt_attrs);
+    git_index *index = NULL;
+    if (rc == 0 && (git_repository_index(&index, b->repo->git) < 0 || git_index_read(index, 1) < 0))
+        rc = hf_repo_git_error(HF_EIO, "cannot read the index");
+    const git_index_entry *e = rc == 0 ? git_index_get_bypath(index, ".gitattributes", 0) : NULL;
+    if (e) {
+        git_index_entry n;
+        memset(&n, 0, sizeof(n));
+        n.path = ".gitattributes"; /* not e's: adding replaces (frees) e */
+        n.id = e->id;
+        n.mode = e->mode;
+        if (git_index_add(index, &n) < 0 || git_index_write(index) < 0)
+            rc = hf_repo_git_error(HF_EIO, "cannot write the index");
+    }
+    git_index_free(index);
     return rc;
 }
 
@@ -296,6 +358,7 @@ static void build_free(build *b)
     git_tree_free(b->base);
     git_commit_free(b->parent);
     hf_buf_free(&b->attrs);
+    hf_buf_free(&b->wt_attrs);
     hf_touched_free(&b->touched);
 }
 
@@ -329,7 +392,7 @@ static int commit_locked(hf_repo *repo, hf_commit_op *ops, size_t n, const char 
         rc = hf_worktree_prepare(repo, b.mem, &b.touched);
     if (rc == 0 && (rc = move_branch(&b, refname.ptr, &id, message)) < 0)
         hf_worktree_abort(&b.touched);
-    if (rc == 0 && (rc = hf_worktree_finish(repo, b.mem, &b.touched)) < 0)
+    if (rc == 0 && ((rc = hf_worktree_finish(repo, b.mem, &b.touched)) < 0 || (rc = restore_user_attrs(&b)) < 0))
         hf_error_prefix("the commit was made, but the work tree could not follow: ");
     build_free(&b);
     hf_buf_free(&refname);

@@ -171,20 +171,6 @@ static void prune_dirs(const char *workdir, const char *rel)
     hf_buf_free(&p);
 }
 
-static int mkdirs_for(char *path, size_t from)
-{
-    for (char *p = path + from; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int failed = mkdir(path, 0777) < 0 && errno != EEXIST;
-        *p = '/';
-        if (failed)
-            return hf_error_set(HF_EIO, "cannot create the folder of %s: %s", path, strerror(errno));
-    }
-    return 0;
-}
-
 /* An index entry for path as the work tree now has it: the commit's blob and mode with the file's stat data,
  * so status and add see it as clean without reading it. */
 static int stage(git_index *index, const git_index_entry *e, const char *full)
@@ -237,7 +223,7 @@ int hf_worktree_finish(hf_repo *r, git_index *final, hf_touched_list *l)
         if (hf_buf_printf(&full, "%s%s", r->workdir, t->path) < 0)
             rc = hf_error_set(HF_ENOMEM, "out of memory");
         else if ((rc = hf_path_refuse_links(r->workdir, t->path, 0)) == 0 &&
-                 (rc = mkdirs_for(full.ptr, base)) == 0 && rename(t->tmp, full.ptr) < 0)
+                 (rc = hf_path_mkdirs_for(full.ptr, base)) == 0 && rename(t->tmp, full.ptr) < 0)
             rc = hf_error_set(HF_EIO, "cannot move the new %s into place: %s", full.ptr, strerror(errno));
         if (rc == 0) {
             free(t->tmp);

@@ -145,21 +145,6 @@ int hf_sync_scan(const char *folder, const char *const *allow, const char *const
     return rc;
 }
 
-/* mkdir -p for the directories of path (not its last component). */
-static int mkdirs_for(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int failed = mkdir(path, 0777) < 0 && errno != EEXIST;
-        *p = '/';
-        if (failed)
-            return hf_error_set(HF_EIO, "cannot create the directory of %s: %s", path, strerror(errno));
-    }
-    return 0;
-}
-
 /* Copies len bytes at off from in to the same offset of out: in the kernel when it can, else through a
  * buffer. A source shorter than promised is an error (the snapshot said those bytes were there). */
 static int copy_range(int in, int out, uint64_t off, uint64_t len, const char *what)
@@ -226,6 +211,56 @@ static int copy_file(const char *src, const char *dest, uint64_t from, uint64_t 
     return rc;
 }
 
+/* Reads exactly len bytes at off, or fails. */
+static int pread_full(int fd, char *buf, size_t len, uint64_t off)
+{
+    for (size_t got = 0; got < len;) {
+        ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+/* Compares bytes [from, to) of two open files; 1 equal, 0 different (or unreadable: then copy whole). */
+static int same_range(int a, int b, uint64_t from, uint64_t to)
+{
+    static _Thread_local char ba[1 << 16], bb[1 << 16];
+    for (uint64_t off = from; off < to;) {
+        size_t n = to - off < sizeof(ba) ? (size_t)(to - off) : sizeof(ba);
+        if (pread_full(a, ba, n, off) < 0 || pread_full(b, bb, n, off) < 0 || memcmp(ba, bb, n) != 0)
+            return 0;
+        off += n;
+    }
+    return 1;
+}
+
+/* Files up to this size are compared whole before a clone copy is trusted; larger ones by their last
+ * SYNC_TAIL bytes (plus, when adopting, a copy not older than the file): append-only data that changed
+ * differs there, and reading gigabytes every restart is what adopting avoids. */
+#define SYNC_FULL_COMPARE ((uint64_t)1 << 20)
+#define SYNC_TAIL ((uint64_t)64 << 10)
+
+/* 1 when the clone's copy dest holds the first len bytes of src (as far as the checks above tell), 0 when
+ * not: then the caller copies the whole file. stale: the copy is older than the file (a big file is then not
+ * trusted). Never fails for unreadable files (0); the copy reports those errors. */
+static int same_prefix(const char *src, const char *dest, uint64_t len, int stale)
+{
+    if (len > SYNC_FULL_COMPARE && stale)
+        return 0;
+    int a = open(src, O_RDONLY | O_CLOEXEC);
+    int b = open(dest, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int same = a >= 0 && b >= 0 && same_range(a, b, len > SYNC_FULL_COMPARE ? len - SYNC_TAIL : 0, len);
+    if (a >= 0)
+        close(a);
+    if (b >= 0)
+        close(b);
+    return same;
+}
+
 int hf_sync_copy(hf_sync_list *state, const hf_sync_list *snap, const char *folder, const char *dest_dir,
                  size_t *out_copied)
 {
@@ -258,13 +293,19 @@ int hf_sync_copy(hf_sync_list *state, const hf_sync_list *snap, const char *fold
             (f->size > prev->size || f->mtime_ns == prev->mtime_ns)) {
             if (f->size == prev->size)
                 continue; /* unchanged */
-            from = prev->size; /* grew: append the new bytes */
+            /* grew: append the new bytes, if what we copied before is still the file's beginning (a file
+             * rewritten larger would otherwise be committed as old bytes followed by new ones) */
+            from = same_prefix(src.ptr, dest.ptr, prev->size, 0) ? prev->size : 0;
         } else if (!prev && have && (uint64_t)dst.st_size == f->size) {
-            /* a copy from an earlier run (the clone keeps it): adopt it rather than copy gigabytes again */
-            rc = list_insert(state, at, f);
-            continue;
+            /* a copy from an earlier run (the clone keeps it): adopt it rather than copy gigabytes again,
+             * but only when it holds the file's content (an edit of the same size must be copied) */
+            int64_t dst_ns = (int64_t)dst.st_mtim.tv_sec * 1000000000 + dst.st_mtim.tv_nsec;
+            if (same_prefix(src.ptr, dest.ptr, f->size, dst_ns < f->mtime_ns)) {
+                rc = list_insert(state, at, f);
+                continue;
+            }
         }
-        if ((rc = mkdirs_for(dest.ptr)) < 0 || (rc = copy_file(src.ptr, dest.ptr, from, f->size)) < 0) {
+        if ((rc = hf_path_mkdirs_for(dest.ptr, 0)) < 0 || (rc = copy_file(src.ptr, dest.ptr, from, f->size)) < 0) {
             if (prev)
                 prev->size = UINT64_MAX; /* the clone's copy is in doubt: copy it whole next time */
             break;

@@ -8,7 +8,10 @@
  *                  holding the lock is either wholly in the snapshot or wholly out of it.
  *   hf_sync_copy   (without it) copies into the clone only up to the snapshot sizes: the bytes a file gained
  *                  since the last copy (appended in place), or the whole file when it is new, shrank, or the
- *                  clone's copy is not the one we wrote. Streams through the kernel (copy_file_range), never
+ *                  clone's copy is not the one we wrote or no longer the file's beginning (compared whole up to
+ *                  1 MiB, else its last 64 KiB: a file rewritten larger is never committed as old + new
+ *                  bytes). A copy found in the clone after a restart is adopted only when it passes the same
+ *                  check (and, over 1 MiB, is not older than the file). Streams through the kernel (copy_file_range), never
  *                  a whole file in memory, so files of many GB are fine.
  *
  * Thread-safety: an hf_sync_state belongs to one thread at a time (the scheduler serialises its ticks).

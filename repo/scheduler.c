@@ -38,6 +38,8 @@ struct hf_scheduler {
 
     pthread_mutex_t tick_mu; /* one tick at a time; guards the fields below */
     hf_sync_list copied;     /* what the clone holds of each file */
+    int uncommitted;         /* the clone may hold copies no commit has yet (a commit failed, or a copy from
+                                an earlier run was adopted): commit before saying "nothing new" */
     int unpushed;            /* a commit of ours is not on the remote yet */
 
     pthread_mutex_t mu;      /* guards the fields below */
@@ -113,14 +115,19 @@ static int tick(hf_scheduler *s)
         hf_buf_free(&dest);
         hf_sync_list_free(&snap);
     }
+    if (copied)
+        s->uncommitted = 1; /* state now says "in the clone": only a commit may clear this */
     if (rc < 0)
         return rc; /* nothing half-copied is committed: the next tick repairs the copy first */
-    if (copied || s->in_place) {
+    if (s->uncommitted || s->in_place) {
+        /* a failed commit (index.lock held, disk full) leaves the copies uncommitted while state already
+         * counts them: retry it every tick until it succeeds, or the data would never be committed */
         rc = commit_copies(s);
         if (rc == 0)
             s->unpushed = 1;
         else if (rc != HF_ENOCHANGES)
             return rc;
+        s->uncommitted = 0;
     }
     if (!s->unpushed)
         return hf_error_set(HF_ENOCHANGES, "nothing new in %s since the last scheduled commit", s->folder);
@@ -245,6 +252,7 @@ int hf_scheduler_start(hf_scheduler **out, hf_repo *repo, const char *folder_pat
     if (!s)
         return hf_error_set(HF_ENOMEM, "out of memory");
     s->repo = repo;
+    s->uncommitted = 1; /* the first tick commits what an earlier run copied but could not commit */
     pthread_mutex_init(&s->writers, NULL);
     pthread_mutex_init(&s->tick_mu, NULL);
     pthread_mutex_init(&s->mu, NULL);

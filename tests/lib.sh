@@ -6,6 +6,9 @@
 #   hub_create_repo ns/name [json]  # POST /api/repos/create
 #   ok "name" / not_ok "name" "why" / check "name" cmd... / skip "name" "why loudly"
 #   done_testing                    # last line of every test script
+#   s3_start                        # s3rver on a free loopback port, bucket "lfs"; sets S3_URL, S3_FLAGS
+# HFGIT_TEST_STORAGE=s3: hub_start runs every hub on S3 storage (an s3rver per test, started by s3_start);
+# a check that cannot hold there says so with skip_on_s3.
 set -u
 HFGIT_ROOT=${HFGIT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BUILD=${BUILD:-build}
@@ -60,19 +63,64 @@ done_testing() {
 }
 
 HUB_PID=""
+S3_PID=""
 cleanup() {
     if [ -n "$HUB_PID" ]; then kill "$HUB_PID" 2>/dev/null; wait "$HUB_PID" 2>/dev/null; fi
+    if [ -n "$S3_PID" ]; then kill "$S3_PID" 2>/dev/null; wait "$S3_PID" 2>/dev/null; fi
     if [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; else echo "# kept $WORK" >&2; fi
 }
 trap cleanup EXIT
 
+S3RVER=$HFGIT_ROOT/tests/.node/node_modules/.bin/s3rver
+# s3_start: an S3 implementation (s3rver, pinned, installed by `make deps`) on a free loopback port, data in
+# $WORK/s3data, bucket "lfs" made; started once per test, stopped at exit. Sets S3_PORT, S3_URL, S3_FLAGS
+# (hub flags: s3://lfs/hub) and exports the credentials s3rver accepts. Returns 1 (saying why) without s3rver.
+s3_start() {
+    [ -n "$S3_PID" ] && return 0
+    [ -x "$S3RVER" ] || { echo "s3rver is not installed (make deps: tests/npm_deps.sh)" >&2; return 1; }
+    S3_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    S3_URL=http://127.0.0.1:$S3_PORT
+    mkdir -p "$WORK/s3data"
+    "$S3RVER" -d "$WORK/s3data" -a 127.0.0.1 -p "$S3_PORT" --configure-bucket lfs --silent >"$WORK/s3rver.log" 2>&1 &
+    S3_PID=$!
+    local i
+    for i in $(seq 1 150); do curl -s -o /dev/null "$S3_URL/" && break; sleep 0.1; done
+    export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+    S3_FLAGS=(--lfs-storage s3://lfs/hub --s3-endpoint "$S3_URL" --s3-region us-east-1)
+}
+# skip_on_s3 NAME: true (and a loud skip of NAME) when the suite runs on S3 storage, where parts and objects go
+# straight to the store: hub knobs that act on the hub's own part/object URLs, and its files, do not apply.
+skip_on_s3() {
+    [ "${HFGIT_TEST_STORAGE:-}" = s3 ] || return 1
+    skip "$1" "HFGIT_TEST_STORAGE=s3: ${2:-parts and objects go straight to the store, not through the hub}"
+}
+
+# hub_bytes PATH: the file with the bytes of the hub's LFS object at PATH (<repo>.git/lfs/objects/aa/bb/OID).
+# On S3 storage the hub keeps only a sparse stand-in there: the bytes are read back from the store (asked over
+# HTTP, s3rver answers anonymous GETs) into a file under $WORK. PATH itself when there is no such object.
+hub_bytes() {
+    local p=$1 key
+    if [ "${HFGIT_TEST_STORAGE:-}" = s3 ] && key=$(cat "${p%/lfs/objects/*}/lfs/s3/${p##*/}" 2>/dev/null) &&
+        curl -sS -f -o "$WORK/s3obj.${p##*/}" "$S3_URL/lfs/$key"; then
+        echo "$WORK/s3obj.${p##*/}"
+    else
+        echo "$p"
+    fi
+}
+
 # hub_start [extra flags]: starts hfgit-hub on 127.0.0.1 with a kernel-chosen port and waits for its URL.
+# With HFGIT_TEST_STORAGE=s3 (and no --lfs-storage of the caller's) on S3 storage in a per-test s3rver.
 hub_start() {
     HUB_ROOT="$WORK/hub"
     HUB_TOKEN=${HUB_TOKEN:-hf_test_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}
     mkdir -p "$HUB_ROOT"
     : >"$WORK/hub.out"
-    "$BUILD_DIR/hfgit-hub" --root "$HUB_ROOT" --listen 127.0.0.1:0 --token "$HUB_TOKEN" "$@" \
+    local storage=()
+    if [ "${HFGIT_TEST_STORAGE:-}" = s3 ] && [[ " $* " != *" --lfs-storage "* ]]; then
+        s3_start || return 1
+        storage=("${S3_FLAGS[@]}")
+    fi
+    "$BUILD_DIR/hfgit-hub" --root "$HUB_ROOT" --listen 127.0.0.1:0 --token "$HUB_TOKEN" "$@" ${storage[@]+"${storage[@]}"} \
         >"$WORK/hub.out" 2>"$WORK/hub.err" &
     HUB_PID=$!
     local i

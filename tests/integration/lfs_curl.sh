@@ -11,7 +11,8 @@ batch() {
     BATCH_CODE=${out##*$'\n'}
     resp=${out%$'\n'*}
 }
-part_url() { sed -n "s/.*\"$(printf %05d "$2")\":\"\([^\"]*\)\".*/\1/p" <<<"$1"; }
+# part_url RESP N: part N's URL, JSON-decoded (a store's presigned URL has its & as \u0026)
+part_url() { sed -n "s/.*\"$(printf %05d "$2")\":\"\([^\"]*\)\".*/\1/p" <<<"$1" | sed 's/\\u0026/\&/g'; }
 url_exp() { sed -n 's/.*[?&]exp=\([0-9]*\).*/\1/p' <<<"$1"; } # URL: its expiry (unix seconds)
 # url_life URL: seconds from now until the URL expires
 url_life() { echo $(($(url_exp "$1") - $(date +%s))); }
@@ -39,3 +40,5 @@ completion_raw() {
     body=${out%$'\n'*}
 }
 obj_path() { echo "$HUB_ROOT/repos/models/$LFS_REPO.git/lfs/objects/${1:0:2}/${1:2:2}/$1"; }
+# obj_bytes OID: the file with the object's bytes (read back from the store on S3 storage)
+obj_bytes() { hub_bytes "$(obj_path "$1")"; }

@@ -70,7 +70,7 @@ bad_objects() {
         key=$(stat -c '%s %Y' "$f")
         [ "${HASHED[$f]:-}" = "$key" ] && continue
         if [[ ! $name =~ ^[0-9a-f]{64}$ ]] || [ "${f%/*}" != "$1/${name:0:2}/${name:2:2}" ] ||
-            [ "$(sha "$f")" != "$name" ]; then
+            [ "$(sha "$(hub_bytes "$f")")" != "$name" ]; then
             echo "$f"
         else
             HASHED[$f]=$key
@@ -98,7 +98,8 @@ client_clean() {
     elif [ -n "${4:-}" ]; then skip "$1: nothing half-written in $2/.git/lfs" "KNOWN BUG: $4; found: $bad"
     else not_ok "$1: nothing half-written in $2/.git/lfs" "$bad"; fi
 }
-stored() { echo "$HUB_ROOT/repos/models/$1.git/lfs/objects/${2:0:2}/${2:2:2}/$2"; }
+# stored REPO OID: the file with the hub's bytes of OID (read back from the store on S3 storage)
+stored() { hub_bytes "$HUB_ROOT/repos/models/$1.git/lfs/objects/${2:0:2}/${2:2:2}/$2"; }
 
 
 # ---- client actions: each sets $out, $rc, $secs and $OID, $FILE, $DIR, $REPO for the checks; a row-specific
@@ -305,8 +306,14 @@ run_row() {
         if declare -F "after_$id" >/dev/null; then "after_$id" "$c"; fi
     done
 }
+# On S3 storage parts and downloads go straight to the store: the part, drop and bandwidth knobs act on the
+# hub's own URLs only, so these rows would pass without their fault happening. Completion, token and disk rows
+# still run.
+ON_HUB_URLS=" part500 part500max drop expired expired_dl cap "
 for row in "${ROWS[@]}"; do
     IFS='|' read -r id title clients knobs bytes expect needles <<<"$row"
+    [[ "$ON_HUB_URLS" == *" $id "* ]] &&
+        skip_on_s3 "$title" "the knobs $knobs act on the hub's part/object URLs; parts and downloads go to the store" && continue
     run_row "$id" "$title" "$clients" "$knobs" "$bytes" "$expect" "$needles"
 done
 echo "# incomplete multipart uploads left in the hub's uploads/ (kept as S3 keeps them; never objects):" \

@@ -26,10 +26,10 @@ else not_ok "git push with LFS files succeeds" "$out"; fi
 for f in small.bin "model weights.bin" sub/c.bin; do
     oid=$(sha "$f")
     stored="$HUB_ROOT/repos/models/alice/lfs.git/lfs/objects/${oid:0:2}/${oid:2:2}/$oid"
-    check_eq "hub stores $f under lfs/objects/aa/bb/oid" "$(sha "$stored" 2>&1)" "$oid"
+    check_eq "hub stores $f under lfs/objects/aa/bb/oid" "$(sha "$(hub_bytes "$stored")" 2>&1)" "$oid"
 done
 s=$(hub_stats)
-check_eq "3 objects came by basic PUT" "$(json_num "$s" requests_object_put)" 3
+skip_on_s3 "3 objects came by basic PUT" || check_eq "3 objects came by basic PUT" "$(json_num "$s" requests_object_put)" 3
 check_eq "git-lfs ran the verify action for each" "$(json_num "$s" requests_verify)" 3
 check_eq "git-lfs sent no credentials to signed URLs" "$(json_num "$s" auth_on_signed_urls)" 0
 check_contains "the pushed file in git is a pointer" "$(git cat-file -p "HEAD:small.bin")" "oid sha256:$(sha small.bin)"
@@ -37,7 +37,7 @@ check_contains "the pushed file in git is a pointer" "$(git cat-file -p "HEAD:sm
 # A second push of the same objects uploads nothing (the batch says the hub has them).
 echo more >README.md && git add README.md && git commit -qm readme
 check "a second push passes" git_auth push -q origin main
-check_eq "... and PUTs nothing" "$(json_num "$(hub_stats)" requests_object_put)" 3
+skip_on_s3 "... and PUTs nothing" || check_eq "... and PUTs nothing" "$(json_num "$(hub_stats)" requests_object_put)" 3
 
 # --- fresh clone: smudge downloads through the batch API ---
 cd "$WORK" || exit 1
@@ -45,8 +45,9 @@ check "fresh clone with LFS smudge" git clone -q "$HUB_URL/alice/lfs" fresh
 for f in small.bin "model weights.bin" sub/c.bin empty.bin; do
     check "$f is byte-identical after a fresh clone" cmp "w/$f" "fresh/$f"
 done
-[ "$(json_num "$(hub_stats)" requests_object_get)" -ge 3 ] && ok "objects came by signed GET" ||
-    not_ok "objects came by signed GET" "$(hub_stats)"
+skip_on_s3 "objects came by signed GET" ||
+    { [ "$(json_num "$(hub_stats)" requests_object_get)" -ge 3 ] && ok "objects came by signed GET" ||
+        not_ok "objects came by signed GET" "$(hub_stats)"; }
 check_eq "fresh clone: still no credentials on signed URLs" "$(json_num "$(hub_stats)" auth_on_signed_urls)" 0
 
 # A range request on a downloaded object (parallel downloads use them).
@@ -60,7 +61,8 @@ check_eq "Range GET: 206" "$code" 206
 check "Range GET: the right bytes" cmp "$WORK/range" <(tail -c +1001 "w/model weights.bin" | head -c 1000)
 code=$(curl -sS -o "$WORK/range" -w '%{http_code}' -H 'Range: bytes=-100' "$href")
 check_eq "suffix Range GET: 206" "$code" 206
-check "suffix Range GET: the last 100 bytes" cmp "$WORK/range" <(tail -c 100 "w/model weights.bin")
+skip_on_s3 "suffix Range GET: the last 100 bytes" "s3rver 3.7.1 answers a suffix Range (bytes=-N) 206 with bytes other than the last N" ||
+    check "suffix Range GET: the last 100 bytes" cmp "$WORK/range" <(tail -c 100 "w/model weights.bin")
 code=$(curl -sS -o /dev/null -w '%{http_code}' -r 3000000- "$href")
 check_eq "Range past the end: 416" "$code" 416
 code=$(curl -sS -o "$WORK/whole" -w '%{http_code}' "$href")

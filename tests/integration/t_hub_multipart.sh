@@ -5,6 +5,12 @@
 # no Authorization header, Content-Length required, exact part size).
 source "$(dirname "$0")/../lib.sh"
 
+# Every check here is of the hub's own part URLs (its ETag, size, Authorization and Content-Length rules);
+# on S3 storage parts go to the store, whose rules t_hub_s3 checks (s3rver 3.7.1 does not check ETags in
+# CompleteMultipartUpload and dies on a completion naming a part never uploaded).
+if skip_on_s3 "hub multipart part rules" "parts go to the store, not the hub (t_hub_s3 checks the S3 completion)"; then
+    done_testing; exit 0
+fi
 CHUNK=1048576            # the hub hands out 1 MiB parts (small, so the test is quick)
 THRESH=2000000
 hub_start --chunk-size $CHUNK --multipart-threshold $THRESH || { not_ok "hub starts"; done_testing; exit 1; }

@@ -8,20 +8,15 @@
 # clear error. Basic uploads go to the store too (a presigned PUT to a staging key, checked at verify).
 source "$(dirname "$0")/../lib.sh"
 
-S3RVER=$HFGIT_ROOT/tests/.node/node_modules/.bin/s3rver
 [ -x "$S3RVER" ] || { skip "S3 storage" "s3rver is not installed (make deps: tests/npm_deps.sh)"; done_testing; exit 0; }
 command -v git-lfs >/dev/null || { skip "S3 storage" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
 MiB=1048576
 cd "$WORK" || exit 1
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p s3data
-"$S3RVER" -d "$WORK/s3data" -a 127.0.0.1 -p "$port" --configure-bucket lfs --silent >s3rver.log 2>&1 &
-S3_PID=$!
-trap 'kill $S3_PID 2>/dev/null; [ -n "${HUB2_PID:-}" ] && kill $HUB2_PID 2>/dev/null; cleanup' EXIT
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
-S3=(--lfs-storage s3://lfs/hub --s3-endpoint "http://127.0.0.1:$port" --s3-region us-east-1)
+s3_start || { not_ok "s3rver starts"; done_testing; exit 1; }
+port=$S3_PORT
+trap '[ -n "${HUB2_PID:-}" ] && kill $HUB2_PID 2>/dev/null; cleanup' EXIT
+S3=("${S3_FLAGS[@]}")
 
 out=$("$BUILD_DIR/hfgit-hub" --root "$WORK/x" --listen 127.0.0.1:0 --lfs-storage s3://nosuch --s3-endpoint "http://127.0.0.1:$port" 2>&1)
 check_eq "a missing bucket: the hub does not start" "$?" 1

@@ -22,7 +22,7 @@ dl_batch() {
         "$HUB_URL/$LFS_REPO.git/info/lfs/objects/batch" | grep -o '"download":{"href":"[^"]*"' |
         sed 's/.*"href":"//; s/"$//')
 }
-href_of() { grep -o "\"$1\":{\"href\":\"[^\"]*\"" | sed 's/.*"href":"//; s/"$//'; }
+href_of() { grep -o "\"$1\":{\"href\":\"[^\"]*\"" | sed 's/.*"href":"//; s/"$//; s/\\u0026/\&/g'; }
 received() { json_num "$(hub_stats)" bytes_received; }
 tmp_files() { find "$HUB_ROOT/tmp" -mindepth 1 | wc -l; }
 
@@ -33,50 +33,54 @@ put=$(href_of upload <<<"$resp")
 check_eq "a basic upload URL stores o1" "$(put_part "$put" o1)" 200
 
 # ==== signed URLs ====
-dl_batch "$O1" 5000
-check_contains "an anonymous download batch gets a URL" "$href" "/__object/user/s/$O1?"
-before=$(received)
-check_eq "anonymous PUT to a download URL: 403" "$(put_part "$href" o2)" 403
-check_contains "... the signature does not match the method" "$(cat "$WORK/b")" "SignatureDoesNotMatch"
-check_eq "... the object is unchanged" "$(sha "$(obj_path "$O1")")" "$O1"
-check_eq "... and not a byte was stored" "$(received)" "$before"
-check_eq "GET with a PUT URL: 403" "$(curl -sS -o /dev/null -w '%{http_code}' "$put")" 403
-check_eq "a download URL replayed for another object: 403" \
-    "$(curl -sS -o /dev/null -w '%{http_code}' "${href/$O1/$O2}")" 403
-check_eq "... for another repo: 403" "$(curl -sS -o /dev/null -w '%{http_code}' "${href/user\/s\//user/s2/}")" 403
-check_eq "... as it is: 200" "$(curl -sS -o got -w '%{http_code}' "$href")" 200
-check "... the right bytes" cmp got o1
+if ! skip_on_s3 "signed URLs bound to method, path, size and expiry" "these are the hub's own URL signatures; on S3 the URLs are the store's (SigV4 presigned; s3rver 3.7.1 does not check them)"; then
+    dl_batch "$O1" 5000
+    check_contains "an anonymous download batch gets a URL" "$href" "/__object/user/s/$O1?"
+    before=$(received)
+    check_eq "anonymous PUT to a download URL: 403" "$(put_part "$href" o2)" 403
+    check_contains "... the signature does not match the method" "$(cat "$WORK/b")" "SignatureDoesNotMatch"
+    check_eq "... the object is unchanged" "$(sha "$(obj_path "$O1")")" "$O1"
+    check_eq "... and not a byte was stored" "$(received)" "$before"
+    check_eq "GET with a PUT URL: 403" "$(curl -sS -o /dev/null -w '%{http_code}' "$put")" 403
+    check_eq "a download URL replayed for another object: 403" \
+        "$(curl -sS -o /dev/null -w '%{http_code}' "${href/$O1/$O2}")" 403
+    check_eq "... for another repo: 403" "$(curl -sS -o /dev/null -w '%{http_code}' "${href/user\/s\//user/s2/}")" 403
+    check_eq "... as it is: 200" "$(curl -sS -o got -w '%{http_code}' "$href")" 200
+    check "... the right bytes" cmp got o1
 
-batch "$O2" 5000
-put2=$(href_of upload <<<"$resp")
-head -c 6000 /dev/urandom >big6000
-cat o2 o2 >o2x2
-before=$(received)
-check_eq "a PUT larger than signed: 413" "$(put_part "$put2" big6000)" 413
-check_contains "... saying so" "$(cat "$WORK/b")" "over the 5000 bytes this URL was signed for"
-check_eq "... refused before a byte was stored" "$(received)" "$before"
-check_eq "... no temp file" "$(tmp_files)" 0
-check_eq "the PUT URL replayed for another object: 403" "$(put_part "${put2/$O2/$O1}" o2)" 403
-check_eq "the PUT URL with another size: 403" "$(put_part "${put2/size=5000/size=10000}" o2x2)" 403
-check_eq "the PUT URL with the right body: 200" "$(put_part "$put2" o2)" 200
+    batch "$O2" 5000
+    put2=$(href_of upload <<<"$resp")
+    head -c 6000 /dev/urandom >big6000
+    cat o2 o2 >o2x2
+    before=$(received)
+    check_eq "a PUT larger than signed: 413" "$(put_part "$put2" big6000)" 413
+    check_contains "... saying so" "$(cat "$WORK/b")" "over the 5000 bytes this URL was signed for"
+    check_eq "... refused before a byte was stored" "$(received)" "$before"
+    check_eq "... no temp file" "$(tmp_files)" 0
+    check_eq "the PUT URL replayed for another object: 403" "$(put_part "${put2/$O2/$O1}" o2)" 403
+    check_eq "the PUT URL with another size: 403" "$(put_part "${put2/size=5000/size=10000}" o2x2)" 403
+    check_eq "the PUT URL with the right body: 200" "$(put_part "$put2" o2)" 200
+fi
 
 # multipart: a part larger than its size, a part URL for another upload
 head -c $((4 * MiB)) /dev/urandom >m && M=$(sha m)
 split -b $MiB -d -a 1 m m.
 batch "$M" $((4 * MiB))
 p1=$(part_url "$resp" 1)
-head -c $((MiB + 1)) /dev/urandom >m.big
-before=$(received)
-check_eq "a part larger than signed: 413" "$(put_part "$p1" m.big)" 413
-check_eq "... refused before a byte was stored" "$(received)" "$before"
-check_eq "a part URL used with GET: refused (405)" "$(curl -sS -o /dev/null -w "%{http_code}" "$p1")" 405
+if ! skip_on_s3 "signed part URLs: size, method, expiry" "the hub's own part URL rules; on S3 parts go to the store"; then
+    head -c $((MiB + 1)) /dev/urandom >m.big
+    before=$(received)
+    check_eq "a part larger than signed: 413" "$(put_part "$p1" m.big)" 413
+    check_eq "... refused before a byte was stored" "$(received)" "$before"
+    check_eq "a part URL used with GET: refused (405)" "$(curl -sS -o /dev/null -w "%{http_code}" "$p1")" 405
 
-hub_knobs '{"url_lifetime_secs":1}' >/dev/null
-dl_batch "$O1" 5000
-hub_knobs '{"url_lifetime_secs":3600}' >/dev/null
-sleep 2.2
-check_eq "an expired download URL: 403" "$(curl -sS -o "$WORK/b" -w '%{http_code}' "$href")" 403
-check_contains "... as expired" "$(cat "$WORK/b")" "Request has expired"
+    hub_knobs '{"url_lifetime_secs":1}' >/dev/null
+    dl_batch "$O1" 5000
+    hub_knobs '{"url_lifetime_secs":3600}' >/dev/null
+    sleep 2.2
+    check_eq "an expired download URL: 403" "$(curl -sS -o "$WORK/b" -w '%{http_code}' "$href")" 403
+    check_contains "... as expired" "$(cat "$WORK/b")" "Request has expired"
+fi
 
 # ==== capped bodies ====
 head -c $((11 * MiB)) /dev/urandom >eleven
@@ -115,7 +119,7 @@ for i in 1 2 3 4 5 6; do (curl_complete >"done.$i") & pids="$pids $!"; done
 # shellcheck disable=SC2086
 wait $pids
 check_eq "6 concurrent completions of one upload: all 200" "$(cat done.* | tr -d '\n')" "200200200200200200"
-check "... the object is the file" cmp "$(obj_path "$M")" m
+check "... the object is the file" cmp "$(obj_bytes "$M")" m
 check_eq "... counted once each" "$(json_num "$(hub_stats)" completions_ok)" 6
 
 # ==== private repositories: git reads, LFS download batches and the API need the token ====
@@ -140,6 +144,8 @@ LFS_REPO=user/priv
 batch "$O2" 5000
 check_eq "an upload batch with the token works on a private repo" "$BATCH_CODE" 200
 check_eq "... and its URL stores the object" "$(put_part "$(href_of upload <<<"$resp")" o2)" 200
+check_eq "... which the verify action confirms" "$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H "$JSON" \
+    -H "Authorization: Bearer $HUB_TOKEN" --data "{\"oid\":\"$O2\",\"size\":5000}" "$(href_of verify <<<"$resp")")" 200
 dl_batch "$O2" 5000
 check_eq "an anonymous download batch of a private repo gets no URL" "$href" ""
 check_eq "... it is answered 401" "$(code_of -X POST -H "$JSON" --data "{\"operation\":\"download\",\"objects\":[{\"oid\":\"$O2\",\"size\":5000}]}" \
@@ -147,7 +153,8 @@ check_eq "... it is answered 401" "$(code_of -X POST -H "$JSON" --data "{\"opera
 dl_batch "$O2" 5000 -H 'Authorization: Bearer hf_wrong'
 check_eq "... with a wrong token, no URL either" "$href" ""
 dl_batch "$O2" 5000 -H "Authorization: Bearer $HUB_TOKEN"
-check_contains "... with the token, a URL" "$href" "/__object/user/priv/$O2?"
+if [ "${HFGIT_TEST_STORAGE:-}" = s3 ]; then want="$S3_URL/lfs/hub/"; else want="/__object/user/priv/$O2?"; fi
+check_contains "... with the token, a URL" "$href" "$want"
 check_eq "GET /api/models/user/priv without a token: 404" "$(code_of "$HUB_URL/api/models/user/priv")" 404
 check_eq "... with a wrong token: 404" "$(code_of -H 'Authorization: Bearer hf_wrong' "$HUB_URL/api/models/user/priv")" 404
 check_contains "... with the token: the repo, private" \
@@ -223,7 +230,9 @@ fi
 # ==== disk full: 507, the space given back, the client told ====
 MNT="$WORK/hub"
 rm -rf "$MNT" && mkdir -p "$MNT"
-if mount -t tmpfs -o size=12m tmpfs "$MNT" 2>mount.err; then
+if skip_on_s3 "disk full answers 507" "objects go to the store, not the hub's disk"; then
+    :
+elif mount -t tmpfs -o size=12m tmpfs "$MNT" 2>mount.err; then
     trap 'umount -l "$MNT" 2>/dev/null; cleanup' EXIT
     hub_start --chunk-size $MiB --multipart-threshold 100000000 || { not_ok "hub starts on a 12 MiB tmpfs"; done_testing; exit 1; }
     hub_create_repo user/full >/dev/null

@@ -41,7 +41,13 @@ hub_create_repo alice/shards '"lfsmultipartthresh":6000000' >/dev/null || not_ok
 cd "$WORK" || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Ops User" LIB_REPO_EMAIL="ops@hfgit.invalid"
 remote_head() { git ls-remote "$HUB_URL/$1" refs/heads/main | cut -f1; }
-uploads() { local s; s=$(hub_stats); echo $(($(json_num "$s" requests_object_put) + $(json_num "$s" completions_ok))); }
+# uploads: objects the hub received (basic PUTs + multipart completions). On S3 storage basic PUTs go to the
+# store; every upload (basic or multipart) ends with the hub's verify action, which is counted instead.
+uploads() {
+    local s; s=$(hub_stats)
+    if [ "${HFGIT_TEST_STORAGE:-}" = s3 ]; then json_num "$s" requests_verify; return; fi
+    echo $(($(json_num "$s" requests_object_put) + $(json_num "$s" completions_ok)))
+}
 # seed: a first commit on main by plain git (independent of the empty-clone branch name)
 seed() {
     rm -rf seed && git init -q seed && (cd seed && echo "# $1" >README.md && git add README.md &&
@@ -121,6 +127,23 @@ check_eq "... the commit holds only the operation" "$(cd w && git show --name-on
 check_eq "... the user's file is still staged" "$(cd w && git diff --cached --name-only)" "staged.txt"
 (cd w && git reset -q staged.txt && rm -f staged.txt)
 
+# --- a .gitattributes edit the user has not staged stays out of the commit, and stays in the work tree ---
+printf '# a note of the user, not staged\n' >>w/.gitattributes
+out=$("$O" commit w "lfs with an unstaged attrs edit" mem:attrs/new.bin=1048576:5 2>&1); rc=$?
+check_eq "create_commit with an unstaged .gitattributes edit" "$rc" 0
+[ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
+committed=$(cd w && git show HEAD:.gitattributes)
+check_not_contains "... the commit's .gitattributes has not the user's edit" "$committed" "a note of the user"
+check_contains "... but has the new file's LFS line" "$committed" "attrs/new.bin filter=lfs"
+check_contains "the work tree's .gitattributes keeps the edit" "$(cat w/.gitattributes)" "a note of the user"
+check_contains "... with the new line too" "$(cat w/.gitattributes)" "attrs/new.bin filter=lfs"
+check_eq "... and git shows it modified, not staged" "$(cd w && git status --porcelain)" " M .gitattributes"
+check_eq "... the only difference is the user's line" "$(cd w && git diff -U0 .gitattributes | grep '^[-+][^-+]')" \
+    "+# a note of the user, not staged"
+check "git pulls it" sh -c "cd g && git pull -q && git lfs fsck"
+check_eq "the remote's .gitattributes is the commit's" "$(cat g/.gitattributes)" "$committed"
+(cd w && git checkout -q .gitattributes)
+
 # --- a COPY in a clone without the LFS objects (skip_lfs_files): pointer copied, nothing fetched or sent ---
 check "clone alice/ops without LFS objects" "$R" open sk alice/ops --skip-lfs
 before_uploads=$(uploads)
@@ -173,7 +196,8 @@ wait $opid; rc=$?
 check_eq "the commit of the pre-uploaded shards" "$rc" 0
 [ "$rc" -eq 0 ] || sed 's/^/#   /' shards.out
 check_eq "... uploaded nothing again (still 5 objects)" "$(( $(uploads) - before_uploads ))" 5
-check_eq "... and no byte twice" "$(( $(json_num "$(hub_stats)" bytes_received) - before_bytes ))" $((5 * 7340032))
+skip_on_s3 "... and no byte twice" "bytes_received counts the hub's part URLs; parts go to the store" ||
+    check_eq "... and no byte twice" "$(( $(json_num "$(hub_stats)" bytes_received) - before_bytes ))" $((5 * 7340032))
 check "git clones the shards" git clone -q "$HUB_URL/alice/shards" gs
 ok_oids=0
 for i in 0 1 2 3 4; do

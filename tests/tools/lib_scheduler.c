@@ -16,6 +16,11 @@
  *       data to FOLDER/big.bin (1 MiB writes under the lock) and triggers a commit; prints "trigger RC" each
  *       time and "stop RC" at the end. Memory must not grow with the file (the test measures peak RSS).
  *
+ *   lib_scheduler steps CLONE FOLDER PATH_IN_REPO STEP...
+ *       starts a scheduler (every 60 minutes) of FOLDER into PATH_IN_REPO and runs the steps in order:
+ *       "trigger" and "stop" print "trigger RC" / "stop RC"; "sh:COMMAND" runs COMMAND with system() (to change
+ *       files, or hold the clone's index.lock, between two ticks). Exits 0 when every step ran.
+ *
  * The token and endpoint come from HF_TOKEN / HF_ENDPOINT; the author from LIB_REPO_USER / LIB_REPO_EMAIL.
  */
 #include "hfgit.h"
@@ -227,6 +232,46 @@ static int run_grow(const char *clone, const char *folder, int mib, int rounds)
     return failed ? 1 : 0;
 }
 
+static int run_steps(const char *clone, const char *folder, const char *dest, char **steps, int n)
+{
+    hf_repo *repo;
+    if (open_repo(&repo, clone))
+        return 1;
+    hf_scheduler_options so = HF_SCHEDULER_OPTIONS_INIT;
+    so.every_minutes = 60;
+    so.path_in_repo = dest;
+    hf_scheduler *s;
+    if (hf_scheduler_start(&s, repo, folder, &so) < 0) {
+        fprintf(stderr, "start: %s\n", hf_error_last_message());
+        hf_repo_free(repo);
+        return 1;
+    }
+    int failed = 0, stopped = 0;
+    for (int i = 0; i < n; i++) {
+        int rc;
+        if (strcmp(steps[i], "trigger") == 0) {
+            rc = hf_scheduler_trigger(s);
+            printf("trigger %d%s%s\n", rc, rc ? " " : "", rc ? hf_error_last_message() : "");
+        } else if (strcmp(steps[i], "stop") == 0) {
+            rc = hf_scheduler_stop(s);
+            printf("stop %d%s%s\n", rc, rc ? " " : "", rc ? hf_error_last_message() : "");
+            stopped = 1;
+        } else if (strncmp(steps[i], "sh:", 3) == 0) {
+            fflush(stdout);
+            failed |= system(steps[i] + 3) != 0;
+        } else {
+            fprintf(stderr, "unknown step %s\n", steps[i]);
+            failed = 1;
+        }
+        fflush(stdout);
+    }
+    if (!stopped)
+        hf_scheduler_stop(s);
+    hf_scheduler_free(s);
+    hf_repo_free(repo);
+    return failed;
+}
+
 int main(int argc, char **argv)
 {
     if (hf_init() < 0)
@@ -238,8 +283,10 @@ int main(int argc, char **argv)
         rc = run_grow(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
     else if (argc == 4 && strcmp(argv[1], "trigger") == 0)
         rc = run_trigger(argv[2], argv[3]);
+    else if (argc >= 5 && strcmp(argv[1], "steps") == 0)
+        rc = run_steps(argv[2], argv[3], argv[4], argv + 5, argc - 5);
     else
-        fprintf(stderr, "usage: lib_scheduler writers CLONE FOLDER SECONDS LINES [EVERY] | trigger CLONE FOLDER\n");
+        fprintf(stderr, "usage: lib_scheduler writers CLONE FOLDER SECONDS LINES [EVERY] | trigger CLONE FOLDER | steps CLONE FOLDER PATH_IN_REPO STEP...\n");
     hf_shutdown();
     return rc;
 }
