@@ -7,6 +7,7 @@ const char hf_cli_config_help[] =
     "Environment (as huggingface_hub reads it):\n"
     "  HF_TOKEN          the access token. Sent only as the git credential and the LFS batch API's\n"
     "                    Authorization header; never printed, logged, or written to .git/config or a URL.\n"
+    "                    Only to HF_ENDPOINT's host: other git/LFS servers never get it.\n"
     "  HF_TOKEN_PATH     the token file, when HF_TOKEN is not set (default $HF_HOME/token; written by\n"
     "                    `hfgit login`, removed by `hfgit logout`)\n"
     "  HF_HOME           default $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface. Holds the token "

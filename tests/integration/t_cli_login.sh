@@ -97,7 +97,9 @@ check_eq "HF_TOKEN_PATH names the file login writes" "$(stat -c %a "$WORK/alt/to
 
 # --- a token file that cannot be written (file size limit 0: write fails EFBIG): a clear error, no file, and
 # the temporary file's descriptor is closed (valgrind --track-fds lists what is still open at exit) ---
-if command -v valgrind >/dev/null; then
+if [ -n "${SAN:-}" ] || nm "$BUILD_DIR/hfgit" 2>/dev/null | grep -q '__[at]san_init'; then
+    skip "login: a failed token write closes its file" "this is a sanitizer build; valgrind runs on the plain build"
+elif command -v valgrind >/dev/null; then
     (trap '' XFSZ; ulimit -f 0; HF_HOME="$WORK/fsz" valgrind -q --vgdb=no --track-fds=yes hfgit login --token "$HUB_TOKEN" 2>&1) \
         </dev/null | cat >"$WORK/fsz.out" # the limit stays in the subshell: cat writes normally
     check_contains "login when the token file cannot be written: says so" "$(cat "$WORK/fsz.out")" "cannot write"
