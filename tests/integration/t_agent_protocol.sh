@@ -12,8 +12,9 @@ OID_A=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 OID_B=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
 export HFGIT_RETRY_BASE_MS=10 HFGIT_RETRY_MAX_ATTEMPTS=2
 
-# run_agent FILE: feeds FILE to the agent; stdout in $WORK/out, stderr in $WORK/err, exit status in $rc.
-run_agent() { timeout 60 "$AGENT" <"$1" >"$WORK/out" 2>"$WORK/err"; rc=$?; }
+# run_agent FILE: feeds FILE to the agent in a scratch folder outside any repository (the suite's own checkout
+# must not be taken for the user's); stdout in $WORK/out, stderr in $WORK/err, exit status in $rc.
+run_agent() { (cd "$WORK" && exec timeout 60 "$AGENT") <"$1" >"$WORK/out" 2>"$WORK/err"; rc=$?; }
 lines() { printf '%s\n' "$@" >"$WORK/in"; }
 # sums of one oid's progress events: "<events> <sum of bytesSinceLast> <last bytesSoFar> <monotonic 0/1>"
 progress_of() {
