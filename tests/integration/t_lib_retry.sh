@@ -22,7 +22,8 @@ for _ in $(seq 1 100); do grep -q listening proxy.out 2>/dev/null && break; slee
 port=$(sed -n 's/listening on //p' proxy.out)
 [ -n "$port" ] || { not_ok "the fault proxy starts" "$(cat proxy.err)"; done_testing; exit 1; }
 PROXY="http://127.0.0.1:$port"
-export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Retry User" LIB_REPO_EMAIL="retry@hfgit.invalid"
+# The proxy is the server this user talks to: HF_TOKEN goes only to HF_ENDPOINT's host.
+export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$PROXY" LIB_REPO_USER="Retry User" LIB_REPO_EMAIL="retry@hfgit.invalid"
 
 echo 1 >fail
 check "a clone whose first ref advertisement gets a 500 is retried" "$R" open w "$PROXY/alice/retry"
