@@ -378,8 +378,9 @@ typedef struct hf_commit_options {
     int blocking;           /* 1: the push at the end blocks (default); 0: it is queued (hf_repo_command_at) */
     int auto_lfs_prune;     /* 1: hf_repo_lfs_prune after the push (default 0) */
     int *result;            /* HF_REPO_COMMIT stores the outcome here (begin's or end's return), when set */
-    /* Since version 2: with blocking 0, hf_commit_end stores the queued push here (NULL when nothing was
-     * pushed or on failure), e.g. for hf_command_commit_id or hf_command_wait. */
+    /* Since version 2, the older way to get the queued push (hf_commit_end's command_out is the newer one;
+     * both work): with blocking 0, hf_commit_end stores the queued push here (NULL when nothing was pushed or
+     * on failure). HF_REPO_COMMIT has no other way to return it. */
     hf_command **command;
 } hf_commit_options;
 
@@ -394,10 +395,11 @@ HF_EXTERN(int) hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *m
 /* Ends it and frees ctx. body_status 0: adds everything (auto-tracking per track_large_files), commits
  * (nothing to commit is fine), pushes (blocking or queued) and prunes when asked; returns 0 or the first
  * failure. body_status != 0: adds, commits and pushes nothing, leaves the working tree exactly as the body
- * left it, and returns HF_ECANCELLED with a message saying so. A queued push (blocking 0) is returned through
- * opts->command when set. The lock of the handle is not held while the pull of begin or the push of end moves
- * bytes. */
-HF_EXTERN(int) hf_commit_end(hf_commit_ctx *ctx, int body_status);
+ * left it, and returns HF_ECANCELLED with a message saying so. command_out (may be NULL) gets the queued push
+ * of a non-blocking context (its hf_command_commit_id is the commit just made), else NULL (blocking, nothing
+ * committed, a failure); opts->command, when set, gets the same. The lock of the handle is not held while
+ * the pull of begin or the push of end moves bytes. */
+HF_EXTERN(int) hf_commit_end(hf_commit_ctx *ctx, int body_status, hf_command **command_out);
 
 /* HF_REPO_COMMIT(repo, message, opts) { body }: begin, the body, end. Inside the body, HF_COMMIT_FAIL(status)
  * marks the body failed (status != 0) and leaves it; plain `break` leaves it as a success. Use HF_COMMIT_FAIL

@@ -105,7 +105,7 @@ static void test_queue_and_commit_functions(void **state)
     EINVAL_NAMED(hf_commit_begin(&ctx, NULL, "m", NULL), "hf_commit_begin");
     assert_null(ctx);
     EINVAL_NAMED(hf_commit_begin(NULL, NULL, "m", NULL), "hf_commit_begin");
-    EINVAL_NAMED(hf_commit_end(NULL, 0), "hf_commit_end");
+    EINVAL_NAMED(hf_commit_end(NULL, 0, NULL), "hf_commit_end");
     int result = 0;
     hf_commit_options co = HF_COMMIT_OPTIONS_INIT;
     co.result = &result;
