@@ -580,6 +580,19 @@ typedef struct hf_create_commit_options {
  * uploaded from there. DELETE and COPY operations are left alone. */
 HF_EXTERN(int) hf_repo_preupload_lfs(hf_repo *repo, hf_commit_op *ops, size_t n);
 
+/* Uploads one LFS object whose SHA-256 (oid, 64 lowercase hex digits) and size the caller already knows, from
+ * the file at local_path, without reading it to hash again (the server checks the content against oid): the
+ * file is hard-linked into the clone's LFS store under oid (copied where the file system refuses a link; a
+ * symbolic link is followed), then sent as hf_repo_preupload_lfs sends it (batch API, multipart where the
+ * server says so; nothing when the server has it). A later push or hf_repo_create_commit of a pointer to
+ * oid uploads nothing again. While the store entry is a link, changing the file in place changes it too:
+ * remove the entry (or prune) once the commit is pushed. progress (or NULL) gets this object's bytes.
+ * Thread-safe: several calls may run at once on one handle, also while another thread commits or pushes; the
+ * handle's lock is held only to read the remote. HF_ENOTFOUND when local_path is missing, HF_EINVAL when its
+ * size is not size. */
+HF_EXTERN(int) hf_repo_preupload_lfs_file(hf_repo *repo, const char *local_path, const char *oid, uint64_t size,
+                                          hf_progress_cb progress, void *progress_payload);
+
 /* One commit with all operations, in order, on the current branch (or opts->branch, checked out first and
  * created at HEAD when it exists nowhere), then pushed: blocking (queued == NULL), or queued with *queued set
  * (the commit itself is made before this returns, so the caller may free its buffers at once).
