@@ -9,6 +9,7 @@
  * user's folder. Every path in the clone is unlinked before it is written, for the same reason.
  */
 #include "ulf.h"
+#include "../common/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,7 +72,7 @@ static int place(ulf_run *r, const char *workdir, const ulf_file *f)
         hf_buf_free(&ptr);
         if (rc == 0) rc = hf_upload_copy_file(tmp.ptr, workdir, f->path);
         store_path(&obj, workdir, f->oid);
-        if (rc >= 0) rc = hf_upload_make_parents(obj.ptr);
+        if (rc >= 0) rc = hf_mkdir_parents(obj.ptr, 0777);
         if (rc == 0 && unlink(obj.ptr) < 0 && errno != ENOENT)
             rc = hf_error_set(HF_EIO, "cannot replace %s: %s", obj.ptr, strerror(errno));
         /* a hard link costs nothing; where the system refuses one (protected_hardlinks), a copy. A symbolic
