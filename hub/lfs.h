@@ -44,8 +44,6 @@ int lfs_check_signed(hub_req *r, int allow_auth, int64_t *signed_size);
 int lfs_s3_key(const char *git_dir, const char *oid, hf_buf *key);
 /* <git_dir>/lfs/objects/aa/bb/<oid> */
 int lfs_object_path(const char *git_dir, const char *oid, hf_buf *out);
-/* mkdir -p of the directory part of path. 0 or -1 (errno). */
-int lfs_mkdirs_for(const char *path);
 /* 1 when oid is 64 lowercase hex digits. */
 int lfs_oid_ok(const char *oid);
 /* The repo's multipart threshold: <git_dir>/hfgit-hub-threshold, else the hub's default. */
