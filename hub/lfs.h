@@ -31,6 +31,7 @@
 #define LFS_MAX_OBJECT_SIZE 50000000000ull /* the Hub's 50 GB per file */
 #define LFS_MAX_PARTS HUB_LFS_MAX_PARTS
 #define LFS_MAX_PART_SIZE (5ull << 30) /* S3: 5 GiB per part */
+#define LFS_S3_MIN_PART_SIZE (5ull << 20) /* S3: every part but the last is 5 MiB or more */
 #define LFS_UPLOAD_ID_LEN 32           /* hex characters */
 
 /* ---- lfs.c: helpers ---- */
