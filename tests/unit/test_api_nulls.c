@@ -66,6 +66,7 @@ static void test_repo_functions(void **state)
     EINVAL_NAMED(hf_repo_lfs_track(NULL, pats, 1), "hf_repo_lfs_track");
     EINVAL_NAMED(hf_repo_lfs_track_filenames(NULL, pats, 1), "hf_repo_lfs_track_filenames");
     EINVAL_NAMED(hf_repo_lfs_untrack(NULL, pats, 1), "hf_repo_lfs_untrack");
+    EINVAL_NAMED(hf_repo_lfs_untrack_filenames(NULL, pats, 1), "hf_repo_lfs_untrack_filenames");
     EINVAL_NAMED(hf_repo_lfs_prune(NULL, NULL, NULL), "hf_repo_lfs_prune");
     EINVAL_NAMED(hf_repo_lfs_enable_largefiles(NULL), "hf_repo_lfs_enable_largefiles");
 }
@@ -175,6 +176,7 @@ static void test_null_arguments_of_a_real_repo(void **state)
     EINVAL_NAMED(hf_repo_lfs_track(r, nullpat, 1), "hf_repo_lfs_track");
     EINVAL_NAMED(hf_repo_lfs_track_filenames(r, nullpat, 1), "hf_repo_lfs_track_filenames");
     EINVAL_NAMED(hf_repo_lfs_untrack(r, nullpat, 1), "hf_repo_lfs_untrack");
+    EINVAL_NAMED(hf_repo_lfs_untrack_filenames(r, nullpat, 1), "hf_repo_lfs_untrack_filenames");
     assert_int_equal(hf_repo_lfs_prune(r, NULL, NULL), 0);
     EINVAL_NAMED(hf_repo_enqueue(r, "t", NULL, NULL, NULL), "hf_repo_enqueue");
     assert_int_equal(hf_repo_commands_failed(r, NULL, 5), 0);
