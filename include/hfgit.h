@@ -523,7 +523,9 @@ HF_EXTERN(int) hf_repo_lfs_untrack(hf_repo *repo, const char *const *patterns, s
 HF_EXTERN(int) hf_repo_lfs_untrack_filenames(hf_repo *repo, const char *const *paths, size_t count);
 /* Deletes from .git/lfs/objects the objects already on the remote: those referenced by commits reachable
  * from a remote-tracking branch, except the ones HEAD's tree, the index or an unpushed local commit still
- * refers to. The counts go to out_removed / out_bytes (either may be NULL). */
+ * refers to. The counts go to out_removed / out_bytes (either may be NULL). The handle's lock is held only
+ * while choosing (the files are moved aside, then deleted after it is released: deleting a 64 MiB file can
+ * take 100-200 ms). In a training loop prefer hf_push_options.auto_lfs_prune, which prunes on the worker. */
 HF_EXTERN(int) hf_repo_lfs_prune(hf_repo *repo, size_t *out_removed, uint64_t *out_bytes);
 /* Configures the repository so that the git CLI (git-lfs) uploads large files with the multipart custom
  * transfer agent (lfs.customtransfer.multipart.path = git-lfs-hfmultipart); the library itself needs no

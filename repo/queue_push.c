@@ -92,10 +92,13 @@ static int run_job_shadow(hf_repo *shadow, void *payload)
     } else if (j->branch) {
         rc = hf_repo_push_branch(shadow, &j->opts, j->branch, j->tmp_ref);
         if (rc == 0 && j->opts.auto_lfs_prune) {
-            /* pruning deletes store files an add on the caller's thread might be re-creating: take the lock */
+            /* choosing what to remove races an add on the caller's thread re-creating an object: take the
+             * lock for that, and delete the files after releasing it */
+            hf_buf trash = HF_BUF_INIT;
             hf_repo_lock(x->real);
-            rc = hf_repo_lfs_prune_unlocked(shadow, NULL, NULL);
+            rc = hf_repo_lfs_prune_unlocked(shadow, &trash, NULL, NULL);
             hf_repo_unlock(x->real);
+            hf_repo_lfs_prune_empty_trash(shadow, &trash);
         }
     } else {
         const char *specs[] = {j->spec};

@@ -77,8 +77,13 @@ int hf_repo_head_branch(hf_repo *r, hf_buf *out);
  * local ref whose commit goes to refs/heads/<branch> (NULL: refs/heads/<branch> itself). */
 int hf_repo_push_branch(hf_repo *r, const hf_push_options *opts, const char *branch, const char *src_ref);
 
-/* lfs_admin.c: hf_repo_lfs_prune's work without the handle's lock (the worker runs it after a queued push). */
-int hf_repo_lfs_prune_unlocked(hf_repo *r, size_t *out_removed, uint64_t *out_bytes);
+/* lfs_admin.c: hf_repo_lfs_prune in two steps. The first, under the handle's lock (the caller takes it), finds
+ * the objects to remove and moves each into a trash folder it creates (*trash, empty until then; a rename is
+ * instant). The second, without the lock, deletes the trash (and any left by a prune killed in between):
+ * unlinking a 64 MiB file takes 100-200 ms on a busy disk, which a training loop's next commit would otherwise
+ * wait for. */
+int hf_repo_lfs_prune_unlocked(hf_repo *r, hf_buf *trash, size_t *out_removed, uint64_t *out_bytes);
+void hf_repo_lfs_prune_empty_trash(hf_repo *r, hf_buf *trash);
 
 /* Replaces every occurrence of secret in buf with "<token>" (error texts kept by commands). Pure. */
 void hf_scrub_secret(hf_buf *buf, const char *secret);

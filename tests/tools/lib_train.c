@@ -13,10 +13,11 @@
  *   lib_train bounded DIR          (hub capped) limit 1 without blocking: the second queued push is HF_EBUSY
  *   lib_train loop DIR STEPS MIB [--blocking] [--quiet]
  *                                  STEPS steps of a training loop: rewrite a MIB MiB file (changing bytes),
- *                                  add, commit, queue a push (or push blocking), clear finished records and
- *                                  prune; the main thread's longest stall (commit, queueing the push, clear,
- *                                  prune: everything but writing and hashing the checkpoint, which are the
- *                                  loop's own work), the longest add, RSS at step 10 and at the end
+ *                                  add, commit, queue a push with auto_lfs_prune (or push blocking and
+ *                                  prune every 5th step), clear finished records; the main thread's longest
+ *                                  stall (commit, queueing the push, clear, the blocking run's prune: all but
+ *                                  writing and hashing the checkpoint, the loop's own work), the longest add,
+ *                                  RSS at step 10 and at the end
  */
 #include "hfgit.h"
 
@@ -287,6 +288,9 @@ static int scenario_loop(hf_repo *repo, int steps, size_t mib, int blocking, int
     double t_start = now_ms();
     long rss10 = -1, rss_end = -1;
     hf_push_options po = HF_PUSH_OPTIONS_INIT;
+    /* a queued push prunes what it pushed on the worker thread, as a training loop should ask; the blocking
+     * run prunes on the caller's thread every 5th step (its stall is not the one measured) */
+    po.auto_lfs_prune = !blocking;
     for (int i = 1; i <= steps; i++) {
         char msg[64];
         snprintf(msg, sizeof(msg), "checkpoint %d", i);
@@ -311,7 +315,7 @@ static int scenario_loop(hf_repo *repo, int steps, size_t mib, int blocking, int
             (void)hf_repo_commands_clear_done(repo);
         size_t removed = 0;
         double tp = now_ms();
-        if (rc == 0 && i % 5 == 0)
+        if (rc == 0 && blocking && i % 5 == 0)
             rc = hf_repo_lfs_prune(repo, &removed, NULL);
         double t1 = now_ms();
         if (tq - t0 > worst_commit) {
