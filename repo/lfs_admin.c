@@ -51,44 +51,36 @@ static int edit_attrs(hf_repo *r, const char *const *patterns, size_t count, att
     return rc < 0 ? rc : changed;
 }
 
+/* The four public track / untrack calls: the same checks and lock around edit_attrs, named for the caller. */
+static int locked_edit(hf_repo *r, const char *const *items, size_t count, attrs_edit_fn edit,
+                       const char *what)
+{
+    if (!r || (count && !items))
+        return hf_error_set(HF_EINVAL, "%s: no repository, or no list of names", what);
+    hf_repo_lock(r);
+    int rc = edit_attrs(r, items, count, edit, what);
+    hf_repo_unlock(r);
+    return rc;
+}
+
 int hf_repo_lfs_track(hf_repo *repo, const char *const *patterns, size_t count)
 {
-    if (!repo || (count && !patterns))
-        return hf_error_set(HF_EINVAL, "hf_repo_lfs_track: no repository or patterns");
-    hf_repo_lock(repo);
-    int rc = edit_attrs(repo, patterns, count, hf_attrs_track, "hf_repo_lfs_track");
-    hf_repo_unlock(repo);
-    return rc;
+    return locked_edit(repo, patterns, count, hf_attrs_track, "hf_repo_lfs_track");
 }
 
 int hf_repo_lfs_track_filenames(hf_repo *repo, const char *const *paths, size_t count)
 {
-    if (!repo || (count && !paths))
-        return hf_error_set(HF_EINVAL, "hf_repo_lfs_track_filenames: no repository or paths");
-    hf_repo_lock(repo);
-    int rc = edit_attrs(repo, paths, count, hf_attrs_track_filename, "hf_repo_lfs_track_filenames");
-    hf_repo_unlock(repo);
-    return rc;
+    return locked_edit(repo, paths, count, hf_attrs_track_filename, "hf_repo_lfs_track_filenames");
 }
 
 int hf_repo_lfs_untrack(hf_repo *repo, const char *const *patterns, size_t count)
 {
-    if (!repo || (count && !patterns))
-        return hf_error_set(HF_EINVAL, "hf_repo_lfs_untrack: no repository or patterns");
-    hf_repo_lock(repo);
-    int rc = edit_attrs(repo, patterns, count, hf_attrs_untrack, "hf_repo_lfs_untrack");
-    hf_repo_unlock(repo);
-    return rc;
+    return locked_edit(repo, patterns, count, hf_attrs_untrack, "hf_repo_lfs_untrack");
 }
 
 int hf_repo_lfs_untrack_filenames(hf_repo *repo, const char *const *paths, size_t count)
 {
-    if (!repo || (count && !paths))
-        return hf_error_set(HF_EINVAL, "hf_repo_lfs_untrack_filenames: no repository or paths");
-    hf_repo_lock(repo);
-    int rc = edit_attrs(repo, paths, count, hf_attrs_untrack_filename, "hf_repo_lfs_untrack_filenames");
-    hf_repo_unlock(repo);
-    return rc;
+    return locked_edit(repo, paths, count, hf_attrs_untrack_filename, "hf_repo_lfs_untrack_filenames");
 }
 
 int hf_repo_lfs_enable_largefiles(hf_repo *repo)
