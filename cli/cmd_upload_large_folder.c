@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../common/config.h"
+#include "../common/fsutil.h"
 
 #define ULF_COMMIT_FILES 1000                        /* files per commit ... */
 #define ULF_COMMIT_BYTES (5ull * 1024 * 1024 * 1024) /* ... and bytes (a larger single file gets its own) */
@@ -142,7 +143,7 @@ static int state_dir(hf_buf *out, const ulf_args *u)
     hf_buf ign = HF_BUF_INIT;
     hf_buf_clear(out);
     hf_buf_printf(out, "%s/.cache/huggingface/hfgit/%ss/%s/", u->local_path, u->repo_type, u->repo_id);
-    int rc = hf_upload_make_parents(out->ptr);
+    int rc = hf_mkdir_parents(out->ptr, 0777);
     hf_buf_printf(&ign, "%s/.cache/huggingface/.gitignore", u->local_path);
     if (rc == 0 && access(ign.ptr, F_OK) < 0) {
         FILE *f = fopen(ign.ptr, "w");

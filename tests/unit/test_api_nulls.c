@@ -66,6 +66,7 @@ static void test_repo_functions(void **state)
     EINVAL_NAMED(hf_repo_lfs_track(NULL, pats, 1), "hf_repo_lfs_track");
     EINVAL_NAMED(hf_repo_lfs_track_filenames(NULL, pats, 1), "hf_repo_lfs_track_filenames");
     EINVAL_NAMED(hf_repo_lfs_untrack(NULL, pats, 1), "hf_repo_lfs_untrack");
+    EINVAL_NAMED(hf_repo_lfs_untrack_filenames(NULL, pats, 1), "hf_repo_lfs_untrack_filenames");
     EINVAL_NAMED(hf_repo_lfs_prune(NULL, NULL, NULL), "hf_repo_lfs_prune");
     EINVAL_NAMED(hf_repo_lfs_enable_largefiles(NULL), "hf_repo_lfs_enable_largefiles");
 }
@@ -105,7 +106,7 @@ static void test_queue_and_commit_functions(void **state)
     EINVAL_NAMED(hf_commit_begin(&ctx, NULL, "m", NULL), "hf_commit_begin");
     assert_null(ctx);
     EINVAL_NAMED(hf_commit_begin(NULL, NULL, "m", NULL), "hf_commit_begin");
-    EINVAL_NAMED(hf_commit_end(NULL, 0), "hf_commit_end");
+    EINVAL_NAMED(hf_commit_end(NULL, 0, NULL), "hf_commit_end");
     int result = 0;
     hf_commit_options co = HF_COMMIT_OPTIONS_INIT;
     co.result = &result;
@@ -175,6 +176,7 @@ static void test_null_arguments_of_a_real_repo(void **state)
     EINVAL_NAMED(hf_repo_lfs_track(r, nullpat, 1), "hf_repo_lfs_track");
     EINVAL_NAMED(hf_repo_lfs_track_filenames(r, nullpat, 1), "hf_repo_lfs_track_filenames");
     EINVAL_NAMED(hf_repo_lfs_untrack(r, nullpat, 1), "hf_repo_lfs_untrack");
+    EINVAL_NAMED(hf_repo_lfs_untrack_filenames(r, nullpat, 1), "hf_repo_lfs_untrack_filenames");
     assert_int_equal(hf_repo_lfs_prune(r, NULL, NULL), 0);
     EINVAL_NAMED(hf_repo_enqueue(r, "t", NULL, NULL, NULL), "hf_repo_enqueue");
     assert_int_equal(hf_repo_commands_failed(r, NULL, 5), 0);
