@@ -125,6 +125,16 @@ hub_bytes() {
         echo "$p"
     fi
 }
+# hub_cat PATH: the bytes of the hub's LFS object at PATH on stdout, streamed from the store on S3 storage (for
+# objects too big to copy).
+hub_cat() {
+    local p=$1 key
+    if [ "${HFGIT_TEST_STORAGE:-}" = s3 ] && key=$(cat "${p%/lfs/objects/*}/lfs/s3/${p##*/}" 2>/dev/null); then
+        curl -sS -f "$S3_STORE_URL/lfs/$key"
+    else
+        cat "$p"
+    fi
+}
 
 # hub_start [extra flags]: starts hfgit-hub on 127.0.0.1 with a kernel-chosen port and waits for its URL.
 # With HFGIT_TEST_STORAGE=s3 (and no --lfs-storage of the caller's) on S3 storage in a per-test s3rver.

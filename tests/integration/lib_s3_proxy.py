@@ -43,7 +43,11 @@ STATS_NAMES = ["requests_part", "requests_object_put", "requests_object_get", "p
                "auth_on_signed_urls", "parts_in_flight", "peak_parts_in_flight", "bytes_received",
                "object_get_bytes"]
 STATS = dict.fromkeys(STATS_NAMES, 0)
-CHUNK = 65536
+CHUNK = 1 << 20  # reads of up to 1 MiB: multi-GiB bodies pass at disk speed
+
+
+def chunk():
+    return 65536 if KNOBS["bandwidth_cap"] else CHUNK  # a capped body is paced in small steps, as the hub's
 
 
 def log(msg):
@@ -139,7 +143,7 @@ async def copy_body(reader, writer, lines, throttle=None, counter=None, corrupt=
                 return total
             left = size
             while left:
-                data = await reader.read(min(left, CHUNK))
+                data = await reader.read(min(left, chunk()))
                 if not data:
                     raise ConnectionError("body ended early")
                 left -= len(data)
@@ -148,14 +152,14 @@ async def copy_body(reader, writer, lines, throttle=None, counter=None, corrupt=
     length = header(lines, "Content-Length")
     if length is None and lines[0].startswith(b"HTTP/"):  # a response without a length: the body ends at EOF
         while True:
-            data = await reader.read(CHUNK)
+            data = await reader.read(chunk())
             if not data:
                 writer.close()
                 return total
             await out(data)
     left = int(length or 0)
     while left:
-        want = min(left, CHUNK)
+        want = min(left, chunk())
         if limit is not None:
             if total >= limit:
                 return -1
