@@ -11,6 +11,7 @@
 #include "cli.h"
 
 #include "../common/config.h"
+#include "../common/fsutil.h"
 #include "../common/http.h"
 #include "../common/json.h"
 
@@ -151,23 +152,6 @@ static int read_token(hf_buf *tok)
     return rc;
 }
 
-/* mkdir -p of path's folder (mode 0700 for folders it creates: they hold a secret). */
-static int make_parent(const char *path)
-{
-    char tmp[4096];
-    size_t n = strlen(path);
-    if (n >= sizeof(tmp)) return hf_error_set(HF_EINVAL, "path too long: %s", path);
-    memcpy(tmp, path, n + 1);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-            return hf_error_set(HF_EIO, "cannot create %s: %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    return 0;
-}
-
 /* The endpoint (HF_ENDPOINT or the default) into endpoint, then who the token belongs to there: the one round
  * trip login and whoami share. */
 static int ask_whoami(hf_buf *endpoint, const char *token, char **name)
@@ -180,7 +164,8 @@ static int ask_whoami(hf_buf *endpoint, const char *token, char **name)
 static int save_token(const char *path, const hf_buf *tok)
 {
     hf_buf tmp = HF_BUF_INIT;
-    int rc = make_parent(path), fd = -1;
+    /* 0700 for the folders it creates: they hold a secret */
+    int rc = hf_mkdir_parents(path, 0700), fd = -1;
     if (rc < 0) goto out;
     hf_buf_printf(&tmp, "%s.tmp-XXXXXX", path);
     if ((fd = mkstemp(tmp.ptr)) < 0) { /* mkstemp creates it 0600 */

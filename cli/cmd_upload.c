@@ -5,6 +5,7 @@
  */
 #include "upload.h"
 
+#include "../common/fsutil.h"
 #include "../common/ratelimit.h"
 #include "progress.h"
 
@@ -236,7 +237,7 @@ static int run(upload_args *u, const char *endpoint)
     int fd = -1, rc = hf_upload_cache_dir(&cache, endpoint, u->repo_type, u->repo_id);
     if (rc < 0) goto out;
     hf_buf_printf(&lock, "%s.lock", cache.ptr);
-    if ((rc = hf_upload_make_parents(lock.ptr)) < 0) goto out;
+    if ((rc = hf_mkdir_parents(lock.ptr, 0777)) < 0) goto out;
     /* one upload per repository at a time: the second waits for the cache clone */
     if ((fd = open(lock.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0 || flock(fd, LOCK_EX) < 0) {
         rc = hf_error_set(HF_EIO, "cannot lock %s", lock.ptr);

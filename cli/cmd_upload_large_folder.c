@@ -1,9 +1,10 @@
 /*
- * cmd_upload_large_folder.c: `hfgit upload-large-folder REPO_ID LOCAL_PATH --repo-type TYPE`, huggingface-cli's
- * resumable upload of huge folders, on git + LFS (ulf.h has the pieces). The command lists the folder, warns
- * about the Hub's limits, opens (or creates and clones) the repository in a work clone inside the folder, then
- * commits the files in bounded chunks while the hashing workers run ahead, pushing each chunk. Every step is
- * recorded in a journal next to the clone, so a run that was killed continues where it stopped.
+ * cmd_upload_large_folder.c: `hfgit upload-large-folder REPO_ID LOCAL_PATH --repo-type TYPE`,
+ * huggingface-cli's resumable upload of huge folders, on git + LFS (ulf.h has the pieces). The command lists
+ * the folder, warns about the Hub's limits, opens (or creates and clones) the repository in a work clone
+ * inside the folder, then commits the files in bounded chunks while the hashing workers run ahead, pushing
+ * each chunk. Every step is recorded in a journal next to the clone, so a run that was killed continues where
+ * it stopped.
  */
 #include "ulf.h"
 
@@ -17,8 +18,9 @@
 #include <unistd.h>
 
 #include "../common/config.h"
+#include "../common/fsutil.h"
 
-#define ULF_COMMIT_FILES 1000                       /* files per commit ... */
+#define ULF_COMMIT_FILES 1000                        /* files per commit ... */
 #define ULF_COMMIT_BYTES (5ull * 1024 * 1024 * 1024) /* ... and bytes (a larger single file gets its own) */
 #define ULF_MAX_WORKERS 64
 
@@ -26,33 +28,37 @@ static const char help[] =
     "usage: hfgit upload-large-folder [options] REPO_ID LOCAL_PATH --repo-type TYPE\n"
     "\n"
     "Uploads a folder of any size (100,000s of files, TBs) to a Hub repository, resumably, as\n"
-    "`huggingface-cli upload-large-folder` does, over git + LFS. The repository is created when it does not\n"
-    "exist. The files are hashed by parallel workers and committed in chunks of at most 1,000 files and 5 GiB\n"
-    "(a bigger file gets a commit of its own), each chunk pushed before the next: LFS objects first, large\n"
-    "ones in parallel parts (multipart), then the commit. Files of 10 MiB or more and binary files go to LFS.\n"
-    "Nothing is deleted on the hub. A status block is printed on stderr every 60 seconds and at the end.\n"
+    "`huggingface-cli upload-large-folder` does, over git + LFS. The repository is created when it does\n"
+    "not exist. Parallel workers hash the files and pre-upload each LFS object as soon as it is hashed\n"
+    "(large ones in parallel parts, multipart); the files are committed in chunks of at most 1,000 files\n"
+    "and 5 GiB (a bigger file gets a commit of its own) once their LFS objects are on the hub, each chunk\n"
+    "pushed before the next. Files of 10 MiB or more and binary files go to LFS. Nothing is deleted on the\n"
+    "hub. A status block is printed on stderr every 60 seconds and at the end.\n"
     "\n"
     "Resuming: the state lives in LOCAL_PATH/.cache/huggingface/ (never uploaded): the work clone and a\n"
-    "journal of what is hashed (size, mtime, SHA-256) and committed, appended record by record and rewritten\n"
-    "only by atomic rename, so a kill at any moment loses nothing. Run the same command again after a kill or\n"
-    "an error: unchanged files are not hashed again, committed ones are skipped, and LFS objects the hub already\n"
-    "has are not sent again. LFS files are hard-linked into the work clone's LFS store while their chunk is\n"
-    "pushed (no copy); plain files are copied. Entries named .git and .cache/huggingface folders are skipped.\n"
+    "journal of what is hashed (size, mtime, SHA-256), pre-uploaded and committed, appended record by\n"
+    "record and rewritten only by atomic rename, so a kill at any moment loses nothing. Run the same\n"
+    "command again after a kill or an error: unchanged files are not hashed again, committed ones are\n"
+    "skipped, and LFS objects already pre-uploaded (or that the hub has) are not sent again. LFS files are\n"
+    "hard-linked into the work clone's LFS store until their chunk is pushed (no copy); plain files are\n"
+    "copied. Entries named .git and .cache/huggingface folders are skipped.\n"
     "\n"
     "  --repo-type TYPE      model, dataset or space (required)\n"
     "  --revision BRANCH     branch to commit on (created from the default branch when missing)\n"
     "  --include PATTERN...  upload only files matching a pattern\n"
     "  --exclude PATTERN...  skip files matching a pattern\n"
-    "  --num-workers N       hashing workers (default: the number of CPUs minus 2, at least 2)\n"
+    "  --num-workers N       workers hashing files and pre-uploading LFS objects (default: the number\n"
+    "                        of CPUs minus 2, at least 2)\n"
     "  --no-report           no status block\n"
     "  --private             make the repository private if it has to be created\n"
     "  -q, --quiet / -v, --verbose\n"
     "Patterns are fnmatch(3) globs on paths relative to LOCAL_PATH, as for `hfgit upload`.\n"
     "\n"
     "Warnings (before anything is uploaded): a folder with more than 10,000 entries, or more than 100,000\n"
-    "files, exceeds what the Hub advises. Errors: transient ones (network, HTTP 5xx, 408, 429) are retried by\n"
-    "the HTTP layer and then, per chunk, up to 5 tries 2, 4, 8 and 16 s apart; a refused token (401/403), a\n"
-    "file that vanished or changed while being read, and other refusals stop at once with the reason.\n"
+    "files, exceeds what the Hub advises. Errors: transient ones (network, HTTP 5xx, 408, 429) are retried\n"
+    "by the HTTP layer and then, per pre-upload and per chunk, up to 5 tries 2, 4, 8 and 16 s apart; a\n"
+    "refused token (401/403), a file that vanished or changed while being read, and other refusals stop at\n"
+    "once with the reason.\n"
     "\n"
     "Environment: HFGIT_ULF_COMMIT_FILES and HFGIT_ULF_COMMIT_BYTES change the chunk limits,\n"
     "HFGIT_ULF_STATUS_SECS the status interval; HF_TOKEN, HF_HOME, HF_ENDPOINT as for every command.\n";
@@ -119,13 +125,13 @@ static void count_recorded(ulf_run *r)
             atomic_fetch_add(&r->stats.lfs, 1);
             atomic_fetch_add(&r->stats.lfs_bytes, f->size);
         }
+        if (f->lfs && st >= ULF_UPLOADED) {
+            atomic_fetch_add(&r->stats.uploaded, 1);
+            atomic_fetch_add(&r->stats.uploaded_bytes, f->size);
+        }
         if (st == ULF_COMMITTED) {
             atomic_fetch_add(&r->stats.committed, 1);
             atomic_fetch_add(&r->stats.committed_bytes, f->size);
-            if (f->lfs) {
-                atomic_fetch_add(&r->stats.uploaded, 1);
-                atomic_fetch_add(&r->stats.uploaded_bytes, f->size);
-            }
         }
     }
 }
@@ -137,7 +143,7 @@ static int state_dir(hf_buf *out, const ulf_args *u)
     hf_buf ign = HF_BUF_INIT;
     hf_buf_clear(out);
     hf_buf_printf(out, "%s/.cache/huggingface/hfgit/%ss/%s/", u->local_path, u->repo_type, u->repo_id);
-    int rc = hf_upload_make_parents(out->ptr);
+    int rc = hf_mkdir_parents(out->ptr, 0777);
     hf_buf_printf(&ign, "%s/.cache/huggingface/.gitignore", u->local_path);
     if (rc == 0 && access(ign.ptr, F_OK) < 0) {
         FILE *f = fopen(ign.ptr, "w");
@@ -165,6 +171,7 @@ static int run(ulf_args *u, const char *endpoint)
     ulf_status *status = NULL;
     pthread_t threads[ULF_MAX_WORKERS];
     int hashing = 0, lock_fd = -1;
+    unsigned long long uploaded_before = 0;
     size_t commits = 0;
     int rc = ulf_scan(&r, &u->include, &u->exclude);
     if (rc < 0) goto out;
@@ -172,7 +179,8 @@ static int run(ulf_args *u, const char *endpoint)
                 (unsigned long long)r.total_bytes, u->local_path, r.ignored);
     if ((rc = state_dir(&dir, u)) < 0) goto out;
     hf_buf_printf(&path, "%s/lock", dir.ptr);
-    if ((lock_fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+    if ((lock_fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
+        flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
         rc = hf_error_set(HF_EINVAL, "another upload-large-folder of %s to %s is running (%s is locked)",
                           u->local_path, u->repo_id, path.ptr);
         goto out;
@@ -183,11 +191,13 @@ static int run(ulf_args *u, const char *endpoint)
         if (*p == '/') *p = '_'; /* a branch "a/b" */
     if ((rc = ulf_journal_open(&r.journal, path.ptr, &r)) < 0) goto out;
     count_recorded(&r);
+    uploaded_before = atomic_load(&r.stats.uploaded);
     hf_buf_clear(&path);
     hf_buf_printf(&path, "%s/repo", dir.ptr);
     hf_upload_target t = {u->repo_id, u->repo_type, u->revision, endpoint, u->private_repo};
     if ((rc = hf_upload_open_cache(&repo, &t, path.ptr)) < 0) goto out;
     if ((rc = ulf_status_start(&status, &r, u->no_report || hf_cli_verbosity() < 0)) < 0) goto out;
+    r.repo = repo;
     if ((rc = ulf_hash_start(&r, threads)) < 0) goto out;
     hashing = 1;
     rc = commit_all(&r, repo, &commits);
@@ -202,9 +212,12 @@ out:
     if (hashing) ulf_hash_stop(&r, threads);
     ulf_status_stop(status);
     if (rc == 0) {
-        hf_cli_note("hashed %llu files in this run (%llu hashes reused from the state); %zu commits pushed\n",
-                    (unsigned long long)(atomic_load(&r.stats.hashed) - atomic_load(&r.stats.reused)),
-                    (unsigned long long)atomic_load(&r.stats.reused), commits);
+        hf_cli_note(
+            "hashed %llu files in this run (%llu hashes reused from the state), pre-uploaded %llu LFS "
+            "objects; %zu commits pushed\n",
+            (unsigned long long)(atomic_load(&r.stats.hashed) - atomic_load(&r.stats.reused)),
+            (unsigned long long)atomic_load(&r.stats.reused),
+            (unsigned long long)(atomic_load(&r.stats.uploaded) - uploaded_before), commits);
         hf_buf url = HF_BUF_INIT;
         if (hf_repo_url(&url, endpoint, u->repo_type, u->repo_id) == 0) (void)printf("%s\n", url.ptr);
         hf_buf_free(&url);
@@ -230,8 +243,8 @@ static int check_args(ulf_args *u, const hf_cli_args *a)
                                   "--repo-type is required (model, dataset or space), as in the guide");
     if (strcmp(u->repo_type, "model") != 0 && strcmp(u->repo_type, "dataset") != 0 &&
         strcmp(u->repo_type, "space") != 0)
-        return hf_cli_usage_error("upload-large-folder", "--repo-type must be model, dataset or space, not \"%s\"",
-                                  u->repo_type);
+        return hf_cli_usage_error("upload-large-folder",
+                                  "--repo-type must be model, dataset or space, not \"%s\"", u->repo_type);
     if (hf_repo_id_validate(u->repo_id) < 0)
         return hf_cli_usage_error("upload-large-folder", "bad REPO_ID: %s", hf_error_last_message());
     if (u->workers && (atoi(u->workers) < 1 || atoi(u->workers) > ULF_MAX_WORKERS))
@@ -247,14 +260,11 @@ int hf_cli_upload_large_folder(int argc, char **argv)
 {
     ulf_args u;
     memset(&u, 0, sizeof(u));
-    const hf_cli_opt opts[] = {{"repo-type", 0, HF_CLI_OPT_STRING, &u.repo_type},
-                               {"revision", 0, HF_CLI_OPT_STRING, &u.revision},
-                               {"include", 0, HF_CLI_OPT_LIST, &u.include},
-                               {"exclude", 0, HF_CLI_OPT_LIST, &u.exclude},
-                               {"num-workers", 0, HF_CLI_OPT_STRING, &u.workers},
-                               {"no-report", 0, HF_CLI_OPT_FLAG, &u.no_report},
-                               {"private", 0, HF_CLI_OPT_FLAG, &u.private_repo},
-                               {NULL, 0, HF_CLI_OPT_FLAG, NULL}};
+    const hf_cli_opt opts[] = {
+        {"repo-type", 0, HF_CLI_OPT_STRING, &u.repo_type}, {"revision", 0, HF_CLI_OPT_STRING, &u.revision},
+        {"include", 0, HF_CLI_OPT_LIST, &u.include},       {"exclude", 0, HF_CLI_OPT_LIST, &u.exclude},
+        {"num-workers", 0, HF_CLI_OPT_STRING, &u.workers}, {"no-report", 0, HF_CLI_OPT_FLAG, &u.no_report},
+        {"private", 0, HF_CLI_OPT_FLAG, &u.private_repo},  {NULL, 0, HF_CLI_OPT_FLAG, NULL}};
     hf_cli_args a = {"upload-large-folder", help, opts, 2, 2, NULL, 0};
     hf_buf endpoint = HF_BUF_INIT, local = HF_BUF_INIT;
     int rc = hf_cli_parse(&a, argc, argv);

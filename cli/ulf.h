@@ -3,13 +3,15 @@
  *
  *   ulf_scan.c    the folder walk: files, sizes, mtimes, the filters, the Hub's size warnings
  *   ulf_state.c   the resume journal in LOCAL_PATH/.cache/huggingface/ (what is hashed, what is committed)
- *   ulf_hash.c    the hashing workers (SHA-256 and the LFS decision, in parallel)
+ *   ulf_hash.c    the workers: hashing (SHA-256 and the LFS decision) and LFS pre-upload, in parallel
  *   ulf_status.c  the status block on stderr (every 60 s and at the end)
- *   ulf_commit.c  one chunk: files into the work clone, LFS objects linked into its store, commit, push
+ *   ulf_commit.c  one chunk: files into the work clone (LFS files as pointers), commit, push
  *
- * Every file goes through three states: seen (scanned), hashed (its SHA-256 known, from the hash workers or
- * from the journal when size and mtime still match), committed (in a commit the hub accepted). The journal
- * records the last two, so a re-run after a kill hashes and commits only what is not recorded.
+ * Every file goes through these states: seen (scanned), hashed (its SHA-256 known, from the workers or from
+ * the journal when size and mtime still match), pre-uploaded (LFS files only: the hub has the object, sent by
+ * the worker that hashed it), committed (in a commit the hub accepted). The journal records the last three,
+ * so a re-run after a kill hashes, uploads and commits only what is not recorded, and a chunk's push finds
+ * its LFS objects on the hub already (it sends only git objects).
  */
 #ifndef HF_CLI_ULF_H
 #define HF_CLI_ULF_H
@@ -20,7 +22,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-enum { ULF_SEEN = 0, ULF_HASHED = 1, ULF_COMMITTED = 2 };
+enum { ULF_SEEN = 0, ULF_HASHED = 1, ULF_UPLOADED = 2, ULF_COMMITTED = 3 };
 
 typedef struct ulf_file {
     char *path; /* relative to LOCAL_PATH, '/'-separated */
@@ -36,9 +38,9 @@ typedef struct ulf_file {
 typedef struct ulf_stats {
     atomic_ullong hashed, hashed_bytes, reused; /* reused: hashes taken from the journal */
     atomic_ullong lfs, lfs_bytes, uploaded, uploaded_bytes;
+    atomic_ullong sending_bytes; /* bytes of the pre-uploads in progress (their progress callbacks) */
     atomic_ullong committed, committed_bytes;
-    atomic_ullong push_bytes; /* LFS bytes sent by the push in progress (its progress callback) */
-    atomic_int hashing, uploading, committing;
+    atomic_int hashing, uploading, committing; /* workers hashing, workers pre-uploading, the committer */
 } ulf_stats;
 
 typedef struct ulf_run {
@@ -49,13 +51,14 @@ typedef struct ulf_run {
     size_t ignored; /* left out by --include/--exclude or unusable names */
     int workers;
     ulf_stats stats;
-    /* the hashing workers wake the committer through this */
+    hf_repo *repo; /* the work clone, for the pre-uploads */
+    /* the workers wake the committer through this */
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    atomic_size_t next_hash; /* the next file a hashing worker looks at */
+    atomic_size_t next_hash; /* the next file a worker looks at */
     atomic_int stop;         /* set: workers finish their file and leave */
-    int hash_error;      /* first worker failure (negative hf_error_code), 0 while fine */
-    char hash_msg[1024]; /* its message */
+    int hash_error;          /* first worker failure (negative hf_error_code), 0 while fine */
+    char hash_msg[1024];     /* its message */
     struct ulf_journal *journal;
 } ulf_run;
 
@@ -75,15 +78,20 @@ int ulf_journal_open(ulf_journal **out, const char *path, ulf_run *r);
 /* Appends one record (a whole line in one write, so a kill never leaves half a record that could be read as
  * a whole one: a line without its final newline is dropped at the next open). Thread-safe. */
 int ulf_journal_hashed(ulf_journal *j, const ulf_file *f);
+int ulf_journal_uploaded(ulf_journal *j, const ulf_file *f);
 int ulf_journal_committed(ulf_journal *j, const ulf_file *f);
 /* fsync: records written before it survive a crash of the machine, not only of the process. */
 int ulf_journal_sync(ulf_journal *j);
 void ulf_journal_close(ulf_journal *j);
 
 /* ---- ulf_hash.c ---- */
-/* Starts r->workers threads hashing every file still ULF_SEEN, in path order; returns at once. */
+/* Starts r->workers threads that take the files in path order: each hashes a file still ULF_SEEN and, when it
+ * is an LFS file not yet on the hub, pre-uploads it (hf_repo_preupload_lfs_file on r->repo: the file is
+ * linked into the clone's store, never copied or hashed again), retrying transient failures as a push is
+ * retried. Returns at once. */
 int ulf_hash_start(ulf_run *r, pthread_t *threads);
-/* Waits until f is hashed or a worker failed (then returns its error). */
+/* Waits until f is ready for a commit (hashed; an LFS file also pre-uploaded) or a worker failed (then
+ * returns its error). */
 int ulf_hash_wait(ulf_run *r, const ulf_file *f);
 /* Tells the workers to stop (after their current file) and joins them. */
 void ulf_hash_stop(ulf_run *r, pthread_t *threads);
@@ -101,9 +109,15 @@ typedef struct ulf_chunk {
     size_t count, cap;
     uint64_t bytes;
 } ulf_chunk;
-/* Puts the chunk's files into the work clone (plain files hard-linked or copied, LFS files as pointer files
- * with their content hard-linked into the clone's LFS store), commits, pushes (retrying transient failures,
- * never 401/403), and records them as committed. */
+/* Puts the chunk's files into the work clone (plain files copied, LFS files as pointer files: the workers
+ * pre-uploaded their objects), commits, pushes (retrying transient failures, never 401/403), and records
+ * them as committed. */
 int ulf_commit_chunk(ulf_run *r, hf_repo *repo, ulf_chunk *c, size_t number);
+/* 1 for a failure worth another try: network, HTTP 5xx/408/429 (or an unknown status), expired URLs. */
+int ulf_transient(int rc);
+/* Sleeps secs seconds, or less when r->stop is set (checked every 100 ms). */
+void ulf_backoff(ulf_run *r, unsigned secs);
+/* Tries of one push or one pre-upload: transient failures are tried again after 2, 4, 8 and 16 seconds. */
+#define ULF_TRIES 5
 
 #endif

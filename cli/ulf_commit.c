@@ -2,9 +2,10 @@
  * ulf_commit.c: one chunk of upload-large-folder (ulf.h) on the library's add / commit / push.
  *
  * The work clone lives inside the uploaded folder (.cache/huggingface/hfgit/...), so it is on the same file
- * system as the files. An LFS file is never copied or hashed again: its pointer (from the hash the workers
- * computed) is written into the clone, and the file itself is hard-linked into the clone's LFS store under its
- * oid, where the push finds it; the link is removed once the hub has the object. Plain files (small text) are
+ * system as the files. An LFS file is never copied or hashed again: the workers pre-uploaded it (hard-linked
+ * into the clone's LFS store under its oid), so only its pointer goes into the clone, and the push's batch
+ * request finds the object on the hub and sends nothing; the store links are removed once the chunk is on the
+ * hub. Plain files (small text) are
  * copied, never hard-linked: a pull or checkout in the clone could otherwise write through a link into the
  * user's folder. Every path in the clone is unlinked before it is written, for the same reason.
  */
@@ -19,10 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Retries of one chunk's push: transient failures (network, 5xx, 408, 429, expired URLs) are tried again
- * after 2, 4, 8 and 16 seconds (5 tries, at most 30 s of waiting per chunk, on top of the HTTP layer's own
- * retries); 401/403 and anything else stop at once. */
-#define ULF_PUSH_TRIES 5
+/* Retries of one chunk's push or one pre-upload (ULF_TRIES): transient failures (network, 5xx, 408, 429,
+ * expired URLs) are tried again after 2, 4, 8 and 16 seconds (at most 30 s of waiting, on top of the HTTP
+ * layer's own retries); 401/403 and anything else stop at once. */
 
 /* A literal path as a .gitattributes pattern: git-lfs's escaping of spaces and '#', and a backslash before
  * glob characters so that "a[1].bin" names only itself. */
@@ -63,6 +63,7 @@ static int place(ulf_run *r, const char *workdir, const ulf_file *f)
     hf_buf_printf(&src, "%s/%s", r->local_path, f->path);
     int rc = 0;
     if (f->lfs) {
+        /* the object is on the hub (pre-uploaded): the pointer is all the commit needs */
         hf_buf ptr = HF_BUF_INIT;
         hf_buf_printf(&ptr, "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %llu\n", f->oid,
                       (unsigned long long)f->size);
@@ -70,25 +71,13 @@ static int place(ulf_run *r, const char *workdir, const ulf_file *f)
         rc = write_file(tmp.ptr, ptr.ptr, ptr.len);
         hf_buf_free(&ptr);
         if (rc == 0) rc = hf_upload_copy_file(tmp.ptr, workdir, f->path);
-        store_path(&obj, workdir, f->oid);
-        if (rc >= 0) rc = hf_upload_make_parents(obj.ptr);
-        if (rc == 0 && unlink(obj.ptr) < 0 && errno != ENOENT)
-            rc = hf_error_set(HF_EIO, "cannot replace %s: %s", obj.ptr, strerror(errno));
-        /* a hard link costs nothing; where the system refuses one (protected_hardlinks), a copy. A symbolic
-         * link in the folder is followed: a link to the link would dangle from the store if relative. */
-        if (rc == 0 && linkat(AT_FDCWD, src.ptr, AT_FDCWD, obj.ptr, AT_SYMLINK_FOLLOW) < 0) {
-            hf_buf_clear(&tmp);
-            hf_buf_printf(&tmp, "%.2s/%.2s/%s", f->oid, f->oid + 2, f->oid);
-            hf_buf_clear(&obj);
-            hf_buf_printf(&obj, "%s.git/lfs/objects", workdir);
-            rc = hf_upload_copy_file(src.ptr, obj.ptr, tmp.ptr);
-        }
     } else {
         rc = hf_upload_copy_file(src.ptr, workdir, f->path);
     }
     if (rc < 0 && access(src.ptr, F_OK) < 0)
-        rc = hf_error_set(HF_ENOTFOUND, "%s vanished during the upload; nothing is lost: run the same command "
-                                        "again when the folder is settled",
+        rc = hf_error_set(HF_ENOTFOUND,
+                          "%s vanished during the upload; nothing is lost: run the same command "
+                          "again when the folder is settled",
                           src.ptr);
     hf_buf_free(&src);
     hf_buf_free(&tmp);
@@ -96,42 +85,37 @@ static int place(ulf_run *r, const char *workdir, const ulf_file *f)
     return rc < 0 ? rc : 0;
 }
 
-static int push_progress(uint64_t done, uint64_t total, void *payload)
-{
-    ulf_run *r = payload;
-    atomic_store(&r->stats.push_bytes, done);
-    return 0;
-}
-
 /* The push reports an LFS transfer's failure from its worker threads, so the HTTP status may be lost on the
  * way (0): a server error without a known status counts as transient, a known 4xx other than 408/429 not. */
-static int transient(int rc)
+int ulf_transient(int rc)
 {
     long status = hf_error_last_http_status();
     return rc == HF_ENET || rc == HF_EEXPIRED ||
            (rc == HF_EHTTP && (status == 0 || status >= 500 || status == 408 || status == 429));
 }
 
-static int push_with_retries(ulf_run *r, hf_repo *repo, size_t number)
+void ulf_backoff(ulf_run *r, unsigned secs)
 {
-    hf_push_options po = HF_PUSH_OPTIONS_INIT;
-    po.progress = push_progress;
-    po.progress_payload = r;
-    int rc = 0;
-    for (int attempt = 1; attempt <= ULF_PUSH_TRIES; attempt++) {
-        atomic_store(&r->stats.push_bytes, 0);
-        atomic_store(&r->stats.uploading, 1);
-        rc = hf_repo_push(repo, &po, NULL);
-        atomic_store(&r->stats.uploading, 0);
-        if (rc == 0 || !transient(rc) || attempt == ULF_PUSH_TRIES) break;
-        unsigned wait = 1u << attempt; /* 2, 4, 8, 16 s */
-        (void)fprintf(stderr, "hfgit upload-large-folder: pushing commit %zu failed (%s); try %d of %d in %u s\n",
-                      number, hf_error_last_message(), attempt + 1, ULF_PUSH_TRIES, wait);
-        struct timespec ts = {(time_t)wait, 0};
+    for (unsigned i = 0; i < secs * 10 && !atomic_load(&r->stop); i++) {
+        struct timespec ts = {0, 100000000L};
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
         }
     }
-    atomic_store(&r->stats.push_bytes, 0);
+}
+
+static int push_with_retries(ulf_run *r, hf_repo *repo, size_t number)
+{
+    hf_push_options po = HF_PUSH_OPTIONS_INIT;
+    int rc = 0;
+    for (int attempt = 1; attempt <= ULF_TRIES; attempt++) {
+        rc = hf_repo_push(repo, &po, NULL);
+        if (rc == 0 || !ulf_transient(rc) || attempt == ULF_TRIES) break;
+        unsigned wait = 1u << attempt; /* 2, 4, 8, 16 s */
+        (void)fprintf(stderr,
+                      "hfgit upload-large-folder: pushing commit %zu failed (%s); try %d of %d in %u s\n",
+                      number, hf_error_last_message(), attempt + 1, ULF_TRIES, wait);
+        ulf_backoff(r, wait);
+    }
     if (rc < 0) hf_error_prefix("pushing commit %zu: ", number);
     return rc;
 }
@@ -155,22 +139,19 @@ int ulf_commit_chunk(ulf_run *r, hf_repo *repo, ulf_chunk *c, size_t number)
     if (rc == 0 && npat) rc = hf_repo_lfs_track(repo, (const char *const *)patterns, npat);
     if (rc >= 0) rc = hf_repo_add(repo, ".", 0);
     if (rc == 0) {
-        hf_buf_printf(&msg, "Add files using hfgit upload-large-folder (part %zu, %zu files)", number, c->count);
+        hf_buf_printf(&msg, "Add files using hfgit upload-large-folder (part %zu, %zu files)", number,
+                      c->count);
         rc = hf_repo_commit_id(repo, msg.ptr, id);
         if (rc == HF_ENOCHANGES) rc = 0; /* the hub has these files already (e.g. the journal was lost) */
     }
-    atomic_store(&r->stats.committing, 0);
     if (rc == 0) rc = push_with_retries(r, repo, number);
+    atomic_store(&r->stats.committing, 0);
     for (size_t i = 0; rc == 0 && i < c->count; i++) {
         ulf_file *f = c->files[i];
         if ((rc = ulf_journal_committed(r->journal, f)) < 0) break;
         atomic_store(&f->state, ULF_COMMITTED);
         atomic_fetch_add(&r->stats.committed, 1);
         atomic_fetch_add(&r->stats.committed_bytes, f->size);
-        if (f->lfs) {
-            atomic_fetch_add(&r->stats.uploaded, 1);
-            atomic_fetch_add(&r->stats.uploaded_bytes, f->size);
-        }
     }
     if (rc == 0) rc = ulf_journal_sync(r->journal);
     /* the hub has the objects now: drop the links (a failed push leaves them for the next try) */

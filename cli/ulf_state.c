@@ -4,13 +4,15 @@
  * One text file, one record per line, the path last so it may contain anything but a tab or a newline:
  *
  *   hfgit-upload-large-folder-state 1
- *   H <TAB> size <TAB> mtime_ns <TAB> sha256 <TAB> lfs(0|1) <TAB> path     hashed
- *   C <TAB> sha256 <TAB> path                                            committed (the hub accepted it)
+ *   H <TAB> size <TAB> mtime_ns <TAB> sha256 <TAB> lfs(0|1) <TAB> path   hashed
+ *   U <TAB> sha256 <TAB> path                                          pre-uploaded (the hub has it)
+ *   C <TAB> sha256 <TAB> path                                          committed (the hub accepted it)
  *
  * Later records win. A hash counts only while the file's size and mtime (to the nanosecond) are unchanged;
- * "committed" only for the content it was recorded with. Records are appended with one write each, so a kill
- * can only cut the last line short, and a line without its newline is ignored. At every start the journal is
- * rewritten compacted, to a temporary file renamed over it: a kill at any moment leaves the old or the new one.
+ * "pre-uploaded" and "committed" only for the content they were recorded with. Records are appended with one
+ * write each, so a kill can only cut the last line short, and a line without its newline is ignored. At every
+ * start the journal is rewritten compacted, to a temporary file renamed over it: a kill at any moment leaves
+ * the old or the new one.
  */
 #include "ulf.h"
 
@@ -33,7 +35,8 @@ struct ulf_journal {
 static int read_all(const char *path, hf_buf *out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? 0 : hf_error_set(HF_EIO, "cannot open %s: %s", path, strerror(errno));
+    if (fd < 0)
+        return errno == ENOENT ? 0 : hf_error_set(HF_EIO, "cannot open %s: %s", path, strerror(errno));
     char chunk[65536];
     ssize_t n;
     int rc = 0;
@@ -65,7 +68,7 @@ static void apply(ulf_run *r, char *line)
     for (char *p = line; n < 6; n++) {
         field[n] = p;
         /* the path is the last field and may hold anything but tabs and newlines */
-        if ((line[0] == 'H' && n == 5) || (line[0] == 'C' && n == 2)) {
+        if ((line[0] == 'H' && n == 5) || ((line[0] == 'C' || line[0] == 'U') && n == 2)) {
             n++;
             break;
         }
@@ -91,21 +94,29 @@ static void apply(ulf_run *r, char *line)
         } else {
             atomic_store(&f->state, ULF_SEEN); /* changed since: hash it again */
         }
-    } else if (strcmp(field[0], "C") == 0 && n == 3 && is_oid(field[1])) {
+    } else if ((strcmp(field[0], "C") == 0 || strcmp(field[0], "U") == 0) && n == 3 && is_oid(field[1])) {
         ulf_file *f = ulf_find(r, field[2]);
-        if (f && atomic_load(&f->state) >= ULF_HASHED && strcmp(f->oid, field[1]) == 0)
-            atomic_store(&f->state, ULF_COMMITTED);
+        int to = field[0][0] == 'C' ? ULF_COMMITTED : ULF_UPLOADED;
+        if (f && atomic_load(&f->state) >= ULF_HASHED && atomic_load(&f->state) < to &&
+            strcmp(f->oid, field[1]) == 0)
+            atomic_store(&f->state, to);
     }
 }
 
 static void format_hashed(hf_buf *b, const ulf_file *f)
 {
-    hf_buf_printf(b, "H\t%" PRIu64 "\t%" PRId64 "\t%s\t%d\t%s\n", f->size, f->mtime_ns, f->oid, f->lfs, f->path);
+    hf_buf_printf(b, "H\t%" PRIu64 "\t%" PRId64 "\t%s\t%d\t%s\n", f->size, f->mtime_ns, f->oid, f->lfs,
+                  f->path);
 }
 
 static void format_committed(hf_buf *b, const ulf_file *f)
 {
     hf_buf_printf(b, "C\t%s\t%s\n", f->oid, f->path);
+}
+
+static void format_uploaded(hf_buf *b, const ulf_file *f)
+{
+    hf_buf_printf(b, "U\t%s\t%s\n", f->oid, f->path);
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -129,6 +140,7 @@ static int compact(const char *path, ulf_run *r)
         ulf_file *f = &r->files[i];
         int st = atomic_load(&f->state);
         if (st >= ULF_HASHED) format_hashed(&b, f);
+        if (st == ULF_UPLOADED) format_uploaded(&b, f);
         if (st == ULF_COMMITTED) format_committed(&b, f);
     }
     hf_buf_printf(&tmp, "%s.tmp", path);
@@ -150,10 +162,11 @@ int ulf_journal_open(ulf_journal **out, const char *path, ulf_run *r)
     if (rc < 0) goto out;
     if (text.len && (text.len < strlen(ULF_JOURNAL_MAGIC) ||
                      memcmp(text.ptr, ULF_JOURNAL_MAGIC, strlen(ULF_JOURNAL_MAGIC)) != 0)) {
-        (void)fprintf(stderr,
-                      "hfgit upload-large-folder: warning: %s is not an upload state this version reads; "
-                      "starting afresh (files are hashed again, nothing already on the hub is uploaded twice)\n",
-                      path);
+        (void)fprintf(
+            stderr,
+            "hfgit upload-large-folder: warning: %s is not an upload state this version reads; "
+            "starting afresh (files are hashed again, nothing already on the hub is uploaded twice)\n",
+            path);
         hf_buf_clear(&text);
     }
     for (size_t at = text.len ? strlen(ULF_JOURNAL_MAGIC) : 0; at < text.len;) {
@@ -197,6 +210,15 @@ int ulf_journal_hashed(ulf_journal *j, const ulf_file *f)
 {
     hf_buf b = HF_BUF_INIT;
     format_hashed(&b, f);
+    int rc = append(j, &b);
+    hf_buf_free(&b);
+    return rc;
+}
+
+int ulf_journal_uploaded(ulf_journal *j, const ulf_file *f)
+{
+    hf_buf b = HF_BUF_INIT;
+    format_uploaded(&b, f);
     int rc = append(j, &b);
     hf_buf_free(&b);
     return rc;

@@ -2,8 +2,8 @@
  * ulf_status.c: the status block of upload-large-folder (ulf.h), as huggingface_hub prints it:
  *
  *   ---------- 2026-12-06 19:51:02 (0:01:00) ----------
- *   Files:   hashed 2006/2006 (240.3 MiB/240.3 MiB) | pre-uploaded: 6/6 (240.0 MiB/240.0 MiB) | committed: ...
- *   Workers: hashing: 0 | pre-uploading: 1 | committing: 0 | waiting: 3
+ *   Files:   hashed 2006/2006 (240.3 MiB/240.3 MiB) | pre-uploaded: 5/6 (212.0 MiB/240.0 MiB) | ...
+ *   Workers: hashing: 0 | pre-uploading: 1 (sending 12.0 MiB) | committing: 0 | waiting: 1
  *
  * on stderr every 60 seconds (HFGIT_ULF_STATUS_SECS) from its own thread, since a push can hold the main
  * thread for longer, and once more at the end with the final counts.
@@ -38,23 +38,27 @@ static void print_block(ulf_status *s)
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&wall, &tm));
     hf_cli_format_bytes(a, sizeof(a), (double)atomic_load(&st->hashed_bytes));
     hf_cli_format_bytes(b, sizeof(b), (double)r->total_bytes);
-    uint64_t up = atomic_load(&st->uploaded_bytes) + atomic_load(&st->push_bytes);
+    uint64_t sending = atomic_load(&st->sending_bytes);
+    char f[32];
+    hf_cli_format_bytes(f, sizeof(f), (double)sending);
+    uint64_t up = atomic_load(&st->uploaded_bytes) + sending;
     hf_cli_format_bytes(c, sizeof(c), (double)up);
     hf_cli_format_bytes(d, sizeof(d), (double)atomic_load(&st->lfs_bytes));
     hf_cli_format_bytes(e, sizeof(e), (double)atomic_load(&st->committed_bytes));
     int hashing = atomic_load(&st->hashing), uploading = atomic_load(&st->uploading);
     int committing = atomic_load(&st->committing);
-    int waiting = r->workers + 1 - hashing - uploading - committing;
+    int waiting = r->workers - hashing - uploading; /* the workers with nothing left to take */
     (void)fprintf(stderr,
                   "---------- %s (%ld:%02ld:%02ld) ----------\n"
                   "Files:   hashed %llu/%zu (%s/%s) | pre-uploaded: %llu/%llu (%s/%s) | committed: %llu/%zu "
                   "(%s/%s) | ignored: %zu\n"
-                  "Workers: hashing: %d | pre-uploading: %d | committing: %d | waiting: %d\n"
+                  "Workers: hashing: %d | pre-uploading: %d (sending %s) | committing: %d | waiting: %d\n"
                   "---------------------------------------------------\n",
-                  when, el / 3600, el / 60 % 60, el % 60, (unsigned long long)atomic_load(&st->hashed), r->count,
-                  a, b, (unsigned long long)atomic_load(&st->uploaded), (unsigned long long)atomic_load(&st->lfs),
-                  c, d, (unsigned long long)atomic_load(&st->committed), r->count, e, b, r->ignored, hashing,
-                  uploading, committing, waiting < 0 ? 0 : waiting);
+                  when, el / 3600, el / 60 % 60, el % 60, (unsigned long long)atomic_load(&st->hashed),
+                  r->count, a, b, (unsigned long long)atomic_load(&st->uploaded),
+                  (unsigned long long)atomic_load(&st->lfs), c, d,
+                  (unsigned long long)atomic_load(&st->committed), r->count, e, b, r->ignored, hashing,
+                  uploading, f, committing, waiting < 0 ? 0 : waiting);
 }
 
 static void *loop(void *arg)

@@ -36,9 +36,6 @@ int hf_upload_copy_tree(const char *src, const char *root, const char *path_in_r
 int hf_upload_delete(const char *workdir, const char *path_in_repo, const hf_cli_list *patterns,
                      size_t *count);
 
-/* mkdir -p of the parent directories of path. */
-int hf_upload_make_parents(const char *path);
-
 /* rm -rf path (does not follow symbolic links). */
 int hf_upload_remove_tree(const char *path);
 

@@ -40,20 +40,6 @@ int hf_upload_selected(const char *rel, const hf_cli_list *include, const hf_cli
     return !match_any(exclude, rel);
 }
 
-int hf_upload_make_parents(const char *path)
-{
-    char *p = strdup(path);
-    int rc = p ? 0 : hf_error_set(HF_ENOMEM, "out of memory");
-    for (char *s = p ? strchr(p + 1, '/') : NULL; s && rc == 0; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        if (mkdir(p, 0777) < 0 && errno != EEXIST)
-            rc = hf_error_set(HF_EIO, "cannot create directory %s: %s", p, strerror(errno));
-        *s = '/';
-    }
-    free(p);
-    return rc;
-}
-
 /* Why a component of a path in the repository cannot be used: a symbolic link (named with its target), or
  * something else that is not a folder. */
 static int refuse_component(int dirfd, const char *name, const hf_buf *shown, const char *root)

@@ -2,6 +2,7 @@
 #include "upload.h"
 
 #include "../common/config.h"
+#include "../common/fsutil.h"
 #include "../common/http.h"
 #include "../common/json.h"
 
@@ -222,7 +223,7 @@ int hf_upload_open_cache(hf_repo **out, const hf_upload_target *t, const char *c
             (void)fprintf(stderr, "hfgit upload: cloning afresh (%s)\n", hf_error_last_message());
         if ((rc = hf_upload_remove_tree(cache_dir)) < 0) return rc;
     }
-    if ((rc = hf_upload_make_parents(cache_dir)) < 0) return rc;
+    if ((rc = hf_mkdir_parents(cache_dir, 0777)) < 0) return rc;
     rc = open_repo(out, t, cache_dir, t->revision);
     if (rc == 0) remember_default_branch(*out, t->revision);
     if (rc == 0 || rc == HF_EAUTH || rc == HF_ENET) return rc; /* unreachable: creating would fail alike */

@@ -12,6 +12,7 @@
 
 #include "digest.h"
 #include "error.h"
+#include "fsutil.h"
 #include "trace.h"
 
 #include <errno.h>
@@ -267,22 +268,6 @@ static int run_stream(dl_run *run)
 
 /* ---- files ---- */
 
-static int mkdir_parents(const char *dir)
-{
-    hf_buf p = HF_BUF_INIT;
-    int rc = hf_buf_puts(&p, dir);
-    for (char *s = p.ptr ? p.ptr + 1 : NULL; rc == 0 && s && *s; s++) {
-        if (*s != '/') continue;
-        *s = '\0';
-        if (mkdir(p.ptr, 0777) != 0 && errno != EEXIST) rc = -1;
-        *s = '/';
-    }
-    if (rc == 0 && mkdir(dir, 0777) != 0 && errno != EEXIST) rc = -1;
-    int err = errno;
-    hf_buf_free(&p);
-    return rc ? hf_error_set(HF_EIO, "cannot create %s: %s", dir, strerror(err)) : 0;
-}
-
 /* Opens and locks the record, waiting for another process that holds it. The record may have been
  * finished and removed by that process while we waited: then the lock is on a dead file, so open again. */
 static int record_open_locked(const char *path)
@@ -488,7 +473,7 @@ int hf_download_object(const hf_download_options *opts, hf_buf *path_out)
     if (!opts->url || !hf_transfer_url_ok(opts->url))
         return hf_error_set(HF_EINVAL, "the download URL of %s is not an http:// or https:// URL",
                             opts->oid ? opts->oid : "(no oid)");
-    int rc = mkdir_parents(opts->dir);
+    int rc = hf_mkdir_p(opts->dir, 0777);
     if (rc < 0) return rc;
     dl_run run;
     memset(&run, 0, sizeof(run));

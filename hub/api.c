@@ -11,6 +11,7 @@
 #include "proc.h"
 
 #include "../common/digest.h"
+#include "../common/fsutil.h"
 #include "../common/json.h"
 
 #include <errno.h>
@@ -363,15 +364,6 @@ out:
     return rc;
 }
 
-static int mkdir_p2(const char *root, const char *a, const char *b)
-{
-    hf_buf p = HF_BUF_INIT;
-    int rc = hf_buf_printf(&p, "%s/repos/%s", root, a) || (mkdir(p.ptr, 0777) && errno != EEXIST) ||
-             hf_buf_printf(&p, "/%s", b) || (mkdir(p.ptr, 0777) && errno != EEXIST);
-    hf_buf_free(&p);
-    return rc ? -1 : 0;
-}
-
 static enum MHD_Result respond_created(hub_req *r, const create_req *c)
 {
     unsigned char raw[12];
@@ -423,7 +415,7 @@ static enum MHD_Result create_repo(hub_req *r)
     if (hf_buf_printf(&tmp_git, "%s/repo.git", tmp.ptr)) goto fail;
     if (build_repo(r->h, tmp_git.ptr, &c, &what)) goto fail;
     what = "creating the namespace dir";
-    if (mkdir_p2(r->h->root, c.dir, c.ns)) goto fail;
+    if (hf_mkdir_parents(repo.git_dir, 0777)) goto fail;
     what = "moving the repo into place";
     if (renameat2(AT_FDCWD, tmp_git.ptr, AT_FDCWD, repo.git_dir, RENAME_NOREPLACE) &&
         (errno != EINVAL || rename(tmp_git.ptr, repo.git_dir))) {

@@ -63,26 +63,6 @@ int lfs_object_path(const char *git_dir, const char *oid, hf_buf *out)
     return hf_buf_printf(out, "%s/lfs/objects/%.2s/%.2s/%s", git_dir, oid, oid + 2, oid);
 }
 
-int lfs_mkdirs_for(const char *path)
-{
-    char *p = strdup(path);
-    if (!p) return -1;
-    char *slash = strrchr(p, '/');
-    if (slash) *slash = '\0';
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = '\0';
-        if (mkdir(p, 0777) && errno != EEXIST) {
-            free(p);
-            return -1;
-        }
-        *s = '/';
-    }
-    int rc = (mkdir(p, 0777) && errno != EEXIST) ? -1 : 0;
-    free(p);
-    return rc;
-}
-
 uint64_t lfs_repo_threshold(const hub *h, const char *git_dir)
 {
     hf_buf path = HF_BUF_INIT;

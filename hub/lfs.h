@@ -31,6 +31,7 @@
 #define LFS_MAX_OBJECT_SIZE 50000000000ull /* the Hub's 50 GB per file */
 #define LFS_MAX_PARTS HUB_LFS_MAX_PARTS
 #define LFS_MAX_PART_SIZE (5ull << 30) /* S3: 5 GiB per part */
+#define LFS_S3_MIN_PART_SIZE (5ull << 20) /* S3: every part but the last is 5 MiB or more */
 #define LFS_UPLOAD_ID_LEN 32           /* hex characters */
 
 /* ---- lfs.c: helpers ---- */
@@ -43,8 +44,6 @@ int lfs_check_signed(hub_req *r, int allow_auth, int64_t *signed_size);
 int lfs_s3_key(const char *git_dir, const char *oid, hf_buf *key);
 /* <git_dir>/lfs/objects/aa/bb/<oid> */
 int lfs_object_path(const char *git_dir, const char *oid, hf_buf *out);
-/* mkdir -p of the directory part of path. 0 or -1 (errno). */
-int lfs_mkdirs_for(const char *path);
 /* 1 when oid is 64 lowercase hex digits. */
 int lfs_oid_ok(const char *oid);
 /* The repo's multipart threshold: <git_dir>/hfgit-hub-threshold, else the hub's default. */

@@ -15,6 +15,7 @@
 #include "s3.h"
 
 #include "../common/error.h"
+#include "../common/fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -197,7 +198,7 @@ int lfs_s3_publish(hub *h, const lfs_upload_meta *m, const char *key)
 {
     hf_buf side = HF_BUF_INIT, obj = HF_BUF_INIT, tmp = HF_BUF_INIT;
     int rc = -1, fd = -1;
-    if (hf_buf_printf(&side, "%s/lfs/s3/%s", m->git_dir, m->oid) || lfs_mkdirs_for(side.ptr) ||
+    if (hf_buf_printf(&side, "%s/lfs/s3/%s", m->git_dir, m->oid) || hf_mkdir_parents(side.ptr, 0777) ||
         hf_buf_printf(&tmp, "%s/tmp/.s3marker.XXXXXX", h->root) || (fd = mkostemp(tmp.ptr, O_CLOEXEC)) < 0)
         goto out;
     size_t klen = strlen(key);
@@ -210,7 +211,7 @@ int lfs_s3_publish(hub *h, const lfs_upload_meta *m, const char *key)
     bad = ftruncate(fd, (off_t)m->size) != 0;
     bad |= close(fd) != 0;
     fd = -1;
-    if (bad || lfs_object_path(m->git_dir, m->oid, &obj) || lfs_mkdirs_for(obj.ptr) ||
+    if (bad || lfs_object_path(m->git_dir, m->oid, &obj) || hf_mkdir_parents(obj.ptr, 0777) ||
         rename(tmp.ptr, obj.ptr))
         goto out;
     rc = 0;

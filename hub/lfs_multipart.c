@@ -29,6 +29,9 @@ uint64_t lfs_part_size(const hub *h, uint64_t size)
 {
     uint64_t c = h->chunk_size ? h->chunk_size : (512ull << 20);
     if (c > LFS_MAX_PART_SIZE) c = LFS_MAX_PART_SIZE;
+    /* S3 refuses a completion with a smaller part but the last (EntityTooSmall; s3rver does not check, AWS,
+     * radosgw and MinIO do), after the client sent every part: hand out no smaller parts on S3 storage. */
+    if (h->s3 && c < LFS_S3_MIN_PART_SIZE) c = LFS_S3_MIN_PART_SIZE;
     if (size / c + (size % c != 0) > LFS_MAX_PARTS) {
         /* More parts than S3 allows: grow the part to the next MiB that fits. */
         c = size / LFS_MAX_PARTS + 1;

@@ -10,6 +10,7 @@
  * stays exact: every byte written is hashed once, in order.
  */
 #include "lfs.h"
+#include "../common/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -195,7 +196,7 @@ int lfs_sink_finish(lfs_sink *s, char *hex)
 
 int lfs_sink_commit(lfs_sink *s, const char *dest)
 {
-    if (lfs_mkdirs_for(dest) || rename(s->tmp_path, dest)) return -1;
+    if (hf_mkdir_parents(dest, 0777) || rename(s->tmp_path, dest)) return -1;
     free(s->tmp_path);
     s->tmp_path = NULL;
     return 0;

@@ -43,7 +43,8 @@ static void usage(FILE *f)
           "  --token T                  the token itself (visible in `ps`: prefer --token-file)\n"
           "  --user NAME                the token's user (GET /api/whoami-v2; default \"user\")\n"
           "  --multipart-threshold N    objects of N bytes or more use multipart (default 5000000000)\n"
-          "  --chunk-size N             multipart part size (default 536870912)\n"
+          "  --chunk-size N             multipart part size (default 536870912; on S3 storage at\n"
+          "                             least 5242880, S3's minimum)\n"
           "  --hooks-dir DIR            hooks installed into created repos (default: git-hooks next to the binary)\n"
           "  --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate (chain) and key\n"
           "  --lfs-storage s3://BUCKET[/PREFIX]\n"
@@ -294,6 +295,9 @@ int main(int argc, char **argv)
     if (storage && strcmp(storage, "local") != 0) {
         if (s3_open(&s3, storage, s3_endpoint, s3_region)) return 1;
         h.s3 = &s3;
+        if (h.chunk_size < LFS_S3_MIN_PART_SIZE)
+            fprintf(stderr, "hfgit-hub: --chunk-size %" PRIu64 " is under S3's minimum part size: parts are %llu\n",
+                    h.chunk_size, LFS_S3_MIN_PART_SIZE);
     }
     lfs_uploads_sweep(&h);
     h.hooks_dir = hooks ? realpath(hooks, NULL) : default_hooks_dir();

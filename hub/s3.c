@@ -186,14 +186,33 @@ int s3_multipart_create(const s3_config *s3, const char *key, char *id, size_t i
     return rc;
 }
 
+/* Appends s as XML character data: the client's ETags go into the CompleteMultipartUpload body, and one with
+ * '&' or '<' would otherwise make it malformed (or add elements of the client's). */
+static void xml_escape(hf_buf *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '&')
+            hf_buf_puts(out, "&amp;");
+        else if (*s == '<')
+            hf_buf_puts(out, "&lt;");
+        else if (*s == '>')
+            hf_buf_puts(out, "&gt;");
+        else
+            hf_buf_put(out, s, 1);
+    }
+}
+
 unsigned s3_multipart_complete(const s3_config *s3, const char *key, const char *id, const char *const *etags,
                                size_t count, hf_buf *msg)
 {
     hf_buf xml = HF_BUF_INIT, body = HF_BUF_INIT, q = HF_BUF_INIT;
     sink s = {&body, NULL, 0};
     hf_buf_puts(&xml, "<CompleteMultipartUpload>");
-    for (size_t i = 0; i < count; i++)
-        hf_buf_printf(&xml, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", i + 1, etags[i]);
+    for (size_t i = 0; i < count; i++) {
+        hf_buf_printf(&xml, "<Part><PartNumber>%zu</PartNumber><ETag>", i + 1);
+        xml_escape(&xml, etags[i]);
+        hf_buf_puts(&xml, "</ETag></Part>");
+    }
     hf_buf_puts(&xml, "</CompleteMultipartUpload>");
     hf_buf_puts(&q, "uploadId=");
     uri_encode(&q, id, 0);

@@ -378,8 +378,9 @@ typedef struct hf_commit_options {
     int blocking;           /* 1: the push at the end blocks (default); 0: it is queued (hf_repo_command_at) */
     int auto_lfs_prune;     /* 1: hf_repo_lfs_prune after the push (default 0) */
     int *result;            /* HF_REPO_COMMIT stores the outcome here (begin's or end's return), when set */
-    /* Since version 2: with blocking 0, hf_commit_end stores the queued push here (NULL when nothing was
-     * pushed or on failure), e.g. for hf_command_commit_id or hf_command_wait. */
+    /* Since version 2, the older way to get the queued push (hf_commit_end's command_out is the newer one;
+     * both work): with blocking 0, hf_commit_end stores the queued push here (NULL when nothing was pushed or
+     * on failure). HF_REPO_COMMIT has no other way to return it. */
     hf_command **command;
 } hf_commit_options;
 
@@ -394,10 +395,11 @@ HF_EXTERN(int) hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *m
 /* Ends it and frees ctx. body_status 0: adds everything (auto-tracking per track_large_files), commits
  * (nothing to commit is fine), pushes (blocking or queued) and prunes when asked; returns 0 or the first
  * failure. body_status != 0: adds, commits and pushes nothing, leaves the working tree exactly as the body
- * left it, and returns HF_ECANCELLED with a message saying so. A queued push (blocking 0) is returned through
- * opts->command when set. The lock of the handle is not held while the pull of begin or the push of end moves
- * bytes. */
-HF_EXTERN(int) hf_commit_end(hf_commit_ctx *ctx, int body_status);
+ * left it, and returns HF_ECANCELLED with a message saying so. command_out (may be NULL) gets the queued push
+ * of a non-blocking context (its hf_command_commit_id is the commit just made), else NULL (blocking, nothing
+ * committed, a failure); opts->command, when set, gets the same. The lock of the handle is not held while
+ * the pull of begin or the push of end moves bytes. */
+HF_EXTERN(int) hf_commit_end(hf_commit_ctx *ctx, int body_status, hf_command **command_out);
 
 /* HF_REPO_COMMIT(repo, message, opts) { body }: begin, the body, end. Inside the body, HF_COMMIT_FAIL(status)
  * marks the body failed (status != 0) and leaves it; plain `break` leaves it as a success. Use HF_COMMIT_FAIL
@@ -515,6 +517,10 @@ HF_EXTERN(int) hf_repo_lfs_track(hf_repo *repo, const char *const *patterns, siz
 HF_EXTERN(int) hf_repo_lfs_track_filenames(hf_repo *repo, const char *const *paths, size_t count);
 /* Removes the filter=lfs lines of each pattern (git lfs untrack). Returns the number of lines removed. */
 HF_EXTERN(int) hf_repo_lfs_untrack(hf_repo *repo, const char *const *patterns, size_t count);
+/* Removes the filter=lfs lines hf_repo_lfs_track_filenames writes for each path (the literal file name
+ * escaped the same way: `model[0].bin` removes the line `model\[0\].bin`, not a `model[0].bin` pattern). A
+ * path with a line break: HF_EINVAL. Returns the number of lines removed. */
+HF_EXTERN(int) hf_repo_lfs_untrack_filenames(hf_repo *repo, const char *const *paths, size_t count);
 /* Deletes from .git/lfs/objects the objects already on the remote: those referenced by commits reachable
  * from a remote-tracking branch, except the ones HEAD's tree, the index or an unpushed local commit still
  * refers to. The counts go to out_removed / out_bytes (either may be NULL). */
@@ -577,6 +583,19 @@ typedef struct hf_create_commit_options {
  * which then uploads nothing again. Memory stays flat: data is written once into .git/lfs/objects and
  * uploaded from there. DELETE and COPY operations are left alone. */
 HF_EXTERN(int) hf_repo_preupload_lfs(hf_repo *repo, hf_commit_op *ops, size_t n);
+
+/* Uploads one LFS object whose SHA-256 (oid, 64 lowercase hex digits) and size the caller already knows, from
+ * the file at local_path, without reading it to hash again (the server checks the content against oid): the
+ * file is hard-linked into the clone's LFS store under oid (copied where the file system refuses a link; a
+ * symbolic link is followed), then sent as hf_repo_preupload_lfs sends it (batch API, multipart where the
+ * server says so; nothing when the server has it). A later push or hf_repo_create_commit of a pointer to
+ * oid uploads nothing again. While the store entry is a link, changing the file in place changes it too:
+ * remove the entry (or prune) once the commit is pushed. progress (or NULL) gets this object's bytes.
+ * Thread-safe: several calls may run at once on one handle, also while another thread commits or pushes; the
+ * handle's lock is held only to read the remote. HF_ENOTFOUND when local_path is missing, HF_EINVAL when its
+ * size is not size. */
+HF_EXTERN(int) hf_repo_preupload_lfs_file(hf_repo *repo, const char *local_path, const char *oid, uint64_t size,
+                                          hf_progress_cb progress, void *progress_payload);
 
 /* One commit with all operations, in order, on the current branch (or opts->branch, checked out first and
  * created at HEAD when it exists nowhere), then pushed: blocking (queued == NULL), or queued with *queued set

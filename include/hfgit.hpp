@@ -237,7 +237,6 @@ public:
         co.blocking = blocking;
         co.track_large_files = track_large_files;
         co.branch = branch.empty() ? nullptr : branch.c_str();
-        co.command = &queued_;
         check(hf_commit_begin(&ctx_, r.get(), message.c_str(), &co));
     }
     ~commit_scope()
@@ -260,7 +259,7 @@ private:
     int end(int body_status)
     {
         hf_commit_ctx *c = std::exchange(ctx_, nullptr);
-        result_ = c ? hf_commit_end(c, body_status) : result_;
+        result_ = c ? hf_commit_end(c, body_status, &queued_) : result_;
         return result_;
     }
 

@@ -65,6 +65,16 @@ int hf_attrs_track_filename(hf_buf *content, const char *path)
     return rc;
 }
 
+int hf_attrs_untrack_filename(hf_buf *content, const char *path)
+{
+    hf_buf pattern = HF_BUF_INIT;
+    int rc = hf_attrs_escape_filename(path, &pattern);
+    if (rc == 0)
+        rc = hf_attrs_untrack(content, pattern.ptr);
+    hf_buf_free(&pattern);
+    return rc;
+}
+
 /* The line [p, end) (without its newline) sets pattern filter=lfs? */
 static int line_tracks(const char *p, const char *end, const char *pattern)
 {

@@ -35,6 +35,8 @@ int hf_attrs_escape_pattern(const char *path, hf_buf *out);
 int hf_attrs_escape_filename(const char *path, hf_buf *out);
 /* hf_attrs_track of hf_attrs_escape_filename(path): 1 added, 0 already there, or a negative error. */
 int hf_attrs_track_filename(hf_buf *content, const char *path);
+/* hf_attrs_untrack of hf_attrs_escape_filename(path): the number of lines removed, or a negative error. */
+int hf_attrs_untrack_filename(hf_buf *content, const char *path);
 
 /* Appends "<pattern> filter=lfs diff=lfs merge=lfs -text\n" to the .gitattributes content unless a line with
  * that pattern and filter=lfs is already there (then returns 0). Adds a missing final newline first. Returns

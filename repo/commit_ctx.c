@@ -132,8 +132,10 @@ static int finish(hf_commit_ctx *ctx, hf_command **queued)
     return hf_repo_push(r, &po, ctx->opts.blocking ? NULL : queued);
 }
 
-int hf_commit_end(hf_commit_ctx *ctx, int body_status)
+int hf_commit_end(hf_commit_ctx *ctx, int body_status, hf_command **command_out)
 {
+    if (command_out)
+        *command_out = NULL;
     if (!ctx)
         return hf_error_set(HF_EINVAL, "hf_commit_end: no context (did hf_commit_begin fail?)");
     hf_repo *r = ctx->repo;
@@ -150,6 +152,8 @@ int hf_commit_end(hf_commit_ctx *ctx, int body_status)
             hf_error_prefix("commit context \"%s\": ", ctx->message);
         if (ctx->opts.command)
             *ctx->opts.command = queued;
+        if (command_out)
+            *command_out = queued;
     }
     free(ctx->message);
     free(ctx);
@@ -172,7 +176,7 @@ void hf_commit_block_end(hf_commit_block *b)
 {
     if (!b)
         return;
-    int rc = hf_commit_end(b->ctx, b->body_status);
+    int rc = hf_commit_end(b->ctx, b->body_status, NULL); /* opts->command gets the push */
     b->ctx = NULL;
     b->state = 2;
     if (b->result)

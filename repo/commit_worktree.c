@@ -12,6 +12,7 @@
 #include "lfs_store.h"
 
 #include "../common/error.h"
+#include "../common/fsutil.h"
 #include "../common/pointer.h"
 
 #include <errno.h>
@@ -199,7 +200,6 @@ int hf_worktree_finish(hf_repo *r, git_index *final, hf_touched_list *l)
 {
     hf_buf full = HF_BUF_INIT;
     git_index *index = NULL;
-    size_t base = strlen(r->workdir);
     int rc = 0;
     /* deletions first: a deleted file may be where a new folder goes */
     for (size_t i = 0; rc == 0 && i < l->count; i++) {
@@ -223,7 +223,7 @@ int hf_worktree_finish(hf_repo *r, git_index *final, hf_touched_list *l)
         if (hf_buf_printf(&full, "%s%s", r->workdir, t->path) < 0)
             rc = hf_error_set(HF_ENOMEM, "out of memory");
         else if ((rc = hf_path_refuse_links(r->workdir, t->path, 0)) == 0 &&
-                 (rc = hf_path_mkdirs_for(full.ptr, base)) == 0 && rename(t->tmp, full.ptr) < 0)
+                 (rc = hf_mkdir_parents(full.ptr, 0777)) == 0 && rename(t->tmp, full.ptr) < 0)
             rc = hf_error_set(HF_EIO, "cannot move the new %s into place: %s", full.ptr, strerror(errno));
         if (rc == 0) {
             free(t->tmp);

@@ -4,6 +4,7 @@
 
 #include "../common/buf.h"
 #include "../common/error.h"
+#include "../common/fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -305,7 +306,8 @@ int hf_sync_copy(hf_sync_list *state, const hf_sync_list *snap, const char *fold
                 continue;
             }
         }
-        if ((rc = hf_path_mkdirs_for(dest.ptr, 0)) < 0 || (rc = copy_file(src.ptr, dest.ptr, from, f->size)) < 0) {
+        if ((rc = hf_mkdir_parents(dest.ptr, 0777)) < 0 ||
+            (rc = copy_file(src.ptr, dest.ptr, from, f->size)) < 0) {
             if (prev)
                 prev->size = UINT64_MAX; /* the clone's copy is in doubt: copy it whole next time */
             break;

@@ -1,6 +1,7 @@
 /*
- * lfs_admin.c: LFS housekeeping: lfs_track / lfs_untrack (.gitattributes lines, as git lfs track/untrack),
- * lfs_enable_largefiles (configuration for the git CLI), lfs_prune (free the store of objects the remote has).
+ * lfs_admin.c: LFS housekeeping: lfs_track / lfs_untrack of patterns or of literal file names (.gitattributes
+ * lines, as git lfs track/untrack and track --filename), lfs_enable_largefiles (configuration for the git CLI),
+ * lfs_prune (free the store of objects the remote has).
  *
  * Prune is deliberately narrower than `git lfs prune`: an object goes only when a commit reachable from a
  * remote-tracking branch refers to it (it was pushed), and nothing local still needs it: HEAD's tree, the
@@ -73,6 +74,16 @@ int hf_repo_lfs_untrack(hf_repo *repo, const char *const *patterns, size_t count
         return hf_error_set(HF_EINVAL, "hf_repo_lfs_untrack: no repository or patterns");
     hf_repo_lock(repo);
     int rc = edit_attrs(repo, patterns, count, hf_attrs_untrack, "hf_repo_lfs_untrack");
+    hf_repo_unlock(repo);
+    return rc;
+}
+
+int hf_repo_lfs_untrack_filenames(hf_repo *repo, const char *const *paths, size_t count)
+{
+    if (!repo || (count && !paths))
+        return hf_error_set(HF_EINVAL, "hf_repo_lfs_untrack_filenames: no repository or paths");
+    hf_repo_lock(repo);
+    int rc = edit_attrs(repo, paths, count, hf_attrs_untrack_filename, "hf_repo_lfs_untrack_filenames");
     hf_repo_unlock(repo);
     return rc;
 }

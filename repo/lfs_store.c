@@ -3,6 +3,7 @@
 
 #include "../common/digest.h"
 #include "../common/error.h"
+#include "../common/fsutil.h"
 #include "../common/pointer.h"
 
 #include <errno.h>
@@ -32,25 +33,6 @@ int hf_lfs_object_present(const char *lfs_dir, const char *oid, uint64_t size)
     return present;
 }
 
-/* mkdir -p for the directories of path (not its last component). */
-static int mkdirs_for(const char *path)
-{
-    char tmp[4096];
-    size_t n = strlen(path);
-    if (n >= sizeof(tmp))
-        return hf_error_set(HF_EIO, "path too long: %s", path);
-    memcpy(tmp, path, n + 1);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
-            return hf_error_set(HF_EIO, "cannot create directory %s: %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    return 0;
-}
-
 int hf_lfs_temp_open(const char *lfs_dir, const char *sub, const char *prefix, hf_buf *path_out)
 {
     for (int attempt = 0; attempt < 16; attempt++) {
@@ -62,7 +44,7 @@ int hf_lfs_temp_open(const char *lfs_dir, const char *sub, const char *prefix, h
         hf_buf_clear(path_out);
         if (hf_buf_printf(path_out, "%s/%s/%s%s", lfs_dir, sub, prefix ? prefix : "", hex) < 0)
             return hf_error_set(HF_ENOMEM, "out of memory");
-        int rc = mkdirs_for(path_out->ptr);
+        int rc = hf_mkdir_parents(path_out->ptr, 0777);
         if (rc < 0)
             return rc;
         /* 0666 minus the umask, as git-lfs's TempFile + chmod gives. */
@@ -90,7 +72,7 @@ int hf_lfs_object_commit(const char *lfs_dir, const char *tmp_path, const char *
                               path.ptr, (long long)st.st_size, (unsigned long long)size);
         goto out;
     }
-    if ((rc = mkdirs_for(path.ptr)) < 0)
+    if ((rc = hf_mkdir_parents(path.ptr, 0777)) < 0)
         goto out;
     if (rename(tmp_path, path.ptr) < 0) {
         rc = hf_error_set(HF_EIO, "cannot move %s to %s: %s", tmp_path, path.ptr, strerror(errno));

@@ -67,21 +67,6 @@ void hf_scrub_secret(hf_buf *buf, const char *secret)
     *buf = out;
 }
 
-int hf_path_mkdirs_for(char *path, size_t from)
-{
-    for (char *p = path + (from ? from : 1); *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int failed = mkdir(path, 0777) < 0 && errno != EEXIST;
-        int err = errno;
-        *p = '/';
-        if (failed)
-            return hf_error_set(HF_EIO, "cannot create the folder of %s: %s", path, strerror(err));
-    }
-    return 0;
-}
-
 int hf_path_refuse_links(const char *root, const char *rel, int include_last)
 {
     hf_buf p = HF_BUF_INIT;

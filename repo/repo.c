@@ -5,6 +5,7 @@
 
 #include "../common/config.h"
 #include "../common/error.h"
+#include "../common/fsutil.h"
 #include "../common/trace.h"
 
 #include <dirent.h>
@@ -159,27 +160,6 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 static void empty_dir(const char *dir)
 {
     (void)nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int mkdir_p(const char *path)
-{
-    char tmp[PATH_MAX];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof(tmp))
-        return hf_error_set(HF_EINVAL, "invalid directory name");
-    memcpy(tmp, path, n + 1);
-    for (char *p = tmp + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
-                return hf_error_set(HF_EIO, "cannot create directory %s: %s", tmp, strerror(errno));
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    return 0;
 }
 
 static int set_config(hf_repo *r, const char *key, const char *value)
@@ -377,7 +357,7 @@ int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *op
         struct stat st;
         cloned = 1;
         created = stat(local_dir, &st) < 0;
-        rc = mkdir_p(local_dir) < 0 ? hf_error_last_code() : do_clone(r, url.ptr, local_dir);
+        rc = hf_mkdir_p(local_dir, 0777) < 0 ? hf_error_last_code() : do_clone(r, url.ptr, local_dir);
     } else
         rc = open_existing(r, local_dir, opts->clone_from ? url.ptr : NULL);
     if (rc < 0)

@@ -92,10 +92,6 @@ int hf_path_join_checked(const char *workdir, const char *relative, char *out, s
  * "out -> /home/me" must not make a write or delete of "out/x" land in /home/me. 0 otherwise. */
 int hf_path_refuse_links(const char *root, const char *rel, int include_last);
 
-/* mkdir -p for the folders of path (not its last component), creating only those after path[from] (the
- * caller knows the ones before exist, e.g. the work tree). path is modified during the call and restored. */
-int hf_path_mkdirs_for(char *path, size_t from);
-
 /* remote.c: a git_remote for the remote `name` of git, like git_remote_lookup but without libgit2 1.5's PCRE2
  * leak (remote.c says why): anonymous, with the configured url/pushurl (insteadOf applied) and the first fetch
  * refspec. HF_ENOTFOUND when there is no such remote. Free with git_remote_free. */

@@ -9,7 +9,8 @@
 #   s3_start                        # s3rver on a free loopback port, bucket "lfs", behind the fault proxy;
 #                                   # sets S3_URL, S3_FLAGS
 # HFGIT_TEST_STORAGE=s3: hub_start runs every hub on S3 storage (an s3rver per test, started by s3_start when
-# the first hub starts); a check that cannot hold there says so with skip_on_s3.
+# the first hub starts, or an already running store: HFGIT_TEST_S3_ENDPOINT, below); a check that cannot hold
+# there says so with skip_on_s3.
 set -u
 HFGIT_ROOT=${HFGIT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BUILD=${BUILD:-build}
@@ -70,7 +71,7 @@ HUB_ON_S3=""
 cleanup() {
     if [ -n "$HUB_PID" ]; then kill "$HUB_PID" 2>/dev/null; wait "$HUB_PID" 2>/dev/null; fi
     if [ -n "$S3_PROXY_PID" ]; then kill "$S3_PROXY_PID" 2>/dev/null; wait "$S3_PROXY_PID" 2>/dev/null; fi
-    if [ -n "$S3_PID" ]; then kill "$S3_PID" 2>/dev/null; wait "$S3_PID" 2>/dev/null; fi
+    if [ -n "$S3_PID" ] && [ -z "$S3_EXTERNAL" ]; then kill "$S3_PID" 2>/dev/null; wait "$S3_PID" 2>/dev/null; fi
     if [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; else echo "# kept $WORK" >&2; fi
 }
 trap cleanup EXIT
@@ -80,10 +81,11 @@ S3RVER=$HFGIT_ROOT/tests/.node/node_modules/.bin/s3rver
 # $WORK/s3data, bucket "lfs" made; started once per test, stopped at exit. In front of it the fault proxy
 # (tests/integration/lib_s3_proxy.py): the hub is given the proxy as its endpoint, so the presigned URLs the
 # clients use go through it, and hub_knobs' part, range and bandwidth knobs act there as on the hub's own URLs.
-# Sets S3_PORT and S3_URL (the proxy's: what the hub and clients see), S3_STORE_URL (s3rver itself), S3_FLAGS
+# Sets S3_PORT and S3_URL (the proxy's: what the hub and clients see), S3_STORE_URL (the store itself), S3_FLAGS
 # (hub flags: s3://lfs/hub) and exports the credentials s3rver accepts. Returns 1 (saying why) without s3rver.
 s3_start() {
     [ -n "$S3_PID" ] && return 0
+    if [ -n "${HFGIT_TEST_S3_ENDPOINT:-}" ]; then s3_external; return; fi
     [ -x "$S3RVER" ] || { echo "s3rver is not installed (make deps: tests/npm_deps.sh)" >&2; return 1; }
     local store_port
     store_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -91,18 +93,60 @@ s3_start() {
     mkdir -p "$WORK/s3data"
     "$S3RVER" -d "$WORK/s3data" -a 127.0.0.1 -p "$store_port" --configure-bucket lfs --silent >"$WORK/s3rver.log" 2>&1 &
     S3_PID=$!
-    python3 "$HFGIT_ROOT/tests/integration/lib_s3_proxy.py" 127.0.0.1 "$store_port" >"$WORK/s3proxy.out" 2>"$WORK/s3proxy.log" &
+    local i
+    for i in $(seq 1 150); do curl -s -o /dev/null "$S3_STORE_URL/" && break; sleep 0.1; done
+    s3_proxy_start 127.0.0.1 "$store_port" || return 1
+    export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+    S3_FLAGS=(--lfs-storage s3://lfs/hub --s3-endpoint "$S3_URL" --s3-region us-east-1)
+}
+# s3_proxy_start HOST PORT: the fault proxy in front of the store at HOST:PORT; sets S3_PORT, S3_URL.
+s3_proxy_start() {
+    python3 "$HFGIT_ROOT/tests/integration/lib_s3_proxy.py" "$1" "$2" >"$WORK/s3proxy.out" 2>"$WORK/s3proxy.log" &
     S3_PROXY_PID=$!
     local i
-    for i in $(seq 1 150); do
+    for i in $(seq 1 100); do
         S3_PORT=$(sed -n 's/^listening on //p' "$WORK/s3proxy.out")
-        [ -n "$S3_PORT" ] && curl -s -o /dev/null "$S3_STORE_URL/" && break
-        sleep 0.1
+        [ -n "$S3_PORT" ] && break
+        sleep 0.05
     done
     [ -n "$S3_PORT" ] || { echo "the S3 fault proxy did not start: $(cat "$WORK/s3proxy.log")" >&2; return 1; }
     S3_URL=http://127.0.0.1:$S3_PORT
-    export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
-    S3_FLAGS=(--lfs-storage s3://lfs/hub --s3-endpoint "$S3_URL" --s3-region us-east-1)
+}
+
+# ---- an S3 store that is already running (HFGIT_TEST_S3_ENDPOINT), instead of an s3rver per test ----
+# HFGIT_TEST_S3_ENDPOINT=URL with HFGIT_TEST_S3_BUCKET (an existing bucket), HFGIT_TEST_S3_REGION (default
+# us-east-1) and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY: s3_start uses that store (tests/s3_radosgw.sh starts
+# Ceph's radosgw so). Each test keeps its objects under its own prefix, <its $WORK's name>/hub, so tests do not
+# see each other's objects. Sets S3_EXTERNAL=1 and S3_PID=external (nothing to stop). S3_BUCKET and S3_PREFIX
+# name what the hub was given in both cases; s3_curl reads from the store (signed when it is external). An
+# http://HOST:PORT endpoint gets the fault proxy in front of it too (the Host header passes untouched, so the
+# store's SigV4 checks hold); another (https) is used directly, and the knobs do not reach it.
+S3_EXTERNAL=""
+S3_BUCKET=lfs
+S3_PREFIX=hub
+s3_external() {
+    [ -n "${HFGIT_TEST_S3_BUCKET:-}" ] && [ -n "${AWS_ACCESS_KEY_ID:-}" ] && [ -n "${AWS_SECRET_ACCESS_KEY:-}" ] ||
+        { echo "HFGIT_TEST_S3_ENDPOINT needs HFGIT_TEST_S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY" >&2; return 1; }
+    S3_EXTERNAL=1 S3_PID=external
+    S3_STORE_URL=${HFGIT_TEST_S3_ENDPOINT%/}
+    S3_URL=$S3_STORE_URL
+    S3_PORT=${S3_URL##*:}
+    if [[ $S3_STORE_URL =~ ^http://([^/:]+):([0-9]+)$ ]]; then
+        s3_proxy_start "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" || return 1
+    fi
+    S3_BUCKET=$HFGIT_TEST_S3_BUCKET
+    S3_PREFIX=${WORK##*/}/hub
+    S3_FLAGS=(--lfs-storage "s3://$S3_BUCKET/$S3_PREFIX" --s3-endpoint "$S3_URL" --s3-region "${HFGIT_TEST_S3_REGION:-us-east-1}")
+}
+# s3_curl [curl args] URL: curl to the store; SigV4-signed on an external store (s3rver answers anonymous
+# requests). curl 7.88 signs the body's hash without sending it, so the payload is declared UNSIGNED-PAYLOAD.
+s3_curl() {
+    if [ -n "$S3_EXTERNAL" ]; then
+        curl --aws-sigv4 "aws:amz:${HFGIT_TEST_S3_REGION:-us-east-1}:s3" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
+            --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$@"
+    else
+        curl "$@"
+    fi
 }
 # skip_on_s3 NAME: true (and a loud skip of NAME) when the suite runs on S3 storage, where parts and objects go
 # straight to the store: hub knobs that act on the hub's own part/object URLs, and its files, do not apply.
@@ -115,11 +159,11 @@ s3_proxy() { curl -sS -f -X "$1" ${3:+--data "$3"} "$S3_URL$2"; }
 
 # hub_bytes PATH: the file with the bytes of the hub's LFS object at PATH (<repo>.git/lfs/objects/aa/bb/OID).
 # On S3 storage the hub keeps only a sparse stand-in there: the bytes are read back from the store (asked over
-# HTTP, s3rver answers anonymous GETs) into a file under $WORK. PATH itself when there is no such object.
+# HTTP by s3_curl) into a file under $WORK. PATH itself when there is no such object.
 hub_bytes() {
     local p=$1 key
     if [ "${HFGIT_TEST_STORAGE:-}" = s3 ] && key=$(cat "${p%/lfs/objects/*}/lfs/s3/${p##*/}" 2>/dev/null) &&
-        curl -sS -f -o "$WORK/s3obj.${p##*/}" "$S3_STORE_URL/lfs/$key"; then
+        s3_curl -sS -f -o "$WORK/s3obj.${p##*/}" "$S3_STORE_URL/$S3_BUCKET/$key"; then
         echo "$WORK/s3obj.${p##*/}"
     else
         echo "$p"
@@ -130,7 +174,7 @@ hub_bytes() {
 hub_cat() {
     local p=$1 key
     if [ "${HFGIT_TEST_STORAGE:-}" = s3 ] && key=$(cat "${p%/lfs/objects/*}/lfs/s3/${p##*/}" 2>/dev/null); then
-        curl -sS -f "$S3_STORE_URL/lfs/$key"
+        s3_curl -sS -f "$S3_STORE_URL/$S3_BUCKET/$key"
     else
         cat "$p"
     fi
@@ -150,7 +194,7 @@ hub_start() {
         storage=("${S3_FLAGS[@]}")
     fi
     # on S3 storage through the fault proxy: knobs and the store-side counters live there too
-    [ -n "${S3_URL:-}" ] && [[ " $* ${storage[*]} " == *" --s3-endpoint $S3_URL "* ]] && HUB_ON_S3=1
+    [ -n "$S3_PROXY_PID" ] && [[ " $* ${storage[*]} " == *" --s3-endpoint $S3_URL "* ]] && HUB_ON_S3=1
     "$BUILD_DIR/hfgit-hub" --root "$HUB_ROOT" --listen 127.0.0.1:0 --token "$HUB_TOKEN" "$@" ${storage[@]+"${storage[@]}"} \
         >"$WORK/hub.out" 2>"$WORK/hub.err" &
     HUB_PID=$!

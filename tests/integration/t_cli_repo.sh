@@ -95,6 +95,14 @@ check_eq "... removed the line" "$(grep -c safetensors cli/.gitattributes)" 0
 check_contains "... kept the others" "$(cat cli/.gitattributes)" "data/*.bin filter=lfs"
 hfgit untrack -C cli >/dev/null 2>&1
 check_eq "untrack without a pattern is a usage error" "$?" 2
+check "hfgit track --filename 'model[0].bin'" hfgit track -C cli --filename 'model[0].bin'
+check_contains "... writes the escaped line" "$(cat cli/.gitattributes)" 'model\[0\].bin filter=lfs'
+out=$(hfgit untrack -C cli 'model[0].bin' 2>&1)
+check_contains "untrack of the pattern 'model[0].bin' leaves that line" "$out" "0 line(s) removed"
+out=$(hfgit untrack -C cli --filename 'model[0].bin' 2>&1)
+check_contains "hfgit untrack --filename 'model[0].bin' removes it" "$out" "1 line(s) removed"
+check_not_contains "... gone from .gitattributes" "$(cat cli/.gitattributes)" 'model\[0\]'
+check_contains "... the others kept" "$(cat cli/.gitattributes)" "data/*.bin filter=lfs"
 
 # --- install-hooks: installs, moves git-lfs's hook aside, chains to it, idempotent ---
 (cd g && git lfs install --local >/dev/null 2>&1)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_cli_upload_large_folder: `hfgit upload-large-folder` against hfgit-hub (issue 14, acceptance 1).
 # 2,000 small files and 6 files of 40 MiB; the first run is killed (SIGKILL) once its first chunk is on the
-# hub; the re-run hashes only what the journal does not hold, uploads no LFS object twice (hub completions),
+# hub; the journal records the LFS objects the workers pre-uploaded; the re-run hashes only what the journal
+# does not hold, pre-uploads only the other objects, uploads no LFS object twice (hub completions),
 # and a fresh clone matches the folder byte for byte; the status block appears with the right final counts;
 # a refused token (401) stops at once; the Hub-limit warning; usage errors.
 source "$(dirname "$0")/../lib.sh"
@@ -52,6 +53,9 @@ check "the journal is in LOCAL_PATH/.cache/huggingface" test -s "$state"
 recorded=$(grep -c '^H' "$state")
 committed=$(grep -c '^C' "$state")
 check "... it records the first chunk as committed" test "$committed" -ge 2
+uploaded=$(grep -c '^U' "$state")
+check "... and the LFS objects pre-uploaded by the workers (at least the first chunk's 2)" test "$uploaded" -ge 2
+check_eq "... each recorded once" "$(grep '^U' "$state" | sort -u | wc -l)" "$uploaded"
 
 # --- run 2: finishes, hashes only what is not recorded ---
 hub_knobs '{"bandwidth_cap":0}' >/dev/null
@@ -64,6 +68,8 @@ hashed=$(sed -n 's/^hashed \([0-9]*\) files in this run (\([0-9]*\) hashes reuse
 reused=$(sed -n 's/^hashed \([0-9]*\) files in this run (\([0-9]*\) hashes reused.*/\2/p' <<<"$summary")
 check_eq "... reusing every hash the journal held" "$reused" "$recorded"
 check_eq "... and hashing only the other files" "$hashed" "$((total - recorded))"
+check_contains "... pre-uploading only the LFS objects the journal did not record" "$summary" \
+    "pre-uploaded $((6 - uploaded)) LFS objects"
 check_eq "... it prints the repository URL" "$(cat "$WORK/run2.out")" "$HUB_URL/alice/ulf"
 block=$(grep '^Files:' "$WORK/run2.err" | tail -n 1)
 check_contains "the final status block counts every file hashed" "$block" "hashed $total/$total"
@@ -101,8 +107,9 @@ before=$(json_num "$(hub_stats)" completions_refused)
 hub_knobs '{"fail_complete_times":6}' >/dev/null # the HTTP layer tries a completion 6 times
 hfgit upload-large-folder alice/ulf data --repo-type model --no-report >/dev/null 2>"$WORK/e"
 rc=$?
-check_eq "a chunk whose push failed with HTTP 500 is pushed again" "$rc" 0
-check_contains "... after saying so" "$(cat "$WORK/e")" "try 2 of 5 in 2 s"
+check_eq "a pre-upload that failed with HTTP 500 is tried again" "$rc" 0
+check_contains "... after saying so" "$(cat "$WORK/e")" "pre-uploading big/w1.bin failed"
+check_contains "... with the delay" "$(cat "$WORK/e")" "try 2 of 5 in 2 s"
 check_eq "... the hub refused 6 completions and then took the object" \
     "$(($(json_num "$(hub_stats)" completions_refused) - before)) $(json_num "$(hub_stats)" completions_ok)" "6 7"
 hub_knobs '{"fail_complete_times":0}' >/dev/null

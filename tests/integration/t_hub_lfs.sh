@@ -60,7 +60,8 @@ check_eq "Range GET: 206" "$code" 206
 check "Range GET: the right bytes" cmp "$WORK/range" <(tail -c +1001 "w/model weights.bin" | head -c 1000)
 code=$(curl -sS -o "$WORK/range" -w '%{http_code}' -H 'Range: bytes=-100' "$href")
 check_eq "suffix Range GET: 206" "$code" 206
-skip_on_s3 "suffix Range GET: the last 100 bytes" "s3rver 3.7.1 answers a suffix Range (bytes=-N) 206 with bytes other than the last N" ||
+{ [ -z "${HFGIT_TEST_S3_ENDPOINT:-}" ] &&
+    skip_on_s3 "suffix Range GET: the last 100 bytes" "s3rver 3.7.1 answers a suffix Range (bytes=-N) 206 with bytes other than the last N"; } ||
     check "suffix Range GET: the last 100 bytes" cmp "$WORK/range" <(tail -c 100 "w/model weights.bin")
 code=$(curl -sS -o /dev/null -w '%{http_code}' -r 3000000- "$href")
 check_eq "Range past the end: 416" "$code" 416

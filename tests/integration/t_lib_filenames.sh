@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_lib_filenames: file names with glob characters, spaces and '#'. hf_repo_lfs_track_filenames writes the
-# same .gitattributes lines as `git lfs track --filename` (git-lfs 3.3.0), byte for byte; git check-attr
+# same .gitattributes lines as `git lfs track --filename` (git-lfs 3.3.0), byte for byte, and
+# hf_repo_lfs_untrack_filenames removes them again; git check-attr
 # says filter=lfs for exactly those files (not for model0.bin, which `model[0].bin` unescaped would match);
 # hf_repo_add's auto-tracking does the same, so an 11 MiB `model[0].bin` goes to LFS, the push is accepted,
 # and git + git-lfs clone it back byte-identical with `w*x.bin` tracked and `wax.bin` not.
@@ -28,12 +29,18 @@ for n in "${names[@]}"; do
         not_ok "'$n': the line git lfs track --filename writes" "git-lfs: $(cat g/.gitattributes)"$'\n'"hfgit:   $(cat l/.gitattributes)"
     fi
     check_eq "... git check-attr: '$n' is LFS" "$(attr_of l "$n")" lfs
+    check_eq "... hf_repo_lfs_untrack_filenames removes that line" "$("$LIB" untrack-files l "$n")" 1
+    check_eq "... and '$n' is no longer LFS" "$(attr_of l "$n")" unspecified
 done
 check_eq "tracking model[0].bin does not track model0.bin" \
     "$(cd l && rm -f .gitattributes && "$LIB" track-files . 'model[0].bin' >/dev/null && attr_of . model0.bin)" unspecified
 check_eq "tracking w*x.bin does not track wax.bin" \
     "$(cd l && "$LIB" track-files . 'w*x.bin' >/dev/null && attr_of . wax.bin)" unspecified
 check_eq "tracking the same name again adds no line" "$(cd l && "$LIB" track-files . 'w*x.bin')" 0
+# untracking by name is the mirror of tracking by name: the pattern form does not find the escaped line
+check_eq "untrack of the pattern 'model[0].bin' removes no escaped line" "$(cd l && "$LIB" untrack . 'model[0].bin')" 0
+check_eq "untrack-files 'model[0].bin' removes it" "$(cd l && "$LIB" untrack-files . 'model[0].bin')" 1
+check_eq "... and leaves w*x.bin's line" "$(cd l && cat .gitattributes)" 'w\*x.bin filter=lfs diff=lfs merge=lfs -text'
 
 # --- names where git-lfs's own line would miss the file: the line still matches it ---
 for n in $'tab\tname.bin' 'back\slash.bin' '!bang.bin' '"quote.bin'; do

@@ -83,4 +83,21 @@ check_contains "... and said so in the trace (HFGIT_TRACE=1)" "$out" ": waiting 
 check "the command ran to its end" test -f q/slept.txt
 tsan_clean "slowfree" "$out"
 
+# --- hf_commit_end(ctx, 0, &cmd): the queued push of a non-blocking commit context ---
+out=$("$Q" ctxend q 2>&1); rc=$?
+check_eq "hf_commit_end's command_out: the scenario's own checks pass" "$rc" 0
+[ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
+check_contains "a non-blocking context returns its queued push (the same as opts->command)" "$out" \
+    "queued_end rc 0 command set same_as_opts 1"
+sent=$(sed -n 's/^queued_commit \([0-9a-f]*\) head .*/\1/p' <<<"$out")
+made=$(sed -n 's/^queued_commit [0-9a-f]* head \([0-9a-f]*\)$/\1/p' <<<"$out")
+[ -n "$sent" ] && [ "$sent" = "$made" ] && ok "... whose commit id is the commit the context made (${sent:0:12})" \
+    || not_ok "... whose commit id is the commit the context made" "$out"
+check_contains "... and it is pushed" "$out" "queued_status_after_wait 0 title push"
+check_contains "a blocking context gives no command" "$out" "blocking_end rc 0 command NULL"
+check_contains "a failed body gives no command" "$out" "failed_end rc -11 command NULL"
+check_eq "the remote has the blocking context's commit" "$(remote_head)" "$(cd q && git rev-parse HEAD)"
+check_eq "... whose parent is the queued one's" "$(cd q && git rev-parse HEAD~1)" "$sent"
+tsan_clean "ctxend" "$out"
+
 done_testing

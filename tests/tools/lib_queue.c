@@ -8,6 +8,8 @@
  *   lib_queue badtoken   DIR        (HF_TOKEN is wrong) a queued push, then a failing and a succeeding queued
  *                                   function: prints each status and error
  *   lib_queue slowfree   DIR SECS   queues a function sleeping SECS, frees the repo at once: prints the wait
+ *   lib_queue ctxend     DIR        hf_commit_end's command_out: non-blocking (the queued push, its
+ *                                   commit), blocking and failed-body contexts (NULL)
  *   lib_queue commit     DIR MSG [--fail] [--branch B] [--nonblocking] [--no-track] [--prune]
  *                                   HF_REPO_COMMIT whose body writes <MSG-as-file>.txt (and fails with --fail)
  *
@@ -251,6 +253,54 @@ static double now_s(void)
 
 /* --- commit context: acceptance 3 -------------------------------------------------------------------------- */
 
+/* hf_commit_end's command_out: a non-blocking context gives the queued push, whose commit is the one just
+ * made (and opts->command, the older way, the same pointer); a blocking one and a failed body give NULL. */
+static int scenario_ctxend(hf_repo *repo)
+{
+    hf_command *via_opts = (hf_command *)&via_opts, *out = (hf_command *)&out;
+    hf_commit_options co = HF_COMMIT_OPTIONS_INIT;
+    co.blocking = 0;
+    co.command = &via_opts;
+    hf_commit_ctx *ctx = NULL;
+    EXPECT(hf_commit_begin(&ctx, repo, "ctxend queued", &co) == 0, "begin: %s", hf_error_last_message());
+    EXPECT(write_file(repo, "ctxend.txt", "queued\n", 0) == 0, "write");
+    int rc = hf_commit_end(ctx, 0, &out);
+    char head[41] = "", sent[41] = "";
+    EXPECT(hf_repo_head_hash(repo, head) == 0, "head");
+    int idrc = out ? hf_command_commit_id(out, sent) : -99;
+    printf("queued_end rc %d command %s same_as_opts %d status %d\n", rc, out ? "set" : "NULL",
+           out == via_opts, out ? hf_command_status(out) : -99);
+    printf("queued_commit %s head %s\n", sent, head);
+    EXPECT(rc == 0 && out && out == via_opts, "end: rc %d, command_out %p, opts->command %p", rc, (void *)out,
+           (void *)via_opts);
+    EXPECT(idrc == 0 && strcmp(sent, head) == 0, "the queued push sends %s, not the commit made, %s", sent,
+           head);
+    EXPECT(hf_command_wait(out) == 0, "the queued push: %s", hf_command_error(out));
+    printf("queued_status_after_wait %d title %s\n", hf_command_status(out), hf_command_title(out));
+
+    /* blocking: pushed before end returns, nothing queued */
+    co.blocking = 1;
+    co.command = NULL;
+    out = (hf_command *)&out;
+    EXPECT(hf_commit_begin(&ctx, repo, "ctxend blocking", &co) == 0, "begin 2: %s", hf_error_last_message());
+    EXPECT(write_file(repo, "ctxend.txt", "blocking\n", 0) == 0, "write 2");
+    rc = hf_commit_end(ctx, 0, &out);
+    printf("blocking_end rc %d command %s\n", rc, out ? "set" : "NULL");
+    EXPECT(rc == 0 && out == NULL, "blocking end: rc %d command %p", rc, (void *)out);
+
+    /* a failed body: nothing queued */
+    co.blocking = 0;
+    out = (hf_command *)&out;
+    EXPECT(hf_commit_begin(&ctx, repo, "ctxend failed", &co) == 0, "begin 3: %s", hf_error_last_message());
+    rc = hf_commit_end(ctx, 5, &out);
+    printf("failed_end rc %d command %s\n", rc, out ? "set" : "NULL");
+    EXPECT(rc == HF_ECANCELLED && out == NULL, "failed body: rc %d command %p", rc, (void *)out);
+    /* no context at all: command_out still cleared */
+    out = (hf_command *)&out;
+    EXPECT(hf_commit_end(NULL, 0, &out) == HF_EINVAL && out == NULL, "end(NULL) clears command_out");
+    return 0;
+}
+
 static int scenario_commit(hf_repo *repo, const char *msg, int fail, const char *branch, int nonblocking,
                            int track, int prune)
 {
@@ -289,7 +339,7 @@ static int scenario_commit(hf_repo *repo, const char *msg, int fail, const char 
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: lib_queue pushes|badtoken|slowfree|commit DIR [ARGS]\n");
+        fprintf(stderr, "usage: lib_queue pushes|badtoken|slowfree|ctxend|commit DIR [ARGS]\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -318,6 +368,8 @@ int main(int argc, char **argv)
         hf_repo_free(repo); /* waits for the sleeper */
         repo = NULL;
         printf("free_waited %.1f\n", now_s() - t0);
+    } else if (strcmp(cmd, "ctxend") == 0) {
+        rc = scenario_ctxend(repo);
     } else if (strcmp(cmd, "commit") == 0 && argc > 3) {
         const char *branch = NULL;
         int fail = 0, nonblocking = 0, track = 1, prune = 0;

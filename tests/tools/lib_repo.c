@@ -19,6 +19,7 @@
  *   lib_repo track  DIR PATTERN...                  prints the number of lines added (untrack: removed)
  *   lib_repo untrack DIR PATTERN...
  *   lib_repo track-files DIR PATH...                hf_repo_lfs_track_filenames: literal names
+ *   lib_repo untrack-files DIR PATH...              hf_repo_lfs_untrack_filenames: literal names
  *   lib_repo prune  DIR                             prints "removed N bytes B"
  *   lib_repo largefiles DIR
  *   lib_repo push-to-hub DIR MESSAGE [--no-clean-ok] [--prune] [--nonblocking]
@@ -190,12 +191,15 @@ int main(int argc, char **argv)
             rc = hf_repo_add_tag(repo, argv[3], message, has_flag(argc, argv, "--remote") ? "origin" : NULL);
         } else if (strcmp(cmd, "untag") == 0 && argc > 3) {
             rc = hf_repo_delete_tag(repo, argv[3], has_flag(argc, argv, "--remote") ? "origin" : NULL);
-        } else if ((strcmp(cmd, "track") == 0 || strcmp(cmd, "untrack") == 0 || strcmp(cmd, "track-files") == 0) &&
+        } else if ((strcmp(cmd, "track") == 0 || strcmp(cmd, "untrack") == 0 ||
+                    strcmp(cmd, "track-files") == 0 || strcmp(cmd, "untrack-files") == 0) &&
                    argc > 3) {
             const char *const *pats = (const char *const *)(argv + 3);
-            rc = strcmp(cmd, "track-files") == 0 ? hf_repo_lfs_track_filenames(repo, pats, (size_t)(argc - 3))
-                 : cmd[0] == 't'                 ? hf_repo_lfs_track(repo, pats, (size_t)(argc - 3))
-                                                 : hf_repo_lfs_untrack(repo, pats, (size_t)(argc - 3));
+            size_t n = (size_t)(argc - 3);
+            rc = strcmp(cmd, "track-files") == 0     ? hf_repo_lfs_track_filenames(repo, pats, n)
+                 : strcmp(cmd, "untrack-files") == 0 ? hf_repo_lfs_untrack_filenames(repo, pats, n)
+                 : cmd[0] == 't'                     ? hf_repo_lfs_track(repo, pats, n)
+                                                     : hf_repo_lfs_untrack(repo, pats, n);
             if (rc >= 0) {
                 printf("%d\n", rc);
                 rc = 0;

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EINVAL_NAMED(call, name)                                                                               \
-    do {                                                                                                       \
-        assert_int_equal((call), HF_EINVAL);                                                                   \
-        assert_non_null(strstr(hf_error_last_message(), (name)));                                              \
+#define EINVAL_NAMED(call, name)                                                                             \
+    do {                                                                                                     \
+        assert_int_equal((call), HF_EINVAL);                                                                 \
+        assert_non_null(strstr(hf_error_last_message(), (name)));                                            \
     } while (0)
 
 static void test_repo_functions(void **state)
@@ -66,6 +66,7 @@ static void test_repo_functions(void **state)
     EINVAL_NAMED(hf_repo_lfs_track(NULL, pats, 1), "hf_repo_lfs_track");
     EINVAL_NAMED(hf_repo_lfs_track_filenames(NULL, pats, 1), "hf_repo_lfs_track_filenames");
     EINVAL_NAMED(hf_repo_lfs_untrack(NULL, pats, 1), "hf_repo_lfs_untrack");
+    EINVAL_NAMED(hf_repo_lfs_untrack_filenames(NULL, pats, 1), "hf_repo_lfs_untrack_filenames");
     EINVAL_NAMED(hf_repo_lfs_prune(NULL, NULL, NULL), "hf_repo_lfs_prune");
     EINVAL_NAMED(hf_repo_lfs_enable_largefiles(NULL), "hf_repo_lfs_enable_largefiles");
 }
@@ -105,7 +106,7 @@ static void test_queue_and_commit_functions(void **state)
     EINVAL_NAMED(hf_commit_begin(&ctx, NULL, "m", NULL), "hf_commit_begin");
     assert_null(ctx);
     EINVAL_NAMED(hf_commit_begin(NULL, NULL, "m", NULL), "hf_commit_begin");
-    EINVAL_NAMED(hf_commit_end(NULL, 0), "hf_commit_end");
+    EINVAL_NAMED(hf_commit_end(NULL, 0, NULL), "hf_commit_end");
     int result = 0;
     hf_commit_options co = HF_COMMIT_OPTIONS_INIT;
     co.result = &result;
@@ -126,6 +127,7 @@ static void test_queue_and_commit_functions(void **state)
     assert_int_equal(hf_repo_set_queue_limit(NULL, 1, 1), HF_EINVAL);
     assert_int_equal(hf_repo_commands_clear_done(NULL), 0);
     assert_int_equal(hf_repo_preupload_lfs(NULL, NULL, 0), HF_EINVAL);
+    assert_int_equal(hf_repo_preupload_lfs_file(NULL, "f", NULL, 1, NULL, NULL), HF_EINVAL);
     cmd = (hf_command *)1;
     assert_int_equal(hf_repo_create_commit(NULL, NULL, 0, "m", NULL, &cmd), HF_EINVAL);
     /* the scheduler */
@@ -174,6 +176,7 @@ static void test_null_arguments_of_a_real_repo(void **state)
     EINVAL_NAMED(hf_repo_lfs_track(r, nullpat, 1), "hf_repo_lfs_track");
     EINVAL_NAMED(hf_repo_lfs_track_filenames(r, nullpat, 1), "hf_repo_lfs_track_filenames");
     EINVAL_NAMED(hf_repo_lfs_untrack(r, nullpat, 1), "hf_repo_lfs_untrack");
+    EINVAL_NAMED(hf_repo_lfs_untrack_filenames(r, nullpat, 1), "hf_repo_lfs_untrack_filenames");
     assert_int_equal(hf_repo_lfs_prune(r, NULL, NULL), 0);
     EINVAL_NAMED(hf_repo_enqueue(r, "t", NULL, NULL, NULL), "hf_repo_enqueue");
     assert_int_equal(hf_repo_commands_failed(r, NULL, 5), 0);
@@ -185,6 +188,10 @@ static void test_null_arguments_of_a_real_repo(void **state)
     hf_commit_op op = HF_COMMIT_OP_INIT;
     assert_int_equal(hf_repo_preupload_lfs(r, NULL, 1), HF_EINVAL);
     assert_int_equal(hf_repo_preupload_lfs(r, &op, 1), HF_EINVAL); /* an op without a path */
+    static const char zero_oid[] = "0000000000000000000000000000000000000000000000000000000000000000";
+    EINVAL_NAMED(hf_repo_preupload_lfs_file(r, NULL, zero_oid, 1, NULL, NULL), "hf_repo_preupload_lfs_file");
+    EINVAL_NAMED(hf_repo_preupload_lfs_file(r, "f", "ABC", 1, NULL, NULL), "hf_repo_preupload_lfs_file");
+    assert_int_equal(hf_repo_preupload_lfs_file(r, "/nonexistent/f", zero_oid, 1, NULL, NULL), HF_ENOTFOUND);
     assert_int_equal(hf_repo_create_commit(r, NULL, 1, "m", NULL, NULL), HF_EINVAL);
     assert_int_equal(hf_repo_create_commit(r, &op, 1, NULL, NULL, NULL), HF_EINVAL);
     assert_int_equal(hf_repo_create_commit(r, &op, 1, "m", NULL, NULL), HF_EINVAL);

@@ -87,7 +87,7 @@ static void test_commit_options_and_null_handles(void **state)
     hf_commit_ctx *ctx = (hf_commit_ctx *)1;
     assert_int_equal(hf_commit_begin(&ctx, NULL, "m", NULL), HF_EINVAL);
     assert_null(ctx);
-    assert_int_equal(hf_commit_end(NULL, 0), HF_EINVAL);
+    assert_int_equal(hf_commit_end(NULL, 0, NULL), HF_EINVAL);
     /* the block macro with a begin that fails: the body does not run, the result says why */
     int rc = 0, ran = 0;
     co.result = &rc;

@@ -99,6 +99,23 @@ static void test_untrack(void **state)
     hf_buf_free(&b);
 }
 
+/* untrack by file name removes the escaped line track by file name wrote, not a glob that reads alike */
+static void test_untrack_filename(void **state)
+{
+    (void)state;
+    hf_buf b = HF_BUF_INIT;
+    set(&b, "model[0].bin filter=lfs diff=lfs merge=lfs -text\n");
+    assert_int_equal(hf_attrs_track_filename(&b, "model[0].bin"), 1);
+    assert_int_equal(hf_attrs_untrack_filename(&b, "model[0].bin"), 1);
+    assert_string_equal(b.ptr, "model[0].bin filter=lfs diff=lfs merge=lfs -text\n");
+    assert_int_equal(hf_attrs_untrack_filename(&b, "model[0].bin"), 0);
+    set(&b, "my[[:space:]]model[[:space:]]\\#1.bin filter=lfs diff=lfs merge=lfs -text\n");
+    assert_int_equal(hf_attrs_untrack_filename(&b, "my model #1.bin"), 1);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(hf_attrs_untrack_filename(&b, "a\nb"), HF_EINVAL);
+    hf_buf_free(&b);
+}
+
 static void test_binary(void **state)
 {
     (void)state;
@@ -118,6 +135,7 @@ int main(void)
         cmocka_unit_test(test_escape_filename),
         cmocka_unit_test(test_track),
         cmocka_unit_test(test_untrack),
+        cmocka_unit_test(test_untrack_filename),
         cmocka_unit_test(test_binary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
