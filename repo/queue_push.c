@@ -215,7 +215,8 @@ out:
 static int queue_job(hf_repo *r, push_job *j, const char *title, hf_command **out)
 {
     char *pin = j->tmp_ref ? strdup(j->tmp_ref) : NULL;
-    hf_queue_item item = {title, run_job, j, push_job_free, skip_job, 1, j->commit_id, j->commit_url};
+    hf_queue_item item = {title, run_job, j, push_job_free, skip_job, 1, j->commit_id, j->commit_url,
+                          j->opts.on_done, j->opts.on_done_payload};
     int rc = hf_queue_add(r, &item, out); /* frees j on failure */
     if (rc < 0) {
         delete_pin(r->git, pin); /* never queued: nobody else will remove the pin */
@@ -278,7 +279,7 @@ int hf_queue_tag_push(hf_repo *r, const char *remote, const char *ref, const git
     hf_buf title = HF_BUF_INIT;
     const char *t = hf_buf_printf(&title, "push %s", ref) == 0 ? title.ptr : "push tag";
     /* a tag push is small: it takes a place in the queue, never blocks the caller for one */
-    hf_queue_item item = {t, run_job, j, push_job_free, NULL, 0, j->commit_id, NULL};
+    hf_queue_item item = {t, run_job, j, push_job_free, NULL, 0, j->commit_id, NULL, NULL, NULL};
     int rc = hf_queue_add(r, &item, out);
     hf_buf_free(&title);
     /* hf_queue_add owns j: the command frees it, or hf_queue_add itself on failure */

@@ -157,6 +157,9 @@ int hf_repo_lfs_smudge_missed(hf_repo *repo, size_t *out_fixed);
 int hf_repo_checkout_revision(hf_repo *repo, const char *revision);
 /* The same with create_branch_ok: 0 makes an unknown revision HF_ENOTFOUND instead of a new branch. */
 int hf_repo_checkout_rev(hf_repo *repo, const char *revision, int create_branch_ok);
+/* hf_repo_checkout_rev for a caller not holding repo's lock: downloads the target's missing LFS objects on a
+ * libgit2 handle of its own without the lock, then takes the lock to check out (hf_repo_checkout). */
+int hf_repo_checkout_fetching_unlocked(hf_repo *repo, const char *revision, int create_branch_ok);
 /* On a repository without commits: points HEAD at the unborn branch refs/heads/<name> (the first commit
  * creates it), moving the upstream recorded for the branch HEAD named before (clone) to it. */
 int hf_repo_set_unborn_branch(hf_repo *repo, const char *name);
