@@ -597,10 +597,17 @@ typedef struct hf_create_commit_options {
     const char *branch;            /* NULL: the clone's current branch */
     hf_progress_cb progress;       /* LFS upload progress, as for push; or NULL */
     void *progress_payload;
+    /* version 2: */
+    int no_worktree;               /* 1: the commit only (branch tree + operations, blobs written straight into
+                                    * the object database): the work tree and index stay as they were, so the
+                                    * clone shows the commit's files as deleted; for a clone nobody works in
+                                    * (an uploader's), where copying every file into it would double the
+                                    * writes. opts->branch must be NULL (no checkout). */
+    int no_push;                   /* 1: commit locally only (push with hf_repo_push; queued must be NULL) */
 } hf_create_commit_options;
 
-#define HF_CREATE_COMMIT_OPTIONS_VERSION 1
-#define HF_CREATE_COMMIT_OPTIONS_INIT {HF_CREATE_COMMIT_OPTIONS_VERSION, NULL, NULL, NULL}
+#define HF_CREATE_COMMIT_OPTIONS_VERSION 2
+#define HF_CREATE_COMMIT_OPTIONS_INIT {HF_CREATE_COMMIT_OPTIONS_VERSION, NULL, NULL, NULL, 0, 0}
 
 /* Stores the content of the ADD operations among ops (not yet prepared) and uploads their LFS objects now
  * (batch API, multipart where the server says so; objects the server has are skipped). An ADD becomes LFS as
