@@ -1,22 +1,20 @@
 /*
- * ulf_commit.c: one chunk of upload-large-folder (ulf.h) on the library's add / commit / push.
+ * ulf_commit.c: one chunk of upload-large-folder (ulf.h) on the library's hf_repo_create_commit and push.
  *
- * The work clone lives inside the uploaded folder (.cache/huggingface/hfgit/...), so it is on the same file
- * system as the files. An LFS file is never copied or hashed again: the workers pre-uploaded it (hard-linked
- * into the clone's LFS store under its oid), so only its pointer goes into the clone, and the push's batch
- * request finds the object on the hub and sends nothing; the store links are removed once the chunk is on the
- * hub. Plain files (small text) are
- * copied, never hard-linked: a pull or checkout in the clone could otherwise write through a link into the
- * user's folder. Every path in the clone is unlinked before it is written, for the same reason.
+ * Nothing is copied into the work clone: the chunk is one hf_repo_create_commit with no_worktree, which
+ * writes each plain file's blob straight from the folder into the clone's object database and builds the
+ * commit's tree from the branch's tree plus the chunk (the clone's work tree and index are left alone). An
+ * LFS file is never copied or hashed again: the workers pre-uploaded it (hard-linked into the clone's LFS
+ * store under its oid), so the commit gets only its pointer (an operation already prepared from the oid and
+ * size), and the push's batch request finds the object on the hub and sends nothing; the store links are
+ * removed once the chunk is on the hub.
  */
 #include "ulf.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,65 +22,10 @@
  * expired URLs) are tried again after 2, 4, 8 and 16 seconds (at most 30 s of waiting, on top of the HTTP
  * layer's own retries); 401/403 and anything else stop at once. */
 
-/* A literal path as a .gitattributes pattern: git-lfs's escaping of spaces and '#', and a backslash before
- * glob characters so that "a[1].bin" names only itself. */
-static void escape_pattern(hf_buf *out, const char *path)
-{
-    hf_buf_clear(out);
-    for (const char *p = path; *p; p++) {
-        if (*p == ' ')
-            hf_buf_puts(out, "[[:space:]]");
-        else if (*p == '#' || *p == '*' || *p == '?' || *p == '[' || *p == '\\') {
-            hf_buf_putc(out, '\\');
-            hf_buf_putc(out, *p);
-        } else {
-            hf_buf_putc(out, *p);
-        }
-    }
-}
-
-static int write_file(const char *path, const char *data, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    int ok = fd >= 0 && write(fd, data, len) == (ssize_t)len;
-    if (fd >= 0 && close(fd) < 0) ok = 0;
-    return ok ? 0 : hf_error_set(HF_EIO, "cannot write %s: %s", path, strerror(errno ? errno : EIO));
-}
-
 static void store_path(hf_buf *out, const char *workdir, const char *oid)
 {
     hf_buf_clear(out);
     hf_buf_printf(out, "%s.git/lfs/objects/%.2s/%.2s/%s", workdir, oid, oid + 2, oid);
-}
-
-/* Puts one file into the clone. Everything below the working tree goes through hf_upload_copy_file, which
- * never follows a symbolic link the remote's content may have put on the way; .git/ is ours alone. */
-static int place(ulf_run *r, const char *workdir, const ulf_file *f)
-{
-    hf_buf src = HF_BUF_INIT, tmp = HF_BUF_INIT, obj = HF_BUF_INIT;
-    hf_buf_printf(&src, "%s/%s", r->local_path, f->path);
-    int rc = 0;
-    if (f->lfs) {
-        /* the object is on the hub (pre-uploaded): the pointer is all the commit needs */
-        hf_buf ptr = HF_BUF_INIT;
-        hf_buf_printf(&ptr, "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %llu\n", f->oid,
-                      (unsigned long long)f->size);
-        hf_buf_printf(&tmp, "%s.git/hfgit-ulf-pointer", workdir);
-        rc = write_file(tmp.ptr, ptr.ptr, ptr.len);
-        hf_buf_free(&ptr);
-        if (rc == 0) rc = hf_upload_copy_file(tmp.ptr, workdir, f->path);
-    } else {
-        rc = hf_upload_copy_file(src.ptr, workdir, f->path);
-    }
-    if (rc < 0 && access(src.ptr, F_OK) < 0)
-        rc = hf_error_set(HF_ENOTFOUND,
-                          "%s vanished during the upload; nothing is lost: run the same command "
-                          "again when the folder is settled",
-                          src.ptr);
-    hf_buf_free(&src);
-    hf_buf_free(&tmp);
-    hf_buf_free(&obj);
-    return rc < 0 ? rc : 0;
 }
 
 /* The push reports an LFS transfer's failure from its worker threads, so the HTTP status may be lost on the
@@ -120,29 +63,68 @@ static int push_with_retries(ulf_run *r, hf_repo *repo, size_t number)
     return rc;
 }
 
+/* The chunk as commit operations: plain files read from the folder, LFS files as pointers to the objects
+ * the workers pre-uploaded. */
+static int chunk_ops(ulf_run *r, ulf_chunk *c, hf_commit_op *ops, hf_buf *paths)
+{
+    for (size_t i = 0; i < c->count; i++) {
+        ulf_file *f = c->files[i];
+        hf_commit_op op = HF_COMMIT_OP_INIT;
+        op.path_in_repo = f->path;
+        if (f->lfs) {
+            /* prepared: the library takes the pointer as it is and reads no file */
+            op.prepared = 1;
+            op.lfs = 1;
+            op.lfs_size = f->size;
+            memcpy(op.oid, f->oid, sizeof(op.oid));
+            op.uploaded = 1;
+        } else {
+            hf_buf_printf(&paths[i], "%s/%s", r->local_path, f->path);
+            op.local_path = paths[i].ptr;
+        }
+        ops[i] = op;
+    }
+    return 0;
+}
+
+/* A file of the chunk that is gone: name it clearly (the library says "cannot read"). */
+static int vanished(ulf_run *r, ulf_chunk *c, int rc)
+{
+    hf_buf p = HF_BUF_INIT;
+    for (size_t i = 0; i < c->count; i++) {
+        hf_buf_clear(&p);
+        hf_buf_printf(&p, "%s/%s", r->local_path, c->files[i]->path);
+        if (!c->files[i]->lfs && access(p.ptr, F_OK) < 0) {
+            rc = hf_error_set(
+                HF_ENOTFOUND,
+                "%s vanished during the upload; nothing is lost: run the same command again when "
+                "the folder is settled",
+                p.ptr);
+            break;
+        }
+    }
+    hf_buf_free(&p);
+    return rc;
+}
+
 int ulf_commit_chunk(ulf_run *r, hf_repo *repo, ulf_chunk *c, size_t number)
 {
     const char *wd = hf_repo_workdir(repo);
-    hf_buf pat = HF_BUF_INIT, msg = HF_BUF_INIT, obj = HF_BUF_INIT;
-    char **patterns = calloc(c->count ? c->count : 1, sizeof(*patterns));
-    size_t npat = 0;
-    char id[41];
-    int rc = patterns ? 0 : hf_error_set(HF_ENOMEM, "out of memory");
+    hf_buf msg = HF_BUF_INIT, obj = HF_BUF_INIT;
+    hf_commit_op *ops = calloc(c->count ? c->count : 1, sizeof(*ops));
+    hf_buf *paths = calloc(c->count ? c->count : 1, sizeof(*paths));
+    int rc = ops && paths ? 0 : hf_error_set(HF_ENOMEM, "out of memory");
     atomic_store(&r->stats.committing, 1);
-    for (size_t i = 0; rc == 0 && i < c->count; i++) {
-        rc = place(r, wd, c->files[i]);
-        if (rc == 0 && c->files[i]->lfs) {
-            escape_pattern(&pat, c->files[i]->path);
-            if (!(patterns[npat++] = strdup(pat.ptr))) rc = hf_error_set(HF_ENOMEM, "out of memory");
-        }
-    }
-    if (rc == 0 && npat) rc = hf_repo_lfs_track(repo, (const char *const *)patterns, npat);
-    if (rc >= 0) rc = hf_repo_add(repo, ".", 0);
+    if (rc == 0) rc = chunk_ops(r, c, ops, paths);
     if (rc == 0) {
+        hf_create_commit_options co = HF_CREATE_COMMIT_OPTIONS_INIT;
+        co.no_worktree = 1;
+        co.no_push = 1;
         hf_buf_printf(&msg, "Add files using hfgit upload-large-folder (part %zu, %zu files)", number,
                       c->count);
-        rc = hf_repo_commit_id(repo, msg.ptr, id);
+        rc = hf_repo_create_commit(repo, ops, c->count, msg.ptr, &co, NULL);
         if (rc == HF_ENOCHANGES) rc = 0; /* the hub has these files already (e.g. the journal was lost) */
+        if (rc == HF_ENOTFOUND) rc = vanished(r, c, rc);
     }
     if (rc == 0) rc = push_with_retries(r, repo, number);
     atomic_store(&r->stats.committing, 0);
@@ -160,10 +142,10 @@ int ulf_commit_chunk(ulf_run *r, hf_repo *repo, ulf_chunk *c, size_t number)
         store_path(&obj, wd, c->files[i]->oid);
         (void)unlink(obj.ptr);
     }
-    for (size_t i = 0; i < npat; i++)
-        free(patterns[i]);
-    free(patterns);
-    hf_buf_free(&pat);
+    for (size_t i = 0; paths && i < c->count; i++)
+        hf_buf_free(&paths[i]);
+    free(paths);
+    free(ops);
     hf_buf_free(&msg);
     hf_buf_free(&obj);
     return rc;

@@ -35,7 +35,7 @@
  * holds it while bytes move or while it waits for the network:
  * - local only, return promptly whatever the network does: hf_repo_is_clean, _status, _add, _commit,
  *   _commit_id, _head_hash, _current_branch, _remote_url, _head_commit_url, _list_deleted_files, _checkout
- *   (unless LFS objects are missing), local tags (remote NULL), lfs_track/untrack, queueing a push
+ *   (when no LFS object is missing), local tags (remote NULL), lfs_track/untrack, queueing a push
  *   (hf_repo_push with out set, unless a bounded queue makes it wait: hf_repo_set_queue_limit), and every
  *   hf_command_* accessor;
  * - queued, return at once: hf_repo_push with out set, hf_repo_add_tag with a remote while commands are
@@ -44,7 +44,9 @@
  *   the one network operation per repository that runs at a time): blocking hf_repo_push and
  *   hf_repo_push_to_hub (after the commands queued before them), hf_repo_pull, hf_commit_begin's pull,
  *   hf_commit_end's blocking push, hf_repo_tag_exists / hf_repo_delete_tag with a remote (the deletion
- *   after the queued commands), hf_repo_add_tag with a remote when nothing is queued.
+ *   after the queued commands), hf_repo_add_tag with a remote when nothing is queued, hf_repo_checkout and
+ *   hf_commit_begin's branch when LFS objects are missing (downloaded without the lock, which is then taken
+ *   to write the work tree).
  * Queued pushes run on the repo's worker thread with a libgit2 handle of their own; a queued push sends the
  * commit its branch had when it was queued. A push whose git connection moves no byte for
  * HFGIT_HTTP_STALL_SECS (default 60) fails with a message saying so instead of hanging (also hf_repo_free).
@@ -131,6 +133,13 @@ HF_EXTERN(void) hf_shutdown(void);
 
 typedef struct hf_repo hf_repo;
 typedef struct hf_command hf_command; /* a queued operation: see "Command queue" below */
+/* A completion callback: called once per command, on the worker thread, after its status is final (also for
+ * a command cancelled before it started, when the worker reaches it), before hf_repo_wait_for_commands
+ * returns. It may read the command (hf_command_*) and queue more; it must not wait for the queue, clear it or
+ * free the repository. A command has at most one: its own (hf_push_options.on_done,
+ * hf_commit_options.on_done, hf_repo_enqueue_with_callback), else the repository's
+ * (hf_repo_set_command_callback) when it was queued. */
+typedef void (*hf_command_done_cb)(hf_command *cmd, void *payload);
 
 /* Progress: bytes done so far and in total for the whole operation; done only grows and ends at total on
  * success. Return non-zero to cancel (the operation then fails with HF_ECANCELLED).
@@ -238,10 +247,15 @@ typedef struct hf_push_options {
     int auto_lfs_prune;       /* 1: after a successful push, hf_repo_lfs_prune (default 0) */
     uint64_t max_rate;        /* LFS upload bandwidth of this push, bytes per second (0: no limit of its own;
                                * HFGIT_MAX_RATE still caps every transfer of the process together) */
+    /* Since version 2: this queued push's own completion callback (instead of the repository's), called once
+     * with on_done_payload, which must stay valid until then; NULL: the repository's. A blocking push (no
+     * command) ignores it. */
+    hf_command_done_cb on_done;
+    void *on_done_payload;
 } hf_push_options;
 
-#define HF_PUSH_OPTIONS_VERSION 1
-#define HF_PUSH_OPTIONS_INIT {HF_PUSH_OPTIONS_VERSION, NULL, NULL, 1, 1, NULL, NULL, 0, 0}
+#define HF_PUSH_OPTIONS_VERSION 2 /* version 1 (no on_done) is still accepted */
+#define HF_PUSH_OPTIONS_INIT {HF_PUSH_OPTIONS_VERSION, NULL, NULL, 1, 1, NULL, NULL, 0, 0, NULL, NULL}
 
 /* Pushes the branch: first uploads the LFS objects reachable from the pushed commits and not from the
  * remote's refs (batch API, basic or multipart, verified), then the git objects and the ref. A ref the
@@ -313,13 +327,17 @@ HF_EXTERN(int) hf_repo_wait_for_commands_timeout(hf_repo *repo, long timeout_ms)
 
 /* --- queue controls for long runs (a training loop pushing every N steps) --- */
 
-/* Called once per command, on the worker thread, after its status is final (also for a command cancelled
- * before it started, when the worker reaches it), before hf_repo_wait_for_commands returns. It may read the
- * command (hf_command_*) and queue more; it must not wait for the queue, clear it or free the repository. */
-typedef void (*hf_command_done_cb)(hf_command *cmd, void *payload);
-/* Sets the completion callback (or with cb NULL none) for the commands queued from now on; payload must stay
- * valid while they may run. */
+/* Completion callbacks (hf_command_done_cb, declared at hf_command): a command's own, given when it is queued
+ * (hf_push_options.on_done, hf_commit_options.on_done, hf_repo_enqueue_with_callback), takes precedence:
+ * only it fires. A command without one gets the repository's, as set when it was queued (tag pushes of
+ * hf_repo_add_tag and hf_repo_create_commit's queued push always do). Sets the repository's callback (or with
+ * cb NULL none) for the commands queued from now on; payload must stay valid while they may run. */
 HF_EXTERN(int) hf_repo_set_command_callback(hf_repo *repo, hf_command_done_cb cb, void *payload);
+/* hf_repo_enqueue with the command's own completion callback (on_done NULL: the repository's), called once
+ * with on_done_payload after fn's status is final, also when the command is cancelled before it started. Not
+ * called when queueing fails. */
+HF_EXTERN(int) hf_repo_enqueue_with_callback(hf_repo *repo, const char *title, hf_command_fn fn, void *payload,
+                                             hf_command_done_cb on_done, void *on_done_payload, hf_command **out);
 
 /* Cancels a command. Not started yet: returns 0 and its status is HF_ECANCELLED (11) at once; it will not
  * run (a queued push sends nothing). Running: returns 1 and the command stops at its next safe point: a push
@@ -382,10 +400,15 @@ typedef struct hf_commit_options {
      * both work): with blocking 0, hf_commit_end stores the queued push here (NULL when nothing was pushed or
      * on failure). HF_REPO_COMMIT has no other way to return it. */
     hf_command **command;
+    /* Since version 3: with blocking 0, the queued push's own completion callback (as
+     * hf_push_options.on_done; NULL: the repository's). Not called when nothing was queued (blocking, nothing
+     * to push, a failure). */
+    hf_command_done_cb on_done;
+    void *on_done_payload;
 } hf_commit_options;
 
-#define HF_COMMIT_OPTIONS_VERSION 2 /* version 1 (no `command`) is still accepted */
-#define HF_COMMIT_OPTIONS_INIT {HF_COMMIT_OPTIONS_VERSION, NULL, 1, 1, 0, NULL, NULL}
+#define HF_COMMIT_OPTIONS_VERSION 3 /* versions 1 (no `command`) and 2 (no on_done) are still accepted */
+#define HF_COMMIT_OPTIONS_INIT {HF_COMMIT_OPTIONS_VERSION, NULL, 1, 1, 0, NULL, NULL, NULL, NULL}
 
 /* Begins a commit: checks out opts->branch when set (created if missing), then, when the branch has an
  * upstream and no command of this repository is queued or running, pulls with rebase (with queued pushes
@@ -485,7 +508,9 @@ HF_EXTERN(void) hf_status_dispose(hf_status *status);
 HF_EXTERN(int) hf_repo_list_deleted_files(hf_repo *repo, hf_strarray *out);
 /* huggingface_hub's git_checkout: a local branch, a branch of origin (a tracking branch is created), a tag
  * or commit (detached HEAD); an unknown revision becomes a new branch at HEAD when create_branch_ok, else
- * HF_ENOTFOUND. LFS objects are downloaded first; conflicting local changes fail without touching the tree. */
+ * HF_ENOTFOUND. LFS objects are downloaded first, without holding the handle's lock (other threads' calls on
+ * the handle go on meanwhile); then the lock is taken to write the work tree. Conflicting local changes fail
+ * without touching the tree. */
 HF_EXTERN(int) hf_repo_checkout(hf_repo *repo, const char *revision, int create_branch_ok);
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -523,7 +548,9 @@ HF_EXTERN(int) hf_repo_lfs_untrack(hf_repo *repo, const char *const *patterns, s
 HF_EXTERN(int) hf_repo_lfs_untrack_filenames(hf_repo *repo, const char *const *paths, size_t count);
 /* Deletes from .git/lfs/objects the objects already on the remote: those referenced by commits reachable
  * from a remote-tracking branch, except the ones HEAD's tree, the index or an unpushed local commit still
- * refers to. The counts go to out_removed / out_bytes (either may be NULL). */
+ * refers to. The counts go to out_removed / out_bytes (either may be NULL). The handle's lock is held only
+ * while choosing (the files are moved aside, then deleted after it is released: deleting a 64 MiB file can
+ * take 100-200 ms). In a training loop prefer hf_push_options.auto_lfs_prune, which prunes on the worker. */
 HF_EXTERN(int) hf_repo_lfs_prune(hf_repo *repo, size_t *out_removed, uint64_t *out_bytes);
 /* Configures the repository so that the git CLI (git-lfs) uploads large files with the multipart custom
  * transfer agent (lfs.customtransfer.multipart.path = git-lfs-hfmultipart); the library itself needs no
@@ -570,10 +597,17 @@ typedef struct hf_create_commit_options {
     const char *branch;            /* NULL: the clone's current branch */
     hf_progress_cb progress;       /* LFS upload progress, as for push; or NULL */
     void *progress_payload;
+    /* version 2: */
+    int no_worktree;               /* 1: the commit only (branch tree + operations, blobs written straight into
+                                    * the object database): the work tree and index stay as they were, so the
+                                    * clone shows the commit's files as deleted; for a clone nobody works in
+                                    * (an uploader's), where copying every file into it would double the
+                                    * writes. opts->branch must be NULL (no checkout). */
+    int no_push;                   /* 1: commit locally only (push with hf_repo_push; queued must be NULL) */
 } hf_create_commit_options;
 
-#define HF_CREATE_COMMIT_OPTIONS_VERSION 1
-#define HF_CREATE_COMMIT_OPTIONS_INIT {HF_CREATE_COMMIT_OPTIONS_VERSION, NULL, NULL, NULL}
+#define HF_CREATE_COMMIT_OPTIONS_VERSION 2
+#define HF_CREATE_COMMIT_OPTIONS_INIT {HF_CREATE_COMMIT_OPTIONS_VERSION, NULL, NULL, NULL, 0, 0}
 
 /* Stores the content of the ADD operations among ops (not yet prepared) and uploads their LFS objects now
  * (batch API, multipart where the server says so; objects the server has are skipped). An ADD becomes LFS as

@@ -55,24 +55,25 @@ int hf_attrs_escape_filename(const char *path, hf_buf *out)
     return 0;
 }
 
-int hf_attrs_track_filename(hf_buf *content, const char *path)
+/* edit (track or untrack) applied to the pattern that names exactly the file path. */
+static int edit_filename(hf_buf *content, const char *path, int (*edit)(hf_buf *, const char *))
 {
     hf_buf pattern = HF_BUF_INIT;
     int rc = hf_attrs_escape_filename(path, &pattern);
     if (rc == 0)
-        rc = hf_attrs_track(content, pattern.ptr);
+        rc = edit(content, pattern.ptr);
     hf_buf_free(&pattern);
     return rc;
 }
 
+int hf_attrs_track_filename(hf_buf *content, const char *path)
+{
+    return edit_filename(content, path, hf_attrs_track);
+}
+
 int hf_attrs_untrack_filename(hf_buf *content, const char *path)
 {
-    hf_buf pattern = HF_BUF_INIT;
-    int rc = hf_attrs_escape_filename(path, &pattern);
-    if (rc == 0)
-        rc = hf_attrs_untrack(content, pattern.ptr);
-    hf_buf_free(&pattern);
-    return rc;
+    return edit_filename(content, path, hf_attrs_untrack);
 }
 
 /* The line [p, end) (without its newline) sets pattern filter=lfs? */

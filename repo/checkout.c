@@ -1,4 +1,6 @@
-/* checkout.c: LFS download before checkout, and the checkout itself (the filter smudges from the store). */
+/* checkout.c: LFS download before checkout, and the checkout itself (the filter smudges from the store).
+ * hf_repo_checkout downloads on a libgit2 handle of its own without the handle's lock (as hf_repo_pull), then
+ * takes the lock to write the work tree. */
 #include "repo.h"
 
 #include "lfs_filter.h"
@@ -156,24 +158,26 @@ static int is_current_branch(hf_repo *r, const char *name)
     return yes;
 }
 
-int hf_repo_checkout_rev(hf_repo *r, const char *revision, int create_branch_ok)
+/* What revision names (as hf_repo_checkout documents): *kind 0 a local branch, 1 a branch of origin, 2 a tag
+ * or commit, 3 a new branch at HEAD, 4 the unborn branch of a repository without commits; *target its commit
+ * (not for 4). */
+static int resolve_rev(hf_repo *r, const char *revision, int create_branch_ok, git_oid *target, int *kind_out)
 {
-    hf_buf name = HF_BUF_INIT, url = HF_BUF_INIT;
-    git_oid target;
-    int rc = 0, kind = -1; /* 0 local branch, 1 remote branch, 2 commit, 3 new branch at HEAD, 4 unborn branch */
+    hf_buf name = HF_BUF_INIT;
+    int rc = 0, kind = -1;
     if (hf_buf_printf(&name, "refs/heads/%s", revision) < 0)
         return hf_error_set(HF_ENOMEM, "out of memory");
-    if (git_reference_name_to_id(&target, r->git, name.ptr) == 0) {
+    if (git_reference_name_to_id(target, r->git, name.ptr) == 0) {
         kind = 0;
     } else {
         hf_buf_clear(&name);
         hf_buf_printf(&name, "refs/remotes/origin/%s", revision);
         git_object *obj = NULL, *commit = NULL;
-        if (git_reference_name_to_id(&target, r->git, name.ptr) == 0) {
+        if (git_reference_name_to_id(target, r->git, name.ptr) == 0) {
             kind = 1;
         } else if (git_revparse_single(&obj, r->git, revision) == 0 &&
                    git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) == 0) {
-            target = *git_object_id(commit);
+            *target = *git_object_id(commit);
             kind = 2;
         } else if (git_repository_head_unborn(r->git) == 1) {
             /* no commit yet (an empty clone): the revision names the branch the first commit will make */
@@ -185,7 +189,7 @@ int hf_repo_checkout_rev(hf_repo *r, const char *revision, int create_branch_ok)
         } else if (!create_branch_ok) {
             rc = hf_error_set(HF_ENOTFOUND, "revision %s is not a branch, tag or commit here (and creating a branch "
                                             "was not asked for)", revision);
-        } else if (git_reference_name_to_id(&target, r->git, "HEAD") == 0) {
+        } else if (git_reference_name_to_id(target, r->git, "HEAD") == 0) {
             kind = 3;
         } else {
             rc = hf_error_set(HF_ENOTFOUND, "revision %s not found, and there is no commit to branch from",
@@ -195,6 +199,18 @@ int hf_repo_checkout_rev(hf_repo *r, const char *revision, int create_branch_ok)
         git_object_free(obj);
     }
     git_error_clear();
+    hf_buf_free(&name);
+    *kind_out = kind;
+    return rc;
+}
+
+int hf_repo_checkout_rev(hf_repo *r, const char *revision, int create_branch_ok)
+{
+    hf_buf url = HF_BUF_INIT;
+    git_oid target;
+    memset(&target, 0, sizeof(target));
+    int kind = -1; /* as resolve_rev says */
+    int rc = resolve_rev(r, revision, create_branch_ok, &target, &kind);
     if (rc == 0 && kind == 4) { /* nothing to check out: HEAD only names the branch to be */
         rc = hf_repo_set_unborn_branch(r, revision);
         goto out;
@@ -213,8 +229,59 @@ int hf_repo_checkout_rev(hf_repo *r, const char *revision, int create_branch_ok)
     if (rc == 0 && kind != 2)
         rc = switch_branch(r, revision, &target, kind == 1);
 out:
-    hf_buf_free(&name);
     hf_buf_free(&url);
+    return rc;
+}
+
+typedef struct prefetch {
+    const char *revision;
+    int create_branch_ok;
+    hf_progress_cb cb; /* the caller's download progress, read under the lock */
+    void *payload;
+} prefetch;
+
+/* The network part of a checkout, on a shadow (a libgit2 handle of its own) without the handle's lock:
+ * resolves the revision and downloads the LFS objects its commit needs that are not in the store. What it
+ * cannot resolve is left to the locked part, which says why. */
+static int checkout_prefetch(hf_repo *shadow, void *payload)
+{
+    const prefetch *p = payload;
+    hf_buf url = HF_BUF_INIT;
+    git_oid target;
+    memset(&target, 0, sizeof(target));
+    int kind = -1, rc = resolve_rev(shadow, p->revision, p->create_branch_ok, &target, &kind);
+    if (rc < 0) {
+        hf_error_clear();
+        return 0;
+    }
+    if (kind == 3 || kind == 4 || shadow->skip_lfs_files)
+        return 0; /* nothing new to check out, or pointers wanted */
+    if (hf_repo_origin_url(shadow, "origin", &url) == 0) {
+        shadow->download_cb = p->cb;
+        shadow->download_payload = p->payload;
+        rc = hf_lfs_fetch_for_commit(shadow, &target, url.ptr, NULL);
+    } else {
+        hf_error_clear(); /* no remote: the objects must be local already */
+    }
+    hf_buf_free(&url);
+    return rc;
+}
+
+int hf_repo_checkout_fetching_unlocked(hf_repo *repo, const char *revision, int create_branch_ok)
+{
+    prefetch p = {revision, create_branch_ok, NULL, NULL};
+    hf_repo_lock(repo);
+    p.cb = repo->download_cb;
+    p.payload = repo->download_payload;
+    hf_repo_unlock(repo);
+    /* the bytes move without the lock; the locked part then finds the objects in the store (it downloads only
+     * what is still missing: nothing, unless the revision moved meanwhile) and writes the work tree */
+    int rc = hf_repo_with_own_git(repo, checkout_prefetch, &p);
+    if (rc == 0) {
+        hf_repo_lock(repo);
+        rc = hf_repo_checkout_rev(repo, revision, create_branch_ok);
+        hf_repo_unlock(repo);
+    }
     return rc;
 }
 
@@ -222,8 +289,5 @@ int hf_repo_checkout(hf_repo *repo, const char *revision, int create_branch_ok)
 {
     if (!repo || !revision || !revision[0])
         return hf_error_set(HF_EINVAL, "hf_repo_checkout: no repository or revision");
-    hf_repo_lock(repo);
-    int rc = hf_repo_checkout_rev(repo, revision, create_branch_ok);
-    hf_repo_unlock(repo);
-    return rc;
+    return hf_repo_checkout_fetching_unlocked(repo, revision, create_branch_ok);
 }

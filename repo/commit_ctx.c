@@ -65,7 +65,7 @@ int hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *message, con
         return hf_error_set(HF_EINVAL, "hf_commit_begin: no repository or message");
     if (!opts)
         opts = &defaults;
-    if (opts->version != HF_COMMIT_OPTIONS_VERSION && opts->version != 1)
+    if (opts->version != HF_COMMIT_OPTIONS_VERSION && opts->version != 1 && opts->version != 2)
         return hf_error_set(HF_EINVAL, "hf_commit_options: version %u is not %d (use HF_COMMIT_OPTIONS_INIT)",
                             opts->version, HF_COMMIT_OPTIONS_VERSION);
     hf_commit_ctx *ctx = calloc(1, sizeof(*ctx));
@@ -74,24 +74,27 @@ int hf_commit_begin(hf_commit_ctx **out, hf_repo *repo, const char *message, con
         return hf_error_set(HF_ENOMEM, "out of memory");
     }
     ctx->repo = repo;
-    if (opts->version == 1) { /* no `command` field: copy what version 1 has */
-        hf_commit_options v2 = HF_COMMIT_OPTIONS_INIT;
-        v2.branch = opts->branch;
-        v2.track_large_files = opts->track_large_files;
-        v2.blocking = opts->blocking;
-        v2.auto_lfs_prune = opts->auto_lfs_prune;
-        v2.result = opts->result;
-        ctx->opts = v2;
+    if (opts->version < HF_COMMIT_OPTIONS_VERSION) { /* copy what the older version has, the rest default */
+        hf_commit_options cur = HF_COMMIT_OPTIONS_INIT;
+        cur.branch = opts->branch;
+        cur.track_large_files = opts->track_large_files;
+        cur.blocking = opts->blocking;
+        cur.auto_lfs_prune = opts->auto_lfs_prune;
+        cur.result = opts->result;
+        if (opts->version >= 2)
+            cur.command = opts->command;
+        ctx->opts = cur;
     } else {
         ctx->opts = *opts;
     }
     ctx->opts.branch = NULL; /* only used here; the caller's string need not outlive begin */
     if (ctx->opts.command)
         *ctx->opts.command = NULL;
-    hf_repo_lock(repo);
-    int rc = opts->branch ? hf_repo_checkout_rev(repo, opts->branch, 1) : 0;
+    /* the branch's LFS objects are downloaded without the handle's lock */
+    int rc = opts->branch ? hf_repo_checkout_fetching_unlocked(repo, opts->branch, 1) : 0;
     if (rc < 0)
         hf_error_prefix("commit context: checking out %s: ", opts->branch);
+    hf_repo_lock(repo);
     int up = rc < 0 ? rc : tracked_upstream(repo);
     if (up < 0)
         rc = up;
@@ -129,6 +132,8 @@ static int finish(hf_commit_ctx *ctx, hf_command **queued)
         return rc < 0 ? rc : 0;
     hf_push_options po = HF_PUSH_OPTIONS_INIT;
     po.auto_lfs_prune = ctx->opts.auto_lfs_prune;
+    po.on_done = ctx->opts.on_done;
+    po.on_done_payload = ctx->opts.on_done_payload;
     return hf_repo_push(r, &po, ctx->opts.blocking ? NULL : queued);
 }
 

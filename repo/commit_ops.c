@@ -27,6 +27,7 @@ typedef struct build {
     int wt_attrs_exists;     /* a regular file */
     int attrs_changed;
     int attrs_owned_by_op;   /* an ADD of .gitattributes itself: the caller's content wins */
+    int no_worktree;         /* hf_create_commit_options.no_worktree: the work tree is not read or written */
     hf_touched_list touched;
 } build;
 
@@ -54,7 +55,7 @@ static int track(build *b, const char *path)
         return 0;
     /* hf_commit_path_lfs_tracked reads the work tree: with the user's edits there, it may say "tracked" for
      * a rule the commit does not have, so then the commit's own line is written regardless */
-    if ((b->wt_differs || !hf_commit_path_lfs_tracked(b->repo, path)) &&
+    if ((b->no_worktree || b->wt_differs || !hf_commit_path_lfs_tracked(b->repo, path)) &&
         (rc = hf_attrs_track_filename(&b->attrs, path)) > 0)
         b->attrs_changed = 1;
     if (rc >= 0 && b->wt_differs)
@@ -262,6 +263,8 @@ static int load(build *b, const char *refname, hf_commit_op *ops, size_t n)
         git_tree_entry_free(te);
     }
     git_error_clear();
+    if (b->no_worktree)
+        return rc;
     hf_buf path = HF_BUF_INIT;
     struct stat st;
     if (rc == 0 && hf_buf_printf(&path, "%s.gitattributes", b->repo->workdir) < 0)
@@ -369,6 +372,7 @@ static int commit_locked(hf_repo *repo, hf_commit_op *ops, size_t n, const char 
     build b;
     memset(&b, 0, sizeof(b));
     b.repo = repo;
+    b.no_worktree = opts->version >= 2 && opts->no_worktree;
     hf_buf refname = HF_BUF_INIT;
     git_oid id;
     int rc = 0;
@@ -388,6 +392,12 @@ static int commit_locked(hf_repo *repo, hf_commit_op *ops, size_t n, const char 
         rc = put_attrs(&b);
     if (rc == 0)
         rc = make_commit(&b, message, &id);
+    if (rc == 0 && b.no_worktree) {
+        rc = move_branch(&b, refname.ptr, &id, message);
+        build_free(&b);
+        hf_buf_free(&refname);
+        return rc;
+    }
     if (rc == 0)
         rc = hf_worktree_prepare(repo, b.mem, &b.touched);
     if (rc == 0 && (rc = move_branch(&b, refname.ptr, &id, message)) < 0)
@@ -409,15 +419,20 @@ int hf_repo_create_commit(hf_repo *repo, hf_commit_op *ops, size_t n, const char
         return hf_error_set(HF_EINVAL, "hf_repo_create_commit: no repository, message or operations");
     if (!opts)
         opts = &defaults;
-    if (opts->version != HF_CREATE_COMMIT_OPTIONS_VERSION)
-        return hf_error_set(HF_EINVAL, "hf_create_commit_options: version %u is not %d (use "
+    if (opts->version < 1 || opts->version > HF_CREATE_COMMIT_OPTIONS_VERSION)
+        return hf_error_set(HF_EINVAL, "hf_create_commit_options: version %u is not 1..%d (use "
                                        "HF_CREATE_COMMIT_OPTIONS_INIT)",
                             opts->version, HF_CREATE_COMMIT_OPTIONS_VERSION);
+    int v2 = opts->version >= 2;
+    if (v2 && opts->no_worktree && opts->branch)
+        return hf_error_set(HF_EINVAL, "hf_create_commit_options: no_worktree cannot check out a branch");
+    if (v2 && opts->no_push && queued)
+        return hf_error_set(HF_EINVAL, "hf_create_commit_options: no_push queues nothing");
     hf_buf branch = HF_BUF_INIT;
     hf_repo_lock(repo);
     int rc = commit_locked(repo, ops, n, message, opts, &branch);
     hf_repo_unlock(repo);
-    if (rc == 0) {
+    if (rc == 0 && !(v2 && opts->no_push)) {
         hf_push_options po = HF_PUSH_OPTIONS_INIT;
         po.branch = branch.ptr;
         po.progress = opts->progress;

@@ -16,6 +16,9 @@
 #include "../common/error.h"
 #include "../common/pointer.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,44 +51,36 @@ static int edit_attrs(hf_repo *r, const char *const *patterns, size_t count, att
     return rc < 0 ? rc : changed;
 }
 
+/* The four public track / untrack calls: the same checks and lock around edit_attrs, named for the caller. */
+static int locked_edit(hf_repo *r, const char *const *items, size_t count, attrs_edit_fn edit,
+                       const char *what)
+{
+    if (!r || (count && !items))
+        return hf_error_set(HF_EINVAL, "%s: no repository, or no list of names", what);
+    hf_repo_lock(r);
+    int rc = edit_attrs(r, items, count, edit, what);
+    hf_repo_unlock(r);
+    return rc;
+}
+
 int hf_repo_lfs_track(hf_repo *repo, const char *const *patterns, size_t count)
 {
-    if (!repo || (count && !patterns))
-        return hf_error_set(HF_EINVAL, "hf_repo_lfs_track: no repository or patterns");
-    hf_repo_lock(repo);
-    int rc = edit_attrs(repo, patterns, count, hf_attrs_track, "hf_repo_lfs_track");
-    hf_repo_unlock(repo);
-    return rc;
+    return locked_edit(repo, patterns, count, hf_attrs_track, "hf_repo_lfs_track");
 }
 
 int hf_repo_lfs_track_filenames(hf_repo *repo, const char *const *paths, size_t count)
 {
-    if (!repo || (count && !paths))
-        return hf_error_set(HF_EINVAL, "hf_repo_lfs_track_filenames: no repository or paths");
-    hf_repo_lock(repo);
-    int rc = edit_attrs(repo, paths, count, hf_attrs_track_filename, "hf_repo_lfs_track_filenames");
-    hf_repo_unlock(repo);
-    return rc;
+    return locked_edit(repo, paths, count, hf_attrs_track_filename, "hf_repo_lfs_track_filenames");
 }
 
 int hf_repo_lfs_untrack(hf_repo *repo, const char *const *patterns, size_t count)
 {
-    if (!repo || (count && !patterns))
-        return hf_error_set(HF_EINVAL, "hf_repo_lfs_untrack: no repository or patterns");
-    hf_repo_lock(repo);
-    int rc = edit_attrs(repo, patterns, count, hf_attrs_untrack, "hf_repo_lfs_untrack");
-    hf_repo_unlock(repo);
-    return rc;
+    return locked_edit(repo, patterns, count, hf_attrs_untrack, "hf_repo_lfs_untrack");
 }
 
 int hf_repo_lfs_untrack_filenames(hf_repo *repo, const char *const *paths, size_t count)
 {
-    if (!repo || (count && !paths))
-        return hf_error_set(HF_EINVAL, "hf_repo_lfs_untrack_filenames: no repository or paths");
-    hf_repo_lock(repo);
-    int rc = edit_attrs(repo, paths, count, hf_attrs_untrack_filename, "hf_repo_lfs_untrack_filenames");
-    hf_repo_unlock(repo);
-    return rc;
+    return locked_edit(repo, paths, count, hf_attrs_untrack_filename, "hf_repo_lfs_untrack_filenames");
 }
 
 int hf_repo_lfs_enable_largefiles(hf_repo *repo)
@@ -188,11 +183,26 @@ static int in_set(const hf_lfs_set *s, const char *oid)
     return 0;
 }
 
-int hf_repo_lfs_prune_unlocked(hf_repo *r, size_t *out_removed, uint64_t *out_bytes)
+/* A fresh trash folder <lfs>/tmp/prune-XXXXXX for the objects one prune removes. */
+static int make_trash(hf_repo *r, hf_buf *trash)
+{
+    if (hf_buf_printf(trash, "%s/tmp", r->lfs_dir.ptr) < 0)
+        return hf_error_set(HF_ENOMEM, "out of memory");
+    if (mkdir(trash->ptr, 0777) < 0 && errno != EEXIST)
+        return hf_error_set(HF_EIO, "lfs prune: cannot create %s: %s", trash->ptr, strerror(errno));
+    if (hf_buf_puts(trash, "/prune-XXXXXX") < 0)
+        return hf_error_set(HF_ENOMEM, "out of memory");
+    if (!mkdtemp(trash->ptr))
+        return hf_error_set(HF_EIO, "lfs prune: cannot create a folder in %s/tmp: %s", r->lfs_dir.ptr,
+                            strerror(errno));
+    return 0;
+}
+
+int hf_repo_lfs_prune_unlocked(hf_repo *r, hf_buf *trash, size_t *out_removed, uint64_t *out_bytes)
 {
     oid_list local = {0}, remote = {0};
     hf_lfs_set keep = HF_LFS_SET_INIT, pushed = HF_LFS_SET_INIT;
-    hf_buf path = HF_BUF_INIT;
+    hf_buf path = HF_BUF_INIT, aside = HF_BUF_INIT;
     size_t removed = 0;
     uint64_t bytes = 0;
     int rc = branch_tips(r, &local, &remote);
@@ -216,7 +226,16 @@ int hf_repo_lfs_prune_unlocked(hf_repo *r, size_t *out_removed, uint64_t *out_by
         hf_buf_clear(&path);
         if ((rc = hf_lfs_object_path(&path, r->lfs_dir.ptr, oid)) < 0)
             break;
-        if (stat(path.ptr, &st) == 0 && S_ISREG(st.st_mode) && unlink(path.ptr) == 0) {
+        if (stat(path.ptr, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (!trash->ptr && (rc = make_trash(r, trash)) < 0)
+            break;
+        hf_buf_clear(&aside);
+        if (hf_buf_printf(&aside, "%s/%s", trash->ptr, oid) < 0) {
+            rc = hf_error_set(HF_ENOMEM, "out of memory");
+            break;
+        }
+        if (rename(path.ptr, aside.ptr) == 0) {
             removed++;
             bytes += (uint64_t)st.st_size;
         }
@@ -231,15 +250,62 @@ out:
     hf_lfs_set_free(&keep);
     hf_lfs_set_free(&pushed);
     hf_buf_free(&path);
+    hf_buf_free(&aside);
     return rc;
+}
+
+/* Deletes dir's files and dir itself (a prune's trash). */
+static void remove_trash_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    hf_buf file = HF_BUF_INIT;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        hf_buf_clear(&file);
+        if (hf_buf_printf(&file, "%s/%s", dir, de->d_name) == 0)
+            (void)unlink(file.ptr);
+    }
+    closedir(d);
+    hf_buf_free(&file);
+    (void)rmdir(dir);
+}
+
+void hf_repo_lfs_prune_empty_trash(hf_repo *r, hf_buf *trash)
+{
+    /* also the trash of a prune killed before it got here: every prune-* folder holds only removed objects */
+    hf_buf tmp = HF_BUF_INIT, dir = HF_BUF_INIT;
+    DIR *d = NULL;
+    if (hf_buf_printf(&tmp, "%s/tmp", r->lfs_dir.ptr) == 0)
+        d = opendir(tmp.ptr);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (strncmp(de->d_name, "prune-", 6) != 0)
+            continue;
+        hf_buf_clear(&dir);
+        if (hf_buf_printf(&dir, "%s/%s", tmp.ptr, de->d_name) == 0)
+            remove_trash_dir(dir.ptr);
+    }
+    if (d)
+        closedir(d);
+    if (trash->ptr)
+        remove_trash_dir(trash->ptr);
+    hf_buf_free(&tmp);
+    hf_buf_free(&dir);
+    hf_buf_free(trash);
 }
 
 int hf_repo_lfs_prune(hf_repo *repo, size_t *out_removed, uint64_t *out_bytes)
 {
     if (!repo)
         return hf_error_set(HF_EINVAL, "hf_repo_lfs_prune: no repository");
+    hf_buf trash = HF_BUF_INIT;
     hf_repo_lock(repo);
-    int rc = hf_repo_lfs_prune_unlocked(repo, out_removed, out_bytes);
+    int rc = hf_repo_lfs_prune_unlocked(repo, &trash, out_removed, out_bytes);
     hf_repo_unlock(repo);
+    hf_repo_lfs_prune_empty_trash(repo, &trash);
     return rc;
 }

@@ -256,9 +256,21 @@ int hf_repo_push(hf_repo *repo, const hf_push_options *opts, hf_command **out)
         return hf_error_set(HF_EINVAL, "hf_repo_push: no repository");
     if (!opts)
         opts = &defaults;
-    if (opts->version != HF_PUSH_OPTIONS_VERSION)
+    if (opts->version != HF_PUSH_OPTIONS_VERSION && opts->version != 1)
         return hf_error_set(HF_EINVAL, "hf_push_options: version %u is not %d (use HF_PUSH_OPTIONS_INIT)",
                             opts->version, HF_PUSH_OPTIONS_VERSION);
+    hf_push_options v2 = HF_PUSH_OPTIONS_INIT;
+    if (opts->version == 1) { /* no on_done: copy what version 1 has, the rest stays default */
+        v2.remote = opts->remote;
+        v2.branch = opts->branch;
+        v2.set_upstream = opts->set_upstream;
+        v2.multipart = opts->multipart;
+        v2.progress = opts->progress;
+        v2.progress_payload = opts->progress_payload;
+        v2.auto_lfs_prune = opts->auto_lfs_prune;
+        v2.max_rate = opts->max_rate;
+        opts = &v2;
+    }
     /* neither holds the handle's lock while bytes move (queue_push.c) */
     return out ? hf_queue_push(repo, opts, out) : hf_push_blocking(repo, opts);
 }

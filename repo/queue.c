@@ -299,8 +299,9 @@ int hf_queue_add(hf_repo *r, const hf_queue_item *item, hf_command **out)
         }
         if (rc == 0) {
             c->queue = q;
-            c->done_cb = q->done_cb;
-            c->done_payload = q->done_payload;
+            /* its own callback, else the repository's as it is now (decided here, under mu) */
+            c->done_cb = item->done_cb ? item->done_cb : q->done_cb;
+            c->done_payload = item->done_cb ? item->done_payload : q->done_payload;
             q->cmds[q->count++] = c;
             q->submitted++;
             pthread_cond_signal(&q->work);
@@ -316,14 +317,21 @@ int hf_queue_add(hf_repo *r, const hf_queue_item *item, hf_command **out)
     return 0;
 }
 
-int hf_repo_enqueue(hf_repo *repo, const char *title, hf_command_fn fn, void *payload, hf_command **out)
+int hf_repo_enqueue_with_callback(hf_repo *repo, const char *title, hf_command_fn fn, void *payload,
+                                  hf_command_done_cb on_done, void *on_done_payload, hf_command **out)
 {
     if (out)
         *out = NULL;
     if (!repo || !fn)
         return hf_error_set(HF_EINVAL, "hf_repo_enqueue: no repository or function");
-    hf_queue_item item = {title, fn, payload, NULL, NULL, 0, NULL, NULL};
+    hf_queue_item item = {title, fn, payload, NULL, NULL, 0, NULL, NULL,
+                          on_done, on_done ? on_done_payload : NULL};
     return hf_queue_add(repo, &item, out);
+}
+
+int hf_repo_enqueue(hf_repo *repo, const char *title, hf_command_fn fn, void *payload, hf_command **out)
+{
+    return hf_repo_enqueue_with_callback(repo, title, fn, payload, NULL, NULL, out);
 }
 
 int hf_command_cancel(hf_command *c)

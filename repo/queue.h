@@ -37,6 +37,8 @@ typedef struct hf_queue_item {
     int limited;                  /* the caller reserved a place (hf_queue_reserve) */
     const char *commit_id;        /* or NULL */
     const char *commit_url;       /* or NULL */
+    hf_command_done_cb done_cb;   /* the command's own completion callback, or NULL for the repository's */
+    void *done_payload;
 } hf_queue_item;
 
 /* Queues item; starts the worker on first use. Thread-safe; takes r->lock only briefly to start the worker. */

@@ -92,10 +92,13 @@ static int run_job_shadow(hf_repo *shadow, void *payload)
     } else if (j->branch) {
         rc = hf_repo_push_branch(shadow, &j->opts, j->branch, j->tmp_ref);
         if (rc == 0 && j->opts.auto_lfs_prune) {
-            /* pruning deletes store files an add on the caller's thread might be re-creating: take the lock */
+            /* choosing what to remove races an add on the caller's thread re-creating an object: take the
+             * lock for that, and delete the files after releasing it */
+            hf_buf trash = HF_BUF_INIT;
             hf_repo_lock(x->real);
-            rc = hf_repo_lfs_prune_unlocked(shadow, NULL, NULL);
+            rc = hf_repo_lfs_prune_unlocked(shadow, &trash, NULL, NULL);
             hf_repo_unlock(x->real);
+            hf_repo_lfs_prune_empty_trash(shadow, &trash);
         }
     } else {
         const char *specs[] = {j->spec};
@@ -212,7 +215,8 @@ out:
 static int queue_job(hf_repo *r, push_job *j, const char *title, hf_command **out)
 {
     char *pin = j->tmp_ref ? strdup(j->tmp_ref) : NULL;
-    hf_queue_item item = {title, run_job, j, push_job_free, skip_job, 1, j->commit_id, j->commit_url};
+    hf_queue_item item = {title, run_job, j, push_job_free, skip_job, 1, j->commit_id, j->commit_url,
+                          j->opts.on_done, j->opts.on_done_payload};
     int rc = hf_queue_add(r, &item, out); /* frees j on failure */
     if (rc < 0) {
         delete_pin(r->git, pin); /* never queued: nobody else will remove the pin */
@@ -275,7 +279,7 @@ int hf_queue_tag_push(hf_repo *r, const char *remote, const char *ref, const git
     hf_buf title = HF_BUF_INIT;
     const char *t = hf_buf_printf(&title, "push %s", ref) == 0 ? title.ptr : "push tag";
     /* a tag push is small: it takes a place in the queue, never blocks the caller for one */
-    hf_queue_item item = {t, run_job, j, push_job_free, NULL, 0, j->commit_id, NULL};
+    hf_queue_item item = {t, run_job, j, push_job_free, NULL, 0, j->commit_id, NULL, NULL, NULL};
     int rc = hf_queue_add(r, &item, out);
     hf_buf_free(&title);
     /* hf_queue_add owns j: the command frees it, or hf_queue_add itself on failure */

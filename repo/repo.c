@@ -414,6 +414,7 @@ void hf_repo_shadow(hf_repo *s, const hf_repo *r, git_repository *git)
     s->git_user = r->git_user;
     s->git_email = r->git_email;
     s->skip_lfs_files = r->skip_lfs_files;
+    s->download_parallel = r->download_parallel; /* set at open, never changed */
     s->net = r->net;
     s->is_shadow = 1;
 }

@@ -77,8 +77,13 @@ int hf_repo_head_branch(hf_repo *r, hf_buf *out);
  * local ref whose commit goes to refs/heads/<branch> (NULL: refs/heads/<branch> itself). */
 int hf_repo_push_branch(hf_repo *r, const hf_push_options *opts, const char *branch, const char *src_ref);
 
-/* lfs_admin.c: hf_repo_lfs_prune's work without the handle's lock (the worker runs it after a queued push). */
-int hf_repo_lfs_prune_unlocked(hf_repo *r, size_t *out_removed, uint64_t *out_bytes);
+/* lfs_admin.c: hf_repo_lfs_prune in two steps. The first, under the handle's lock (the caller takes it), finds
+ * the objects to remove and moves each into a trash folder it creates (*trash, empty until then; a rename is
+ * instant). The second, without the lock, deletes the trash (and any left by a prune killed in between):
+ * unlinking a 64 MiB file takes 100-200 ms on a busy disk, which a training loop's next commit would otherwise
+ * wait for. */
+int hf_repo_lfs_prune_unlocked(hf_repo *r, hf_buf *trash, size_t *out_removed, uint64_t *out_bytes);
+void hf_repo_lfs_prune_empty_trash(hf_repo *r, hf_buf *trash);
 
 /* Replaces every occurrence of secret in buf with "<token>" (error texts kept by commands). Pure. */
 void hf_scrub_secret(hf_buf *buf, const char *secret);
@@ -152,6 +157,9 @@ int hf_repo_lfs_smudge_missed(hf_repo *repo, size_t *out_fixed);
 int hf_repo_checkout_revision(hf_repo *repo, const char *revision);
 /* The same with create_branch_ok: 0 makes an unknown revision HF_ENOTFOUND instead of a new branch. */
 int hf_repo_checkout_rev(hf_repo *repo, const char *revision, int create_branch_ok);
+/* hf_repo_checkout_rev for a caller not holding repo's lock: downloads the target's missing LFS objects on a
+ * libgit2 handle of its own without the lock, then takes the lock to check out (hf_repo_checkout). */
+int hf_repo_checkout_fetching_unlocked(hf_repo *repo, const char *revision, int create_branch_ok);
 /* On a repository without commits: points HEAD at the unborn branch refs/heads/<name> (the first commit
  * creates it), moving the upstream recorded for the branch HEAD named before (clone) to it. */
 int hf_repo_set_unborn_branch(hf_repo *repo, const char *name);

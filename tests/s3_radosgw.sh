@@ -22,7 +22,8 @@ ROOT=$PWD
 BUILD=${BUILD:-build}
 [ "$(id -u)" = 0 ] || { echo "s3_radosgw.sh: needs root (apt-get, Ceph daemons)" >&2; exit 1; }
 
-DEFAULT_TESTS='t_hub_s3 t_hub_lfs t_hub_multipart t_agent_push t_lib_push t_lib_large t_cli_upload t_faults_matrix'
+DEFAULT_TESTS='t_hub_s3 t_hub_lfs t_hub_multipart t_hub_security t_hub_https t_agent_push t_lib_push t_lib_clone'
+DEFAULT_TESTS+=' t_lib_large t_lib_commit_ops t_cli_upload t_faults_matrix'
 RUN_TESTS=${TESTS:-$DEFAULT_TESTS}
 MEMSTORE_BYTES=${MEMSTORE_BYTES:-$((3 * 1024 * 1024 * 1024))} # the OSD's RAM cap for objects (used as filled)
 

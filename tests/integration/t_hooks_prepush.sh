@@ -106,6 +106,40 @@ else
     not_ok "the printed migrate command runs" "$migrate"
 fi
 
+# --- 2b. a name with glob characters and a comma: the migrate fix converts that file and no other ---
+# `--include=a[1],b.bin` would be two patterns to git-lfs 3.3.0, `a[1]` (matching a1) and `b.bin`, and miss the
+# file; a backslash-escaped pattern would match it, but migrate writes it to .gitattributes with the backslashes
+# turned into slashes, leaving a line that misses the file.
+new_repo rglob
+printf 'hello\n' >README.md
+commit_file README.md
+git push -q origin main
+head -c $((11 * MiB)) /dev/urandom >'a[1],b.bin'
+head -c 2000 /dev/urandom >a1
+head -c 2000 /dev/urandom >b.bin
+commit_file 'a[1],b.bin' a1 b.bin
+oid=$(sha 'a[1],b.bin')
+printf 'later\n' >later.txt
+commit_file later.txt
+out=$(git push origin main 2>&1); rc=$?
+check_eq "'a[1],b.bin' in an earlier commit: push fails" "$rc" 1
+migrate=$(sed -n 's/^hfgit pre-push:   \(git lfs migrate import .*\)$/\1/p' <<<"$out")
+check_eq "... the migrate command names it with its glob characters as classes" "$migrate" \
+    'git lfs migrate import --include="a[[]1]?b.bin" && git lfs checkout'
+if eval "$migrate" </dev/null >/dev/null 2>&1; then
+    check_eq "... migrate converted that file and nothing else" "$(git lfs ls-files -n)" 'a[1],b.bin'
+    check_eq "... the .gitattributes line it wrote matches the file" \
+        "$(git check-attr filter -- 'a[1],b.bin' a1 b.bin | sed 's/.*: filter: //' | tr '\n' ' ')" "lfs unspecified unspecified "
+    check_eq "... the work tree has the content back" "$(sha 'a[1],b.bin')" "$oid"
+    check_eq "... and is clean" "$(git status --porcelain)" ""
+    out=$(git push origin main 2>&1); rc=$?
+    check_eq "after the printed migrate command: push passes" "$rc" 0
+    check "... the LFS object uploaded" lfs_has "$WORK/rglob.git" "$oid"
+else
+    not_ok "the printed migrate command runs" "$migrate"
+fi
+cd "$WORK/r1" || exit 1
+
 # --- 3. sizes at the limit; the hook is quiet when there is nothing to say ---
 head -c $((9 * MiB)) /dev/urandom >nine.dat
 commit_file nine.dat

@@ -104,6 +104,10 @@ check_eq "prune with v2 committed, not pushed: v1 (pushed, not in HEAD) goes" \
     "$("$R" prune a)" "removed 1 bytes 2097152"
 check "... v1 (pushed, not in HEAD) went" test ! -e "$old"
 check "... v2 (not pushed) stays" test -e "$new"
+check_eq "... and no trash folder is left (.git/lfs/tmp/prune-*, .git/lfstmp)" "$(ls -d a/.git/lfs/tmp/prune-* a/.git/lfstmp 2>/dev/null)" ""
+mkdir -p a/.git/lfs/tmp/prune-killed && head -c 1000 /dev/zero >a/.git/lfs/tmp/prune-killed/x # a killed prune's
+"$R" prune a >/dev/null
+check "the trash of a prune killed before it emptied it is removed by the next one" test ! -e a/.git/lfs/tmp/prune-killed
 head -c 1048576 /dev/urandom >a/staged.bin
 staged=$(objpath a/staged.bin)
 "$R" add a . --auto

@@ -80,6 +80,7 @@ check_eq "a non-blocking commit context with auto_lfs_prune" "$rc" 0
 check_contains "... its queued push succeeded" "$out" "last_status_after_wait 0"
 check "... the pushed and replaced object was pruned" test ! -e "$old"
 check "... the one HEAD needs stays" test -e "$new"
+check_eq "... and the worker emptied its trash (.git/lfs/tmp/prune-*)" "$(ls -d c/.git/lfs/tmp/prune-* 2>/dev/null)" ""
 check "... and the hub has v2 intact" sh -c "git clone -q -b feature '$HUB_URL/alice/ctx' gm && cmp c/model.bin gm/model.bin"
 
 # nothing written: nothing to commit is fine

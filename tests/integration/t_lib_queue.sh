@@ -94,7 +94,10 @@ made=$(sed -n 's/^queued_commit [0-9a-f]* head \([0-9a-f]*\)$/\1/p' <<<"$out")
 [ -n "$sent" ] && [ "$sent" = "$made" ] && ok "... whose commit id is the commit the context made (${sent:0:12})" \
     || not_ok "... whose commit id is the commit the context made" "$out"
 check_contains "... and it is pushed" "$out" "queued_status_after_wait 0 title push"
+check_contains "hf_commit_options.on_done: the queued push's own callback fired once, with that command" "$out" \
+    "ctx_callback calls 1 status 0 same_command 1"
 check_contains "a blocking context gives no command" "$out" "blocking_end rc 0 command NULL"
+check_contains "an hf_push_options of version 1 (before on_done) is still accepted" "$out" "v1_push_options rc 0"
 check_contains "a failed body gives no command" "$out" "failed_end rc -11 command NULL"
 check_eq "the remote has the blocking context's commit" "$(remote_head)" "$(cd q && git rev-parse HEAD)"
 check_eq "... whose parent is the queued one's" "$(cd q && git rev-parse HEAD~1)" "$sent"

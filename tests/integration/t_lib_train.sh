@@ -4,8 +4,10 @@
 # (the bound here is generous for a loaded machine: 1000 ms; bench/train_loop.sh prints the real figures, a few
 # ms), the tag is on the remote after hf_repo_wait_for_commands, the completion callback fires once per command
 # after its status is final, and queued pushes name their commit and its URL. A push cancelled before it started
-# leaves the remote unchanged. A bounded queue refuses (HF_EBUSY) or waits. A git push the hub stops answering
-# fails after HFGIT_HTTP_STALL_SECS instead of hanging. Memory stays flat over many pushes (libgit2 1.5 leaked
+# leaves the remote unchanged; a command's own completion callback fires once with its own payload (also when
+# cancelled before it started), instead of the repository's. A bounded queue refuses (HF_EBUSY) or waits. A git push the hub stops answering
+# fails after HFGIT_HTTP_STALL_SECS instead of hanging. hf_repo_checkout downloading an LFS object through the cap
+# does not hold the handle: is_clean and head_hash on another thread return at once. Memory stays flat over many pushes (libgit2 1.5 leaked
 # about 1.2 MB per push through git_remote_lookup), and valgrind finds no leak in a 20-push run.
 source "$(dirname "$0")/../lib.sh"
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tests/integration/lib_lsan.supp:print_suppressions=0"
@@ -61,6 +63,15 @@ check_contains "cancel before start: 0, and the status is HF_ECANCELLED at once"
 check_eq "the remote has the first push's commit, not the cancelled one's" "$(remote_ref alice/cancel refs/heads/main)" \
     "$(field sent "$out")"
 check_eq "no pin of the cancelled push is left behind" "$(cd c && git for-each-ref refs/hfgit)" ""
+check_contains "a queued push's own callback (hf_push_options.on_done) fires once, with its payload and command" \
+    "$out" "own_callback slow_push calls 1 status 0 same_command 1"
+check_contains "... also for a push cancelled before it started (status final: 11)" "$out" \
+    "own_callback cancelled_push calls 1 status 11 same_command 1"
+check_contains "hf_repo_enqueue_with_callback: its callback fires once" "$out" \
+    "own_callback function calls 1 status 0 same_command 1"
+check_contains "... also when cancelled before it started" "$out" \
+    "own_callback cancelled_function calls 1 status 11 same_command 1"
+check_contains "the repository's callback fires only for the command without its own" "$out" "callbacks 1"
 
 # --- bounded queue ---
 hub_create_repo alice/bounded >/dev/null || not_ok "create alice/bounded"
@@ -71,6 +82,30 @@ hub_knobs '{"bandwidth_cap":0}' >/dev/null
 check_eq "bounded queue: HF_EBUSY without blocking, a wait with it" "$rc" 0
 [ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
 check_contains "the refusal says what to do" "$out" "push less often or wait"
+
+# --- hf_repo_checkout downloads LFS objects without holding the handle ---
+hub_create_repo alice/co >/dev/null || not_ok "create alice/co"
+check "clone alice/co" "$R" open k alice/co
+out=$("$T" checkout-setup k 2>&1); rc=$?
+check_eq "a branch with an 8 MiB LFS file is pushed" "$rc" 0
+[ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
+big=$(field big_commit "$out")
+rm -rf k/.git/lfs/objects # the checkout has to download it again
+hub_knobs '{"bandwidth_cap":1000000}' >/dev/null || not_ok "set the bandwidth cap"
+out=$("$T" checkout k 2>&1); rc=$?
+hub_knobs '{"bandwidth_cap":0}' >/dev/null
+check_eq "checkout scenario: every expectation held" "$rc" 0
+[ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
+check_eq "the checkout was downloading when the calls were timed" "$(field downloading "$out")" 1
+for k in is_clean head_hash; do
+    ms_under "$k returns at once while hf_repo_checkout downloads at 1 MB/s on another thread" "$out" "$k" 1000
+done
+check_eq "... and the download was still running after them" "$(field still_downloading "$out")" 1
+co_ms=$(sed -n 's/^checkout_rc 0 ms \([0-9]*\).*/\1/p' <<<"$out")
+[ -n "$co_ms" ] && [ "$co_ms" -ge 2000 ] && ok "the checkout itself took its time through the cap ($co_ms ms)" \
+    || not_ok "the checkout itself took its time through the cap" "$out"
+check_eq "HEAD is the big branch's commit afterwards" "$(field head_after "$out")" "$big"
+check_eq "big.bin is the 8 MiB file, not its pointer" "$(stat -c %s k/big.bin 2>/dev/null)" 8388608
 
 # --- a stalled git push fails ---
 hub_create_repo alice/stall >/dev/null || not_ok "create alice/stall"

@@ -255,12 +255,29 @@ static double now_s(void)
 
 /* hf_commit_end's command_out: a non-blocking context gives the queued push, whose commit is the one just
  * made (and opts->command, the older way, the same pointer); a blocking one and a failed body give NULL. */
+typedef struct ctx_cb {
+    atomic_int calls;
+    atomic_int status;
+    hf_command *_Atomic seen;
+} ctx_cb;
+
+static void on_ctx_done(hf_command *cmd, void *payload)
+{
+    ctx_cb *c = payload;
+    atomic_store(&c->status, hf_command_status(cmd));
+    atomic_store(&c->seen, cmd);
+    atomic_fetch_add(&c->calls, 1);
+}
+
 static int scenario_ctxend(hf_repo *repo)
 {
     hf_command *via_opts = (hf_command *)&via_opts, *out = (hf_command *)&out;
+    ctx_cb cb = {0};
     hf_commit_options co = HF_COMMIT_OPTIONS_INIT;
     co.blocking = 0;
     co.command = &via_opts;
+    co.on_done = on_ctx_done; /* the queued push's own completion callback */
+    co.on_done_payload = &cb;
     hf_commit_ctx *ctx = NULL;
     EXPECT(hf_commit_begin(&ctx, repo, "ctxend queued", &co) == 0, "begin: %s", hf_error_last_message());
     EXPECT(write_file(repo, "ctxend.txt", "queued\n", 0) == 0, "write");
@@ -277,6 +294,11 @@ static int scenario_ctxend(hf_repo *repo)
            head);
     EXPECT(hf_command_wait(out) == 0, "the queued push: %s", hf_command_error(out));
     printf("queued_status_after_wait %d title %s\n", hf_command_status(out), hf_command_title(out));
+    (void)hf_repo_wait_for_commands(repo); /* every callback has returned after it */
+    printf("ctx_callback calls %d status %d same_command %d\n", atomic_load(&cb.calls),
+           atomic_load(&cb.status), atomic_load(&cb.seen) == out);
+    EXPECT(atomic_load(&cb.calls) == 1 && atomic_load(&cb.seen) == out, "the context's on_done: %d calls",
+           atomic_load(&cb.calls));
 
     /* blocking: pushed before end returns, nothing queued */
     co.blocking = 1;
@@ -287,6 +309,21 @@ static int scenario_ctxend(hf_repo *repo)
     rc = hf_commit_end(ctx, 0, &out);
     printf("blocking_end rc %d command %s\n", rc, out ? "set" : "NULL");
     EXPECT(rc == 0 && out == NULL, "blocking end: rc %d command %p", rc, (void *)out);
+    EXPECT(atomic_load(&cb.calls) == 1, "a blocking context called on_done (%d calls)",
+           atomic_load(&cb.calls));
+
+    /* older options structs are still accepted: hf_commit_options version 2 (no on_done), hf_push_options
+     * version 1 (no on_done) */
+    co.version = 2;
+    EXPECT(hf_commit_begin(&ctx, repo, "ctxend v2", &co) == 0, "begin with version 2: %s",
+           hf_error_last_message());
+    EXPECT(hf_commit_end(ctx, 0, NULL) == 0, "end with version 2: %s", hf_error_last_message());
+    co.version = HF_COMMIT_OPTIONS_VERSION;
+    hf_push_options old = HF_PUSH_OPTIONS_INIT;
+    old.version = 1;
+    rc = hf_repo_push(repo, &old, NULL);
+    printf("v1_push_options rc %d\n", rc);
+    EXPECT(rc == 0, "a version 1 hf_push_options: %s", hf_error_last_message());
 
     /* a failed body: nothing queued */
     co.blocking = 0;

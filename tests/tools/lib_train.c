@@ -7,16 +7,22 @@
  *                                  times is_clean, add, commit, queueing a second push and add_tag with a
  *                                  remote; checks callbacks, commit ids/URLs and the tag after the wait
  *   lib_train cancel DIR           (hub capped) queues a slow push and a second one, cancels the second
- *                                  before it starts; prints the commit each push sends
+ *                                  before it starts; prints the commit each push sends; per-command
+ *                                  completion callbacks (own payloads, also when cancelled) beside the
+ *                                  repository's
  *   lib_train stall DIR            (hub knob git_push_stall_secs set) a queued push; prints its status,
  *                                  error and how long it took to fail
  *   lib_train bounded DIR          (hub capped) limit 1 without blocking: the second queued push is HF_EBUSY
+ *   lib_train checkout-setup DIR   pushes a branch "big" with an 8 MiB LFS file, goes back to main
+ *   lib_train checkout DIR         (hub capped, store emptied) checks out "big" on a second thread; times
+ *                                  is_clean and head_hash while it downloads
  *   lib_train loop DIR STEPS MIB [--blocking] [--quiet]
  *                                  STEPS steps of a training loop: rewrite a MIB MiB file (changing bytes),
- *                                  add, commit, queue a push (or push blocking), clear finished records and
- *                                  prune; the main thread's longest stall (commit, queueing the push, clear,
- *                                  prune: everything but writing and hashing the checkpoint, which are the
- *                                  loop's own work), the longest add, RSS at step 10 and at the end
+ *                                  add, commit, queue a push with auto_lfs_prune (or push blocking and
+ *                                  prune every 5th step), clear finished records; the main thread's longest
+ *                                  stall (commit, queueing the push, clear, the blocking run's prune: all but
+ *                                  writing and hashing the checkpoint, the loop's own work), the longest add,
+ *                                  RSS at step 10 and at the end
  */
 #include "hfgit.h"
 
@@ -115,6 +121,40 @@ static void on_done(hf_command *cmd, void *payload)
     if (hf_command_status(cmd) == -1)
         atomic_fetch_add(&callback_before_final, 1);
     atomic_fetch_add(&callbacks, 1);
+}
+
+/* A command's own completion callback (hf_push_options.on_done, hf_repo_enqueue_with_callback): each command
+ * gets one of these as its payload, so a call with the wrong payload shows as the wrong command. */
+typedef struct own_cb {
+    atomic_int calls;
+    atomic_int status;        /* the status the callback saw */
+    hf_command *_Atomic seen; /* the command it was called with */
+} own_cb;
+
+static void on_own_done(hf_command *cmd, void *payload)
+{
+    own_cb *o = payload;
+    atomic_store(&o->status, hf_command_status(cmd));
+    atomic_store(&o->seen, cmd);
+    atomic_fetch_add(&o->calls, 1);
+}
+
+static int noop_fn(hf_repo *repo, hf_command *cmd, void *payload)
+{
+    (void)repo;
+    (void)cmd;
+    (void)payload;
+    return 0;
+}
+
+/* Prints and checks one own callback: called once, with its command, after the final status `want`. */
+static void check_own(const char *name, own_cb *o, hf_command *cmd, int want)
+{
+    int calls = atomic_load(&o->calls), st = atomic_load(&o->status);
+    int same = atomic_load(&o->seen) == cmd;
+    printf("own_callback %s calls %d status %d same_command %d\n", name, calls, st, same);
+    EXPECT(calls == 1 && same && st == want, "%s: %d calls, status %d (want %d), same command %d", name,
+           calls, st, want, same);
 }
 
 /* Waits until c has moved LFS bytes (its upload runs), at most 30 s. */
@@ -223,25 +263,45 @@ static int scenario_latency(hf_repo *repo)
 
 static int scenario_cancel(hf_repo *repo)
 {
-    hf_command *slow = NULL, *later = NULL;
+    hf_command *slow = NULL, *later = NULL, *fn_cmd = NULL, *fn_cancelled = NULL, *plain = NULL;
+    own_cb cb_slow = {0}, cb_later = {0}, cb_fn = {0}, cb_fn_cancelled = {0};
     char head1[41], head2[41];
+    /* the repository's callback: only for commands without their own */
     EXPECT(hf_repo_set_command_callback(repo, on_done, NULL) == 0, "set callback");
     EXPECT(write_blob(repo, "big.bin", 4, 7) == 0, "write big");
     EXPECT(hf_repo_add(repo, ".", 1) == 0 && hf_repo_commit_id(repo, "slow", head1) == 0, "commit 1");
-    EXPECT(hf_repo_push(repo, NULL, &slow) == 0, "queue 1: %s", hf_error_last_message());
+    hf_push_options po = HF_PUSH_OPTIONS_INIT;
+    po.on_done = on_own_done;
+    po.on_done_payload = &cb_slow;
+    EXPECT(hf_repo_push(repo, &po, &slow) == 0, "queue 1: %s", hf_error_last_message());
     EXPECT(write_text(repo, "later.txt", "later\n") == 0, "write later");
     EXPECT(hf_repo_add(repo, ".", 1) == 0 && hf_repo_commit_id(repo, "later", head2) == 0, "commit 2");
-    EXPECT(hf_repo_push(repo, NULL, &later) == 0, "queue 2: %s", hf_error_last_message());
+    po.on_done_payload = &cb_later;
+    EXPECT(hf_repo_push(repo, &po, &later) == 0, "queue 2: %s", hf_error_last_message());
+    /* queued functions: one with its own callback, one cancelled before it starts, one with the repo's */
+    EXPECT(hf_repo_enqueue_with_callback(repo, "own", noop_fn, NULL, on_own_done, &cb_fn, &fn_cmd) == 0,
+           "enqueue");
+    EXPECT(hf_repo_enqueue_with_callback(repo, "own, cancelled", noop_fn, NULL, on_own_done, &cb_fn_cancelled,
+                                         &fn_cancelled) == 0,
+           "enqueue 2");
+    EXPECT(hf_repo_enqueue(repo, "plain", noop_fn, NULL, &plain) == 0, "enqueue plain");
     int rc = hf_command_cancel(later);
     printf("cancel_rc %d status_at_once %d\n", rc, hf_command_status(later));
     EXPECT(rc == 0 && hf_command_status(later) == -HF_ECANCELLED, "cancel before start: rc %d status %d", rc,
            hf_command_status(later));
     EXPECT(hf_command_cancel(later) == HF_EINVAL, "cancelling twice is HF_EINVAL");
+    EXPECT(hf_command_cancel(fn_cancelled) == 0, "cancel the queued function before it starts");
     int failed = hf_repo_wait_for_commands(repo);
     printf("wait %d slow %d later %d error \"%s\"\n", failed, hf_command_status(slow), hf_command_status(later),
            hf_command_error(later));
+    check_own("slow_push", &cb_slow, slow, 0);
+    check_own("cancelled_push", &cb_later, later, -HF_ECANCELLED);
+    check_own("function", &cb_fn, fn_cmd, 0);
+    check_own("cancelled_function", &cb_fn_cancelled, fn_cancelled, -HF_ECANCELLED);
+    /* the repository's callback: the plain function only, not the four with their own */
     printf("callbacks %d\n", atomic_load(&callbacks));
-    EXPECT(atomic_load(&callbacks) == 2, "%d callbacks for 2 commands", atomic_load(&callbacks));
+    EXPECT(atomic_load(&callbacks) == 1, "%d repository callbacks for 1 command without its own",
+           atomic_load(&callbacks));
     printf("sent %s\nnot_sent %s\n", head1, head2);
     return 0;
 }
@@ -287,6 +347,9 @@ static int scenario_loop(hf_repo *repo, int steps, size_t mib, int blocking, int
     double t_start = now_ms();
     long rss10 = -1, rss_end = -1;
     hf_push_options po = HF_PUSH_OPTIONS_INIT;
+    /* a queued push prunes what it pushed on the worker thread, as a training loop should ask; the blocking
+     * run prunes on the caller's thread every 5th step (its stall is not the one measured) */
+    po.auto_lfs_prune = !blocking;
     for (int i = 1; i <= steps; i++) {
         char msg[64];
         snprintf(msg, sizeof(msg), "checkpoint %d", i);
@@ -311,7 +374,7 @@ static int scenario_loop(hf_repo *repo, int steps, size_t mib, int blocking, int
             (void)hf_repo_commands_clear_done(repo);
         size_t removed = 0;
         double tp = now_ms();
-        if (rc == 0 && i % 5 == 0)
+        if (rc == 0 && blocking && i % 5 == 0)
             rc = hf_repo_lfs_prune(repo, &removed, NULL);
         double t1 = now_ms();
         if (tq - t0 > worst_commit) {
@@ -351,10 +414,93 @@ static int scenario_loop(hf_repo *repo, int steps, size_t mib, int blocking, int
     return 0;
 }
 
+/* --- checkout: the LFS download runs without the handle's lock ------------------------------------------ */
+
+/* Setup (hub uncapped): a branch "big" with an 8 MiB LFS file, pushed; back on main. The test then empties
+ * the store, so checking out "big" has to download the object. */
+static int scenario_checkout_setup(hf_repo *repo)
+{
+    char id[41];
+    hf_push_options po = HF_PUSH_OPTIONS_INIT;
+    EXPECT(write_text(repo, "base.txt", "base\n") == 0, "write base");
+    EXPECT(hf_repo_add(repo, ".", 1) == 0 && hf_repo_commit(repo, "base") == 0, "commit base: %s",
+           hf_error_last_message());
+    EXPECT(hf_repo_push(repo, NULL, NULL) == 0, "push main: %s", hf_error_last_message());
+    EXPECT(hf_repo_checkout(repo, "big", 1) == 0, "new branch big: %s", hf_error_last_message());
+    EXPECT(write_blob(repo, "big.bin", 8, 11) == 0, "write big");
+    EXPECT(hf_repo_add(repo, ".", 1) == 0 && hf_repo_commit_id(repo, "big", id) == 0, "commit big: %s",
+           hf_error_last_message());
+    po.branch = "big";
+    EXPECT(hf_repo_push(repo, &po, NULL) == 0, "push big: %s", hf_error_last_message());
+    EXPECT(hf_repo_checkout(repo, "main", 0) == 0, "back to main: %s", hf_error_last_message());
+    printf("big_commit %s\n", id);
+    return 0;
+}
+
+static atomic_int download_started;
+
+static int on_download(uint64_t done, uint64_t total, void *payload)
+{
+    (void)total;
+    (void)payload;
+    if (done > 0)
+        atomic_store(&download_started, 1);
+    return 0;
+}
+
+typedef struct checkout_caller {
+    hf_repo *repo;
+    atomic_int finished;
+    int rc;
+    double ms;
+    char message[512];
+} checkout_caller;
+
+static void *checkout_main(void *arg)
+{
+    checkout_caller *c = arg;
+    double t0 = now_ms();
+    c->rc = hf_repo_checkout(c->repo, "big", 0);
+    c->ms = now_ms() - t0;
+    snprintf(c->message, sizeof(c->message), "%s", c->rc < 0 ? hf_error_last_message() : "");
+    atomic_store(&c->finished, 1);
+    return NULL;
+}
+
+/* (hub capped, the store emptied) one thread checks out "big", downloading 8 MiB; meanwhile is_clean and
+ * head_hash on this thread are timed. */
+static int scenario_checkout(hf_repo *repo)
+{
+    double max_ms = 0;
+    char id[41];
+    EXPECT(hf_repo_set_progress(repo, HF_PROGRESS_DOWNLOAD, on_download, NULL) == 0, "set progress");
+    checkout_caller cc = {.repo = repo};
+    atomic_init(&cc.finished, 0);
+    pthread_t th;
+    pthread_create(&th, NULL, checkout_main, &cc);
+    for (int i = 0; i < 3000 && !atomic_load(&download_started) && !atomic_load(&cc.finished); i++)
+        usleep(10000);
+    printf("downloading %d\n", atomic_load(&download_started) && !atomic_load(&cc.finished));
+    EXPECT(!atomic_load(&cc.finished), "the checkout finished before the timed calls (cap not set?)");
+    TIMED("is_clean", hf_repo_is_clean(repo));
+    TIMED("head_hash", hf_repo_head_hash(repo, id));
+    TIMED("status_is_clean_again", hf_repo_is_clean(repo));
+    printf("still_downloading %d\n", !atomic_load(&cc.finished));
+    printf("head_during %s\n", id);
+    pthread_join(th, NULL);
+    printf("checkout_rc %d ms %.1f message %s\n", cc.rc, cc.ms, cc.message);
+    EXPECT(cc.rc == 0, "checkout big: %s", cc.message);
+    EXPECT(hf_repo_head_hash(repo, id) == 0, "head after");
+    printf("head_after %s\n", id);
+    printf("max_call_ms %.1f\n", max_ms);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: lib_train latency|cancel|stall|bounded|loop DIR [...]\n");
+        fprintf(stderr,
+                "usage: lib_train latency|cancel|stall|bounded|checkout-setup|checkout|loop DIR [...]\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -381,6 +527,10 @@ int main(int argc, char **argv)
         rc = scenario_stall(repo);
     else if (strcmp(cmd, "bounded") == 0)
         rc = scenario_bounded(repo);
+    else if (strcmp(cmd, "checkout-setup") == 0)
+        rc = scenario_checkout_setup(repo);
+    else if (strcmp(cmd, "checkout") == 0)
+        rc = scenario_checkout(repo);
     else if (strcmp(cmd, "loop") == 0 && argc > 4) {
         int blocking = 0, quiet = 0;
         for (int i = 5; i < argc; i++) {

@@ -75,8 +75,18 @@ static void test_commit_options_and_null_handles(void **state)
     assert_int_equal(co.blocking, 1);
     assert_int_equal(co.auto_lfs_prune, 0);
     assert_null(co.result);
+    assert_null(co.on_done); /* version 3: a queued push's own completion callback, none by default */
+    assert_null(co.on_done_payload);
+    assert_true(HF_COMMIT_OPTIONS_VERSION >= 3);
     hf_push_options p = HF_PUSH_OPTIONS_INIT;
     assert_int_equal(p.auto_lfs_prune, 0);
+    assert_int_equal(p.version, HF_PUSH_OPTIONS_VERSION);
+    assert_true(HF_PUSH_OPTIONS_VERSION >= 2);
+    assert_null(p.on_done);
+    assert_null(p.on_done_payload);
+    hf_command *cmd = (hf_command *)1;
+    assert_int_equal(hf_repo_enqueue_with_callback(NULL, "t", NULL, NULL, NULL, NULL, &cmd), HF_EINVAL);
+    assert_null(cmd);
     assert_int_equal(hf_command_status(NULL), -HF_EINVAL); /* in the documented range: failed */
     assert_int_equal(hf_command_is_done(NULL), 0);
     assert_int_equal(hf_command_failed(NULL), 0);
