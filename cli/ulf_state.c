@@ -206,31 +206,29 @@ static int append(ulf_journal *j, const hf_buf *b)
     return rc;
 }
 
-int ulf_journal_hashed(ulf_journal *j, const ulf_file *f)
+/* f's record, as format writes it, appended whole. */
+static int append_record(ulf_journal *j, const ulf_file *f, void (*format)(hf_buf *, const ulf_file *))
 {
     hf_buf b = HF_BUF_INIT;
-    format_hashed(&b, f);
+    format(&b, f);
     int rc = append(j, &b);
     hf_buf_free(&b);
     return rc;
+}
+
+int ulf_journal_hashed(ulf_journal *j, const ulf_file *f)
+{
+    return append_record(j, f, format_hashed);
 }
 
 int ulf_journal_uploaded(ulf_journal *j, const ulf_file *f)
 {
-    hf_buf b = HF_BUF_INIT;
-    format_uploaded(&b, f);
-    int rc = append(j, &b);
-    hf_buf_free(&b);
-    return rc;
+    return append_record(j, f, format_uploaded);
 }
 
 int ulf_journal_committed(ulf_journal *j, const ulf_file *f)
 {
-    hf_buf b = HF_BUF_INIT;
-    format_committed(&b, f);
-    int rc = append(j, &b);
-    hf_buf_free(&b);
-    return rc;
+    return append_record(j, f, format_committed);
 }
 
 int ulf_journal_sync(ulf_journal *j)

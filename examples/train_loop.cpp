@@ -56,6 +56,14 @@ int main(int argc, char **argv)
         int failed = repo.wait_for_commands(600000);
         std::printf("pushes %d failed %d callbacks %d head %s\n", steps, failed, finished.load(),
                     repo.head_hash().c_str());
+        // a push with its own callback (instead of on_command_done's), e.g. to tell which checkpoint landed
+        std::atomic<int> own{0};
+        repo.push_async([&own](hfgit::command c) {
+            std::printf("own callback %s status %d\n", c.title().c_str(), c.status());
+            own++;
+        });
+        failed = repo.wait_for_commands(600000); // all failures so far
+        std::printf("own callbacks %d repository callbacks %d\n", own.load(), finished.load());
         try {
             repo.add_tag("", "", "");
         } catch (const hfgit::error &e) {

@@ -47,7 +47,8 @@ int s3_presign(const s3_config *s3, const char *method, const char *key, const c
     gmtime_r(&now, &tm);
     strftime(date, sizeof(date), "%Y%m%d", &tm);
     strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    if (lifetime > 604800) lifetime = 604800; /* SigV4's maximum: 7 days */
+    if (lifetime > 604800) lifetime = 604800; /* SigV4's range: 1 s to 7 days (S3 refuses X-Amz-Expires=0) */
+    if (lifetime < 1) lifetime = 1;
     hf_buf path = HF_BUF_INIT, cred = HF_BUF_INIT, q = HF_BUF_INIT, canon = HF_BUF_INIT, sts = HF_BUF_INIT;
     hf_buf scope = HF_BUF_INIT, secret = HF_BUF_INIT;
     int rc = -1;

@@ -180,6 +180,21 @@ public:
         check(hf_repo_push(r_, nullptr, &c));
         return command(c);
     }
+    /* Queued push with its own completion callback (instead of on_command_done's): called once, on the worker
+     * thread, after the status is final (also when the push is cancelled before it starts). */
+    command push_async(std::function<void(command)> on_done)
+    {
+        auto *fn = new std::function<void(command)>(std::move(on_done));
+        hf_push_options po = HF_PUSH_OPTIONS_INIT;
+        po.on_done = &repo::own_trampoline;
+        po.on_done_payload = fn;
+        hf_command *c = nullptr;
+        int rc = hf_repo_push(r_, &po, &c);
+        if (rc < 0)
+            delete fn; /* not queued: it will never be called */
+        check(rc);
+        return command(c);
+    }
     void pull(bool rebase = false) { check(hf_repo_pull(r_, rebase)); }
     void add_tag(const std::string &name, const std::string &message = "", const std::string &remote = "")
     {
@@ -212,6 +227,17 @@ private:
             (*fn)(command(c));
         } catch (...) {
             /* an exception cannot cross the C worker thread; a callback that throws just ends */
+        }
+    }
+
+    /* a command's own callback: called exactly once, so it frees its function */
+    static void own_trampoline(hf_command *c, void *payload)
+    {
+        std::unique_ptr<std::function<void(command)>> fn(static_cast<std::function<void(command)> *>(payload));
+        try {
+            (*fn)(command(c));
+        } catch (...) {
+            /* as trampoline: an exception cannot cross the C worker thread */
         }
     }
 

@@ -6,10 +6,11 @@
 #   hub_create_repo ns/name [json]  # POST /api/repos/create
 #   ok "name" / not_ok "name" "why" / check "name" cmd... / skip "name" "why loudly"
 #   done_testing                    # last line of every test script
-#   s3_start                        # s3rver on a free loopback port, bucket "lfs"; sets S3_URL, S3_FLAGS
-# HFGIT_TEST_STORAGE=s3: hub_start runs every hub on S3 storage (an s3rver per test, started by s3_start, or
-# an already running store: HFGIT_TEST_S3_ENDPOINT, below);
-# a check that cannot hold there says so with skip_on_s3.
+#   s3_start                        # s3rver on a free loopback port, bucket "lfs", behind the fault proxy;
+#                                   # sets S3_URL, S3_FLAGS
+# HFGIT_TEST_STORAGE=s3: hub_start runs every hub on S3 storage (an s3rver per test, started by s3_start when
+# the first hub starts, or an already running store: HFGIT_TEST_S3_ENDPOINT, below); a check that cannot hold
+# there says so with skip_on_s3.
 set -u
 HFGIT_ROOT=${HFGIT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BUILD=${BUILD:-build}
@@ -65,8 +66,11 @@ done_testing() {
 
 HUB_PID=""
 S3_PID=""
+S3_PROXY_PID=""
+HUB_ON_S3=""
 cleanup() {
     if [ -n "$HUB_PID" ]; then kill "$HUB_PID" 2>/dev/null; wait "$HUB_PID" 2>/dev/null; fi
+    if [ -n "$S3_PROXY_PID" ]; then kill "$S3_PROXY_PID" 2>/dev/null; wait "$S3_PROXY_PID" 2>/dev/null; fi
     if [ -n "$S3_PID" ] && [ -z "$S3_EXTERNAL" ]; then kill "$S3_PID" 2>/dev/null; wait "$S3_PID" 2>/dev/null; fi
     if [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; else echo "# kept $WORK" >&2; fi
 }
@@ -74,21 +78,39 @@ trap cleanup EXIT
 
 S3RVER=$HFGIT_ROOT/tests/.node/node_modules/.bin/s3rver
 # s3_start: an S3 implementation (s3rver, pinned, installed by `make deps`) on a free loopback port, data in
-# $WORK/s3data, bucket "lfs" made; started once per test, stopped at exit. Sets S3_PORT, S3_URL, S3_FLAGS
+# $WORK/s3data, bucket "lfs" made; started once per test, stopped at exit. In front of it the fault proxy
+# (tests/integration/lib_s3_proxy.py): the hub is given the proxy as its endpoint, so the presigned URLs the
+# clients use go through it, and hub_knobs' part, range and bandwidth knobs act there as on the hub's own URLs.
+# Sets S3_PORT and S3_URL (the proxy's: what the hub and clients see), S3_STORE_URL (the store itself), S3_FLAGS
 # (hub flags: s3://lfs/hub) and exports the credentials s3rver accepts. Returns 1 (saying why) without s3rver.
 s3_start() {
     [ -n "$S3_PID" ] && return 0
     if [ -n "${HFGIT_TEST_S3_ENDPOINT:-}" ]; then s3_external; return; fi
     [ -x "$S3RVER" ] || { echo "s3rver is not installed (make deps: tests/npm_deps.sh)" >&2; return 1; }
-    S3_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    S3_URL=http://127.0.0.1:$S3_PORT
+    local store_port
+    store_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    S3_STORE_URL=http://127.0.0.1:$store_port
     mkdir -p "$WORK/s3data"
-    "$S3RVER" -d "$WORK/s3data" -a 127.0.0.1 -p "$S3_PORT" --configure-bucket lfs --silent >"$WORK/s3rver.log" 2>&1 &
+    "$S3RVER" -d "$WORK/s3data" -a 127.0.0.1 -p "$store_port" --configure-bucket lfs --silent >"$WORK/s3rver.log" 2>&1 &
     S3_PID=$!
     local i
-    for i in $(seq 1 150); do curl -s -o /dev/null "$S3_URL/" && break; sleep 0.1; done
+    for i in $(seq 1 150); do curl -s -o /dev/null "$S3_STORE_URL/" && break; sleep 0.1; done
+    s3_proxy_start 127.0.0.1 "$store_port" || return 1
     export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
     S3_FLAGS=(--lfs-storage s3://lfs/hub --s3-endpoint "$S3_URL" --s3-region us-east-1)
+}
+# s3_proxy_start HOST PORT: the fault proxy in front of the store at HOST:PORT; sets S3_PORT, S3_URL.
+s3_proxy_start() {
+    python3 "$HFGIT_ROOT/tests/integration/lib_s3_proxy.py" "$1" "$2" >"$WORK/s3proxy.out" 2>"$WORK/s3proxy.log" &
+    S3_PROXY_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        S3_PORT=$(sed -n 's/^listening on //p' "$WORK/s3proxy.out")
+        [ -n "$S3_PORT" ] && break
+        sleep 0.05
+    done
+    [ -n "$S3_PORT" ] || { echo "the S3 fault proxy did not start: $(cat "$WORK/s3proxy.log")" >&2; return 1; }
+    S3_URL=http://127.0.0.1:$S3_PORT
 }
 
 # ---- an S3 store that is already running (HFGIT_TEST_S3_ENDPOINT), instead of an s3rver per test ----
@@ -96,7 +118,9 @@ s3_start() {
 # us-east-1) and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY: s3_start uses that store (tests/s3_radosgw.sh starts
 # Ceph's radosgw so). Each test keeps its objects under its own prefix, <its $WORK's name>/hub, so tests do not
 # see each other's objects. Sets S3_EXTERNAL=1 and S3_PID=external (nothing to stop). S3_BUCKET and S3_PREFIX
-# name what the hub was given in both cases; s3_curl reads from the store (signed when it is external).
+# name what the hub was given in both cases; s3_curl reads from the store (signed when it is external). An
+# http://HOST:PORT endpoint gets the fault proxy in front of it too (the Host header passes untouched, so the
+# store's SigV4 checks hold); another (https) is used directly, and the knobs do not reach it.
 S3_EXTERNAL=""
 S3_BUCKET=lfs
 S3_PREFIX=hub
@@ -104,8 +128,12 @@ s3_external() {
     [ -n "${HFGIT_TEST_S3_BUCKET:-}" ] && [ -n "${AWS_ACCESS_KEY_ID:-}" ] && [ -n "${AWS_SECRET_ACCESS_KEY:-}" ] ||
         { echo "HFGIT_TEST_S3_ENDPOINT needs HFGIT_TEST_S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY" >&2; return 1; }
     S3_EXTERNAL=1 S3_PID=external
-    S3_URL=${HFGIT_TEST_S3_ENDPOINT%/}
+    S3_STORE_URL=${HFGIT_TEST_S3_ENDPOINT%/}
+    S3_URL=$S3_STORE_URL
     S3_PORT=${S3_URL##*:}
+    if [[ $S3_STORE_URL =~ ^http://([^/:]+):([0-9]+)$ ]]; then
+        s3_proxy_start "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" || return 1
+    fi
     S3_BUCKET=$HFGIT_TEST_S3_BUCKET
     S3_PREFIX=${WORK##*/}/hub
     S3_FLAGS=(--lfs-storage "s3://$S3_BUCKET/$S3_PREFIX" --s3-endpoint "$S3_URL" --s3-region "${HFGIT_TEST_S3_REGION:-us-east-1}")
@@ -126,6 +154,8 @@ skip_on_s3() {
     [ "${HFGIT_TEST_STORAGE:-}" = s3 ] || return 1
     skip "$1" "HFGIT_TEST_STORAGE=s3: ${2:-parts and objects go straight to the store, not through the hub}"
 }
+# s3_proxy METHOD PATH [BODY]: the fault proxy's control endpoints (/__proxy/knobs, /__proxy/stats)
+s3_proxy() { curl -sS -f -X "$1" ${3:+--data "$3"} "$S3_URL$2"; }
 
 # hub_bytes PATH: the file with the bytes of the hub's LFS object at PATH (<repo>.git/lfs/objects/aa/bb/OID).
 # On S3 storage the hub keeps only a sparse stand-in there: the bytes are read back from the store (asked over
@@ -133,10 +163,20 @@ skip_on_s3() {
 hub_bytes() {
     local p=$1 key
     if [ "${HFGIT_TEST_STORAGE:-}" = s3 ] && key=$(cat "${p%/lfs/objects/*}/lfs/s3/${p##*/}" 2>/dev/null) &&
-        s3_curl -sS -f -o "$WORK/s3obj.${p##*/}" "$S3_URL/$S3_BUCKET/$key"; then
+        s3_curl -sS -f -o "$WORK/s3obj.${p##*/}" "$S3_STORE_URL/$S3_BUCKET/$key"; then
         echo "$WORK/s3obj.${p##*/}"
     else
         echo "$p"
+    fi
+}
+# hub_cat PATH: the bytes of the hub's LFS object at PATH on stdout, streamed from the store on S3 storage (for
+# objects too big to copy).
+hub_cat() {
+    local p=$1 key
+    if [ "${HFGIT_TEST_STORAGE:-}" = s3 ] && key=$(cat "${p%/lfs/objects/*}/lfs/s3/${p##*/}" 2>/dev/null); then
+        s3_curl -sS -f "$S3_STORE_URL/$S3_BUCKET/$key"
+    else
+        cat "$p"
     fi
 }
 
@@ -148,10 +188,13 @@ hub_start() {
     mkdir -p "$HUB_ROOT"
     : >"$WORK/hub.out"
     local storage=()
+    HUB_ON_S3=""
     if [ "${HFGIT_TEST_STORAGE:-}" = s3 ] && [[ " $* " != *" --lfs-storage "* ]]; then
         s3_start || return 1
         storage=("${S3_FLAGS[@]}")
     fi
+    # on S3 storage through the fault proxy: knobs and the store-side counters live there too
+    [ -n "$S3_PROXY_PID" ] && [[ " $* ${storage[*]} " == *" --s3-endpoint $S3_URL "* ]] && HUB_ON_S3=1
     "$BUILD_DIR/hfgit-hub" --root "$HUB_ROOT" --listen 127.0.0.1:0 --token "$HUB_TOKEN" "$@" ${storage[@]+"${storage[@]}"} \
         >"$WORK/hub.out" 2>"$WORK/hub.err" &
     HUB_PID=$!
@@ -167,6 +210,8 @@ hub_start() {
         return 1
     fi
     export HUB_URL HUB_TOKEN HUB_ROOT
+    # the knobs the hub was started with (flags) act at the proxy too
+    if [ -n "$HUB_ON_S3" ]; then s3_proxy POST /__proxy/knobs "$(curl -sS -f "$HUB_URL/__knobs")" >/dev/null || return 1; fi
 }
 hub_stop() { if [ -n "$HUB_PID" ]; then kill "$HUB_PID"; wait "$HUB_PID" 2>/dev/null; HUB_PID=""; fi; }
 
@@ -179,9 +224,24 @@ hub_create_repo() {
     curl -sS -f -X POST -H "Authorization: Bearer $HUB_TOKEN" -H 'Content-Type: application/json' \
         --data "$body" "$HUB_URL/api/repos/create"
 }
-hub_stats() { curl -sS -f "$HUB_URL/__stats"; }
-# hub_knobs '{"fail_part_number":2,...}'
-hub_knobs() { curl -sS -f -X POST -H "Authorization: Bearer $HUB_TOKEN" --data "$1" "$HUB_URL/__knobs"; }
+# hub_stats: the hub's /__stats. On S3 storage the counters of part and object requests (which go to the store)
+# are the fault proxy's, which counts them as the hub counts its own.
+hub_stats() {
+    if [ -z "$HUB_ON_S3" ]; then curl -sS -f "$HUB_URL/__stats"; return; fi
+    local h p
+    h=$(curl -sS -f "$HUB_URL/__stats") && p=$(s3_proxy GET /__proxy/stats) || return 1
+    python3 -c 'import json, sys; h = json.loads(sys.argv[1]); h.update(json.loads(sys.argv[2]))
+print(json.dumps(h, separators=(",", ":")))' "$h" "$p"
+}
+hub_stats_reset() {
+    curl -sS -f -X POST -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/__stats/reset" >/dev/null || return 1
+    if [ -n "$HUB_ON_S3" ]; then s3_proxy POST /__proxy/stats/reset >/dev/null; fi
+}
+# hub_knobs '{"fail_part_number":2,...}': on S3 storage the same knobs are set at the fault proxy.
+hub_knobs() {
+    curl -sS -f -X POST -H "Authorization: Bearer $HUB_TOKEN" --data "$1" "$HUB_URL/__knobs" || return 1
+    if [ -n "$HUB_ON_S3" ]; then s3_proxy POST /__proxy/knobs "$1" >/dev/null; fi
+}
 # json_get FILE_OR_- KEY: a top-level integer from a flat JSON object (stats) without jq.
 json_num() { sed -n "s/.*\"$2\":\([0-9-]*\).*/\1/p" <<<"$1"; }
 

@@ -150,7 +150,7 @@ stored="$HUB_ROOT/repos/models/user/proto.git/lfs/objects/${big:0:2}/${big:2:2}/
 check "hub holds the big object byte for byte" cmp "$(hub_bytes "$stored")" "$WORK/big.bin"
 stats=$(hub_stats)
 check_eq "hub: one completion" "$(json_num "$stats" completions_ok)" 1
-skip_on_s3 "hub: 3 parts taken" || check_eq "hub: 3 parts taken" "$(json_num "$stats" parts_ok)" 3
+check_eq "hub: 3 parts taken" "$(json_num "$stats" parts_ok)" 3
 check_eq "hub: no Authorization header on signed URLs" "$(json_num "$stats" auth_on_signed_urls)" 0
 
 # batch_reqs FILE...: request lines (in $WORK/reqs) for fresh random files of the given sizes in MiB+3 bytes,
@@ -186,30 +186,27 @@ check_eq "retried parts: bytesSinceLast still sums to the size" "$sum" 41943043
 check_eq "retried parts: last bytesSoFar is the size, never going back" "$last/$mono" "41943043/1"
 check_eq "retried parts: complete without error, then EOF ends the agent (exit 0)" \
     "$(tail -n 1 "$WORK/out")/$rc" "{\"event\":\"complete\",\"oid\":\"${OIDS[0]}\"}/0"
-skip_on_s3 "retried parts: the hub refused two tries (500, drop) and took one completion" "the part knobs act on the hub's part URLs; parts go to the store" ||
-    check_eq "retried parts: the hub refused two tries (500, drop) and took one completion" \
+check_eq "retried parts: the hub refused two tries (500, drop) and took one completion" \
     "$(stat_delta parts_refused)/$(stat_delta completions_ok)" "2/1"
 
 # ---- the first failing part stops the others; the message names object, part, status, server text ----
-if ! skip_on_s3 "failing part stops the others, named with its status" "the fail_part_number knob acts on the hub's part URLs; parts go to the store"; then
-    hub_knobs '{"bandwidth_cap":8000000,"fail_part_number":1,"fail_part_times":1000,"drop_part_times":0}' >/dev/null
-    batch_reqs 80 # 6 parts: with the cap, the others would take 2 s each
-    stat_mark
-    { echo "$INIT"; cat "$WORK/reqs"; echo "$TERM"; } >"$WORK/in"
-    start=$(date +%s%N)
-    HFGIT_MULTIPART_PARALLEL=2 run_agent "$WORK/in"
-    ms=$((($(date +%s%N) - start) / 1000000))
-    last_line=$(tail -n 1 "$WORK/out")
-    check_contains "failing part: complete with the HTTP status as code" "$last_line" \
-        "{\"event\":\"complete\",\"oid\":\"${OIDS[0]}\",\"error\":{\"code\":500,"
-    check_contains "failing part: message names object and part" "$last_line" "uploading ${OIDS[0]}: part 1 of 6"
-    check_contains "failing part: ... and the server's message" "$last_line" "injected failure of part 1"
-    check_eq "failing part: one complete line, exit 0" "$(grep -c '"event":"complete"' "$WORK/out")/$rc" "1/0"
-    if [ "$ms" -lt 1500 ]; then ok "failing part: the part in flight is stopped at once (${ms} ms)"
-    else not_ok "failing part: the part in flight is stopped at once" "took $ms ms"; fi
-    check_eq "failing part: no other part completed, no completion sent" \
-        "$(stat_delta parts_ok)/$(stat_delta requests_complete)" "0/0"
-fi
+hub_knobs '{"bandwidth_cap":8000000,"fail_part_number":1,"fail_part_times":1000,"drop_part_times":0}' >/dev/null
+batch_reqs 80 # 6 parts: with the cap, the others would take 2 s each
+stat_mark
+{ echo "$INIT"; cat "$WORK/reqs"; echo "$TERM"; } >"$WORK/in"
+start=$(date +%s%N)
+HFGIT_MULTIPART_PARALLEL=2 run_agent "$WORK/in"
+ms=$((($(date +%s%N) - start) / 1000000))
+last_line=$(tail -n 1 "$WORK/out")
+check_contains "failing part: complete with the HTTP status as code" "$last_line" \
+    "{\"event\":\"complete\",\"oid\":\"${OIDS[0]}\",\"error\":{\"code\":500,"
+check_contains "failing part: message names object and part" "$last_line" "uploading ${OIDS[0]}: part 1 of 6"
+check_contains "failing part: ... and the server's message" "$last_line" "injected failure of part 1"
+check_eq "failing part: one complete line, exit 0" "$(grep -c '"event":"complete"' "$WORK/out")/$rc" "1/0"
+if [ "$ms" -lt 1500 ]; then ok "failing part: the part in flight is stopped at once (${ms} ms)"
+else not_ok "failing part: the part in flight is stopped at once" "took $ms ms"; fi
+check_eq "failing part: no other part completed, no completion sent" \
+    "$(stat_delta parts_ok)/$(stat_delta requests_complete)" "0/0"
 
 # ---- a completion refused with a 4xx is not retried (a 5xx is: t_agent_faults) ----
 hub_knobs '{"bandwidth_cap":0,"fail_part_times":0}' >/dev/null

@@ -73,11 +73,10 @@ stored="$HUB_ROOT/repos/models/user/big.git/lfs/objects/${oid:0:2}/${oid:2:2}/$o
 check "hub object is byte-identical" cmp "$(hub_bytes "$stored")" model.bin
 stats=$(hub_stats)
 check_eq "exactly one completion" "$(json_num "$stats" completions_ok)" 1
-skip_on_s3 "five parts, none refused" || check_eq "five parts, none refused" "$(json_num "$stats" parts_ok)/$(json_num "$stats" parts_refused)" "5/0"
+check_eq "five parts, none refused" "$(json_num "$stats" parts_ok)/$(json_num "$stats" parts_refused)" "5/0"
 check_eq "no Authorization header sent to signed URLs" "$(json_num "$stats" auth_on_signed_urls)" 0
 peak=$(json_num "$stats" peak_parts_in_flight)
-if skip_on_s3 "parts in flight at once under a per-connection cap" "the bandwidth_cap knob and the in-flight count act on the hub's part URLs; parts go to the store"; then :
-elif [ "${peak:-0}" -ge 4 ]; then ok "parts in flight at once under a per-connection cap: $peak"; else
+if [ "${peak:-0}" -ge 4 ]; then ok "parts in flight at once under a per-connection cap: $peak"; else
     not_ok "parts in flight at once under a per-connection cap" "peak_parts_in_flight=$peak, want >= 4"; fi
 hub_knobs '{"bandwidth_cap":0}' >/dev/null
 
@@ -102,8 +101,7 @@ stats=$(hub_stats)
 check_eq "one more completion" "$(json_num "$stats" completions_ok)" 2
 check_contains "the agent did the small files (single PUT)" "$out" "$(sha tiny.bin): single PUT of 1000 bytes"
 check_contains "the agent did the big file (multipart)" "$out" "$(sha weights.bin): multipart, 3 parts"
-skip_on_s3 "the 3 small files went up as single PUTs in the same multipart batch" ||
-    check_eq "the 3 small files went up as single PUTs in the same multipart batch" \
+check_eq "the 3 small files went up as single PUTs in the same multipart batch" \
     "$(json_num "$stats" requests_object_put)" 3
 git_auth -C "$WORK/fresh" pull -q 2>/dev/null
 check "fresh clone pulls the mixed batch intact" cmp "$WORK/fresh/weights.bin" weights.bin

@@ -58,7 +58,7 @@ hub_knobs '{"fail_part_number":2,"fail_part_times":1}' >/dev/null
 vg_agent "$WORK/in"
 check_eq "valgrind: no leak or invalid access (bad lines, uploads, retried part, missing file, EOF)" "$rc" 0
 check_eq "... 6 complete lines, 4 of them errors" "$(completes)/$(errors)" "6/4"
-check "... the multipart object arrived" cmp "$HUB_ROOT/repos/models/user/vg.git/lfs/objects/${big:0:2}/${big:2:2}/$big" \
+check "... the multipart object arrived" cmp "$(hub_bytes "$HUB_ROOT/repos/models/user/vg.git/lfs/objects/${big:0:2}/${big:2:2}/$big")" \
     "$WORK/big.bin"
 
 # ---- failure paths: a part failing past the budget, a completion refused; terminate ----

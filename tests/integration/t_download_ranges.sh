@@ -4,7 +4,6 @@
 # nothing reaches .git/lfs/objects; a range failing twice is retried; a server answering 200 to Range still
 # works; a download killed halfway resumes and fetches only the ranges that were missing.
 source "$(dirname "$0")/../lib.sh"
-if skip_on_s3 "t_download_ranges" "its checks count and fault the hub's object GETs (corrupt/fail/ignore Range, bandwidth cap); downloads go to the store"; then done_testing; exit 0; fi
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HFGIT_ROOT/tests/integration/lib_lsan.supp"
 
 command -v git-lfs >/dev/null || { skip "ranged downloads" "git-lfs is not installed (make deps)"; done_testing; exit 0; }
@@ -32,7 +31,7 @@ for d in lc lk; do "$LIB" open $d alice/big >/dev/null || not_ok "library clone 
 OID=$(sha g/w.bin)
 objects() { find "$1/.git/lfs/objects" -type f 2>/dev/null | wc -l | tr -d ' '; }
 stat_of() { json_num "$(hub_stats)" "$1"; }
-curl -sS -f -X POST -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/__stats/reset" >/dev/null
+hub_stats_reset
 
 # --- a corrupted range: caught, nothing in the store, next run starts over ---
 hub_knobs "{\"corrupt_range_from\":$((3 * RANGE)),\"corrupt_range_times\":1}" >/dev/null
@@ -44,7 +43,7 @@ check_eq "... no partial file or record kept" "$(ls -A lc/.git/lfs/incomplete 2>
 
 # --- 8 ranges, one failing twice: retried, byte-identical, exact progress ---
 hub_knobs "{\"fail_range_from\":$((5 * RANGE)),\"fail_range_times\":2}" >/dev/null
-curl -sS -f -X POST -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/__stats/reset" >/dev/null
+hub_stats_reset
 out=$(LIB_REPO_DOWNLOAD_PARALLEL=8 LIB_REPO_DOWNLOAD_PROGRESS=1 "$LIB" pull lc 2>&1) ||
     not_ok "pull with a range failing twice" "$out"
 check "300 MiB in 8 ranges is byte-identical" cmp g/w.bin lc/w.bin
@@ -76,7 +75,7 @@ done_ranges=$(($(wc -l 2>/dev/null <"$rec" || echo 1) - 1))
     not_ok "killed halfway" "$done_ranges ranges recorded"
 check_eq "nothing in the store after the kill" "$(objects lk)" 0
 hub_knobs '{"bandwidth_cap":0}' >/dev/null
-curl -sS -f -X POST -H "Authorization: Bearer $HUB_TOKEN" "$HUB_URL/__stats/reset" >/dev/null
+hub_stats_reset
 check "the next pull resumes" "$LIB" pull lk
 check "... byte-identical" cmp g/w.bin lk/w.bin
 got=$(stat_of object_get_bytes)

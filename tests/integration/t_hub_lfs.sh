@@ -29,7 +29,7 @@ for f in small.bin "model weights.bin" sub/c.bin; do
     check_eq "hub stores $f under lfs/objects/aa/bb/oid" "$(sha "$(hub_bytes "$stored")" 2>&1)" "$oid"
 done
 s=$(hub_stats)
-skip_on_s3 "3 objects came by basic PUT" || check_eq "3 objects came by basic PUT" "$(json_num "$s" requests_object_put)" 3
+check_eq "3 objects came by basic PUT" "$(json_num "$s" requests_object_put)" 3
 check_eq "git-lfs ran the verify action for each" "$(json_num "$s" requests_verify)" 3
 check_eq "git-lfs sent no credentials to signed URLs" "$(json_num "$s" auth_on_signed_urls)" 0
 check_contains "the pushed file in git is a pointer" "$(git cat-file -p "HEAD:small.bin")" "oid sha256:$(sha small.bin)"
@@ -37,7 +37,7 @@ check_contains "the pushed file in git is a pointer" "$(git cat-file -p "HEAD:sm
 # A second push of the same objects uploads nothing (the batch says the hub has them).
 echo more >README.md && git add README.md && git commit -qm readme
 check "a second push passes" git_auth push -q origin main
-skip_on_s3 "... and PUTs nothing" || check_eq "... and PUTs nothing" "$(json_num "$(hub_stats)" requests_object_put)" 3
+check_eq "... and PUTs nothing" "$(json_num "$(hub_stats)" requests_object_put)" 3
 
 # --- fresh clone: smudge downloads through the batch API ---
 cd "$WORK" || exit 1
@@ -45,8 +45,7 @@ check "fresh clone with LFS smudge" git clone -q "$HUB_URL/alice/lfs" fresh
 for f in small.bin "model weights.bin" sub/c.bin empty.bin; do
     check "$f is byte-identical after a fresh clone" cmp "w/$f" "fresh/$f"
 done
-skip_on_s3 "objects came by signed GET" ||
-    { [ "$(json_num "$(hub_stats)" requests_object_get)" -ge 3 ] && ok "objects came by signed GET" ||
+{ [ "$(json_num "$(hub_stats)" requests_object_get)" -ge 3 ] && ok "objects came by signed GET" ||
         not_ok "objects came by signed GET" "$(hub_stats)"; }
 check_eq "fresh clone: still no credentials on signed URLs" "$(json_num "$(hub_stats)" auth_on_signed_urls)" 0
 

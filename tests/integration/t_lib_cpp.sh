@@ -24,6 +24,8 @@ out=$(LD_LIBRARY_PATH="$prefix/lib" ./train_loop ck alice/cpp 3 2>&1); rc=$?
 check_eq "the example runs" "$rc" 0
 [ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
 check_contains "three queued pushes, each callback once, none failed" "$out" "pushes 3 failed 0 callbacks 3"
+check_contains "push_async with its own callback: it fires once, the repository's does not" "$out" \
+    "own callbacks 1 repository callbacks 3"
 check_contains "a scope left by an exception pushes nothing" "$out" "step failed (the loss is NaN): nothing pushed"
 step3=$(sed -n 's/^step 3 queued \([0-9a-f]\{40\}\)$/\1/p' <<<"$out")
 check_eq "the remote has the third checkpoint's commit" \

@@ -65,7 +65,7 @@ commit_file() { # CLIENT DIR NAME BYTES: a new random file committed by that cli
     lib) "$LIB" add "$2" "$3" --auto && "$LIB" commit "$2" "$3" >/dev/null ;;
     esac
 }
-stored() { echo "$HUB_ROOT/repos/models/user/sec.git/lfs/objects/${1:0:2}/${1:2:2}/$1"; }
+stored() { hub_bytes "$HUB_ROOT/repos/models/user/sec.git/lfs/objects/${1:0:2}/${1:2:2}/$1"; }
 
 # ==== tokens ====
 # --- git + git-lfs + the agent ---

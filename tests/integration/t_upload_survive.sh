@@ -12,7 +12,6 @@
 # Sizes are smaller than the issue's (48 MiB instead of 96 MiB, 64 MiB in 4 MiB parts instead of 1 GiB in
 # 32 MiB parts): same part counts per wave, same logic, a fraction of the time on a shared machine.
 source "$(dirname "$0")/../lib.sh"
-if skip_on_s3 "t_upload_survive" "it times kills by the hub's part count and drops/caps parts on the hub; parts go to the store"; then done_testing; exit 0; fi
 
 MiB=1048576
 LIB=$BUILD_DIR/tests/lib_repo
@@ -192,22 +191,24 @@ check "resume, agent: the hub stored the object" hub_stored "$(sha gres/big.bin)
 
 # the server lost a part the journal says is done: the completion is refused, the journal dropped, and every
 # part sent again, once; the push succeeds
-hub_create_repo user/lost "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
-lib_clone_with_file llost user/lost 64 || not_ok "library clone with a 64 MiB file"
-base=$(json_num "$(hub_stats)" parts_ok)
-HFGIT_MULTIPART_PARALLEL=4 setsid "$LIB" push llost >/dev/null 2>&1 &
-kill_when_half $! $((base + 8)) >/dev/null
-# the upload just killed is the one written to last (others from the cases above may still be open)
-lost=$(ls -td "$HUB_ROOT"/uploads/*/ | grep -v '/by-object/$' | head -n 1)1
-[ -f "$lost" ] || lost=
-check "lost part: part 1 of the open upload is on the hub" test -n "$lost"
-rm -f "$lost"
-refused=$(json_num "$(hub_stats)" completions_refused)
-out=$(HFGIT_MULTIPART_PARALLEL=4 timeout 300 "$LIB" push llost 2>&1); rc=$?
-check_eq "lost part: the push succeeds (the object restarted once)" "$rc" 0
-check_eq "lost part: the hub refused one completion first" \
-    "$(($(json_num "$(hub_stats)" completions_refused) - refused))" 1
-check "lost part: the hub stored the object" hub_stored "$(sha llost/big.bin)"
+if ! skip_on_s3 "lost part: a part the store lost is sent again" "s3rver 3.7.1 exits on a completion naming a part it does not have (as in t_hub_multipart)"; then
+    hub_create_repo user/lost "\"lfsmultipartthresh\":$((10 * MiB))" >/dev/null
+    lib_clone_with_file llost user/lost 64 || not_ok "library clone with a 64 MiB file"
+    base=$(json_num "$(hub_stats)" parts_ok)
+    HFGIT_MULTIPART_PARALLEL=4 setsid "$LIB" push llost >/dev/null 2>&1 &
+    kill_when_half $! $((base + 8)) >/dev/null
+    # the upload just killed is the one written to last (others from the cases above may still be open)
+    lost=$(ls -td "$HUB_ROOT"/uploads/*/ | grep -v '/by-object/$' | head -n 1)1
+    [ -f "$lost" ] || lost=
+    check "lost part: part 1 of the open upload is on the hub" test -n "$lost"
+    rm -f "$lost"
+    refused=$(json_num "$(hub_stats)" completions_refused)
+    out=$(HFGIT_MULTIPART_PARALLEL=4 timeout 300 "$LIB" push llost 2>&1); rc=$?
+    check_eq "lost part: the push succeeds (the object restarted once)" "$rc" 0
+    check_eq "lost part: the hub refused one completion first" \
+        "$(($(json_num "$(hub_stats)" completions_refused) - refused))" 1
+    check "lost part: the hub stored the object" hub_stored "$(sha llost/big.bin)"
+fi
 hub_stop
 
 # ---- 3. a part whose single try outlasts the retry budget is retried after a dropped connection ----
