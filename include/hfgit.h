@@ -626,7 +626,9 @@ HF_EXTERN(int) hf_repo_preupload_lfs(hf_repo *repo, hf_commit_op *ops, size_t n)
  * oid uploads nothing again. While the store entry is a link, changing the file in place changes it too:
  * remove the entry (or prune) once the commit is pushed. progress (or NULL) gets this object's bytes.
  * Thread-safe: several calls may run at once on one handle, also while another thread commits or pushes; the
- * handle's lock is held only to read the remote. HF_ENOTFOUND when local_path is missing, HF_EINVAL when its
+ * handle's lock is held only to read the remote. Calls for the same oid on one handle run one after the other
+ * (the later one waits, without the handle's lock, then finds the object on the server and sends nothing, or
+ * sends it itself when the earlier call failed). HF_ENOTFOUND when local_path is missing, HF_EINVAL when its
  * size is not size. */
 HF_EXTERN(int) hf_repo_preupload_lfs_file(hf_repo *repo, const char *local_path, const char *oid, uint64_t size,
                                           hf_progress_cb progress, void *progress_payload);

@@ -108,9 +108,8 @@ static int copy_into(int fd, const char *src, uint64_t size)
     return rc;
 }
 
-/* local_path into the store under oid: a hard link (or a copy) made under a temp name in lfs/tmp and renamed,
- * since an object only ever appears in objects/ complete. */
-static int store_file(const char *lfs_dir, const char *local_path, const char *oid, uint64_t size)
+/* HF_ENOTFOUND when local_path is missing, HF_EINVAL when it is not a file of size bytes. */
+static int check_file(const char *local_path, uint64_t size)
 {
     struct stat st;
     if (stat(local_path, &st) < 0)
@@ -119,10 +118,19 @@ static int store_file(const char *lfs_dir, const char *local_path, const char *o
     if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size)
         return hf_error_set(HF_EINVAL, "%s is not a file of %llu bytes", local_path,
                             (unsigned long long)size);
+    return 0;
+}
+
+/* local_path into the store under oid: a hard link (or a copy) made under a temp name in lfs/tmp and renamed,
+ * since an object only ever appears in objects/ complete. */
+static int store_file(const char *lfs_dir, const char *local_path, const char *oid, uint64_t size)
+{
+    int rc = check_file(local_path, size);
+    if (rc < 0) return rc;
     if (hf_lfs_object_present(lfs_dir, oid, size)) return 0;
     hf_buf tmp = HF_BUF_INIT;
     int fd = hf_lfs_temp_open(lfs_dir, "tmp", "preupload-", &tmp);
-    int rc = fd < 0 ? fd : 0;
+    rc = fd < 0 ? fd : 0;
     if (rc == 0) {
         close(fd);
         /* the unique name, now free, for a link; where the system refuses one (another file system,
@@ -145,6 +153,56 @@ static int store_file(const char *lfs_dir, const char *local_path, const char *o
     return rc;
 }
 
+/* Marks oid as being sent by this call, first waiting while another call on the handle sends it: two calls
+ * for one object at once would both be handed the hub's one open multipart upload, and the first to complete
+ * it closes it under the other (404 "NoSuchUpload" on its next part), or both would send every byte. After
+ * the wait the object is on the server (this call's batch then sends nothing), or the first call failed and
+ * this one tries itself. Takes only sending_lock, never the handle's lock, so the handle stays usable and a
+ * caller holding that lock cannot deadlock with the sender it waits for (which no longer needs it). */
+static int sending_claim(hf_repo *r, const char *oid)
+{
+    int rc = 0;
+    pthread_mutex_lock(&r->sending_lock);
+    for (;;) {
+        size_t i = 0;
+        while (i < r->sending_len && memcmp(r->sending[i], oid, 64) != 0)
+            i++;
+        if (i == r->sending_len) break;
+        pthread_cond_wait(&r->sending_done, &r->sending_lock);
+    }
+    if (r->sending_len == r->sending_cap) {
+        size_t cap = r->sending_cap ? r->sending_cap * 2 : 8;
+        char(*grown)[65] = realloc(r->sending, cap * sizeof(*grown));
+        if (grown) {
+            r->sending = grown;
+            r->sending_cap = cap;
+        } else {
+            rc = hf_error_set(HF_ENOMEM, "out of memory");
+        }
+    }
+    if (rc == 0) {
+        memcpy(r->sending[r->sending_len], oid, 64);
+        r->sending[r->sending_len][64] = 0;
+        r->sending_len++;
+    }
+    pthread_mutex_unlock(&r->sending_lock);
+    return rc;
+}
+
+/* Ends sending_claim's mark and wakes the calls waiting for an oid (each checks its own again). */
+static void sending_release(hf_repo *r, const char *oid)
+{
+    pthread_mutex_lock(&r->sending_lock);
+    for (size_t i = 0; i < r->sending_len; i++) {
+        if (memcmp(r->sending[i], oid, 64) != 0) continue;
+        r->sending_len--;
+        if (i != r->sending_len) memcpy(r->sending[i], r->sending[r->sending_len], sizeof(r->sending[i]));
+        break;
+    }
+    pthread_cond_broadcast(&r->sending_done);
+    pthread_mutex_unlock(&r->sending_lock);
+}
+
 int hf_repo_preupload_lfs_file(hf_repo *repo, const char *local_path, const char *oid, uint64_t size,
                                hf_progress_cb progress, void *progress_payload)
 {
@@ -155,13 +213,18 @@ int hf_repo_preupload_lfs_file(hf_repo *repo, const char *local_path, const char
     hf_lfs_pointer p;
     memcpy(p.oid, oid, sizeof(p.oid));
     p.size = size;
-    int rc = store_file(repo->lfs_dir.ptr, local_path, oid, size);
+    int rc = check_file(local_path, size);
+    /* the remote next, under the handle's lock, which is not taken again while this call holds its oid */
     if (rc == 0) {
         hf_repo_lock(repo);
         rc = hf_repo_origin_url(repo, "origin", &url);
         current_ref(repo, &ref);
         hf_repo_unlock(repo);
     }
+    /* then one call per oid at a time; the store entry only after the wait: the caller may have removed the
+     * first call's link once its object was on the hub (upload-large-folder does after each commit) */
+    int claimed = rc == 0 && (rc = sending_claim(repo, oid)) == 0;
+    if (rc == 0) rc = store_file(repo->lfs_dir.ptr, local_path, oid, size);
     if (rc == 0) rc = hf_lfs_set_add(&set, &p, local_path);
     if (rc == 0) {
         hf_lfs_xfer_options xo = HF_LFS_XFER_OPTIONS_INIT;
@@ -171,6 +234,7 @@ int hf_repo_preupload_lfs_file(hf_repo *repo, const char *local_path, const char
         xo.progress_payload = progress_payload;
         rc = hf_lfs_transfer(repo, HF_LFS_UPLOAD, &set, &xo);
     }
+    if (claimed) sending_release(repo, oid);
     if (rc < 0) hf_error_prefix("hf_repo_preupload_lfs_file: ");
     hf_lfs_set_free(&set);
     hf_buf_free(&url);

@@ -314,6 +314,8 @@ int hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_options *op
     pthread_mutexattr_destroy(&attr);
     pthread_mutex_init(&r->net_storage, NULL);
     r->net = &r->net_storage;
+    pthread_mutex_init(&r->sending_lock, NULL);
+    pthread_cond_init(&r->sending_done, NULL);
     r->skip_lfs_files = opts->skip_lfs_files;
     if (opts->version >= 2) { /* a version 1 struct ends before these fields */
         r->download_cb = opts->download_progress;
@@ -444,6 +446,9 @@ void hf_repo_free(hf_repo *r)
     free(r->git_email);
     pthread_mutex_destroy(&r->lock);
     pthread_mutex_destroy(&r->net_storage);
+    free(r->sending);
+    pthread_cond_destroy(&r->sending_done);
+    pthread_mutex_destroy(&r->sending_lock);
     free(r);
 }
 

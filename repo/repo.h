@@ -45,6 +45,14 @@ struct hf_repo {
     void *hash_payload;
     const hf_command *cmd;       /* shadows running a queued command: its cancel request is checked at the
                                   * push's safe points (push.c); NULL otherwise */
+    /* preupload.c: the oids hf_repo_preupload_lfs_file is sending now, so that a second call for one of them
+     * waits for the first instead of opening the same multipart upload twice (the hub hands both callers one
+     * upload and the first to complete it closes it under the other). Guarded by sending_lock, never held
+     * together with `lock`; sending_done is broadcast whenever an oid leaves. Not initialised in shadows. */
+    pthread_mutex_t sending_lock;
+    pthread_cond_t sending_done;
+    char (*sending)[65];
+    size_t sending_len, sending_cap;
 };
 
 void hf_repo_lock(hf_repo *r);
