@@ -198,13 +198,14 @@ static void remember_default_branch(hf_repo *repo, const char *revision)
 }
 
 /* For a caller that never uses the work tree: the clone opened as it is, HEAD on the wanted branch at the
- * remote's tip (a branch the remote does not have starts from its default branch, as a fresh clone's does). */
+ * remote's tip (a branch the remote lacks starts from its default branch, as in a fresh clone). */
 static int reuse_no_worktree(hf_repo **out, const hf_upload_target *t, const char *dir)
 {
     char *def = default_branch(dir);
     const char *branch = t->revision ? t->revision : def;
     /* no revision: open_repo checks nothing out (an unborn HEAD is only pointed at "main") */
-    int rc = branch ? open_repo(out, t, dir, NULL) : hf_error_set(HF_ENOTFOUND, "no origin/HEAD in the cache");
+    int rc =
+        branch ? open_repo(out, t, dir, NULL) : hf_error_set(HF_ENOTFOUND, "no origin/HEAD in the cache");
     if (rc == 0) rc = hf_repo_follow_remote_branch(*out, branch, t->revision ? def : NULL);
     free(def);
     if (rc < 0) {

@@ -258,8 +258,7 @@ static int remote_tip(hf_repo *repo, const char *branch, const char *from, git_o
     int found = 0;
     for (int i = 0; i < 2 && !found; i++) {
         const char *name = i == 0 ? branch : from;
-        if (!name)
-            continue;
+        if (!name) continue;
         hf_buf_clear(&ref);
         hf_buf_printf(&ref, "refs/remotes/origin/%s", name);
         found = git_reference_name_to_id(tip, repo->git, hf_buf_cstr(&ref)) == 0;
@@ -281,13 +280,13 @@ int hf_repo_follow_remote_branch(hf_repo *repo, const char *branch, const char *
                  ? hf_error_set(HF_ENOMEM, "out of memory")
                  : 0;
     hf_repo_lock(repo);
-    if (rc == 0 && (rc = hf_repo_origin_url(repo, u.remote.ptr, &url)) == 0)
-        rc = fetch(repo, &u, url.ptr);
-    if (rc < 0)
-        goto out;
+    if (rc == 0 && (rc = hf_repo_origin_url(repo, u.remote.ptr, &url)) == 0) rc = fetch(repo, &u, url.ptr);
+    if (rc < 0) goto out;
     if (remote_tip(repo, branch, from, &tip)) {
-        int same = git_reference_name_to_id(&cur, repo->git, u.local_ref.ptr) == 0 && git_oid_equal(&cur, &tip);
-        if (!same && git_reference_create(&ref, repo->git, u.local_ref.ptr, &tip, 1, "hfgit: follow origin") < 0)
+        int same =
+            git_reference_name_to_id(&cur, repo->git, u.local_ref.ptr) == 0 && git_oid_equal(&cur, &tip);
+        if (!same &&
+            git_reference_create(&ref, repo->git, u.local_ref.ptr, &tip, 1, "hfgit: follow origin") < 0)
             rc = hf_repo_git_error(HF_ERROR, "cannot move the branch to origin's tip");
     } else if (git_reference_lookup(&ref, repo->git, u.local_ref.ptr) == 0 && git_reference_delete(ref) < 0) {
         rc = hf_repo_git_error(HF_ERROR, "cannot drop the branch origin does not have");

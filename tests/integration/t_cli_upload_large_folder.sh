@@ -68,8 +68,8 @@ check_eq "the re-run finishes" "$rc" 0
 [ "$rc" = 0 ] || sed 's/^/# /' "$WORK/run2.err"
 check_not_contains "... reusing the work clone (it does not clone afresh)" "$(cat "$WORK/run2.err")" "cloning afresh"
 check "... the clone is the same one (its marker survived)" test -e "$clone/.git/hfgit-test-marker"
-check "... whose work tree was left alone (no checkout: files committed by run 1 are not in it)" \
-    test ! -e "$clone/small/a/f1.txt"
+check "... whose work tree was left alone (no checkout: the files committed by run 1 are not in it)" \
+    test ! -e "$clone/big/w1.bin" -a ! -e "$clone/small/a/f1.txt"
 check_eq "... and whose branch is the hub's" "$(git -C "$clone" rev-parse HEAD)" \
     "$(git ls-remote "$HUB_URL/alice/ulf" refs/heads/main | cut -f1)"
 summary=$(grep '^hashed ' "$WORK/run2.err")
