@@ -32,8 +32,8 @@ static const char help[] =
     "not exist. Parallel workers hash the files and pre-upload each LFS object as soon as it is hashed\n"
     "(large ones in parallel parts, multipart); the files are committed in chunks of at most 1,000 files\n"
     "and 5 GiB (a bigger file gets a commit of its own) once their LFS objects are on the hub, each chunk\n"
-    "pushed before the next. Files of 10 MiB or more and binary files go to LFS. Nothing is deleted on the\n"
-    "hub. A status block is printed on stderr every 60 seconds and at the end.\n"
+    "pushed in order while the next one is committed. Files of 10 MiB or more and binary files go to LFS.\n"
+    "Nothing is deleted on the hub. A status block is printed on stderr every 60 seconds and at the end.\n"
     "\n"
     "Resuming: the state lives in LOCAL_PATH/.cache/huggingface/ (never uploaded): the work clone and a\n"
     "journal of what is hashed (size, mtime, SHA-256), pre-uploaded and committed, appended record by\n"
@@ -55,7 +55,8 @@ static const char help[] =
     "Patterns are fnmatch(3) globs on paths relative to LOCAL_PATH, as for `hfgit upload`.\n"
     "\n"
     "Warnings (before anything is uploaded): a folder with more than 10,000 entries, or more than 100,000\n"
-    "files, exceeds what the Hub advises. Errors: transient ones (network, HTTP 5xx, 408, 429) are retried\n"
+    "files in the repository (those to upload plus those it holds at other paths), exceeds what the Hub\n"
+    "advises. Errors: transient ones (network, HTTP 5xx, 408, 429) are retried\n"
     "by the HTTP layer and then, per pre-upload and per chunk, up to 5 tries 2, 4, 8 and 16 s apart; a\n"
     "refused token (401/403), a file that vanished or changed while being read, and other refusals stop at\n"
     "once with the reason.\n"
@@ -77,37 +78,97 @@ static unsigned long long env_number(const char *name, unsigned long long def)
     return v && *v && *end == '\0' && n > 0 ? n : def;
 }
 
-/* Commits every file not yet committed, chunk by chunk, in path order, as the hashes arrive. */
+/* The next chunk from file *i on, in path order, as the hashes (and pre-uploads) arrive. */
+static int next_chunk(ulf_run *r, size_t *i, ulf_chunk *c, uint64_t max_bytes)
+{
+    int rc = 0;
+    c->count = 0;
+    c->bytes = 0;
+    while (*i < r->count && c->count < c->cap) {
+        ulf_file *f = &r->files[*i];
+        /* a worker may still be updating the size of a file that changed since the listing: read it only
+         * once the hash is in */
+        if ((rc = ulf_hash_wait(r, f)) < 0) break;
+        if (atomic_load(&f->state) == ULF_COMMITTED) {
+            ++*i;
+            continue;
+        }
+        if (c->count && c->bytes + f->size > max_bytes) break; /* f starts the next chunk */
+        c->files[c->count++] = f;
+        c->bytes += f->size;
+        ++*i;
+    }
+    return rc;
+}
+
+/* A chunk's push on a thread of its own: it records the chunk as committed as soon as the hub has it. */
+typedef struct pusher {
+    ulf_run *r;
+    hf_repo *repo;
+    ulf_chunk *c;
+    size_t number;
+    int rc;
+    char msg[1024];
+    pthread_t thread;
+    int running;
+} pusher;
+
+static void *push_thread(void *arg)
+{
+    pusher *p = arg;
+    atomic_fetch_add(&p->r->stats.committing, 1);
+    p->rc = ulf_push_now(p->r, p->repo, p->number);
+    atomic_fetch_sub(&p->r->stats.committing, 1);
+    if (p->rc == 0) p->rc = ulf_chunk_pushed(p->r, p->repo, p->c);
+    if (p->rc < 0) (void)snprintf(p->msg, sizeof(p->msg), "%s", hf_error_last_message());
+    return NULL;
+}
+
+/* Waits for the push in flight, if any: its result (with its message set in this thread). */
+static int push_join(pusher *p)
+{
+    if (!p->running) return 0;
+    pthread_join(p->thread, NULL);
+    p->running = 0;
+    return p->rc < 0 ? hf_error_set(p->rc, "%s", p->msg) : 0;
+}
+
+/* Commits every file not yet committed, chunk by chunk. A chunk's push runs on its own thread while the next
+ * chunk is committed (at most one push in flight, so the hub gets the commits in order); a chunk is recorded
+ * as committed once its push is done. */
 static int commit_all(ulf_run *r, hf_repo *repo, size_t *commits)
 {
     size_t max_files = (size_t)env_number("HFGIT_ULF_COMMIT_FILES", ULF_COMMIT_FILES);
     uint64_t max_bytes = env_number("HFGIT_ULF_COMMIT_BYTES", ULF_COMMIT_BYTES);
-    ulf_chunk c = {calloc(max_files, sizeof(ulf_file *)), 0, max_files, 0};
-    int rc = c.files ? 0 : hf_error_set(HF_ENOMEM, "out of memory");
+    ulf_chunk c[2] = {{calloc(max_files, sizeof(ulf_file *)), 0, max_files, 0},
+                      {calloc(max_files, sizeof(ulf_file *)), 0, max_files, 0}};
+    int rc = c[0].files && c[1].files ? 0 : hf_error_set(HF_ENOMEM, "out of memory");
+    pusher p;
+    memset(&p, 0, sizeof(p));
+    p.r = r;
+    p.repo = repo;
+    int cur = 0;
     size_t i = 0;
     while (rc == 0 && i < r->count) {
-        c.count = 0;
-        c.bytes = 0;
-        while (rc == 0 && i < r->count && c.count < max_files) {
-            ulf_file *f = &r->files[i];
-            /* a worker may still be updating the size of a file that changed since the listing: read it
-             * only once the hash is in */
-            if ((rc = ulf_hash_wait(r, f)) < 0) break;
-            if (atomic_load(&f->state) == ULF_COMMITTED) {
-                i++;
-                continue;
-            }
-            if (c.count && c.bytes + f->size > max_bytes) break; /* f starts the next chunk */
-            c.files[c.count++] = f;
-            c.bytes += f->size;
-            i++;
+        if ((rc = next_chunk(r, &i, &c[cur], max_bytes)) < 0 || c[cur].count == 0) break;
+        rc = ulf_commit_chunk(r, repo, &c[cur], *commits + 1);
+        int prc = push_join(&p); /* the previous chunk's push, which ran meanwhile */
+        if (rc == 0) rc = prc;
+        if (rc < 0) break;
+        ++*commits;
+        p.c = &c[cur];
+        p.number = *commits;
+        if (pthread_create(&p.thread, NULL, push_thread, &p) != 0) {
+            rc = hf_error_set(HF_ERROR, "cannot start a push thread");
+            break;
         }
-        if (rc == 0 && c.count) {
-            rc = ulf_commit_chunk(r, repo, &c, *commits + 1);
-            if (rc == 0) ++*commits;
-        }
+        p.running = 1;
+        cur = 1 - cur;
     }
-    free(c.files);
+    int prc = push_join(&p);
+    if (rc == 0) rc = prc;
+    free(c[0].files);
+    free(c[1].files);
     return rc;
 }
 
@@ -194,8 +255,10 @@ static int run(ulf_args *u, const char *endpoint)
     uploaded_before = atomic_load(&r.stats.uploaded);
     hf_buf_clear(&path);
     hf_buf_printf(&path, "%s/repo", dir.ptr);
-    hf_upload_target t = {u->repo_id, u->repo_type, u->revision, endpoint, u->private_repo};
+    /* the chunks are committed with no_worktree: a re-run reuses the clone without its work tree */
+    hf_upload_target t = {u->repo_id, u->repo_type, u->revision, endpoint, u->private_repo, 1};
     if ((rc = hf_upload_open_cache(&repo, &t, path.ptr)) < 0) goto out;
+    ulf_warn_repo_files(&r, hf_repo_workdir(repo));
     if ((rc = ulf_status_start(&status, &r, u->no_report || hf_cli_verbosity() < 0)) < 0) goto out;
     r.repo = repo;
     if ((rc = ulf_hash_start(&r, threads)) < 0) goto out;

@@ -65,10 +65,13 @@ typedef struct ulf_run {
 /* ---- ulf_scan.c ---- */
 /* Walks local_path (skipping .git entries and .cache/huggingface), keeps the selected regular files (symbolic
  * links to files count as the files) in r->files sorted by path, counts the rest in r->ignored, and warns on
- * stderr about folders over 10,000 entries and more than 100,000 files. */
+ * stderr about folders over 10,000 entries and more than 100,000 files to upload. */
 int ulf_scan(ulf_run *r, const hf_cli_list *include, const hf_cli_list *exclude);
 void ulf_files_free(ulf_run *r);
 ulf_file *ulf_find(ulf_run *r, const char *path);
+/* Once the repository is cloned (before anything is uploaded): warns when the files to upload plus the ones
+ * the repository's branch already holds at other paths are more than 100,000 (unless ulf_scan warned). */
+void ulf_warn_repo_files(ulf_run *r, const char *workdir);
 
 /* ---- ulf_state.c ---- */
 typedef struct ulf_journal ulf_journal;
@@ -109,10 +112,13 @@ typedef struct ulf_chunk {
     size_t count, cap;
     uint64_t bytes;
 } ulf_chunk;
-/* Puts the chunk's files into the work clone (plain files copied, LFS files as pointer files: the workers
- * pre-uploaded their objects), commits, pushes (retrying transient failures, never 401/403), and records
- * them as committed. */
+/* Commits the chunk in the work clone (plain files' blobs straight from the folder, LFS files as pointers:
+ * the workers pre-uploaded their objects), without pushing it. */
 int ulf_commit_chunk(ulf_run *r, hf_repo *repo, ulf_chunk *c, size_t number);
+/* Pushes the branch (blocking), retrying transient failures, never 401/403. */
+int ulf_push_now(ulf_run *r, hf_repo *repo, size_t number);
+/* Records the chunk's files as committed (journal, synced; counters) and drops their LFS store links. */
+int ulf_chunk_pushed(ulf_run *r, hf_repo *repo, ulf_chunk *c);
 /* 1 for a failure worth another try: network, HTTP 5xx/408/429 (or an unknown status), expired URLs. */
 int ulf_transient(int rc);
 /* Sleeps secs seconds, or less when r->stop is set (checked every 100 ms). */

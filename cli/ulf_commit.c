@@ -46,7 +46,7 @@ void ulf_backoff(ulf_run *r, unsigned secs)
     }
 }
 
-static int push_with_retries(ulf_run *r, hf_repo *repo, size_t number)
+int ulf_push_now(ulf_run *r, hf_repo *repo, size_t number)
 {
     hf_push_options po = HF_PUSH_OPTIONS_INIT;
     int rc = 0;
@@ -109,12 +109,11 @@ static int vanished(ulf_run *r, ulf_chunk *c, int rc)
 
 int ulf_commit_chunk(ulf_run *r, hf_repo *repo, ulf_chunk *c, size_t number)
 {
-    const char *wd = hf_repo_workdir(repo);
-    hf_buf msg = HF_BUF_INIT, obj = HF_BUF_INIT;
+    hf_buf msg = HF_BUF_INIT;
     hf_commit_op *ops = calloc(c->count ? c->count : 1, sizeof(*ops));
     hf_buf *paths = calloc(c->count ? c->count : 1, sizeof(*paths));
     int rc = ops && paths ? 0 : hf_error_set(HF_ENOMEM, "out of memory");
-    atomic_store(&r->stats.committing, 1);
+    atomic_fetch_add(&r->stats.committing, 1);
     if (rc == 0) rc = chunk_ops(r, c, ops, paths);
     if (rc == 0) {
         hf_create_commit_options co = HF_CREATE_COMMIT_OPTIONS_INIT;
@@ -126,8 +125,20 @@ int ulf_commit_chunk(ulf_run *r, hf_repo *repo, ulf_chunk *c, size_t number)
         if (rc == HF_ENOCHANGES) rc = 0; /* the hub has these files already (e.g. the journal was lost) */
         if (rc == HF_ENOTFOUND) rc = vanished(r, c, rc);
     }
-    if (rc == 0) rc = push_with_retries(r, repo, number);
-    atomic_store(&r->stats.committing, 0);
+    atomic_fetch_sub(&r->stats.committing, 1);
+    for (size_t i = 0; paths && i < c->count; i++)
+        hf_buf_free(&paths[i]);
+    free(paths);
+    free(ops);
+    hf_buf_free(&msg);
+    return rc;
+}
+
+int ulf_chunk_pushed(ulf_run *r, hf_repo *repo, ulf_chunk *c)
+{
+    const char *wd = hf_repo_workdir(repo);
+    hf_buf obj = HF_BUF_INIT;
+    int rc = 0;
     for (size_t i = 0; rc == 0 && i < c->count; i++) {
         ulf_file *f = c->files[i];
         if ((rc = ulf_journal_committed(r->journal, f)) < 0) break;
@@ -142,11 +153,6 @@ int ulf_commit_chunk(ulf_run *r, hf_repo *repo, ulf_chunk *c, size_t number)
         store_path(&obj, wd, c->files[i]->oid);
         (void)unlink(obj.ptr);
     }
-    for (size_t i = 0; paths && i < c->count; i++)
-        hf_buf_free(&paths[i]);
-    free(paths);
-    free(ops);
-    hf_buf_free(&msg);
     hf_buf_free(&obj);
     return rc;
 }

@@ -2,6 +2,7 @@
 #include "ulf.h"
 
 #include <dirent.h>
+#include <git2.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,8 @@ static int walk(scan *s, hf_buf *dir, hf_buf *rel)
             }
         } else if (S_ISREG(st.st_mode)) {
             if (strpbrk(rel->ptr, "\t\n\r")) {
-                (void)fprintf(stderr, "hfgit upload-large-folder: warning: skipping %s: tab or newline in its name\n",
+                (void)fprintf(stderr,
+                              "hfgit upload-large-folder: warning: skipping %s: tab or newline in its name\n",
                               dir->ptr);
                 s->r->ignored++;
             } else if (!hf_upload_selected(rel->ptr, s->include, s->exclude)) {
@@ -90,10 +92,11 @@ static int walk(scan *s, hf_buf *dir, hf_buf *rel)
     }
     closedir(d);
     if (rc == 0 && entries > ULF_WARN_FOLDER_ENTRIES) {
-        (void)fprintf(stderr,
-                      "hfgit upload-large-folder: warning: %s has %zu entries; the Hub advises at most %d per "
-                      "folder (browsing and cloning get slow): consider sub-folders\n",
-                      dir->ptr, entries, ULF_WARN_FOLDER_ENTRIES);
+        (void)fprintf(
+            stderr,
+            "hfgit upload-large-folder: warning: %s has %zu entries; the Hub advises at most %d per "
+            "folder (browsing and cloning get slow): consider sub-folders\n",
+            dir->ptr, entries, ULF_WARN_FOLDER_ENTRIES);
         s->big_folders++;
     }
     return rc;
@@ -116,10 +119,11 @@ int ulf_scan(ulf_run *r, const hf_cli_list *include, const hf_cli_list *exclude)
     if (rc < 0) return rc;
     if (r->count) qsort(r->files, r->count, sizeof(*r->files), by_path);
     if (r->count > ULF_WARN_REPO_FILES)
-        (void)fprintf(stderr,
-                      "hfgit upload-large-folder: warning: %zu files to upload; the Hub advises at most %d files "
-                      "per repository: consider packing small files (e.g. Parquet, WebDataset tar shards)\n",
-                      r->count, ULF_WARN_REPO_FILES);
+        (void)fprintf(
+            stderr,
+            "hfgit upload-large-folder: warning: %zu files to upload; the Hub advises at most %d files "
+            "per repository: consider packing small files (e.g. Parquet, WebDataset tar shards)\n",
+            r->count, ULF_WARN_REPO_FILES);
     return 0;
 }
 
@@ -145,4 +149,40 @@ void ulf_files_free(ulf_run *r)
     free(r->files);
     r->files = NULL;
     r->count = 0;
+}
+
+typedef struct tree_count {
+    ulf_run *r;
+    size_t others; /* files in the tree that the upload does not replace */
+    hf_buf path;
+} tree_count;
+
+static int count_entry(const char *root, const git_tree_entry *e, void *payload)
+{
+    tree_count *t = payload;
+    if (git_tree_entry_type(e) != GIT_OBJECT_BLOB) return 0;
+    hf_buf_clear(&t->path);
+    hf_buf_printf(&t->path, "%s%s", root, git_tree_entry_name(e));
+    if (!ulf_find(t->r, t->path.ptr)) t->others++;
+    return 0;
+}
+
+void ulf_warn_repo_files(ulf_run *r, const char *workdir)
+{
+    if (r->count > ULF_WARN_REPO_FILES) return; /* ulf_scan said so already */
+    git_repository *git = NULL;
+    git_object *tree = NULL;
+    tree_count t = {r, 0, HF_BUF_INIT};
+    if (git_repository_open(&git, workdir) == 0 && git_revparse_single(&tree, git, "HEAD^{tree}") == 0)
+        (void)git_tree_walk((git_tree *)tree, GIT_TREEWALK_PRE, count_entry, &t);
+    git_error_clear(); /* an empty repository has no HEAD: nothing to count */
+    if (r->count + t.others > ULF_WARN_REPO_FILES)
+        (void)fprintf(stderr,
+                      "hfgit upload-large-folder: warning: %zu files to upload and %zu others already in the "
+                      "repository; the Hub advises at most %d files per repository: consider packing small "
+                      "files (e.g. Parquet, WebDataset tar shards)\n",
+                      r->count, t.others, ULF_WARN_REPO_FILES);
+    git_object_free(tree);
+    git_repository_free(git);
+    hf_buf_free(&t.path);
 }
