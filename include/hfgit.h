@@ -204,7 +204,8 @@ HF_EXTERN(int) hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_
 #define HF_PROGRESS_HASH 2u     /* hashing during hf_repo_add */
 
 /* Sets (or with cb NULL clears) the progress callback for the kinds in `kinds` (HF_PROGRESS_*); payload and
- * cb must stay valid while set. Returns 0, or HF_EINVAL for no repository or an unknown kind. */
+ * cb must stay valid while set, and, since pull and checkout download without holding the handle, until
+ * those already running have returned. Returns 0, or HF_EINVAL for no repository or an unknown kind. */
 HF_EXTERN(int) hf_repo_set_progress(hf_repo *repo, unsigned int kinds, hf_progress_cb cb, void *payload);
 
 /* Waits for queued commands, then frees the handle. NULL is fine. */
