@@ -16,6 +16,9 @@ CC ?= cc
 comma := ,
 BUILD ?= build$(if $(SAN),-$(subst $(comma),-,$(SAN)))
 # The version is written once, in include/hfgit.h (HFGIT_VERSION_MAJOR/MINOR/PATCH).
+# The shared library's ABI number (its soname, libhfgit.so.N): raised on every change that breaks a program
+# built against an older hfgit.h. 1: hf_commit_end gained its command_out argument (0.2.0).
+ABI := 1
 VERSION := $(shell sed -n 's/^\#define HFGIT_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' include/hfgit.h | paste -sd.)
 
 # Debian packages the build, tests and demo need (make deps installs whichever are missing). Test-only:
@@ -87,7 +90,7 @@ $(LIBHFGIT_A): $(call obj,$(REPO_SRC) $(COMMON_SRC))
 	rm -f $@ && ar rcs $@ $^
 
 $(LIBHFGIT_SO): $(call obj,$(REPO_SRC) $(COMMON_SRC))
-	$(CC) -shared -Wl,-soname,libhfgit.so.0 -o $@ $^ $(LDFLAGS_ALL) $(LIBS_GIT2) $(LIBS_COMMON)
+	$(CC) -shared -Wl,-soname,libhfgit.so.$(ABI) -o $@ $^ $(LDFLAGS_ALL) $(LIBS_GIT2) $(LIBS_COMMON)
 
 $(HUB_BIN): $(call obj,$(HUB_SRC)) $(LIBCOMMON)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(LIBS_MHD) $(LIBS_COMMON)
@@ -148,8 +151,8 @@ install: all
 	install -m 755 git-hooks/* $(DESTDIR)$(PREFIX)/share/hfgit/git-hooks/
 	install -m 644 $(LIBCOMMON) $(DESTDIR)$(PREFIX)/lib/
 	$(if $(REPO_SRC),install -m 644 $(LIBHFGIT_A) $(DESTDIR)$(PREFIX)/lib/)
-	$(if $(REPO_SRC),install -m 755 $(LIBHFGIT_SO) $(DESTDIR)$(PREFIX)/lib/libhfgit.so.0)
-	$(if $(REPO_SRC),ln -sf libhfgit.so.0 $(DESTDIR)$(PREFIX)/lib/libhfgit.so)
+	$(if $(REPO_SRC),install -m 755 $(LIBHFGIT_SO) $(DESTDIR)$(PREFIX)/lib/libhfgit.so.$(ABI))
+	$(if $(REPO_SRC),ln -sf libhfgit.so.$(ABI) $(DESTDIR)$(PREFIX)/lib/libhfgit.so)
 	$(if $(wildcard include/hfgit.h),install -m 644 include/hfgit.h $(DESTDIR)$(PREFIX)/include/)
 	$(if $(wildcard include/hfgit.hpp),install -m 644 include/hfgit.hpp $(DESTDIR)$(PREFIX)/include/)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' hfgit.pc.in \

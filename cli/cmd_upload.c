@@ -243,7 +243,7 @@ static int run(upload_args *u, const char *endpoint)
         rc = hf_error_set(HF_EIO, "cannot lock %s", lock.ptr);
         goto out;
     }
-    hf_upload_target t = {u->repo_id, u->repo_type, u->revision, endpoint, u->private_repo};
+    hf_upload_target t = {u->repo_id, u->repo_type, u->revision, endpoint, u->private_repo, 0};
     if ((rc = hf_upload_open_cache(&repo, &t, cache.ptr)) < 0) goto out;
     if (u->every) {
         hf_upload_every_options eo = {u->local_path, u->path_in_repo, u->every_minutes, &u->include,

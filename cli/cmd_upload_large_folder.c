@@ -255,7 +255,8 @@ static int run(ulf_args *u, const char *endpoint)
     uploaded_before = atomic_load(&r.stats.uploaded);
     hf_buf_clear(&path);
     hf_buf_printf(&path, "%s/repo", dir.ptr);
-    hf_upload_target t = {u->repo_id, u->repo_type, u->revision, endpoint, u->private_repo};
+    /* the chunks are committed with no_worktree: a re-run reuses the clone without its work tree */
+    hf_upload_target t = {u->repo_id, u->repo_type, u->revision, endpoint, u->private_repo, 1};
     if ((rc = hf_upload_open_cache(&repo, &t, path.ptr)) < 0) goto out;
     ulf_warn_repo_files(&r, hf_repo_workdir(repo));
     if ((rc = ulf_status_start(&status, &r, u->no_report || hf_cli_verbosity() < 0)) < 0) goto out;

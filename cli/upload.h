@@ -53,11 +53,15 @@ typedef struct hf_upload_target {
     const char *revision;  /* branch to commit on; NULL: the remote's default branch */
     const char *endpoint;  /* without a trailing '/' */
     int private_repo;      /* when the repository has to be created */
+    int no_worktree;       /* 1: the caller never uses the clone's work tree or index (see below) */
 } hf_upload_target;
 
 /* Opens the clone in cache_dir up to date with the remote branch and clean (checkout + pull), or, when there
  * is none or it cannot be brought there, removes it and clones afresh (LFS files left as pointers: nothing is
- * downloaded). A repository that cannot be cloned is created (hf_upload_create_repo) and cloned again. */
+ * downloaded). A repository that cannot be cloned is created (hf_upload_create_repo) and cloned again.
+ * With t->no_worktree, a clone in cache_dir is reused without checkout, pull or clean check: its branch is
+ * moved to the remote's tip (hf_repo_follow_remote_branch; local commits not on the remote are dropped), and
+ * its work tree and index are left as they are (the caller commits with no_worktree). */
 int hf_upload_open_cache(hf_repo **out, const hf_upload_target *t, const char *cache_dir);
 
 typedef struct hf_upload_every_options {

@@ -5,6 +5,7 @@
 #include "../common/fsutil.h"
 #include "../common/http.h"
 #include "../common/json.h"
+#include "../repo/pull.h"
 
 #include <git2.h>
 #include <stdio.h>
@@ -196,9 +197,28 @@ static void remember_default_branch(hf_repo *repo, const char *revision)
     hf_buf_free(&target);
 }
 
+/* For a caller that never uses the work tree: the clone opened as it is, HEAD on the wanted branch at the
+ * remote's tip (a branch the remote lacks starts from its default branch, as in a fresh clone). */
+static int reuse_no_worktree(hf_repo **out, const hf_upload_target *t, const char *dir)
+{
+    char *def = default_branch(dir);
+    const char *branch = t->revision ? t->revision : def;
+    /* no revision: open_repo checks nothing out (an unborn HEAD is only pointed at "main") */
+    int rc =
+        branch ? open_repo(out, t, dir, NULL) : hf_error_set(HF_ENOTFOUND, "no origin/HEAD in the cache");
+    if (rc == 0) rc = hf_repo_follow_remote_branch(*out, branch, t->revision ? def : NULL);
+    free(def);
+    if (rc < 0) {
+        hf_repo_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 /* Reuses the cache clone: the wanted branch checked out, pulled, and clean. 0 or a negative code. */
 static int reuse(hf_repo **out, const hf_upload_target *t, const char *dir)
 {
+    if (t->no_worktree) return reuse_no_worktree(out, t, dir);
     char *branch = t->revision ? NULL : default_branch(dir);
     int rc = t->revision || branch ? open_repo(out, t, dir, t->revision ? t->revision : branch)
                                    : hf_error_set(HF_ENOTFOUND, "no origin/HEAD in the cache");

@@ -14,6 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+#ifndef HFGIT_VERSION
+#define HFGIT_VERSION "dev"
+#endif
+
 #define MAX_RESPONSE (1u << 20)
 
 static void uri_encode(hf_buf *out, const char *s, int keep_slash)
@@ -124,6 +128,8 @@ static long call(const s3_config *s3, const char *method, const char *key, const
         goto out;
     }
     curl_easy_setopt(h, CURLOPT_URL, url.ptr);
+    /* the store's logs (and the tests' fault proxy) tell the hub's calls from its clients' presigned ones */
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "hfgit-hub/" HFGIT_VERSION);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 20L);

@@ -64,7 +64,7 @@
 /* The version of this header; hf_version() gives the library's at run time ("MAJOR.MINOR.PATCH"). The
  * Makefile reads these lines, so they are the one place the version is written. */
 #define HFGIT_VERSION_MAJOR 0
-#define HFGIT_VERSION_MINOR 1
+#define HFGIT_VERSION_MINOR 2
 #define HFGIT_VERSION_PATCH 0
 /* One number for #if comparisons: HFGIT_VERSION_NUMBER >= HFGIT_VERSION_ENCODE(0, 2, 0). */
 #define HFGIT_VERSION_ENCODE(major, minor, patch) ((major) * 1000000L + (minor) * 1000L + (patch))
@@ -204,7 +204,8 @@ HF_EXTERN(int) hf_repo_open(hf_repo **out, const char *local_dir, const hf_repo_
 #define HF_PROGRESS_HASH 2u     /* hashing during hf_repo_add */
 
 /* Sets (or with cb NULL clears) the progress callback for the kinds in `kinds` (HF_PROGRESS_*); payload and
- * cb must stay valid while set. Returns 0, or HF_EINVAL for no repository or an unknown kind. */
+ * cb must stay valid while set, and, since pull and checkout download without holding the handle, until
+ * those already running have returned. Returns 0, or HF_EINVAL for no repository or an unknown kind. */
 HF_EXTERN(int) hf_repo_set_progress(hf_repo *repo, unsigned int kinds, hf_progress_cb cb, void *payload);
 
 /* Waits for queued commands, then frees the handle. NULL is fine. */
@@ -298,7 +299,9 @@ HF_EXTERN(const char *) hf_command_title(const hf_command *cmd);
 /* Bytes moved so far and in total (LFS upload of a push; whatever a queued function reports); 0/0 when the
  * command moves no data or has not started. */
 HF_EXTERN(void) hf_command_progress(const hf_command *cmd, uint64_t *done, uint64_t *total);
-/* Blocks until this command is done; returns its status (0 or > 0). HF_EINVAL from the worker thread. */
+/* Blocks until this command is done and its completion callback, if it has one, has returned (for a command
+ * cancelled before it started, that is when the worker reaches it); returns its status (0 or > 0). HF_EINVAL
+ * from the worker thread. */
 HF_EXTERN(int) hf_command_wait(hf_command *cmd);
 
 /* A function run on the worker thread: returns 0 or a negative hf_error_code (with hf_error_set's message,

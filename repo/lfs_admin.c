@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef int (*attrs_edit_fn)(hf_buf *content, const char *pattern);
@@ -235,7 +236,8 @@ int hf_repo_lfs_prune_unlocked(hf_repo *r, hf_buf *trash, size_t *out_removed, u
             rc = hf_error_set(HF_ENOMEM, "out of memory");
             break;
         }
-        if (rename(path.ptr, aside.ptr) == 0) {
+        /* objects/ on another file system than tmp/ (a symbolic link): delete in place, under the lock */
+        if (rename(path.ptr, aside.ptr) == 0 || (errno == EXDEV && unlink(path.ptr) == 0)) {
             removed++;
             bytes += (uint64_t)st.st_size;
         }
@@ -276,17 +278,21 @@ static void remove_trash_dir(const char *dir)
 
 void hf_repo_lfs_prune_empty_trash(hf_repo *r, hf_buf *trash)
 {
-    /* also the trash of a prune killed before it got here: every prune-* folder holds only removed objects */
+    /* also the trash of a prune killed before it got here: a prune-* folder untouched for 10 minutes (a
+     * younger one may be another prune's, still filling) holds only removed objects */
     hf_buf tmp = HF_BUF_INIT, dir = HF_BUF_INIT;
     DIR *d = NULL;
     if (hf_buf_printf(&tmp, "%s/tmp", r->lfs_dir.ptr) == 0)
         d = opendir(tmp.ptr);
     struct dirent *de;
+    time_t now = time(NULL);
     while (d && (de = readdir(d))) {
+        struct stat st;
         if (strncmp(de->d_name, "prune-", 6) != 0)
             continue;
         hf_buf_clear(&dir);
-        if (hf_buf_printf(&dir, "%s/%s", tmp.ptr, de->d_name) == 0)
+        if (hf_buf_printf(&dir, "%s/%s", tmp.ptr, de->d_name) == 0 && stat(dir.ptr, &st) == 0 &&
+            st.st_mtime < now - 600)
             remove_trash_dir(dir.ptr);
     }
     if (d)

@@ -7,6 +7,7 @@
  * (nothing, unless the upstream moved again) and checking out.
  */
 #include "repo.h"
+#include "pull.h"
 
 #include "../common/error.h"
 
@@ -247,5 +248,56 @@ int hf_repo_pull(hf_repo *repo, int rebase)
         rc = pull_apply(repo, rebase);
         hf_repo_unlock(repo);
     }
+    return rc;
+}
+
+/* Under the handle's lock: origin's tip of branch (else of from) into *tip; 1 when found, 0 when neither. */
+static int remote_tip(hf_repo *repo, const char *branch, const char *from, git_oid *tip)
+{
+    hf_buf ref = HF_BUF_INIT;
+    int found = 0;
+    for (int i = 0; i < 2 && !found; i++) {
+        const char *name = i == 0 ? branch : from;
+        if (!name) continue;
+        hf_buf_clear(&ref);
+        hf_buf_printf(&ref, "refs/remotes/origin/%s", name);
+        found = git_reference_name_to_id(tip, repo->git, hf_buf_cstr(&ref)) == 0;
+    }
+    git_error_clear();
+    hf_buf_free(&ref);
+    return found;
+}
+
+int hf_repo_follow_remote_branch(hf_repo *repo, const char *branch, const char *from)
+{
+    if (!repo || !branch)
+        return hf_error_set(HF_EINVAL, "hf_repo_follow_remote_branch: no repository or branch");
+    upstream u = {HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT};
+    hf_buf url = HF_BUF_INIT;
+    git_reference *ref = NULL;
+    git_oid tip, cur;
+    int rc = hf_buf_puts(&u.remote, "origin") | hf_buf_printf(&u.local_ref, "refs/heads/%s", branch)
+                 ? hf_error_set(HF_ENOMEM, "out of memory")
+                 : 0;
+    hf_repo_lock(repo);
+    if (rc == 0 && (rc = hf_repo_origin_url(repo, u.remote.ptr, &url)) == 0) rc = fetch(repo, &u, url.ptr);
+    if (rc < 0) goto out;
+    if (remote_tip(repo, branch, from, &tip)) {
+        int same =
+            git_reference_name_to_id(&cur, repo->git, u.local_ref.ptr) == 0 && git_oid_equal(&cur, &tip);
+        if (!same &&
+            git_reference_create(&ref, repo->git, u.local_ref.ptr, &tip, 1, "hfgit: follow origin") < 0)
+            rc = hf_repo_git_error(HF_ERROR, "cannot move the branch to origin's tip");
+    } else if (git_reference_lookup(&ref, repo->git, u.local_ref.ptr) == 0 && git_reference_delete(ref) < 0) {
+        rc = hf_repo_git_error(HF_ERROR, "cannot drop the branch origin does not have");
+    }
+    git_error_clear();
+    if (rc == 0 && git_repository_set_head(repo->git, u.local_ref.ptr) < 0)
+        rc = hf_repo_git_error(HF_ERROR, "cannot point HEAD at the branch");
+out:
+    hf_repo_unlock(repo);
+    git_reference_free(ref);
+    hf_buf_free(&url);
+    upstream_free(&u);
     return rc;
 }

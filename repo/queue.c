@@ -183,6 +183,7 @@ static void *worker_main(void *arg)
         run_command(r, c, skipped);
         pthread_mutex_lock(&q->mu);
         q->running = 0;
+        c->settled = 1;
         q->finished++;
         if (c->limited && !skipped)
             q->limited--; /* a cancelled one gave its place back when it was cancelled */
@@ -538,7 +539,10 @@ int hf_command_wait(hf_command *cmd)
     if (worker_of == q)
         return hf_error_set(HF_EINVAL, "hf_command_wait called from a queued command: it could wait for itself");
     pthread_mutex_lock(&q->mu);
-    while (hf_command_status(cmd) == -1)
+    /* the status is final before the callback runs: a caller freeing the callback's payload once this returns
+     * must find the callback returned, so with a callback wait until the worker is done with the command
+     * (for one cancelled before it started, until the worker reaches it) */
+    while (hf_command_status(cmd) == -1 || (cmd->done_cb && !cmd->settled))
         pthread_cond_wait(&q->idle, &q->mu);
     pthread_mutex_unlock(&q->mu);
     return hf_command_status(cmd);

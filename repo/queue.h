@@ -20,6 +20,7 @@ struct hf_command {
     _Atomic uint64_t done, total;
     _Atomic int cancel;        /* hf_command_cancel on a running command: stop at the next safe point */
     int started;               /* taken by the worker (under the queue's mutex) */
+    int settled;               /* the worker is done with it, callback included (under the queue's mutex) */
     int limited;               /* counts against hf_repo_set_queue_limit */
     char commit_id[41];        /* the commit a push sends; "" for other commands */
     char *commit_url;          /* its page on the hub, or NULL */

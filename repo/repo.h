@@ -87,7 +87,7 @@ int hf_repo_push_branch(hf_repo *r, const hf_push_options *opts, const char *bra
 
 /* lfs_admin.c: hf_repo_lfs_prune in two steps. The first, under the handle's lock (the caller takes it), finds
  * the objects to remove and moves each into a trash folder it creates (*trash, empty until then; a rename is
- * instant). The second, without the lock, deletes the trash (and any left by a prune killed in between):
+ * instant). The second, without the lock, deletes the trash (and any untouched for 10 minutes, left by a killed prune):
  * unlinking a 64 MiB file takes 100-200 ms on a busy disk, which a training loop's next commit would otherwise
  * wait for. */
 int hf_repo_lfs_prune_unlocked(hf_repo *r, hf_buf *trash, size_t *out_removed, uint64_t *out_bytes);

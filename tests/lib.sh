@@ -210,8 +210,11 @@ hub_start() {
         return 1
     fi
     export HUB_URL HUB_TOKEN HUB_ROOT
-    # the knobs the hub was started with (flags) act at the proxy too
-    if [ -n "$HUB_ON_S3" ]; then s3_proxy POST /__proxy/knobs "$(curl -sS -f "$HUB_URL/__knobs")" >/dev/null || return 1; fi
+    # the knobs the hub was started with (flags) act at the proxy too, and its counters start at 0 as the hub's
+    if [ -n "$HUB_ON_S3" ]; then
+        s3_proxy POST /__proxy/knobs "$(curl -sS -f "$HUB_URL/__knobs")" >/dev/null &&
+            s3_proxy POST /__proxy/stats/reset >/dev/null || return 1
+    fi
 }
 hub_stop() { if [ -n "$HUB_PID" ]; then kill "$HUB_PID"; wait "$HUB_PID" 2>/dev/null; HUB_PID=""; fi; }
 

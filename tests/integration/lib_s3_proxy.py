@@ -5,8 +5,8 @@ object URLs (hub/lfs_multipart.c, hub/lfs_object.c, hub/server.c's hub_throttle)
 `hfgit-hub --s3-endpoint <this proxy>` the presigned URLs the hub hands out point here; requests are forwarded
 with their Host header untouched, so SigV4 signatures stay what the hub signed.
 
-Only presigned requests (X-Amz-Signature in the query: what the clients send) are counted and faulted; the hub's
-own store calls (header-signed) and anonymous reads pass untouched.
+Only the clients' presigned requests (X-Amz-Signature in the query) are counted and faulted; the hub's own store
+calls (presigned too, User-Agent hfgit-hub/...) and unsigned reads pass untouched.
 
   part      PUT ...?partNumber=N&uploadId=...   fail_part_number/times: 500 (body read first, as S3 does)
                                                 drop_part_number/times: the connection closes halfway through
@@ -22,7 +22,8 @@ Control (same knob names and counter names as the hub's /__knobs and /__stats):
   GET  /__proxy/knobs
   GET  /__proxy/stats                                requests_part, parts_ok, parts_refused, requests_object_put,
                                                      requests_object_get, bytes_received, object_get_bytes,
-                                                     parts_in_flight, peak_parts_in_flight, auth_on_signed_urls
+                                                     parts_in_flight, peak_parts_in_flight, auth_on_signed_urls,
+                                                     and the knobs above as they stand here
   POST /__proxy/stats/reset
 Prints "listening on PORT" once ready.
 
@@ -214,8 +215,8 @@ async def control(lines, path, creader, cwriter):
                 STATS[k] = 0
         STATS["peak_parts_in_flight"] = STATS["parts_in_flight"]
         cwriter.write(json_answer(STATS))
-    else:
-        cwriter.write(json_answer(STATS))
+    else:  # the counters, and the knobs as they stand here (their counts go down here, not on the hub)
+        cwriter.write(json_answer(dict(STATS, **KNOBS)))
     await cwriter.drain()
 
 
@@ -244,7 +245,7 @@ async def one_request(lines, creader, cwriter, up):
     if path.startswith("/__proxy/"):
         await control(lines, path, creader, cwriter)
         return True
-    presigned = "X-Amz-Signature=" in query
+    presigned = "X-Amz-Signature=" in query and not (header(lines, "User-Agent") or "").startswith("hfgit-hub/")
     m = re.search(r"(?:^|&)partNumber=(\d+)", query)
     kind = None
     if presigned:

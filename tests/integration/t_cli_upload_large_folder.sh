@@ -59,10 +59,19 @@ check_eq "... each recorded once" "$(grep '^U' "$state" | sort -u | wc -l)" "$up
 
 # --- run 2: finishes, hashes only what is not recorded ---
 hub_knobs '{"bandwidth_cap":0}' >/dev/null
-hfgit upload-large-folder alice/ulf data --repo-type model >"$WORK/run2.out" 2>"$WORK/run2.err"
+clone=data/.cache/huggingface/hfgit/models/alice/ulf/repo
+# a marker in the work clone: a re-run that cloned afresh would have removed it
+touch "$clone/.git/hfgit-test-marker"
+hfgit -v upload-large-folder alice/ulf data --repo-type model >"$WORK/run2.out" 2>"$WORK/run2.err"
 rc=$?
 check_eq "the re-run finishes" "$rc" 0
 [ "$rc" = 0 ] || sed 's/^/# /' "$WORK/run2.err"
+check_not_contains "... reusing the work clone (it does not clone afresh)" "$(cat "$WORK/run2.err")" "cloning afresh"
+check "... the clone is the same one (its marker survived)" test -e "$clone/.git/hfgit-test-marker"
+check "... whose work tree was left alone (no checkout: the files committed by run 1 are not in it)" \
+    test ! -e "$clone/big/w1.bin" -a ! -e "$clone/small/a/f1.txt"
+check_eq "... and whose branch is the hub's" "$(git -C "$clone" rev-parse HEAD)" \
+    "$(git ls-remote "$HUB_URL/alice/ulf" refs/heads/main | cut -f1)"
 summary=$(grep '^hashed ' "$WORK/run2.err")
 hashed=$(sed -n 's/^hashed \([0-9]*\) files in this run (\([0-9]*\) hashes reused.*/\1/p' <<<"$summary")
 reused=$(sed -n 's/^hashed \([0-9]*\) files in this run (\([0-9]*\) hashes reused.*/\2/p' <<<"$summary")
@@ -100,6 +109,21 @@ hfgit upload-large-folder alice/ulf data --repo-type model >/dev/null 2>"$WORK/e
 check_contains "a changed file is hashed again (only it)" "$(cat "$WORK/e")" "hashed 1 files in this run"
 git -C g pull -q
 check "... and its new content is on the hub" cmp data/small/a/f1.txt g/small/a/f1.txt
+
+# --- a file added after a complete upload: the re-run reuses the clone and commits just it on the last commit ---
+before=$(git ls-remote "$HUB_URL/alice/ulf" refs/heads/main | cut -f1)
+echo "a new file" >data/small/b/new.txt
+hfgit -v upload-large-folder alice/ulf data --repo-type model --no-report >/dev/null 2>"$WORK/e"
+check_eq "a run with a new file succeeds" "$?" 0
+check_not_contains "... reusing the work clone" "$(cat "$WORK/e")" "cloning afresh"
+check "... (its marker survived)" test -e "$clone/.git/hfgit-test-marker"
+check_contains "... hashing only the new file" "$(cat "$WORK/e")" "hashed 1 files in this run"
+git -C g pull -q
+check_eq "... one commit on top of the previous one" "$(git -C g rev-parse HEAD^)" "$before"
+check_eq "... that adds just that file" "$(git -C g diff --name-status "$before" HEAD)" "A	small/b/new.txt"
+rm -rf g2 && git clone -q "$HUB_URL/alice/ulf" g2
+check "... and a fresh clone matches the folder byte for byte" \
+    diff -r --exclude=.git --exclude=.gitattributes --exclude=.cache data g2
 
 # --- a transient failure that outlasts the HTTP layer's retries is retried per chunk ---
 echo retry >>data/big/w1.bin

@@ -92,7 +92,7 @@ if command -v c++ >/dev/null; then
 else
     skip "... and in C++" "no C++ compiler"
 fi
-ln -sf "$SO" libhfgit.so.0 # the soname the program asks for
+ln -sf "$SO" libhfgit.so.1 # the soname the program asks for
 out=$(LD_LIBRARY_PATH="$WORK" ./stmt 2>&1)
 line1=$(sed -n 1p <<<"$out")
 check_eq "HF_COMMIT_FAIL: status evaluated once, leaves the body, else branch taken, 0 means -1" "$line1" "1 1 -70 2 -9"

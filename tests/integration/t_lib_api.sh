@@ -105,9 +105,12 @@ check_eq "prune with v2 committed, not pushed: v1 (pushed, not in HEAD) goes" \
 check "... v1 (pushed, not in HEAD) went" test ! -e "$old"
 check "... v2 (not pushed) stays" test -e "$new"
 check_eq "... and no trash folder is left (.git/lfs/tmp/prune-*, .git/lfstmp)" "$(ls -d a/.git/lfs/tmp/prune-* a/.git/lfstmp 2>/dev/null)" ""
-mkdir -p a/.git/lfs/tmp/prune-killed && head -c 1000 /dev/zero >a/.git/lfs/tmp/prune-killed/x # a killed prune's
+mkdir -p a/.git/lfs/tmp/prune-killed a/.git/lfs/tmp/prune-young # a killed prune's trash, and another prune's
+head -c 1000 /dev/zero >a/.git/lfs/tmp/prune-killed/x && touch -d '-11 minutes' a/.git/lfs/tmp/prune-killed
 "$R" prune a >/dev/null
 check "the trash of a prune killed before it emptied it is removed by the next one" test ! -e a/.git/lfs/tmp/prune-killed
+check "... but not a trash folder younger than 10 minutes (another prune may be filling it)" test -d a/.git/lfs/tmp/prune-young
+rmdir a/.git/lfs/tmp/prune-young
 head -c 1048576 /dev/urandom >a/staged.bin
 staged=$(objpath a/staged.bin)
 "$R" add a . --auto

@@ -18,7 +18,7 @@ cd "$WORK" || exit 1
 check_eq "the new repository has no commit" "$(git ls-remote "$HUB_URL/alice/rt" | wc -l)" 0
 
 # The program, against the shared library and the public header only.
-mkdir -p lib && ln -sf "$SO" lib/libhfgit.so && ln -sf "$SO" lib/libhfgit.so.0
+mkdir -p lib && ln -sf "$SO" lib/libhfgit.so && ln -sf "$SO" lib/libhfgit.so.1
 # shellcheck disable=SC2086
 if out=$(cc -std=c11 -Wall -Wextra -Werror ${SAN:+-fsanitize=$SAN} -o round_trip "$HFGIT_ROOT/examples/round_trip.c" \
     -I"$HFGIT_ROOT/include" -L"$WORK/lib" -lhfgit 2>&1); then

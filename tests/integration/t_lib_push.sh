@@ -25,7 +25,7 @@ else
     not_ok "make install PREFIX=DIR" "$out"; done_testing; exit 1
 fi
 for f in bin/hfgit bin/hfgit-hub bin/git-lfs-hfmultipart include/hfgit.h lib/libhfgit.a lib/libhfgit.so \
-    lib/libhfgit.so.0 lib/pkgconfig/hfgit.pc share/hfgit/git-hooks/pre-receive; do
+    lib/libhfgit.so.1 lib/pkgconfig/hfgit.pc share/hfgit/git-hooks/pre-receive; do
     [ -e "$P/$f" ] || not_ok "make install put $f in place"
 done
 # under make check SAN=..., the library carries the sanitizer runtime, so the program must link it too

@@ -99,8 +99,15 @@ check_contains "hf_commit_options.on_done: the queued push's own callback fired 
 check_contains "a blocking context gives no command" "$out" "blocking_end rc 0 command NULL"
 check_contains "an hf_push_options of version 1 (before on_done) is still accepted" "$out" "v1_push_options rc 0"
 check_contains "a failed body gives no command" "$out" "failed_end rc -11 command NULL"
-check_eq "the remote has the blocking context's commit" "$(remote_head)" "$(cd q && git rev-parse HEAD)"
-check_eq "... whose parent is the queued one's" "$(cd q && git rev-parse HEAD~1)" "$sent"
+check_eq "the remote has the last commit (the version 2 context's, queued)" "$(remote_head)" "$(cd q && git rev-parse HEAD)"
+check_eq "... after the blocking context's, whose parent is the first queued one's" "$(cd q && git rev-parse HEAD~2)" "$sent"
+check_contains "an hf_commit_options of version 2 (before on_done), allocated at its old size, queues its push" \
+    "$(cd q && git log -1 --format=%s)" "ctxend v2"
 tsan_clean "ctxend" "$out"
+
+out=$("$Q" cbwait q 2>&1); rc=$?
+check_eq "hf_command_wait returns only after the command's own callback returned" "$rc" 0
+check_contains "... (status 0, the callback had returned)" "$out" "cbwait status 0 callback_returned 1"
+tsan_clean "cbwait" "$out"
 
 done_testing

@@ -20,6 +20,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,14 +315,29 @@ static int scenario_ctxend(hf_repo *repo)
 
     /* older options structs are still accepted: hf_commit_options version 2 (no on_done), hf_push_options
      * version 1 (no on_done) */
-    co.version = 2;
-    EXPECT(hf_commit_begin(&ctx, repo, "ctxend v2", &co) == 0, "begin with version 2: %s",
+    /* each old struct is allocated at exactly its old size, so a read past it is an ASan error; a queued
+     * push (the case where on_done would be read) */
+    hf_command *v2cmd = NULL;
+    hf_commit_options full2 = co;
+    full2.version = 2;
+    full2.blocking = 0;
+    full2.command = &v2cmd;
+    void *co2 = malloc(offsetof(hf_commit_options, on_done));
+    memcpy(co2, &full2, offsetof(hf_commit_options, on_done));
+    EXPECT(hf_commit_begin(&ctx, repo, "ctxend v2", co2) == 0, "begin with version 2: %s",
            hf_error_last_message());
+    EXPECT(write_file(repo, "ctxend.txt", "version 2\n", 0) == 0, "write v2");
     EXPECT(hf_commit_end(ctx, 0, NULL) == 0, "end with version 2: %s", hf_error_last_message());
-    co.version = HF_COMMIT_OPTIONS_VERSION;
-    hf_push_options old = HF_PUSH_OPTIONS_INIT;
-    old.version = 1;
-    rc = hf_repo_push(repo, &old, NULL);
+    free(co2);
+    EXPECT(v2cmd && hf_command_wait(v2cmd) == 0, "the version 2 context's queued push");
+    (void)hf_repo_wait_for_commands(repo);
+    EXPECT(atomic_load(&cb.calls) == 1, "a version 2 context called on_done (%d calls)", atomic_load(&cb.calls));
+    hf_push_options init = HF_PUSH_OPTIONS_INIT;
+    init.version = 1;
+    void *old = malloc(offsetof(hf_push_options, on_done));
+    memcpy(old, &init, offsetof(hf_push_options, on_done));
+    rc = hf_repo_push(repo, old, NULL);
+    free(old);
     printf("v1_push_options rc %d\n", rc);
     EXPECT(rc == 0, "a version 1 hf_push_options: %s", hf_error_last_message());
 
@@ -373,10 +389,39 @@ static int scenario_commit(hf_repo *repo, const char *msg, int fail, const char 
     return rc < 0 ? -rc : 0;
 }
 
+static atomic_int cb_entered, cb_returned;
+
+static int nothing(hf_repo *repo, hf_command *cmd, void *payload)
+{
+    (void)repo, (void)cmd, (void)payload;
+    return 0;
+}
+
+static void slow_done(hf_command *cmd, void *payload)
+{
+    (void)cmd, (void)payload;
+    atomic_store(&cb_entered, 1);
+    usleep(300000);
+    atomic_store(&cb_returned, 1);
+}
+
+/* hf_command_wait returns after the command's own callback has returned (its payload may be freed then). */
+static int scenario_cbwait(hf_repo *repo)
+{
+    hf_command *c = NULL;
+    EXPECT(hf_repo_enqueue_with_callback(repo, "cbwait", nothing, NULL, slow_done, NULL, &c) == 0, "enqueue");
+    while (!atomic_load(&cb_entered))
+        usleep(1000);
+    int st = hf_command_wait(c);
+    printf("cbwait status %d callback_returned %d\n", st, atomic_load(&cb_returned));
+    EXPECT(st == 0 && atomic_load(&cb_returned) == 1, "hf_command_wait returned %d before the callback did", st);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: lib_queue pushes|badtoken|slowfree|ctxend|commit DIR [ARGS]\n");
+        fprintf(stderr, "usage: lib_queue pushes|badtoken|slowfree|cbwait|ctxend|commit DIR [ARGS]\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -405,6 +450,8 @@ int main(int argc, char **argv)
         hf_repo_free(repo); /* waits for the sleeper */
         repo = NULL;
         printf("free_waited %.1f\n", now_s() - t0);
+    } else if (strcmp(cmd, "cbwait") == 0) {
+        rc = scenario_cbwait(repo);
     } else if (strcmp(cmd, "ctxend") == 0) {
         rc = scenario_ctxend(repo);
     } else if (strcmp(cmd, "commit") == 0 && argc > 3) {
