@@ -10,6 +10,21 @@ source "$(dirname "$0")/../lib.sh"
 # (an already running one, HFGIT_TEST_S3_ENDPOINT: tests/s3_radosgw.sh's radosgw) the same rules are checked
 # as the store applies them to the hub's presigned URLs and completion (s3_multipart_rules below); s3rver
 # 3.7.1 checks neither (and dies on a completion naming a part never uploaded): skipped there.
+# PUTs parts 1-3 of RESP from $WORK/part.0..2 into the array etags; one check (label) that each answered 200
+# with ETag = quoted MD5 of its bytes.
+put_three_parts() {
+    local resp=$1 label=$2 i code e want all_ok=1
+    etags=()
+    for i in 1 2 3; do
+        code=$(put_part "$(part_url "$resp" $i)" "$WORK/part.$((i - 1))")
+        e=$(etag_of)
+        want="\"$(md5sum "$WORK/part.$((i - 1))" | cut -d' ' -f1)\""
+        if [ "$code" != 200 ] || [ "$e" != "$want" ]; then all_ok=0; echo "# part $i: $code etag=$e want=$want"; fi
+        etags+=("$e")
+    done
+    [ $all_ok = 1 ] && ok "$label" || not_ok "$label" "see above"
+}
+
 s3_multipart_rules() {
     local PART=5242880 SIZE=13107200 # S3's minimum part size; 2.5 parts
     hub_start --chunk-size $PART --multipart-threshold 2000000 || { not_ok "hub starts"; return; }
@@ -24,16 +39,8 @@ s3_multipart_rules() {
     check_contains "3 parts of 5 MiB" "$resp" "\"chunk_size\":\"$PART\""
     check_not_contains "... exactly 3" "$resp" '"00004"'
     check_contains "part URLs are the store's" "$(part_url "$resp" 1)" "$S3_URL/$S3_BUCKET/$S3_PREFIX/staging/"
-    local url=$(complete_url "$resp") e want all_ok=1 i code
-    local etags=()
-    for i in 1 2 3; do
-        code=$(put_part "$(part_url "$resp" $i)" "$WORK/part.$((i - 1))")
-        e=$(etag_of)
-        want="\"$(md5sum "$WORK/part.$((i - 1))" | cut -d' ' -f1)\""
-        if [ "$code" != 200 ] || [ "$e" != "$want" ]; then all_ok=0; echo "# part $i: $code etag=$e want=$want"; fi
-        etags+=("$e")
-    done
-    [ $all_ok = 1 ] && ok "3 part PUTs to the store answer 200 with ETag = quoted MD5" || not_ok "part PUTs" "see above"
+    local url=$(complete_url "$resp")
+    put_three_parts "$resp" "3 part PUTs to the store answer 200 with ETag = quoted MD5"
 
     completion "$url" "$OID" "${etags[0]}" '"0123456789abcdef0123456789abcdef"' "${etags[2]}"
     check_eq "wrong ETag: the store refuses the completion: 400" "$COMPLETE_CODE" 400
@@ -114,16 +121,7 @@ check_contains "verify action" "$resp" '"verify":{"href":"http'
 CURL_COMPLETE=$(complete_url "$resp")
 check_contains "completion href" "$CURL_COMPLETE" "/__complete/alice/big/"
 
-etags=()
-all_ok=1
-for i in 1 2 3; do
-    code=$(put_part "$(part_url "$resp" $i)" "$WORK/part.$((i - 1))")
-    e=$(etag_of)
-    want="\"$(md5sum "$WORK/part.$((i - 1))" | cut -d' ' -f1)\""
-    if [ "$code" != 200 ] || [ "$e" != "$want" ]; then all_ok=0; echo "# part $i: $code etag=$e want=$want"; fi
-    etags+=("$e")
-done
-[ $all_ok = 1 ] && ok "3 part PUTs answer 200 with ETag = quoted MD5" || not_ok "part PUTs" "see above"
+put_three_parts "$resp" "3 part PUTs answer 200 with ETag = quoted MD5"
 
 # Refusals leave no object.
 completion "$CURL_COMPLETE" "$OID" "${etags[0]}" '"0123456789abcdef0123456789abcdef"' "${etags[2]}"
