@@ -150,6 +150,20 @@ check_not_contains "... without retrying" "$(cat "$WORK/e")" "try 2 of"
 check "... at once (${took}s)" test "$took" -lt 20
 check_contains "... with a clear message" "$(cat "$WORK/e")" "refused the token"
 check_not_contains "... that never shows the token" "$(cat "$WORK/e" "$WORK/o")" "$bad"
+sed -i '$ d' data/small/a/f2.txt # undo the change above: only an LFS file differs now
+echo again >>data/big/w2.bin # now only an LFS file changed: the refusal comes to a pre-upload worker
+before=$(json_num "$(hub_stats)" completions_ok)
+start=$(date +%s)
+HF_TOKEN="$bad" hfgit upload-large-folder alice/ulf data --repo-type model >"$WORK/o" 2>"$WORK/e"
+rc=$?
+took=$(($(date +%s) - start))
+check_eq "a token refused to a pre-upload worker exits 3" "$rc" 3
+check_not_contains "... without retrying" "$(cat "$WORK/e")" "try 2 of"
+check "... at once (${took}s)" test "$took" -lt 20
+check_contains "... naming the file and the hub's answer" "$(cat "$WORK/e")" \
+    "pre-uploading big/w2.bin: hf_repo_preupload_lfs_file: LFS batch upload refused the credentials"
+check_contains "... and the fix" "$(cat "$WORK/e")" "hint: run \`hfgit login\`"
+check_eq "... and nothing was uploaded" "$(json_num "$(hub_stats)" completions_ok)" "$before"
 
 # --- relative symbolic links to files are uploaded as the files (the LFS store gets the file, not the link) ---
 mkdir -p linked/sub elsewhere
