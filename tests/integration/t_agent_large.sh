@@ -10,6 +10,14 @@ MiB=1048576
 SIZE=$((5 * GiB + GiB / 2))
 need_kb=$((20 * 1024 * 1024))
 free_kb=$(df -Pk "$WORK" | awk 'NR == 2 { print $4 }')
+if [ -n "${SAN:-}" ]; then
+    # 5.5 GiB through instrumented code takes 3 minutes of CI and finds nothing the sanitizers would: the
+    # multipart paths are the same as the smaller tests', and a 32-bit offset bug shows in the byte comparison
+    # of the plain and S3 runs, which do run this test
+    skip "5.5 GiB push through git-lfs" "sanitizer build (SAN=$SAN): this size runs in the plain and S3 stages"
+    done_testing
+    exit 0
+fi
 if [ "${free_kb:-0}" -lt "$need_kb" ]; then
     skip "5.5 GiB push through git-lfs" \
         "only $((free_kb / 1024 / 1024)) GiB free under $WORK; this test needs 20 GiB (set TMPDIR to a bigger disk)"

@@ -103,17 +103,20 @@ n=0; for i in 1 2 3 4; do [ "$(cat "par$i/b.txt" 2>/dev/null)" = two ] && n=$((n
 check_eq "4 parallel clones all succeed" "$n" 4
 
 # A 160 MB push (16 incompressible 10 MB files: under the 10 MiB rule) and its clone: request bodies are
-# spooled to disk and responses streamed, so the hub's peak RSS stays far below the data size.
+# spooled to disk and responses streamed, so the hub's peak RSS stays far below the data size. Under a
+# sanitizer (RSS is not checked there) 40 MB shows the same streaming in a quarter of the time.
+nbig=16
+[ -n "${SAN:-}" ] && nbig=4
 rm -rf big && git init -q -b main big && cd big || exit 1
-for i in $(seq 1 16); do head -c 10000000 /dev/urandom >"f$i.bin"; done
+for i in $(seq 1 $nbig); do head -c 10000000 /dev/urandom >"f$i.bin"; done
 git add . && git commit -qm big
 hub_create_repo me/big >/dev/null
-check "160 MB non-LFS push" git_auth -c pack.compression=0 push -q "$HUB_URL/me/big" main
+check "$((nbig * 10)) MB non-LFS push" git_auth -c pack.compression=0 push -q "$HUB_URL/me/big" main
 cd "$WORK" || exit 1
 check "... and its clone" git clone -q "$HUB_URL/me/big" big2
-check "... byte-identical" cmp big/f16.bin big2/f16.bin
+check "... byte-identical" cmp "big/f$nbig.bin" "big2/f$nbig.bin"
 hwm_kb=$(sed -n 's/^VmHWM:[^0-9]*\([0-9]*\) kB/\1/p' "/proc/$HUB_PID/status")
-echo "# hub peak RSS after a 160 MB push and clone: $((hwm_kb / 1024)) MiB"
+echo "# hub peak RSS after a $((nbig * 10)) MB push and clone: $((hwm_kb / 1024)) MiB"
 if [ -n "${SAN:-}" ]; then
     skip "hub peak RSS stays under 48 MiB" "sanitizer build (SAN=$SAN): shadow memory makes RSS meaningless"
 elif [ "${hwm_kb:-999999}" -lt $((48 * 1024)) ]; then
