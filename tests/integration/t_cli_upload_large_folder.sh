@@ -141,25 +141,24 @@ hub_knobs '{"fail_complete_times":0}' >/dev/null
 # --- 401 stops at once ---
 echo again >>data/small/a/f2.txt
 bad="hf_wrong_$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-start=$(date +%s)
-HF_TOKEN="$bad" hfgit upload-large-folder alice/ulf data --repo-type model >"$WORK/o" 2>"$WORK/e"
-rc=$?
-took=$(($(date +%s) - start))
-check_eq "a refused token exits 3" "$rc" 3
-check_not_contains "... without retrying" "$(cat "$WORK/e")" "try 2 of"
-check "... at once (${took}s)" test "$took" -lt 20
+# runs the upload with the wrong token: it exits 3 (label), retries nothing and stops at once
+run_refused() {
+    local start rc took
+    start=$(date +%s)
+    HF_TOKEN="$bad" hfgit upload-large-folder alice/ulf data --repo-type model >"$WORK/o" 2>"$WORK/e"
+    rc=$?
+    took=$(($(date +%s) - start))
+    check_eq "$1" "$rc" 3
+    check_not_contains "... without retrying" "$(cat "$WORK/e")" "try 2 of"
+    check "... at once (${took}s)" test "$took" -lt 20
+}
+run_refused "a refused token exits 3"
 check_contains "... with a clear message" "$(cat "$WORK/e")" "refused the token"
 check_not_contains "... that never shows the token" "$(cat "$WORK/e" "$WORK/o")" "$bad"
 sed -i '$ d' data/small/a/f2.txt # undo the change above: only an LFS file differs now
 echo again >>data/big/w2.bin # now only an LFS file changed: the refusal comes to a pre-upload worker
 before=$(json_num "$(hub_stats)" completions_ok)
-start=$(date +%s)
-HF_TOKEN="$bad" hfgit upload-large-folder alice/ulf data --repo-type model >"$WORK/o" 2>"$WORK/e"
-rc=$?
-took=$(($(date +%s) - start))
-check_eq "a token refused to a pre-upload worker exits 3" "$rc" 3
-check_not_contains "... without retrying" "$(cat "$WORK/e")" "try 2 of"
-check "... at once (${took}s)" test "$took" -lt 20
+run_refused "a token refused to a pre-upload worker exits 3"
 check_contains "... naming the file and the hub's answer" "$(cat "$WORK/e")" \
     "pre-uploading big/w2.bin: hf_repo_preupload_lfs_file: LFS batch upload refused the credentials"
 check_contains "... and the fix" "$(cat "$WORK/e")" "hint: run \`hfgit login\`"
