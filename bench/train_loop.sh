@@ -58,6 +58,7 @@ r10=$(field rss_kib_step10 "$q"); rend=$(field rss_kib_end "$q")
 tq=$(field total_s "$q"); tb=$(field total_s "$b")
 growth=$((rend - r10))
 printf 'queued pushes:   longest stall %s ms (bar <= 50), longest add (hashing %s MiB) %s ms\n' "$stall" "$MIB" "$add"
+printf '                 stall per step: %s\n' "$(sed -n 's/^stall_p50_ms \(.*\) stall_p99_ms \(.*\)/median \1 ms, 99th percentile \2 ms/p' <<<"$q")"
 printf '                 longest of each: %s\n' "$(sed -n 's/^longest_commit_ms \(.*\) longest_push_call_ms \(.*\) longest_prune_ms \(.*\)/commit \1 ms, queueing the push \2 ms/p' <<<"$q")"
 printf '                 the longest commit used %s ms of CPU (the rest is waiting for a core: load average %s)\n' \
     "$(field longest_commit_cpu_ms "$q")" "$(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores"
