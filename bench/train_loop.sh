@@ -9,6 +9,11 @@
 # work and shown apart), RSS at step 10 and at the end, and the total time next to the same steps with blocking
 # pushes one after another, measured in the same run. Bars: longest stall <= 50 ms, RSS growth <= 5 MiB.
 #
+# The hub keeps what it receives in memory (/dev/shm) when there is room: it stands for a remote machine, and
+# its own writes of every pushed checkpoint to this machine's disk (64 MiB a step on top of the loop's 64 and
+# the library's 64) would make the loop wait for a disk a real hub does not share. HUB_DISK=local puts it on
+# this disk anyway, to see that effect (the loop's file operations then wait for the disk: hundreds of ms).
+#
 #   BUILD=build bash bench/train_loop.sh          (STEPS=100 MIB=64 CAP=0 to change; CAP caps each hub connection)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +27,19 @@ for p in "$T" "$R" "$BUILD_DIR/hfgit-hub"; do
     [ -x "$p" ] || { echo "bench/train_loop.sh: $p is missing; run make tests first" >&2; exit 1; }
 done
 echo "bench/train_loop.sh: $STEPS checkpoints of $MIB MiB, one push per step (hub cap per connection: ${CAP:-0} B/s)"
+# the hub's storage: in memory when /dev/shm holds one run's objects with room to spare (the queued run's are
+# removed before the blocking run), else on this disk, said either way
+RAMHUB=""
+need_kib=$((STEPS * MIB * 1024 * 5 / 4))
+free_kib=$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 {print $4}')
+if [ "${HUB_DISK:-ram}" != local ] && [ "${free_kib:-0}" -gt "$need_kib" ]; then
+    RAMHUB=$(mktemp -d /dev/shm/hfgit-bench-hub.XXXXXX) && ln -s "$RAMHUB" "$WORK/hub" || exit 1
+    trap 'cleanup; rm -rf "$RAMHUB"' EXIT
+    echo "hub storage:     in memory ($RAMHUB: the hub stands for another machine; HUB_DISK=local for this disk)"
+else
+    echo "hub storage:     this machine's disk (the hub's writes compete with the loop's for it$(
+        [ "${HUB_DISK:-ram}" = local ] || echo "; /dev/shm has ${free_kib:-0} KiB free, $need_kib needed"))"
+fi
 hub_start >/dev/null || exit 1
 cd "$WORK" || exit 1
 export HF_TOKEN="$HUB_TOKEN" HF_ENDPOINT="$HUB_URL" LIB_REPO_USER="Bench" LIB_REPO_EMAIL="bench@hfgit.invalid"
@@ -32,12 +50,15 @@ run() { # MODE(queued|blocking)
     "$T" loop "$1" "$STEPS" "$MIB" --quiet $([ "$1" = blocking ] && echo --blocking)
 }
 q=$(run queued) || { echo "$q"; echo "bench/train_loop.sh: the queued run failed" >&2; exit 1; }
+# the queued run's objects on the hub are not needed any more: room for the blocking run's
+[ -n "$RAMHUB" ] && find "$RAMHUB" -path '*queued*' -type d -name objects -path '*/lfs/*' -prune -exec rm -rf {} +
 b=$(run blocking) || { echo "$b"; echo "bench/train_loop.sh: the blocking run failed" >&2; exit 1; }
 stall=$(field longest_stall_ms "$q"); add=$(field longest_add_ms "$q")
 r10=$(field rss_kib_step10 "$q"); rend=$(field rss_kib_end "$q")
 tq=$(field total_s "$q"); tb=$(field total_s "$b")
 growth=$((rend - r10))
 printf 'queued pushes:   longest stall %s ms (bar <= 50), longest add (hashing %s MiB) %s ms\n' "$stall" "$MIB" "$add"
+printf '                 stall per step: %s\n' "$(sed -n 's/^stall_p50_ms \(.*\) stall_p99_ms \(.*\)/median \1 ms, 99th percentile \2 ms/p' <<<"$q")"
 printf '                 longest of each: %s\n' "$(sed -n 's/^longest_commit_ms \(.*\) longest_push_call_ms \(.*\) longest_prune_ms \(.*\)/commit \1 ms, queueing the push \2 ms/p' <<<"$q")"
 printf '                 the longest commit used %s ms of CPU (the rest is waiting for a core: load average %s)\n' \
     "$(field longest_commit_cpu_ms "$q")" "$(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores"

@@ -1,5 +1,7 @@
 /*
- * fsutil.c: mkdir -p. Each prefix of the path that ends at a '/' is made in turn; EEXIST is not a failure
+ * fsutil.c: mkdir -p, and write-behind (see fsutil.h).
+ *
+ * mkdir -p: Each prefix of the path that ends at a '/' is made in turn; EEXIST is not a failure
  * (another process may be making the same folder at the same moment), and a component that exists but is not
  * a folder shows at the next mkdir as ENOTDIR, naming the path up to it.
  */
@@ -10,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 /* mkdir -p of the folder named by the first len bytes of path (len > 0). */
@@ -45,4 +48,27 @@ int hf_mkdir_parents(const char *path, mode_t mode)
 {
     const char *slash = strrchr(path, '/');
     return slash && slash > path ? mkdir_prefix(path, (size_t)(slash - path), mode) : 0;
+}
+
+void hf_write_behind_init(hf_write_behind *wb, int fd)
+{
+    wb->fd = fd;
+    wb->written = 0;
+    wb->flushed = 0;
+}
+
+void hf_write_behind_add(hf_write_behind *wb, size_t len)
+{
+    wb->written += len;
+#ifdef SYNC_FILE_RANGE_WRITE
+    const uint64_t w = HF_WRITE_BEHIND_WINDOW;
+    /* Two whole windows past the last waited-for offset: start the newer, wait for the older (the pattern that
+     * keeps the disk busy without letting dirty pages pile up). */
+    while (wb->written - wb->flushed >= 2 * w) {
+        (void)sync_file_range(wb->fd, (off_t)(wb->flushed + w), (off_t)w, SYNC_FILE_RANGE_WRITE);
+        (void)sync_file_range(wb->fd, (off_t)wb->flushed, (off_t)w,
+                              SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+        wb->flushed += w;
+    }
+#endif
 }

@@ -10,6 +10,7 @@
 
 #include "../common/digest.h"
 #include "../common/error.h"
+#include "../common/fsutil.h"
 #include "../common/pointer.h"
 
 #include <errno.h>
@@ -142,6 +143,8 @@ static int store_lfs(hf_repo *r, source *s, char oid[65], uint64_t *out_size)
     }
     int rc = hf_digest_new(&d, HF_DIGEST_SHA256);
     uint64_t off = 0;
+    hf_write_behind wb;
+    hf_write_behind_init(&wb, fd); /* fsutil.h: why */
     while (rc == 0) {
         const char *p;
         ssize_t n = source_read(s, off, COPY_CHUNK, &p);
@@ -153,6 +156,7 @@ static int store_lfs(hf_repo *r, source *s, char oid[65], uint64_t *out_size)
             break;
         if (hf_write_all(fd, p, (size_t)n) < 0)
             rc = hf_error_set(HF_EIO, "cannot write %s: %s", tmp.ptr, strerror(errno));
+        hf_write_behind_add(&wb, (size_t)n);
         off += (uint64_t)n;
     }
     if (close(fd) < 0 && rc == 0)

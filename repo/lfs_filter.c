@@ -5,6 +5,7 @@
 
 #include "../common/digest.h"
 #include "../common/error.h"
+#include "../common/fsutil.h"
 #include "../common/pointer.h"
 
 #include <git2.h>
@@ -60,6 +61,7 @@ typedef struct clean_stream {
     hf_digest *sha;
     uint64_t size;
     int failed;                      /* a write failed: close must not commit what was written so far */
+    hf_write_behind wb;              /* the temp file goes to disk as it grows (fsutil.h: why) */
 } clean_stream;
 
 /* Starts the temp file and moves the prefix into it. */
@@ -69,8 +71,10 @@ static int clean_spill(clean_stream *s)
     if (fd < 0)
         return fd;
     s->fd = fd;
+    hf_write_behind_init(&s->wb, fd);
     if (hf_write_all(fd, s->prefix, s->prefix_len) < 0)
         return hf_error_set(HF_EIO, "cannot write %s: %s", s->tmp_path.ptr, strerror(errno));
+    hf_write_behind_add(&s->wb, s->prefix_len);
     s->prefix_len = 0;
     return 0;
 }
@@ -105,6 +109,7 @@ static int clean_write_step(clean_stream *s, const char *buf, size_t len)
         return fail(rc);
     if (hf_write_all(s->fd, buf, len) < 0)
         return fail(hf_error_set(HF_EIO, "cannot write %s: %s", s->tmp_path.ptr, strerror(errno)));
+    hf_write_behind_add(&s->wb, len);
     if (clean_progress && clean_progress(clean_progress_ud, len) != 0)
         return fail(hf_error_set(HF_ECANCELLED, "hashing cancelled by the progress callback"));
     return 0;

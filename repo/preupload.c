@@ -12,6 +12,7 @@
 #include "lfs_transfer.h"
 
 #include "../common/error.h"
+#include "../common/fsutil.h"
 #include "../common/pointer.h"
 
 #include <errno.h>
@@ -87,6 +88,8 @@ static int copy_into(int fd, const char *src, uint64_t size)
     size_t cap = (size_t)1 << 20;
     char *buf = malloc(cap);
     uint64_t done = 0;
+    hf_write_behind wb;
+    hf_write_behind_init(&wb, fd); /* fsutil.h: why */
     int rc = buf ? 0 : hf_error_set(HF_ENOMEM, "out of memory");
     while (rc == 0) {
         ssize_t n = read(in, buf, cap);
@@ -97,8 +100,10 @@ static int copy_into(int fd, const char *src, uint64_t size)
             break;
         else if (hf_write_all(fd, buf, (size_t)n) < 0)
             rc = hf_error_set(HF_EIO, "cannot write to the LFS store: %s", strerror(errno));
-        else
+        else {
             done += (uint64_t)n;
+            hf_write_behind_add(&wb, (size_t)n);
+        }
     }
     if (rc == 0 && done != size)
         rc = hf_error_set(HF_EINVAL, "%s changed while it was copied (%llu bytes, not %llu)", src,

@@ -341,8 +341,19 @@ static int scenario_bounded(hf_repo *repo)
     return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static int scenario_loop(hf_repo *repo, int steps, size_t mib, int blocking, int quiet)
 {
+    double *stalls = calloc((size_t)steps, sizeof(double)); /* each step's, for the median and the 99th */
+    int nstalls = 0;
+    EXPECT(stalls != NULL, "out of memory");
+    if (!stalls)
+        return 1;
     double worst = 0, worst_add = 0, worst_commit = 0, worst_commit_cpu = 0, worst_queue = 0, worst_prune = 0;
     double t_start = now_ms();
     long rss10 = -1, rss_end = -1;
@@ -390,6 +401,7 @@ static int scenario_loop(hf_repo *repo, int steps, size_t mib, int blocking, int
         double stall = blocking ? (t1 - t0) - (tq_end - tq) : t1 - t0;
         if (stall > worst)
             worst = stall;
+        stalls[nstalls++] = stall;
         if (!quiet)
             printf("step %d call_ms %.1f\n", i, stall);
         if (i == 10)
@@ -401,6 +413,10 @@ static int scenario_loop(hf_repo *repo, int steps, size_t mib, int blocking, int
     rss_end = rss_kib();
     printf("steps %d mib %zu mode %s\n", steps, mib, blocking ? "blocking" : "queued");
     printf("longest_stall_ms %.1f\n", worst);
+    qsort(stalls, (size_t)nstalls, sizeof(double), cmp_double);
+    printf("stall_p50_ms %.1f stall_p99_ms %.1f\n", nstalls ? stalls[nstalls / 2] : 0.0,
+           nstalls ? stalls[(nstalls * 99) / 100 < nstalls ? (nstalls * 99) / 100 : nstalls - 1] : 0.0);
+    free(stalls);
     printf("longest_add_ms %.1f\n", worst_add);
     printf("longest_commit_ms %.1f longest_push_call_ms %.1f longest_prune_ms %.1f\n", worst_commit, worst_queue,
            worst_prune);
