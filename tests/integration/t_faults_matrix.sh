@@ -39,6 +39,10 @@ MiB=1048576
 # out no smaller ones there), and the files grow with them: the same part counts.
 PART=$MiB
 [ "${HFGIT_TEST_STORAGE:-}" = s3 ] && PART=$((5 * MiB))
+# The bandwidth caps of the upload rows grow with the parts (700 kB/s and 1 MB/s per MiB of part), so that a part
+# takes as long on S3 as on the hub's own storage: the same waves of parts, expiries and minimum times, not five
+# times as long.
+PART_X=$((PART / MiB))
 hub_start --empty-repos --chunk-size $PART || { not_ok "hub starts"; done_testing; exit 1; }
 for r in fa fb fc fd; do hub_create_repo "user/$r" '"lfsmultipartthresh":3000000' >/dev/null || not_ok "create user/$r"; done
 # Fast retries: the policy (attempt count, backoff shape) is the real one, only the waits are short.
@@ -64,18 +68,20 @@ git_auth clone -q "$HUB_URL/user/fc" seed 2>/dev/null
     git_auth push -q origin main >/dev/null 2>&1) || not_ok "user/fc is seeded"
 
 # ---- nothing half-written ----
-declare -A HASHED # path -> "size mtime" of files already found to hash to their name
-# bad_objects DIR: prints each file under DIR (an lfs/objects store) that is not <aa>/<bb>/<oid> with that SHA-256.
+declare -A HASHED # path -> what `stat` said of it (and of its S3 key file) when it was found to hash to its name
+# bad_objects DIR: adds to $BAD each file under DIR (an lfs/objects store) that is not <aa>/<bb>/<oid> with that
+# SHA-256. Not run in a $(...) subshell, so that HASHED keeps what was checked: each check hashes (on S3 storage,
+# downloads) only the files new or changed since the last one, the rest of the 100-odd checks in the matrix.
 bad_objects() {
     local f name key
     [ -d "$1" ] || return 0
     while IFS= read -r -d '' f; do
         name=${f##*/}
-        key=$(stat -c '%s %Y' "$f")
+        key=$(stat -c '%s %y %i' "$f" "${f%/lfs/objects/*}/lfs/s3/$name" 2>/dev/null)
         [ "${HASHED[$f]:-}" = "$key" ] && continue
         if [[ ! $name =~ ^[0-9a-f]{64}$ ]] || [ "${f%/*}" != "$1/${name:0:2}/${name:2:2}" ] ||
             [ "$(sha "$(hub_bytes "$f")")" != "$name" ]; then
-            echo "$f"
+            BAD+=$f$'\n'
         else
             HASHED[$f]=$key
         fi
@@ -83,8 +89,9 @@ bad_objects() {
 }
 # hub_clean LABEL [OID that must not be stored]
 hub_clean() {
-    local bad="" d
-    for d in "$HUB_ROOT"/repos/*/*/*.git/lfs/objects; do bad+=$(bad_objects "$d"); done
+    local bad d BAD=""
+    for d in "$HUB_ROOT"/repos/*/*/*.git/lfs/objects; do bad_objects "$d"; done
+    bad=$BAD
     bad+=$(find "$HUB_ROOT/tmp" -type f 2>/dev/null)
     bad+=$(find "$HUB_ROOT/uploads" -type f -regextype posix-extended -regex '.*/[0-9a-f]{64}' 2>/dev/null)
     if [ -n "${2:-}" ]; then bad+=$(find "$HUB_ROOT/repos" -name "$2" 2>/dev/null); fi
@@ -94,8 +101,9 @@ hub_clean() {
 # client_clean LABEL DIR ok|fail [KNOWN BUG]: the store holds only whole objects; after a success, no temp file
 # either (after a failure, temp files left are only reported).
 client_clean() {
-    local bad tmps
-    bad=$(bad_objects "$2/.git/lfs/objects")
+    local bad tmps BAD=""
+    bad_objects "$2/.git/lfs/objects"
+    bad=$BAD
     tmps=$(find "$2/.git/lfs/tmp" "$2/.git/lfs/incomplete" -type f 2>/dev/null)
     if [ "$3" = ok ]; then bad+=$tmps; elif [ -n "$tmps" ]; then echo "# $1: temp files left after the failure: $tmps"; fi
     if [ -z "$bad" ]; then ok "$1: nothing half-written in $2/.git/lfs"
@@ -139,9 +147,9 @@ try_C() {
 # -- expired URLs: git-lfs 3.3 itself treats an action expiring within 5 s as expired and re-runs the batch
 # (measured: ~35 s, then "action upload expires at ..."), never handing it to the agent. A lifetime of 0 s
 # ("expires_in":0, which git-lfs reads as "no expiry") gets the URLs to the agent, and they die within
-# the second like 1 s ones: parts 9-11 start after the first 8 (1 MiB at 700 kB/s each) and get 403; the
-# agent and the library then ask the batch API again, get the same open upload with fresh URLs (issue 11)
-# and finish.
+# the second like 1 s ones: parts 9-11 start after the first 8 (a part at 700 kB/s per MiB: 1.5 s) and get
+# 403; the agent and the library then ask the batch API again, get the same open upload with fresh URLs
+# (issue 11) and finish.
 try_A_expired() { hub_knobs '{"url_lifetime_secs":0}' >/dev/null; echo "# A: URL lifetime 0 s (see above)"; try_A "$@"; }
 
 # -- wrong token --
@@ -244,10 +252,11 @@ after_complete500() { check_eq "$1: the hub refused one completion" "$(refused_d
 after_drop() { check_eq "$1: the hub dropped one part" "$(refused_delta parts_refused)" 1; }
 
 # -- per-connection cap: the transfer takes at least (bytes per connection) / cap --
+after_cap_dl() { after_cap "$@"; }
 after_cap() {
-    local min # A, B: 0.9 s per MiB of a part (1 MB/s), all parts in flight at once
-    min=$(awk -v p="$PART" -v m="$MiB" 'BEGIN { print 0.9 * p / m }')
-    [ "$1" = C ] && min=1.8 # C: one 2 MiB GET per clone
+    local min # A, B: 0.9 s per MiB of a part at 1 MB/s per MiB of part, all parts in flight at once
+    min=$(awk -v p="$PART" -v m="$MiB" -v x="$PART_X" 'BEGIN { print 0.9 * p / m / x }')
+    [ "$1" = C ] && min=1.8 # C: one 2 MiB GET per clone, at 1 MB/s
     awk -v t="$secs" -v m="$min" 'BEGIN { exit !(t >= m) }' &&
         ok "$1: capped: slower, as it must be (${secs}s >= ${min}s)" || not_ok "$1: capped: took ${secs}s, expected >= ${min}s"
 }
@@ -265,9 +274,10 @@ ROWS=(
     "complete500|completion 500 once|A B|{\"fail_complete_times\":1}|$K4|ok|"
     "complete500max|completion 500 forever|A B|{\"fail_complete_times\":1000}|$K4|fail|complet;HTTP 500"
     "drop|connection dropped mid-part|A B|{\"drop_part_number\":3,\"drop_part_times\":1}|$K4|ok|"
-    "expired|expired part URLs (short lifetime, 700 kB/s cap): fresh URLs asked for and used|A B|{\"url_lifetime_secs\":1,\"bandwidth_cap\":700000}|$((10 * PART + 5))|ok|"
+    "expired|expired part URLs (short lifetime, $((PART_X * 700)) kB/s cap): fresh URLs asked for and used|A B|{\"url_lifetime_secs\":1,\"bandwidth_cap\":$((PART_X * 700000))}|$((10 * PART + 5))|ok|"
     "expired_dl|downloads outliving ${DL_LIFE} s URLs (1 MB/s cap)|C|{\"url_lifetime_secs\":$DL_LIFE,\"bandwidth_cap\":1000000}|0|ok|"
-    "cap|per-connection cap 1 MB/s|A B C|{\"bandwidth_cap\":1000000}|$K4|ok|"
+    "cap|per-connection cap $PART_X MB/s|A B|{\"bandwidth_cap\":$((PART_X * 1000000))}|$K4|ok|"
+    "cap_dl|per-connection cap 1 MB/s|C|{\"bandwidth_cap\":1000000}|0|ok|"
     "token|wrong token|A B C|{}|$K4|fail|"
     "disk|disk full on .git/lfs|A B C|{}|$BIG|fail|"
 )
