@@ -119,6 +119,8 @@ static int run_transfer(const agent_config *cfg, const agent_request *req, agent
     o.retry = cfg->retry;
     o.progress = agent_progress_cb;
     o.progress_ud = prog;
+    o.refresh = agent_refresh_upload; /* a 403 (the URL expired) asks the batch API again */
+    o.refresh_ud = (void *)req;
     hf_trace("agent: %s: single PUT of %llu bytes", oid, (unsigned long long)size);
     return hf_single_put(&o);
 }

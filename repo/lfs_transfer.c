@@ -159,6 +159,8 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
         so.progress_ud = run;
         so.cancel = &run->cancel;
         so.rate_limit = run->rate;
+        so.refresh = refresh_upload; /* a 403 (the URL expired) asks the batch API again, as for parts */
+        so.refresh_ud = &rctx;
         rc = hf_single_put(&so);
     }
     hf_multipart_plan_free(&plan);
