@@ -39,8 +39,7 @@ head -c $((700 * KiB + 3)) /dev/urandom >lw/a.bin
 a=$(sha lw/a.bin)
 hub_stats_reset
 hub_knobs '{"expire_object_times":1}' >/dev/null
-out=$(HFGIT_TRACE=${T_TRACE:-} LIB_REPO_PROGRESS=1 "$LIB" push lw 2>"$WORK/progress.txt"); rc=$?
-[ -n "${T_TRACE:-}" ] && cp "$WORK/progress.txt" /tmp/put403-trace.txt
+out=$(LIB_REPO_PROGRESS=1 "$LIB" push lw 2>"$WORK/progress.txt"); rc=$?
 check_eq "library: a push whose object URL expired once succeeds" "$rc" 0
 [ "$rc" -eq 0 ] || { echo "$out"; cat "$WORK/progress.txt"; } | sed 's/^/#   /'
 check_eq "... the knob was used (the PUT was refused once)" "$(knob_left)" 0
