@@ -137,20 +137,23 @@ static int single_put_refresh(const hf_single_put_options *o, const char *cause,
         return 1;
     }
     if (rc < 0)
-        return hf_error_set_http(HF_EAUTH, 403,
-                                 "uploading %s (%llu bytes, single PUT) failed: %s; asking the batch API for a "
-                                 "fresh upload URL failed: %s",
-                                 o->oid, (unsigned long long)o->size, cause, hf_error_last_message());
+        return hf_error_set_http(
+            HF_EAUTH, 403,
+            "uploading %s (%llu bytes, single PUT) failed: %s; asking the batch API for a "
+            "fresh upload URL failed: %s",
+            o->oid, (unsigned long long)o->size, cause, hf_error_last_message());
     if (f->plan.multipart)
-        return hf_error_set_http(HF_EINVAL, 403,
-                                 "uploading %s: the upload URL expired (%s) and the server's fresh answer is a "
-                                 "multipart upload (%zu parts) instead of a single PUT; push again",
-                                 o->oid, cause, f->plan.part_count);
+        return hf_error_set_http(
+            HF_EINVAL, 403,
+            "uploading %s: the upload URL expired (%s) and the server's fresh answer is a "
+            "multipart upload (%zu parts) instead of a single PUT; push again",
+            o->oid, cause, f->plan.part_count);
     if (!f->complete_url || !hf_transfer_url_ok(f->complete_url))
-        return hf_error_set_http(HF_EINVAL, 403,
-                                 "uploading %s: the upload URL expired (%s) and the server's fresh answer has no "
-                                 "http(s) upload URL; push again",
-                                 o->oid, cause);
+        return hf_error_set_http(
+            HF_EINVAL, 403,
+            "uploading %s: the upload URL expired (%s) and the server's fresh answer has no "
+            "http(s) upload URL; push again",
+            o->oid, cause);
     hf_trace("transfer: %.12s: fresh URL (single PUT)", o->oid);
     return 0;
 }
@@ -222,18 +225,20 @@ int hf_single_put(const hf_single_put_options *o)
             continue;
         }
         if (status == 403 && o->refresh)
-            hf_buf_printf(&msg,
-                          "uploading %s (%llu bytes, single PUT) failed: %s. The upload URL expired again after "
-                          "%d fresh URLs from the server: push again, on a faster link, or ask the server for "
-                          "longer-lived upload URLs",
-                          o->oid, (unsigned long long)o->size, hf_buf_cstr(&cause), refreshes);
+            hf_buf_printf(
+                &msg,
+                "uploading %s (%llu bytes, single PUT) failed: %s. The upload URL expired again after "
+                "%d fresh URLs from the server: push again, on a faster link, or ask the server for "
+                "longer-lived upload URLs",
+                o->oid, (unsigned long long)o->size, hf_buf_cstr(&cause), refreshes);
         else
             hf_buf_printf(&msg, "uploading %s (%llu bytes, single PUT) failed: %s%s", o->oid,
                           (unsigned long long)o->size, hf_buf_cstr(&cause),
                           status == 403 && !strstr(hf_buf_cstr(&cause), "expired")
                               ? " (the upload URL has probably expired; push again to get a fresh one)"
                               : "");
-        rc = hf_error_set_http(status == 403 && o->refresh ? HF_EEXPIRED : rc, status, "%s", hf_buf_cstr(&msg));
+        rc = hf_error_set_http(status == 403 && o->refresh ? HF_EEXPIRED : rc, status, "%s",
+                               hf_buf_cstr(&msg));
         hf_buf_free(&cause);
         hf_buf_free(&msg);
         break;

@@ -184,8 +184,8 @@ static enum MHD_Result set_knobs(hub_req *r)
                 r, MHD_HTTP_BAD_REQUEST,
                 "unknown knob '%.100s' (known: bandwidth_cap, fail_part_number, fail_part_times, "
                 "fail_complete_times, drop_part_number, drop_part_times, url_lifetime_secs, ignore_range, "
-                "fail_range_from, fail_range_times, corrupt_range_from, corrupt_range_times, git_push_stall_secs, "
-                "new_upload_per_batch, expire_object_times)",
+                "fail_range_from, fail_range_times, corrupt_range_from, corrupt_range_times, "
+                "git_push_stall_secs, new_upload_per_batch, expire_object_times)",
                 k ? k : "?");
             free(k);
             hf_json_free(doc);

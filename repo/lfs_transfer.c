@@ -176,8 +176,7 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
     hf_buf_free(&path);
     hf_buf_free(&jdir);
     /* after fresh URLs, the verify action of the answer they came in */
-    if (rctx.fresh_obj)
-        o = rctx.fresh_obj;
+    if (rctx.fresh_obj) o = rctx.fresh_obj;
     if (rc == 0 && o->verify)
         rc = hf_batch_verify(http, o->verify, o->oid, o->size,
                              o->authenticated ? NULL : hf_repo_token_for(run->repo, o->verify->href));
