@@ -111,11 +111,24 @@ int agent_stdout_gone(void);
  * memory. */
 int agent_line_read(FILE *in, hf_buf *line, uint64_t max, uint64_t *dropped);
 
+/* One upload's refreshes: the request, and the last fresh batch answer with an upload action (its verify
+ * action names the upload it goes with: on S3 storage the hub publishes that upload's object at its verify,
+ * while the first answer's verify, which git-lfs calls, names an upload that never happened). */
+typedef struct agent_refresh_ctx {
+    const agent_request *req;
+    hf_batch_response *fresh;
+    const hf_batch_object *fresh_obj;
+} agent_refresh_ctx;
+
 /* hf_multipart_refresh_cb for an upload request: a batch request for that one object to the LFS endpoint
  * of the remote named in init (git_lookup.h: as git-lfs finds it, credentials from `git credential fill`).
- * ud is the agent_request. agent_refresh_set_remote records init's remote ("origin" when none). */
+ * ud is an agent_refresh_ctx. agent_refresh_set_remote records init's remote ("origin" when none). */
 int agent_refresh_upload(void *ud, hf_multipart_fresh *out);
 void agent_refresh_set_remote(const char *remote);
+/* After an upload that got fresh URLs: POSTs the fresh answer's verify action, with the credentials the
+ * refresh used (unless "authenticated"), so the object is there when git-lfs verifies with its own action.
+ * 0 when there was no fresh answer or it has no verify action. Frees the fresh answer. */
+int agent_refresh_finish(agent_refresh_ctx *c, int rc);
 
 /* Serves one valid upload request: progress lines, then exactly one complete line. */
 void agent_upload(const agent_config *cfg, const agent_request *req);

@@ -51,7 +51,8 @@ static int lookup(void)
 
 int agent_refresh_upload(void *ud, hf_multipart_fresh *out)
 {
-    const agent_request *req = ud;
+    agent_refresh_ctx *c = ud;
+    const agent_request *req = c->req;
     hf_batch_response *resp = NULL;
     hf_http_client *http = NULL;
     pthread_mutex_lock(&lock);
@@ -84,7 +85,32 @@ int agent_refresh_upload(void *ud, hf_multipart_fresh *out)
         if (rc == 0 && !out->complete_url) rc = hf_error_set(HF_ENOMEM, "out of memory");
         out->expires_at = o->upload->expires_at_epoch;
     }
+    if (rc == 0) { /* kept for its verify action */
+        hf_batch_response_free(c->fresh);
+        c->fresh = resp;
+        c->fresh_obj = o;
+        resp = NULL;
+    }
     hf_batch_response_free(resp);
     hf_http_client_free(http);
+    return rc;
+}
+
+int agent_refresh_finish(agent_refresh_ctx *c, int rc)
+{
+    const hf_batch_object *o = c->fresh_obj;
+    if (rc == 0 && o && o->verify) {
+        hf_http_client *http = NULL;
+        hf_trace("agent: %s: verifying with the fresh batch answer's verify action", o->oid);
+        rc = hf_http_client_new(&http);
+        pthread_mutex_lock(&lock);
+        const char *tok = o->authenticated || !token.len ? NULL : token.ptr;
+        pthread_mutex_unlock(&lock);
+        if (rc == 0) rc = hf_batch_verify(http, o->verify, o->oid, o->size, tok);
+        hf_http_client_free(http);
+    }
+    hf_batch_response_free(c->fresh);
+    c->fresh = NULL;
+    c->fresh_obj = NULL;
     return rc;
 }

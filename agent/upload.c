@@ -86,6 +86,7 @@ static int run_transfer(const agent_config *cfg, const agent_request *req, agent
     const char *oid = req->oid, *path = req->path, *href = req->href;
     uint64_t size = (uint64_t)req->size;
     const hf_multipart_plan *plan = &req->plan;
+    agent_refresh_ctx rc_ctx = {req, NULL, NULL};
     if (plan->multipart) {
         hf_buf jdir = HF_BUF_INIT;
         hf_multipart_options o = HF_MULTIPART_OPTIONS_INIT;
@@ -103,12 +104,12 @@ static int run_transfer(const agent_config *cfg, const agent_request *req, agent
         o.journal_dir = journal_dir(path, oid, &jdir) == 0 ? jdir.ptr : NULL;
         o.expires_at = req->expires_at;
         o.refresh = agent_refresh_upload;
-        o.refresh_ud = (void *)req;
+        o.refresh_ud = &rc_ctx;
         hf_trace("agent: %s: multipart, %zu parts of %llu bytes, %d at once", oid, plan->part_count,
                  (unsigned long long)plan->chunk_size, cfg->parallel);
         int rc = hf_multipart_upload(&o);
         hf_buf_free(&jdir);
-        return rc;
+        return agent_refresh_finish(&rc_ctx, rc);
     }
     hf_single_put_options o = HF_SINGLE_PUT_OPTIONS_INIT;
     o.path = path;
@@ -119,8 +120,10 @@ static int run_transfer(const agent_config *cfg, const agent_request *req, agent
     o.retry = cfg->retry;
     o.progress = agent_progress_cb;
     o.progress_ud = prog;
+    o.refresh = agent_refresh_upload; /* a 403 (the URL expired) asks the batch API again */
+    o.refresh_ud = &rc_ctx;
     hf_trace("agent: %s: single PUT of %llu bytes", oid, (unsigned long long)size);
-    return hf_single_put(&o);
+    return agent_refresh_finish(&rc_ctx, hf_single_put(&o));
 }
 
 /* Standalone mode: the batch API first. No upload action means the server has the object already. The

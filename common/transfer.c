@@ -125,37 +125,61 @@ int xfer_open_source(const char *path, int fd, const char *oid, uint64_t size, i
 
 /* ---- single PUT ---- */
 
+/* Asks the refresh callback for a fresh href after a 403 (cause: the server's answer). Returns 0 with *f
+ * holding a plain single-PUT plan to try, 1 when the server has the object now, or a negative error with a
+ * message naming the object. */
+static int single_put_refresh(const hf_single_put_options *o, const char *cause, hf_multipart_fresh *f)
+{
+    hf_trace("transfer: %.12s: single PUT refused (403): asking for a fresh URL", o->oid);
+    int rc = o->refresh(o->refresh_ud, f);
+    if (rc == 1) {
+        hf_trace("transfer: %.12s: the server has the object now", o->oid);
+        return 1;
+    }
+    if (rc < 0)
+        return hf_error_set_http(
+            HF_EAUTH, 403,
+            "uploading %s (%llu bytes, single PUT) failed: %s; asking the batch API for a "
+            "fresh upload URL failed: %s",
+            o->oid, (unsigned long long)o->size, cause, hf_error_last_message());
+    if (f->plan.multipart)
+        return hf_error_set_http(
+            HF_EINVAL, 403,
+            "uploading %s: the upload URL expired (%s) and the server's fresh answer is a "
+            "multipart upload (%zu parts) instead of a single PUT; push again",
+            o->oid, cause, f->plan.part_count);
+    if (!f->complete_url || !hf_transfer_url_ok(f->complete_url))
+        return hf_error_set_http(
+            HF_EINVAL, 403,
+            "uploading %s: the upload URL expired (%s) and the server's fresh answer has no "
+            "http(s) upload URL; push again",
+            o->oid, cause);
+    hf_trace("transfer: %.12s: fresh URL (single PUT)", o->oid);
+    return 0;
+}
+
 int hf_single_put(const hf_single_put_options *o)
 {
-    int fd, owned = 0, rc;
+    int fd, owned = 0, rc, refreshes = 0;
     xfer_meter meter;
     hf_http_client *client = NULL;
     hf_http_response resp = HF_HTTP_RESPONSE_INIT;
-    const char **headers = NULL;
-    size_t n = 0;
+    hf_multipart_fresh fresh = HF_MULTIPART_FRESH_INIT; /* the href and headers after a refresh */
 
     if (!o || !o->oid || !o->href) return hf_error_set(HF_EINVAL, "single PUT: missing oid or href");
     if (!hf_transfer_url_ok(o->href))
         return hf_error_set(HF_EINVAL, "uploading %s: the upload URL is not an http(s) URL", o->oid);
     if ((rc = xfer_open_source(o->path, o->fd, o->oid, o->size, &fd, &owned)) != 0) return rc;
-    while (o->headers && o->headers[n])
-        n++;
-    headers = calloc(n + 1, sizeof(*headers));
-    if (!headers) {
-        rc = hf_error_set(HF_ENOMEM, "uploading %s: out of memory", o->oid);
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++)
-        headers[i] = o->headers[i];
     if ((rc = hf_http_client_new(&client)) != 0) goto out;
 
     xfer_meter_init(&meter, o->size, o->progress, o->progress_ud, o->cancel);
+    /* one slice for every attempt: bytes sent again after a refresh are not counted twice */
     uint64_t reported = 0;
     xfer_slice slice = {&meter, o->size, &reported, NULL, 0};
     hf_http_request req = HF_HTTP_REQUEST_INIT;
     req.method = "PUT";
     req.url = o->href;
-    req.headers = headers;
+    req.headers = o->headers;
     req.bearer_token = o->bearer_token;
     req.rate_limit = o->rate_limit;
     req.body_fd = fd;
@@ -163,28 +187,67 @@ int hf_single_put(const hf_single_put_options *o)
     req.body_size = o->size;
     req.progress = xfer_slice_progress;
     req.progress_ud = &slice;
-    hf_trace("transfer: %.12s: single PUT of %llu bytes", o->oid, (unsigned long long)o->size);
-    rc = hf_http_send_retry(client, &req, &o->retry, &resp);
-    if (rc == 0) {
-        xfer_slice_add(&slice, o->size);
-    } else if (atomic_load(&meter.stop) == 2) {
-        rc = hf_error_set(HF_ECANCELLED, "uploading %s: cancelled", o->oid);
-    } else {
+    for (;;) {
+        hf_trace("transfer: %.12s: single PUT of %llu bytes", o->oid, (unsigned long long)o->size);
+        hf_http_response_reset(&resp);
+        rc = hf_http_send_retry(client, &req, &o->retry, &resp);
+        if (rc == 0) {
+            xfer_slice_add(&slice, o->size);
+            break;
+        }
+        if (atomic_load(&meter.stop) == 2) {
+            rc = hf_error_set(HF_ECANCELLED, "uploading %s: cancelled", o->oid);
+            break;
+        }
         long status = resp.status ? resp.status : hf_error_last_http_status();
-        hf_buf msg = HF_BUF_INIT;
-        hf_buf_printf(&msg, "uploading %s (%llu bytes, single PUT) failed: %s%s", o->oid,
-                      (unsigned long long)o->size, hf_error_last_message(),
-                      status == 403 && !strstr(hf_error_last_message(), "expired")
-                          ? " (the upload URL has probably expired; push again to get a fresh one)"
-                          : "");
-        hf_error_set_http(rc, status, "%s", hf_buf_cstr(&msg));
+        hf_buf cause = HF_BUF_INIT, msg = HF_BUF_INIT;
+        hf_buf_puts(&cause, hf_error_last_message());
+        if (status == 403 && o->refresh && refreshes < HF_SINGLE_PUT_MAX_REFRESHES) {
+            hf_multipart_fresh f = HF_MULTIPART_FRESH_INIT;
+            refreshes++;
+            int r = single_put_refresh(o, hf_buf_cstr(&cause), &f);
+            hf_buf_free(&cause);
+            if (r == 1) { /* someone else finished it: what is left counts as sent */
+                hf_multipart_fresh_free(&f);
+                xfer_slice_add(&slice, o->size);
+                rc = 0;
+                break;
+            }
+            if (r < 0) {
+                hf_multipart_fresh_free(&f);
+                rc = r;
+                break;
+            }
+            hf_multipart_fresh_free(&fresh);
+            fresh = f;
+            req.url = fresh.complete_url;
+            req.headers = (const char *const *)fresh.plan.headers;
+            continue;
+        }
+        if (status == 403 && o->refresh)
+            hf_buf_printf(
+                &msg,
+                "uploading %s (%llu bytes, single PUT) failed: %s. The upload URL expired again after "
+                "%d fresh URLs from the server: push again, on a faster link, or ask the server for "
+                "longer-lived upload URLs",
+                o->oid, (unsigned long long)o->size, hf_buf_cstr(&cause), refreshes);
+        else
+            hf_buf_printf(&msg, "uploading %s (%llu bytes, single PUT) failed: %s%s", o->oid,
+                          (unsigned long long)o->size, hf_buf_cstr(&cause),
+                          status == 403 && !strstr(hf_buf_cstr(&cause), "expired")
+                              ? " (the upload URL has probably expired; push again to get a fresh one)"
+                              : "");
+        rc = hf_error_set_http(status == 403 && o->refresh ? HF_EEXPIRED : rc, status, "%s",
+                               hf_buf_cstr(&msg));
+        hf_buf_free(&cause);
         hf_buf_free(&msg);
+        break;
     }
     pthread_mutex_destroy(&meter.lock);
 out:
     hf_http_response_reset(&resp);
     hf_http_client_free(client);
-    free(headers);
+    hf_multipart_fresh_free(&fresh);
     if (owned) close(fd);
     return rc;
 }

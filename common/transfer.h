@@ -109,15 +109,25 @@ typedef struct hf_single_put_options {
     hf_transfer_progress_cb progress;
     void *progress_ud;
     const atomic_int *cancel;
-    hf_rate_limiter *rate_limit; /* or NULL */
+    hf_rate_limiter *rate_limit;     /* or NULL */
+    hf_multipart_refresh_cb refresh; /* or NULL: a 403 (an expired presigned URL) is then a final error */
+    void *refresh_ud;
 } hf_single_put_options;
 
 #define HF_SINGLE_PUT_OPTIONS_INIT                                                                           \
     {                                                                                                        \
-        NULL, -1, NULL, 0, NULL, NULL, NULL, HF_RETRY_POLICY_INIT, NULL, NULL, NULL, NULL                    \
+        NULL, -1, NULL, 0, NULL, NULL, NULL, HF_RETRY_POLICY_INIT, NULL, NULL, NULL, NULL, NULL, NULL        \
     }
 
-/* PUTs the whole file to href with the given headers. 0 or a negative hf_error_code with a message. */
+/* PUTs the whole file to href with the given headers. 0 or a negative hf_error_code with a message.
+ *
+ * With refresh, a PUT refused with 403 (the presigned URL expired, e.g. when retries after a dropped
+ * connection start past its lifetime) asks for a fresh action: 1 (the server has the object now) ends the
+ * call with success; a plain single-PUT plan is PUT again to its href with its headers; a multipart plan is
+ * a final error (push again). At most HF_SINGLE_PUT_MAX_REFRESHES refreshes per call, then a final error
+ * (HF_EEXPIRED) that says the URL expired and what to do. Progress stays exact: bytes sent again are not
+ * counted twice, and the total never passes size. */
+#define HF_SINGLE_PUT_MAX_REFRESHES 2
 int hf_single_put(const hf_single_put_options *opts);
 
 /* ---- the part plan: what an upload action's header map means (transfer_plan.c) ----

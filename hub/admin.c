@@ -50,6 +50,7 @@ static void write_knobs(hf_jw *w, const hub_knobs *k)
     hf_jw_kint(w, "corrupt_range_times", k->corrupt_range_times);
     hf_jw_kint(w, "git_push_stall_secs", k->git_push_stall_secs);
     hf_jw_kint(w, "new_upload_per_batch", k->new_upload_per_batch);
+    hf_jw_kint(w, "expire_object_times", k->expire_object_times);
 }
 
 static hub_knobs knobs_now(hub *h)
@@ -165,7 +166,8 @@ static enum MHD_Result set_knobs(hub_req *r)
                  {"corrupt_range_from", INT64_MAX},
                  {"corrupt_range_times", 1000000},
                  {"git_push_stall_secs", 3600},
-                 {"new_upload_per_batch", 1}};
+                 {"new_upload_per_batch", 1},
+                 {"expire_object_times", 1000000}};
     enum { NKNOBS = sizeof(names) / sizeof(names[0]) };
     int64_t v[NKNOBS];
     int given[NKNOBS];
@@ -182,8 +184,8 @@ static enum MHD_Result set_knobs(hub_req *r)
                 r, MHD_HTTP_BAD_REQUEST,
                 "unknown knob '%.100s' (known: bandwidth_cap, fail_part_number, fail_part_times, "
                 "fail_complete_times, drop_part_number, drop_part_times, url_lifetime_secs, ignore_range, "
-                "fail_range_from, fail_range_times, corrupt_range_from, corrupt_range_times, git_push_stall_secs, "
-                "new_upload_per_batch)",
+                "fail_range_from, fail_range_times, corrupt_range_from, corrupt_range_times, "
+                "git_push_stall_secs, new_upload_per_batch, expire_object_times)",
                 k ? k : "?");
             free(k);
             hf_json_free(doc);
@@ -216,6 +218,7 @@ static enum MHD_Result set_knobs(hub_req *r)
     if (given[11]) k->corrupt_range_times = (int)v[11];
     if (given[12]) k->git_push_stall_secs = (long)v[12];
     if (given[13]) k->new_upload_per_batch = (int)v[13];
+    if (given[14]) k->expire_object_times = (int)v[14];
     hub_knobs now = *k;
     pthread_mutex_unlock(&h->knobs_lock);
     return respond_knobs(r, &now);

@@ -40,6 +40,8 @@ typedef struct hub_knobs {
     long git_push_stall_secs;     /* > 0: a git push (receive-pack POST) gets no answer for this long */
     int new_upload_per_batch;     /* 1: every batch opens a new multipart upload (as we assume huggingface.co
                                    * does) instead of answering an open one with fresh URLs */
+    int expire_object_times;      /* whole-object upload PUTs to refuse with 403 "Request has expired", as S3
+                                   * answers an expired presigned URL (counts down) */
 } hub_knobs;
 
 typedef struct hub_stats {

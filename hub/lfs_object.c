@@ -103,6 +103,17 @@ static int route_put(hub_req *r, hub_repo *repo, int64_t signed_size)
                    len, signed_size);
     else
         refused = 0;
+    if (!refused) {
+        pthread_mutex_lock(&r->h->knobs_lock);
+        int expire = r->h->knobs.expire_object_times > 0;
+        if (expire) r->h->knobs.expire_object_times--;
+        pthread_mutex_unlock(&r->h->knobs_lock);
+        if (expire) {
+            fprintf(stderr, "hfgit-hub: knob: refusing an object PUT with 403 (expired URL)\n");
+            hub_refuse(r, MHD_HTTP_FORBIDDEN, "AccessDenied: Request has expired (knob)");
+            refused = 1;
+        }
+    }
     if (refused) { /* before a byte of the body is stored */
         hub_repo_clear(repo);
         return 1;

@@ -64,6 +64,8 @@ static void usage(FILE *f)
           "                             URLs live as long (default 86400)\n"
           "  (run time only) git_push_stall_secs: git pushes get no answer for that long\n"
           "  (run time only) new_upload_per_batch=1: every batch opens a new multipart upload\n"
+          "  (run time only) expire_object_times=K: the next K whole-object upload PUTs get 403\n"
+          "                             \"Request has expired\", as for an expired presigned URL\n"
           "  --help, --version\n"
           "\n"
           "Prints \"hfgit-hub: listening on URL\" when ready; GET /__stats returns counters as JSON.\n",

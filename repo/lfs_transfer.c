@@ -96,6 +96,9 @@ typedef struct refresh_ctx {
     xfer_run *run;
     hf_http_client *http;
     const xfer_job *job;
+    hf_batch_response *fresh; /* the last fresh answer that had an upload action: its verify action is the
+                               * one to call (on S3 storage it names the upload it goes with) */
+    const hf_batch_object *fresh_obj;
 } refresh_ctx;
 
 static int refresh_upload(void *ud, hf_multipart_fresh *out)
@@ -115,6 +118,12 @@ static int refresh_upload(void *ud, hf_multipart_fresh *out)
         if (!out->complete_url)
             rc = hf_error_set(HF_ENOMEM, "out of memory");
     }
+    if (rc == 0) { /* keep it for its verify action */
+        hf_batch_response_free(c->fresh);
+        c->fresh = fresh;
+        c->fresh_obj = o;
+        fresh = NULL;
+    }
     hf_batch_response_free(fresh);
     return rc;
 }
@@ -122,7 +131,7 @@ static int refresh_upload(void *ud, hf_multipart_fresh *out)
 static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, const hf_batch_object *o)
 {
     hf_buf path = HF_BUF_INIT, jdir = HF_BUF_INIT;
-    refresh_ctx rctx = {run, http, job};
+    refresh_ctx rctx = {run, http, job, NULL, NULL};
     int rc = hf_lfs_object_path(&path, run->repo->lfs_dir.ptr, o->oid);
     if (rc < 0)
         return rc;
@@ -159,14 +168,19 @@ static int do_upload(xfer_run *run, hf_http_client *http, const xfer_job *job, c
         so.progress_ud = run;
         so.cancel = &run->cancel;
         so.rate_limit = run->rate;
+        so.refresh = refresh_upload; /* a 403 (the URL expired) asks the batch API again, as for parts */
+        so.refresh_ud = &rctx;
         rc = hf_single_put(&so);
     }
     hf_multipart_plan_free(&plan);
     hf_buf_free(&path);
     hf_buf_free(&jdir);
+    /* after fresh URLs, the verify action of the answer they came in */
+    if (rctx.fresh_obj) o = rctx.fresh_obj;
     if (rc == 0 && o->verify)
         rc = hf_batch_verify(http, o->verify, o->oid, o->size,
                              o->authenticated ? NULL : hf_repo_token_for(run->repo, o->verify->href));
+    hf_batch_response_free(rctx.fresh);
     return rc;
 }
 

@@ -11,7 +11,8 @@ calls (presigned too, User-Agent hfgit-hub/...) and unsigned reads pass untouche
   part      PUT ...?partNumber=N&uploadId=...   fail_part_number/times: 500 (body read first, as S3 does)
                                                 drop_part_number/times: the connection closes halfway through
                                                 the body (nothing reaches the store)
-  object    PUT ...                             (counted)
+  object    PUT ...                             expire_object_times: 403 AccessDenied "Request has expired", as S3
+                                                answers an expired presigned URL (body read first; counts down)
   download  GET/HEAD ...                        ignore_range: the Range header is dropped (the store answers
                                                 200 with the whole object); fail_range_from/times: 500;
                                                 corrupt_range_from/times: the body's first byte flipped
@@ -39,7 +40,7 @@ STORE_HOST, STORE_PORT = sys.argv[1], int(sys.argv[2])
 
 KNOBS = {"bandwidth_cap": 0, "fail_part_number": 0, "fail_part_times": 0, "drop_part_number": 0,
          "drop_part_times": 0, "ignore_range": 0, "fail_range_from": 0, "fail_range_times": 0,
-         "corrupt_range_from": 0, "corrupt_range_times": 0}
+         "corrupt_range_from": 0, "corrupt_range_times": 0, "expire_object_times": 0}
 STATS_NAMES = ["requests_part", "requests_object_put", "requests_object_get", "parts_ok", "parts_refused",
                "auth_on_signed_urls", "parts_in_flight", "peak_parts_in_flight", "bytes_received",
                "object_get_bytes"]
@@ -274,6 +275,14 @@ async def one_request(lines, creader, cwriter, up):
             drop_at = size // 2 or 1
     elif kind == "put":
         STATS["requests_object_put"] += 1
+        if KNOBS["expire_object_times"] > 0:
+            KNOBS["expire_object_times"] -= 1
+            log("knob: refusing an object PUT with 403 (expired URL)")
+            if not expect:  # read the body first, as S3 does; else the client never sends it
+                await copy_body(creader, Discard(), lines)
+            cwriter.write(s3_error(403, "Forbidden", "AccessDenied", "Request has expired (knob)", close=expect))
+            await cwriter.drain()
+            return not expect
     elif kind == "get":
         STATS["requests_object_get"] += 1
         rng = header(lines, "Range")

@@ -1,4 +1,4 @@
-/* test_http.c: the HTTP client over real loopback HTTP.
+/* test_http.c: the HTTP client (and the single PUT built on it, common/transfer.c) over real loopback HTTP.
  *
  * A small libmicrohttpd server runs inside this process and answers from a per-test script (503 twice then
  * 200, 429 with Retry-After, 404, 500 forever, dropped connections, ETags, large bodies...). It records what
@@ -16,6 +16,7 @@
 
 #include "../../common/error.h"
 #include "../../common/http.h"
+#include "../../common/transfer.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -1172,6 +1173,114 @@ static void test_trace_never_shows_token(void **state)
     assert_null(strstr(buf, "Authorization"));
 }
 
+/* ---- hf_single_put after a 403 (an expired presigned URL): fresh URLs from the refresh callback ---- */
+
+typedef struct put_refresh {
+    int calls;
+    int answer;    /* 0: a plain plan to url("/fresh"); 1: the server has the object; 2: a multipart plan */
+    uint64_t size; /* the object's */
+} put_refresh;
+
+static int single_put_refresh(void *ud, hf_multipart_fresh *out)
+{
+    put_refresh *r = ud;
+    r->calls++;
+    if (r->answer == 1) return 1;
+    if (r->answer == 2) {
+        assert_int_equal(hf_multipart_plan_add(&out->plan, "chunk_size", "1048576"), 0);
+        assert_int_equal(hf_multipart_plan_add(&out->plan, "1", url("/part/1")), 0);
+    } else {
+        assert_int_equal(hf_multipart_plan_add(&out->plan, "X-Fresh", "yes"), 0);
+    }
+    assert_int_equal(hf_multipart_plan_finish(&out->plan, "0123abcd", r->size), 0);
+    out->complete_url = strdup(url("/fresh"));
+    return 0;
+}
+
+typedef struct put_progress {
+    uint64_t sum, last_total;
+    int backwards;
+} put_progress;
+
+static int on_put_progress(void *ud, uint64_t n, uint64_t total)
+{
+    put_progress *p = ud;
+    p->sum += n;
+    if (total < p->last_total) p->backwards = 1;
+    p->last_total = total;
+    return 0;
+}
+
+static void test_single_put_refreshes_after_403(void **state)
+{
+    (void)state;
+    const uint64_t size = 300 * 1024 + 7;
+    int fd = pattern_file(0, size, size);
+    const step expired = {.status = 403, .body = "AccessDenied: Request has expired"};
+    hf_single_put_options o = HF_SINGLE_PUT_OPTIONS_INIT;
+    o.fd = fd;
+    o.oid = "0123abcd";
+    o.size = size;
+    o.href = url("/object");
+    o.retry = FAST;
+    o.progress = on_put_progress;
+    o.refresh = single_put_refresh;
+
+    /* expired once: one refresh, the body sent again to the fresh URL, progress counted once */
+    script((step[]){expired, {.status = 200}}, 2, 0);
+    put_refresh r = {0, 0, size};
+    put_progress p = {0, 0, 0};
+    o.refresh_ud = &r;
+    o.progress_ud = &p;
+    assert_int_equal(hf_single_put(&o), 0);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(nrec(), 2);
+    assert_int_equal(rec(1).body_len, size);
+    assert_true(rec(1).body_matches);
+    assert_int_equal(p.sum, size);
+    assert_int_equal(p.last_total, size);
+    assert_false(p.backwards);
+
+    /* expired every time: two refreshes, then a final error naming the object, the answer and the fix */
+    script((step[]){expired}, 1, 0);
+    r = (put_refresh){0, 0, size};
+    p = (put_progress){0, 0, 0};
+    assert_int_equal(hf_single_put(&o), HF_EEXPIRED);
+    assert_int_equal(r.calls, HF_SINGLE_PUT_MAX_REFRESHES);
+    assert_int_equal(nrec(), HF_SINGLE_PUT_MAX_REFRESHES + 1);
+    assert_int_equal(hf_error_last_http_status(), 403);
+    assert_non_null(strstr(hf_error_last_message(), "0123abcd"));
+    assert_non_null(strstr(hf_error_last_message(), "Request has expired"));
+    assert_non_null(strstr(hf_error_last_message(), "push again"));
+    assert_true(p.sum <= size);
+
+    /* the server has the object now: success, the rest of the progress reported */
+    script((step[]){expired}, 1, 0);
+    r = (put_refresh){0, 1, size};
+    p = (put_progress){0, 0, 0};
+    assert_int_equal(hf_single_put(&o), 0);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(nrec(), 1);
+    assert_int_equal(p.sum, size);
+    assert_int_equal(p.last_total, size);
+
+    /* the fresh answer is a multipart upload: a clear failure, no second PUT */
+    script((step[]){expired}, 1, 0);
+    r = (put_refresh){0, 2, size};
+    assert_true(hf_single_put(&o) < 0);
+    assert_int_equal(nrec(), 1);
+    assert_non_null(strstr(hf_error_last_message(), "multipart"));
+    assert_non_null(strstr(hf_error_last_message(), "push again"));
+
+    /* without a refresh callback a 403 stays a final error, as before */
+    script((step[]){expired, {.status = 200}}, 2, 0);
+    o.refresh = NULL;
+    assert_true(hf_single_put(&o) < 0);
+    assert_int_equal(nrec(), 1);
+    assert_non_null(strstr(hf_error_last_message(), "expired"));
+    close(fd);
+}
+
 int main(void)
 {
     setenv("HFGIT_RETRY_BASE_MS", "1", 1);
@@ -1208,6 +1317,7 @@ int main(void)
         cmocka_unit_test(test_stall_while_receiving),
         cmocka_unit_test(test_only_http_and_https),
         cmocka_unit_test(test_trace_never_shows_token),
+        cmocka_unit_test(test_single_put_refreshes_after_403),
     };
     return cmocka_run_group_tests(tests, server_start, server_stop);
 }
