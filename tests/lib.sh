@@ -252,4 +252,6 @@ json_num() { sed -n "s/.*\"$2\":\([0-9-]*\).*/\1/p" <<<"$1"; }
 git_auth() { # usage: git_auth push origin main (runs git ARGS with a one-shot credential helper)
     git -c credential.helper= -c "credential.helper=!f() { echo username=hf; echo password=$HUB_TOKEN; }; f" "$@"
 }
-sha() { sha256sum "$1" | cut -d' ' -f1; }
+# sha FILE: its SHA-256. openssl's uses the CPU's SHA extensions where there are some: 1.3 GB/s here against
+# sha256sum's 160 MB/s, which took 38 s of t_agent_large's 5.5 GiB.
+sha() { openssl dgst -sha256 -r "$1" | cut -d' ' -f1; }
