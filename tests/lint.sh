@@ -14,7 +14,14 @@ if ! cppcheck --quiet --std=c11 --enable=warning,performance,portability --inlin
     rc=1
 fi
 echo "== clang-tidy"
+# One clang-tidy per source, as many at once as there are cores (LINT_JOBS): one process over all of them took
+# 4 minutes of CI. Each file's findings are kept apart and printed in the sources' order.
+out=$(mktemp -d "${TMPDIR:-/tmp}/hfgit-lint.XXXXXX")
+tidy_one() { clang-tidy --quiet "$1" -- $LINT_FLAGS >"$LINT_OUT/$(printf '%s' "$1" | tr / _).out" 2>/dev/null; }
+export -f tidy_one
 # shellcheck disable=SC2086
-if ! clang-tidy --quiet $srcs -- $flags 2>/dev/null | grep -E 'warning:|error:' ; then :; else rc=1; fi
+printf '%s\n' $srcs | LINT_FLAGS=$flags LINT_OUT=$out xargs -P "${LINT_JOBS:-$(nproc)}" -I{} bash -c 'tidy_one "$1"' _ {}
+for f in $srcs; do cat "$out/$(printf '%s' "$f" | tr / _).out"; done | grep -E 'warning:|error:' && rc=1
+rm -rf "$out"
 if [ $rc -eq 0 ]; then echo "lint: clean"; else echo "lint: findings above"; fi
 exit $rc
